@@ -1,0 +1,589 @@
+/*
+ * conf.c - vtev_conf_t: library keys, kafka.* pass-through, files, environment.
+ */
+#include "conf_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { T_STR, T_INT, T_BOOL, T_ENUM } prop_type_t;
+
+typedef struct {
+    const char *name;
+    prop_type_t type;
+    const char *def;     /* default as a string, NULL = none */
+    int64_t min, max;    /* T_INT range */
+    const char *enums;   /* T_ENUM: "|a|b|c|" */
+    bool secret;         /* redacted in dumps */
+} prop_t;
+
+/* Every library key. doc/CONFIGURATION.md describes each one. */
+static const prop_t props[] = {
+    /* General */
+    {"bootstrap.servers", T_STR, "mock://default", 0, 0, NULL, false},
+    {"client.id", T_STR, "vtevents", 0, 0, NULL, false},
+    {"log.level", T_INT, "6", 0, 7, NULL, false},
+    {"topic.position", T_STR, "vessel-position-updates", 0, 0, NULL, false},
+    {"topic.request", T_STR, "prediction-requests", 0, 0, NULL, false},
+    {"topic.result", T_STR, "prediction-results", 0, 0, NULL, false},
+    {"dlq.suffix", T_STR, ".dlq", 0, 0, NULL, false},
+    /* Schema registry */
+    {"schema.registry.url", T_STR, "mock://default", 0, 0, NULL, false},
+    {"basic.auth.user.info", T_STR, NULL, 0, 0, NULL, true},
+    {"bearer.auth.token", T_STR, NULL, 0, 0, NULL, true},
+    {"schema.registry.ssl.ca.location", T_STR, NULL, 0, 0, NULL, false},
+    {"schema.registry.ssl.certificate.location", T_STR, NULL, 0, 0, NULL, false},
+    {"schema.registry.ssl.key.location", T_STR, NULL, 0, 0, NULL, false},
+    {"schema.registry.ssl.key.password", T_STR, NULL, 0, 0, NULL, true},
+    {"schema.registry.ssl.verify", T_BOOL, "true", 0, 0, NULL, false},
+    {"schema.registry.connect.timeout.ms", T_INT, "5000", 1, 3600000, NULL, false},
+    {"schema.registry.request.timeout.ms", T_INT, "10000", 1, 3600000, NULL, false},
+    {"schema.registry.max.retries", T_INT, "3", 0, 100, NULL, false},
+    {"schema.registry.retry.backoff.ms", T_INT, "100", 0, 600000, NULL, false},
+    {"schema.registry.retry.backoff.max.ms", T_INT, "2000", 0, 3600000, NULL, false},
+    {"schema.registry.cache.capacity", T_INT, "1000", 1, 10000000, NULL, false},
+    {"schema.registry.latest.cache.ttl.sec", T_INT, "300", 0, 86400 * 365, NULL, false},
+    {"auto.register.schemas", T_BOOL, "true", 0, 0, NULL, false},
+    {"use.latest.version", T_BOOL, "false", 0, 0, NULL, false},
+    {"subject.name.strategy", T_ENUM, "topic", 0, 0, "|topic|record|topic-record|", false},
+    /* Producer */
+    {"producer.profile", T_ENUM, "default", 0, 0, "|default|low-latency|throughput|", false},
+    {"producer.queue.block.ms", T_INT, "1000", 0, 3600000, NULL, false},
+    {"producer.close.timeout.ms", T_INT, "10000", 0, 3600000, NULL, false},
+    /* Consumer */
+    {"group.id", T_STR, NULL, 0, 0, NULL, false},
+    {"consumer.retry.max.attempts", T_INT, "5", 1, 1000000, NULL, false},
+    {"consumer.retry.backoff.ms", T_INT, "200", 0, 3600000, NULL, false},
+    {"consumer.retry.backoff.max.ms", T_INT, "10000", 0, 86400000, NULL, false},
+    {"consumer.commit.interval.ms", T_INT, "1000", 0, 3600000, NULL, false},
+    {"consumer.dlq.enable", T_BOOL, "true", 0, 0, NULL, false},
+    {"consumer.offset.reset", T_ENUM, "earliest", 0, 0, "|earliest|latest|", false},
+};
+
+typedef struct {
+    char *name;
+    char *value;
+} entry_t;
+
+struct vtev_conf_s {
+    entry_t *entries;
+    size_t cnt, cap;
+    vtev_log_cb_t *log_cb;
+    void *log_opaque;
+};
+
+static const prop_t *prop_find(const char *name) {
+    size_t i;
+    for (i = 0; i < VTEV_ARRAY_SIZE(props); i++)
+        if (!strcmp(props[i].name, name))
+            return &props[i];
+    return NULL;
+}
+
+static bool is_kafka_key(const char *name) {
+    return !strncmp(name, "kafka.", 6) && name[6] != '\0';
+}
+
+static entry_t *entry_find(const vtev_conf_t *conf, const char *name) {
+    size_t i;
+    for (i = 0; i < conf->cnt; i++)
+        if (!strcmp(conf->entries[i].name, name))
+            return &conf->entries[i];
+    return NULL;
+}
+
+vtev_conf_t *vtev_conf_new(void) {
+    return calloc(1, sizeof(vtev_conf_t));
+}
+
+void vtev_conf_destroy(vtev_conf_t *conf) {
+    size_t i;
+    if (!conf)
+        return;
+    for (i = 0; i < conf->cnt; i++) {
+        free(conf->entries[i].name);
+        free(conf->entries[i].value);
+    }
+    free(conf->entries);
+    free(conf);
+}
+
+/* Stores name=value (value NULL removes). Returns 0 or -1 on ENOMEM. */
+static int entry_put(vtev_conf_t *conf, const char *name, const char *value) {
+    entry_t *e = entry_find(conf, name);
+    char *v;
+    if (!value) {
+        if (e) {
+            free(e->name);
+            free(e->value);
+            *e = conf->entries[--conf->cnt];
+        }
+        return 0;
+    }
+    if (!(v = vtev__strdup(value)))
+        return -1;
+    if (e) {
+        free(e->value);
+        e->value = v;
+        return 0;
+    }
+    if (conf->cnt == conf->cap) {
+        size_t ncap = conf->cap ? conf->cap * 2 : 16;
+        entry_t *n = realloc(conf->entries, ncap * sizeof(*n));
+        if (!n) {
+            free(v);
+            return -1;
+        }
+        conf->entries = n;
+        conf->cap = ncap;
+    }
+    if (!(conf->entries[conf->cnt].name = vtev__strdup(name))) {
+        free(v);
+        return -1;
+    }
+    conf->entries[conf->cnt].value = v;
+    conf->cnt++;
+    return 0;
+}
+
+vtev_conf_t *vtev_conf_dup(const vtev_conf_t *conf) {
+    vtev_conf_t *d;
+    size_t i;
+    if (!conf || !(d = vtev_conf_new()))
+        return NULL;
+    for (i = 0; i < conf->cnt; i++) {
+        if (entry_put(d, conf->entries[i].name, conf->entries[i].value) == -1) {
+            vtev_conf_destroy(d);
+            return NULL;
+        }
+    }
+    d->log_cb = conf->log_cb;
+    d->log_opaque = conf->log_opaque;
+    return d;
+}
+
+static int parse_bool(const char *v) {
+    if (!strcmp(v, "true") || !strcmp(v, "1"))
+        return 1;
+    if (!strcmp(v, "false") || !strcmp(v, "0"))
+        return 0;
+    return -1;
+}
+
+static bool parse_int(const char *v, int64_t *out) {
+    char *end;
+    long long n;
+    if (!*v || isspace((unsigned char)*v))
+        return false;
+    errno = 0;
+    n = strtoll(v, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = n;
+    return true;
+}
+
+static vtev_conf_res_t check_value(const prop_t *p, const char *value,
+                                   char *errstr, size_t errstr_size) {
+    int64_t n;
+    char needle[128];
+    switch (p->type) {
+    case T_STR:
+        return VTEV_CONF_OK;
+    case T_BOOL:
+        if (parse_bool(value) < 0) {
+            vtev__seterr(errstr, errstr_size,
+                         "%s: \"%s\" is not a boolean (expected true, false, 1 or 0)",
+                         p->name, value);
+            return VTEV_CONF_INVALID;
+        }
+        return VTEV_CONF_OK;
+    case T_INT:
+        if (!parse_int(value, &n)) {
+            vtev__seterr(errstr, errstr_size, "%s: \"%s\" is not an integer", p->name, value);
+            return VTEV_CONF_INVALID;
+        }
+        if (n < p->min || n > p->max) {
+            vtev__seterr(errstr, errstr_size, "%s: %lld is outside [%lld, %lld]", p->name,
+                         (long long)n, (long long)p->min, (long long)p->max);
+            return VTEV_CONF_INVALID;
+        }
+        return VTEV_CONF_OK;
+    case T_ENUM:
+        if (strlen(value) + 3 > sizeof(needle) || strchr(value, '|'))
+            goto bad_enum;
+        snprintf(needle, sizeof(needle), "|%s|", value);
+        if (strstr(p->enums, needle))
+            return VTEV_CONF_OK;
+    bad_enum: {
+        /* "|a|b|" -> "a, b" */
+        char list[256];
+        size_t i, j = 0;
+        for (i = 1; p->enums[i] && j + 3 < sizeof(list); i++) {
+            if (p->enums[i] == '|') {
+                if (p->enums[i + 1]) {
+                    list[j++] = ',';
+                    list[j++] = ' ';
+                }
+            } else {
+                list[j++] = p->enums[i];
+            }
+        }
+        list[j] = '\0';
+        vtev__seterr(errstr, errstr_size, "%s: \"%s\" is not one of: %s", p->name, value, list);
+        return VTEV_CONF_INVALID;
+    }
+    }
+    return VTEV_CONF_INVALID;
+}
+
+/* Validates a kafka.* key with librdkafka itself. */
+static vtev_conf_res_t check_kafka(const char *name, const char *value, char *errstr,
+                                   size_t errstr_size) {
+    rd_kafka_conf_t *rk = rd_kafka_conf_new();
+    char rkerr[512];
+    rd_kafka_conf_res_t r;
+    if (!rk) {
+        vtev__seterr(errstr, errstr_size, "%s: out of memory", name);
+        return VTEV_CONF_INVALID;
+    }
+    r = rd_kafka_conf_set(rk, name + 6, value, rkerr, sizeof(rkerr));
+    rd_kafka_conf_destroy(rk);
+    if (r == RD_KAFKA_CONF_OK)
+        return VTEV_CONF_OK;
+    vtev__seterr(errstr, errstr_size, "%s: %s", name, rkerr);
+    return r == RD_KAFKA_CONF_UNKNOWN ? VTEV_CONF_UNKNOWN : VTEV_CONF_INVALID;
+}
+
+vtev_conf_res_t vtev_conf_set(vtev_conf_t *conf, const char *name, const char *value,
+                              char *errstr, size_t errstr_size) {
+    const prop_t *p;
+    vtev_conf_res_t r;
+    if (!conf || !name) {
+        vtev__seterr(errstr, errstr_size, "vtev_conf_set: conf and name must not be NULL");
+        return VTEV_CONF_INVALID;
+    }
+    if (is_kafka_key(name)) {
+        if (value && (r = check_kafka(name, value, errstr, errstr_size)) != VTEV_CONF_OK)
+            return r;
+    } else if ((p = prop_find(name))) {
+        if (value && (r = check_value(p, value, errstr, errstr_size)) != VTEV_CONF_OK)
+            return r;
+    } else {
+        vtev__seterr(errstr, errstr_size,
+                     "%s: unknown configuration property (librdkafka properties take the "
+                     "\"kafka.\" prefix)",
+                     name);
+        return VTEV_CONF_UNKNOWN;
+    }
+    if (entry_put(conf, name, value) == -1) {
+        vtev__seterr(errstr, errstr_size, "%s: out of memory", name);
+        return VTEV_CONF_INVALID;
+    }
+    return VTEV_CONF_OK;
+}
+
+static vtev_conf_res_t copy_out(const char *v, char *dest, size_t *dest_size) {
+    size_t need = strlen(v) + 1;
+    if (dest && *dest_size >= need)
+        memcpy(dest, v, need);
+    else if (dest && *dest_size > 0)
+        dest[0] = '\0';
+    *dest_size = need;
+    return VTEV_CONF_OK;
+}
+
+vtev_conf_res_t vtev_conf_get(const vtev_conf_t *conf, const char *name, char *dest,
+                              size_t *dest_size) {
+    const entry_t *e;
+    const prop_t *p;
+    if (!conf || !name || !dest_size)
+        return VTEV_CONF_UNKNOWN;
+    if ((e = entry_find(conf, name)))
+        return copy_out(e->value, dest, dest_size);
+    if (is_kafka_key(name)) {
+        rd_kafka_conf_t *rk = rd_kafka_conf_new();
+        char buf[4096];
+        size_t sz = sizeof(buf);
+        rd_kafka_conf_res_t r = rd_kafka_conf_get(rk, name + 6, buf, &sz);
+        if (r != RD_KAFKA_CONF_OK) {
+            /* Topic-level properties live in the default topic conf. */
+            rd_kafka_topic_conf_t *tc = rd_kafka_topic_conf_new();
+            sz = sizeof(buf);
+            r = rd_kafka_topic_conf_get(tc, name + 6, buf, &sz);
+            rd_kafka_topic_conf_destroy(tc);
+        }
+        rd_kafka_conf_destroy(rk);
+        if (r != RD_KAFKA_CONF_OK)
+            return VTEV_CONF_UNKNOWN;
+        return copy_out(buf, dest, dest_size);
+    }
+    if (!(p = prop_find(name)) || !p->def)
+        return VTEV_CONF_UNKNOWN;
+    return copy_out(p->def, dest, dest_size);
+}
+
+const char *vtev__conf_str(const vtev_conf_t *conf, const char *name) {
+    const entry_t *e = entry_find(conf, name);
+    const prop_t *p;
+    if (e)
+        return e->value;
+    p = prop_find(name);
+    return p ? p->def : NULL;
+}
+
+int64_t vtev__conf_int(const vtev_conf_t *conf, const char *name) {
+    const char *v = vtev__conf_str(conf, name);
+    int64_t n = 0;
+    if (v)
+        parse_int(v, &n);
+    return n;
+}
+
+bool vtev__conf_bool(const vtev_conf_t *conf, const char *name) {
+    const char *v = vtev__conf_str(conf, name);
+    return v && parse_bool(v) == 1;
+}
+
+bool vtev__conf_is_set(const vtev_conf_t *conf, const char *name) {
+    return entry_find(conf, name) != NULL;
+}
+
+const char *vtev__conf_mock_cluster(const vtev_conf_t *conf) {
+    const char *b = vtev__conf_str(conf, "bootstrap.servers");
+    if (!b || strncmp(b, "mock://", 7))
+        return NULL;
+    return b[7] ? b + 7 : "default";
+}
+
+vtev_err_t vtev__conf_apply_kafka(const vtev_conf_t *conf, rd_kafka_conf_t *rk_conf,
+                                  char *errstr, size_t errstr_size) {
+    char rkerr[512];
+    size_t i;
+    if (!vtev__conf_mock_cluster(conf) &&
+        rd_kafka_conf_set(rk_conf, "bootstrap.servers",
+                          vtev__conf_str(conf, "bootstrap.servers"), rkerr,
+                          sizeof(rkerr)) != RD_KAFKA_CONF_OK)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size, "bootstrap.servers: %s",
+                          rkerr);
+    if (rd_kafka_conf_set(rk_conf, "client.id", vtev__conf_str(conf, "client.id"), rkerr,
+                          sizeof(rkerr)) != RD_KAFKA_CONF_OK)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size, "client.id: %s", rkerr);
+    for (i = 0; i < conf->cnt; i++) {
+        const entry_t *e = &conf->entries[i];
+        if (!is_kafka_key(e->name))
+            continue;
+        if (rd_kafka_conf_set(rk_conf, e->name + 6, e->value, rkerr, sizeof(rkerr)) !=
+            RD_KAFKA_CONF_OK)
+            return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size, "%s: %s", e->name,
+                              rkerr);
+    }
+    return VTEV_ERR_OK;
+}
+
+static char *trim(char *s) {
+    char *end;
+    while (isspace((unsigned char)*s))
+        s++;
+    end = s + strlen(s);
+    while (end > s && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+    return s;
+}
+
+vtev_err_t vtev_conf_load_file(vtev_conf_t *conf, const char *path, char *errstr,
+                               size_t errstr_size) {
+    FILE *fp;
+    char *line = NULL;
+    size_t linecap = 0;
+    ssize_t len;
+    int lineno = 0;
+    vtev_conf_t *tmp;
+    vtev_err_t err = VTEV_ERR_OK;
+
+    if (!conf || !path)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "vtev_conf_load_file: conf and path must not be NULL");
+    if (!(fp = fopen(path, "r")))
+        return vtev__fail(VTEV_ERR_IO, errstr, errstr_size, "%s: %s", path, strerror(errno));
+    if (!(tmp = vtev_conf_dup(conf))) {
+        fclose(fp);
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "%s: out of memory", path);
+    }
+    while ((len = getline(&line, &linecap, fp)) != -1) {
+        char *s, *sep, *key, *val;
+        char e[512];
+        lineno++;
+        if ((size_t)len != strlen(line)) {
+            err = vtev__fail(VTEV_ERR_PARSE, errstr, errstr_size, "%s:%d: NUL byte in line",
+                             path, lineno);
+            break;
+        }
+        s = trim(line);
+        if (!*s || *s == '#' || *s == '!')
+            continue;
+        sep = strpbrk(s, "=:");
+        if (!sep) {
+            err = vtev__fail(VTEV_ERR_PARSE, errstr, errstr_size,
+                             "%s:%d: expected key=value, got \"%s\"", path, lineno, s);
+            break;
+        }
+        *sep = '\0';
+        key = trim(s);
+        val = trim(sep + 1);
+        if (!*key) {
+            err = vtev__fail(VTEV_ERR_PARSE, errstr, errstr_size, "%s:%d: empty key", path,
+                             lineno);
+            break;
+        }
+        if (vtev_conf_set(tmp, key, val, e, sizeof(e)) != VTEV_CONF_OK) {
+            err = vtev__fail(VTEV_ERR_PARSE, errstr, errstr_size, "%s:%d: %s", path, lineno, e);
+            break;
+        }
+    }
+    if (!err && ferror(fp))
+        err = vtev__fail(VTEV_ERR_IO, errstr, errstr_size, "%s: read error", path);
+    free(line);
+    fclose(fp);
+    if (!err) {
+        /* Swap contents: conf takes tmp's entries. */
+        vtev_conf_t swap = *conf;
+        *conf = *tmp;
+        *tmp = swap;
+    }
+    vtev_conf_destroy(tmp);
+    return err;
+}
+
+/* "schema.registry.url" -> "VTEV_SCHEMA_REGISTRY_URL" */
+static void env_name(const char *key, char *out, size_t out_size) {
+    size_t j = 0, i;
+    const char *pfx = "VTEV_";
+    for (i = 0; pfx[i] && j + 1 < out_size; i++)
+        out[j++] = pfx[i];
+    for (i = 0; key[i] && j + 1 < out_size; i++) {
+        char c = key[i];
+        out[j++] = (c == '.' || c == '-') ? '_' : (char)toupper((unsigned char)c);
+    }
+    out[j] = '\0';
+}
+
+extern char **environ;
+
+vtev_err_t vtev_conf_load_env(vtev_conf_t *conf, char *errstr, size_t errstr_size) {
+    static const struct {
+        const char *var, *key;
+    } aliases[] = {
+        {"KAFKA_BOOTSTRAP_SERVERS", "bootstrap.servers"},
+        {"SCHEMA_REGISTRY_URL", "schema.registry.url"},
+    };
+    vtev_conf_t *tmp;
+    char e[512], var[256];
+    size_t i;
+    char **envp;
+    vtev_err_t err = VTEV_ERR_OK;
+
+    if (!conf)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "vtev_conf_load_env: conf must not be NULL");
+    if (!(tmp = vtev_conf_dup(conf)))
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+
+    for (i = 0; i < VTEV_ARRAY_SIZE(aliases) && !err; i++) {
+        const char *v = getenv(aliases[i].var);
+        if (v && *v && vtev_conf_set(tmp, aliases[i].key, v, e, sizeof(e)) != VTEV_CONF_OK)
+            err = vtev__fail(VTEV_ERR_PARSE, errstr, errstr_size, "%s: %s", aliases[i].var, e);
+    }
+    for (i = 0; i < VTEV_ARRAY_SIZE(props) && !err; i++) {
+        const char *v;
+        env_name(props[i].name, var, sizeof(var));
+        if ((v = getenv(var)) &&
+            vtev_conf_set(tmp, props[i].name, v, e, sizeof(e)) != VTEV_CONF_OK)
+            err = vtev__fail(VTEV_ERR_PARSE, errstr, errstr_size, "%s: %s", var, e);
+    }
+    /* VTEV_KAFKA_X_Y=v -> kafka.x.y=v */
+    for (envp = environ; envp && *envp && !err; envp++) {
+        const char *s = *envp, *eq;
+        char key[256];
+        size_t j = 0, k;
+        if (strncmp(s, "VTEV_KAFKA_", 11) || !(eq = strchr(s, '=')))
+            continue;
+        memcpy(key, "kafka.", 6);
+        j = 6;
+        for (k = 11; s + k < eq && j + 1 < sizeof(key); k++)
+            key[j++] = s[k] == '_' ? '.' : (char)tolower((unsigned char)s[k]);
+        key[j] = '\0';
+        if (vtev_conf_set(tmp, key, eq + 1, e, sizeof(e)) != VTEV_CONF_OK)
+            err = vtev__fail(VTEV_ERR_PARSE, errstr, errstr_size, "%.*s: %s", (int)(eq - s), s,
+                             e);
+    }
+    if (!err) {
+        vtev_conf_t swap = *conf;
+        *conf = *tmp;
+        *tmp = swap;
+    }
+    vtev_conf_destroy(tmp);
+    return err;
+}
+
+static bool is_secret(const char *name) {
+    const prop_t *p = prop_find(name);
+    if (p)
+        return p->secret;
+    return strstr(name, "password") || strstr(name, "secret") || strstr(name, "token") ||
+           strstr(name, "sasl.oauthbearer.config");
+}
+
+const char **vtev_conf_dump(const vtev_conf_t *conf, size_t *cntp) {
+    const char **arr;
+    size_t i;
+    if (!conf || !cntp)
+        return NULL;
+    if (!(arr = calloc(conf->cnt * 2 + 1, sizeof(*arr))))
+        return NULL;
+    for (i = 0; i < conf->cnt; i++) {
+        arr[2 * i] = vtev__strdup(conf->entries[i].name);
+        arr[2 * i + 1] =
+            vtev__strdup(is_secret(conf->entries[i].name) ? "[redacted]" : conf->entries[i].value);
+        if (!arr[2 * i] || !arr[2 * i + 1]) {
+            vtev_conf_dump_free(arr, 2 * i + 2);
+            return NULL;
+        }
+    }
+    *cntp = conf->cnt * 2;
+    return arr;
+}
+
+void vtev_conf_dump_free(const char **arr, size_t cnt) {
+    size_t i;
+    if (!arr)
+        return;
+    for (i = 0; i < cnt; i++)
+        free((char *)arr[i]);
+    free(arr);
+}
+
+void vtev_conf_set_log_cb(vtev_conf_t *conf, vtev_log_cb_t *log_cb, void *opaque) {
+    if (!conf)
+        return;
+    conf->log_cb = log_cb;
+    conf->log_opaque = opaque;
+}
+
+void vtev__log(const vtev_conf_t *conf, int level, const char *fac, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (conf && conf->log_cb) {
+        conf->log_cb(level, fac, msg, conf->log_opaque);
+        return;
+    }
+    if (level <= (conf ? vtev__conf_int(conf, "log.level") : 6))
+        fprintf(stderr, "%%vtevents|%d|%s| %s\n", level, fac, msg);
+}

@@ -1,0 +1,38 @@
+/*
+ * conf_int.h - internal access to vtev_conf_t. Never installed.
+ */
+#ifndef VTEV_CONF_INT_H
+#define VTEV_CONF_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <librdkafka/rdkafka.h>
+#include <vtevents/conf.h>
+
+#include "internal.h"
+
+/** The value of a library key (set or default); borrowed, valid until the key
+ *  is set again or conf is destroyed. NULL for unknown keys or keys without
+ *  default that were not set. */
+const char *vtev__conf_str(const vtev_conf_t *conf, const char *name);
+/** Integer value of a library key of type int (its default when unset). */
+int64_t vtev__conf_int(const vtev_conf_t *conf, const char *name);
+/** Boolean value of a library key of type bool (its default when unset). */
+bool vtev__conf_bool(const vtev_conf_t *conf, const char *name);
+/** True when the key was explicitly set (library or kafka.*). */
+bool vtev__conf_is_set(const vtev_conf_t *conf, const char *name);
+
+/** Applies bootstrap.servers (unless it is mock://), client.id and every
+ *  kafka.* property to rk_conf, in that order. On failure errstr names the key. */
+vtev_err_t vtev__conf_apply_kafka(const vtev_conf_t *conf, rd_kafka_conf_t *rk_conf,
+                                  char *errstr, size_t errstr_size);
+
+/** Name of the embedded mock cluster when bootstrap.servers is "mock://NAME"
+ *  (NAME may be empty: "default"), else NULL. Borrowed. */
+const char *vtev__conf_mock_cluster(const vtev_conf_t *conf);
+
+/** Logs through the conf's log callback (or stderr by log.level). */
+void vtev__log(const vtev_conf_t *conf, int level, const char *fac,
+               const char *fmt, ...) VTEV_PRINTF(4, 5);
+
+#endif

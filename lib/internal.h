@@ -1,0 +1,39 @@
+/*
+ * internal.h - helpers shared inside libvtevents. Never installed.
+ */
+#ifndef VTEV_INTERNAL_H
+#define VTEV_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <vtevents/error.h>
+
+#if defined(__GNUC__)
+#define VTEV_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define VTEV_PRINTF(a, b)
+#endif
+
+#define VTEV_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/** Writes a formatted message into errstr (when errstr && size > 0); never overflows. */
+void vtev__seterr(char *errstr, size_t errstr_size, const char *fmt, ...) VTEV_PRINTF(3, 4);
+
+/** Sets errstr and returns err: `return vtev__fail(ERR, errstr, sz, "...")`. */
+vtev_err_t vtev__fail(vtev_err_t err, char *errstr, size_t errstr_size,
+                      const char *fmt, ...) VTEV_PRINTF(4, 5);
+
+/** strdup that returns NULL for NULL. */
+char *vtev__strdup(const char *s);
+
+/** Monotonic clock in microseconds. */
+int64_t vtev__now_mono_us(void);
+
+/** Wall clock (UTC) in microseconds since the epoch. */
+int64_t vtev__now_wall_us(void);
+
+/** Fills buf with size bytes from the kernel's random source. Returns 0 or -1. */
+int vtev__random_bytes(void *buf, size_t size);
+
+#endif

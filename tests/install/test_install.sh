@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Out-of-tree consumer test: meson install --destdir into a temporary root,
+# then compile tests/install/consumer.c with nothing but pkg-config and run it.
+# Usage: test_install.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$1 src=$2
+root=$(mktemp -d /tmp/vtev-install-XXXXXX)
+trap 'rm -rf "$root"' EXIT
+meson install -C "$build" --no-rebuild --quiet --destdir "$root" >/dev/null
+pcdir=$(dirname "$(find "$root" -name vtevents.pc | head -n1)")
+[ -f "$pcdir/vtevents.pc" ] || { echo "FAIL: vtevents.pc not installed"; exit 1; }
+export PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$root
+fails=0
+check() { if "$@"; then :; else echo "FAIL: $*"; fails=$((fails + 1)); fi; }
+ver=$(pkg-config --modversion vtevents)
+check test "$ver" = "0.1.0"
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Wextra -Werror -o "$root/consumer" "$src/tests/install/consumer.c" \
+   $(pkg-config --cflags --libs vtevents)
+libdir=$(dirname "$(find "$root" -name 'libvtevents.so.0' | head -n1)")
+out=$(LD_LIBRARY_PATH=$libdir "$root/consumer")
+echo "$out"
+check grep -q "libvtevents 0.1.0" <<<"$out"
+soname=$(readelf -d "$libdir/libvtevents.so.0" | sed -n 's/.*SONAME.*\[\(.*\)\].*/\1/p')
+check test "$soname" = "libvtevents.so.0"
+for f in "$src"/schemas/avro/*.avsc; do
+  [ -e "$f" ] || continue
+  check test -f "$(find "$root" -path "*/share/vtevents/schemas/avro/$(basename "$f")" | head -n1)"
+done
+for h in "$src"/include/vtevents/*.h; do
+  check test -n "$(find "$root" -path "*/include/vtevents/$(basename "$h")" | head -n1)"
+done
+check test -n "$(find "$root" -path '*/include/vtevents/version.h' | head -n1)"
+if [ "$fails" -ne 0 ]; then echo "0 passed, $fails failed"; exit 1; fi
+echo "1 passed, 0 failed"

@@ -1,0 +1,39 @@
+/*
+ * testutil.h - small helpers shared by the Check test programs.
+ */
+#ifndef VTEV_TESTUTIL_H
+#define VTEV_TESTUTIL_H
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Asserts that haystack contains needle, printing both on failure. */
+#define ck_assert_str_contains(haystack, needle)                                        \
+    ck_assert_msg(strstr((haystack), (needle)) != NULL, "\"%s\" does not contain \"%s\"", \
+                  (haystack), (needle))
+
+/* Runs one suite, returns the process exit status (0 when nothing failed). */
+static inline int vtev_test_run(Suite *s) {
+    SRunner *sr = srunner_create(s);
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* Returns the environment variable or NULL; integration tests exit 77 (skip)
+ * only when VTEV_ALLOW_SKIP=1 says the service is deliberately absent. */
+static inline const char *vtev_test_require_env(const char *name) {
+    const char *v = getenv(name);
+    if (v && *v)
+        return v;
+    if (getenv("VTEV_ALLOW_SKIP") && !strcmp(getenv("VTEV_ALLOW_SKIP"), "1"))
+        exit(77);
+    fprintf(stderr, "%s is not set: start the stack with ./run stack up (or set VTEV_ALLOW_SKIP=1)\n",
+            name);
+    exit(EXIT_FAILURE);
+}
+
+#endif
