@@ -68,3 +68,7 @@ int vtev__random_bytes(void *buf, size_t size) {
     }
     return 0;
 }
+
+void vtev_free(void *ptr) {
+    free(ptr);
+}

@@ -70,6 +70,15 @@ VTEV_EXPORT const char *vtev_err2str(vtev_err_t err);
  */
 VTEV_EXPORT const char *vtev_err2name(vtev_err_t err);
 
+/**
+ * @brief Frees memory that the library handed to the caller (JSON text,
+ *        encoded buffers, schema strings). NULL is ignored.
+ * @remark Such memory comes from malloc(), so free() works too; this function
+ *         exists for callers whose C runtime differs from the library's.
+ * @since 0.1.0
+ */
+VTEV_EXPORT void vtev_free(void *ptr);
+
 #ifdef __cplusplus
 }
 #endif
