@@ -2,6 +2,7 @@
  * conf.c - vtev_conf_t: library keys, kafka.* pass-through, files, environment.
  */
 #include "conf_int.h"
+#include "mock_cluster.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -364,10 +365,16 @@ vtev_err_t vtev__conf_apply_kafka(const vtev_conf_t *conf, rd_kafka_conf_t *rk_c
                                   char *errstr, size_t errstr_size) {
     char rkerr[512];
     size_t i;
-    if (!vtev__conf_mock_cluster(conf) &&
-        rd_kafka_conf_set(rk_conf, "bootstrap.servers",
-                          vtev__conf_str(conf, "bootstrap.servers"), rkerr,
-                          sizeof(rkerr)) != RD_KAFKA_CONF_OK)
+    const char *mock = vtev__conf_mock_cluster(conf);
+    const char *brokers = vtev__conf_str(conf, "bootstrap.servers");
+    if (mock) {
+        char merr[256];
+        if (!(brokers = vtev__mock_cluster_bootstraps(mock, merr, sizeof(merr))))
+            return vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size, "bootstrap.servers: %s",
+                              merr);
+    }
+    if (rd_kafka_conf_set(rk_conf, "bootstrap.servers", brokers, rkerr, sizeof(rkerr)) !=
+        RD_KAFKA_CONF_OK)
         return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size, "bootstrap.servers: %s",
                           rkerr);
     if (rd_kafka_conf_set(rk_conf, "client.id", vtev__conf_str(conf, "client.id"), rkerr,

@@ -22,8 +22,9 @@ bool vtev__conf_bool(const vtev_conf_t *conf, const char *name);
 /** True when the key was explicitly set (library or kafka.*). */
 bool vtev__conf_is_set(const vtev_conf_t *conf, const char *name);
 
-/** Applies bootstrap.servers (unless it is mock://), client.id and every
- *  kafka.* property to rk_conf, in that order. On failure errstr names the key. */
+/** Applies bootstrap.servers (for mock://NAME: the embedded cluster's address,
+ *  creating the cluster on first use), client.id and every kafka.* property to
+ *  rk_conf, in that order. On failure errstr names the key. */
 vtev_err_t vtev__conf_apply_kafka(const vtev_conf_t *conf, rd_kafka_conf_t *rk_conf,
                                   char *errstr, size_t errstr_size);
 
