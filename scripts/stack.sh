@@ -6,6 +6,7 @@
 #   scripts/stack.sh status [--quiet]             what runs where; exit 0 only when all runs
 #   scripts/stack.sh env                          print the env file
 #   scripts/stack.sh node stop|kill|start ID      one Kafka node of the --nodes 3 mode
+#   scripts/stack.sh fetch                        only download (and build the probe)
 #
 # Everything binds to 127.0.0.1. Downloads come through Maven (scripts/stack/pom.xml) into
 # the git-ignored .cache/stack/; the state (configs, data, logs, pid files, env) lives in
@@ -535,6 +536,7 @@ usage: scripts/stack.sh COMMAND [ARGS]
   status [--quiet]             what runs where; exit 0 all running, 1 not running, 3 partly running
   env                          print the env file
   node stop|kill|start ID      stop (TERM), kill (KILL) or restart Kafka node ID (--nodes 3 mode)
+  fetch                        only download into .cache/stack/ (and build the probe)
 Environment: VTEV_KAFKA_PORT (39092) VTEV_CONTROLLER_PORT VTEV_REGISTRY_PORT (38081)
              VTEV_STACK_DIR (<repo>/.stack) VTEV_BUILD_DIR (build) VTEV_STACK_TIMEOUT (120)
              VTEV_KAFKA_HEAP (512m) VTEV_REGISTRY_HEAP (384m). See doc/stack.md.
