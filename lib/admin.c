@@ -167,7 +167,11 @@ static vtev_err_t describe_configs(vtev_admin_t *a, const char *topic, topic_cfg
     r = rd_kafka_event_DescribeConfigs_result(ev);
     rs = rd_kafka_DescribeConfigs_result_resources(r, &rcnt);
     if (rcnt < 1 || rd_kafka_ConfigResource_error(rs[0])) {
-        err = vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size, "%s: %s", topic,
+        err = vtev__fail(rcnt >= 1 && rd_kafka_ConfigResource_error(rs[0]) ==
+                                 RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
+                             ? VTEV_ERR_NOT_FOUND
+                             : VTEV_ERR_KAFKA,
+                         errstr, errstr_size, "%s: %s", topic,
                          rcnt < 1 ? "no result" : rd_kafka_ConfigResource_error_string(rs[0]));
         goto done;
     }
@@ -197,14 +201,43 @@ done:
     return err;
 }
 
+/* Partition count of an existing topic, waiting (bounded) for it to show up in
+ * the metadata of a broker that has not heard of it yet. -1 when it never does. */
+static int existing_partitions(vtev_admin_t *a, const char *topic, int64_t deadline,
+                               int timeout_ms) {
+    do {
+        const rd_kafka_metadata_t *md;
+        if (get_metadata(a, &md, timeout_ms, NULL, 0) == VTEV_ERR_OK) {
+            const rd_kafka_metadata_topic_t *t = md_topic(md, topic);
+            int n = t && !t->err ? t->partition_cnt : -1;
+            rd_kafka_metadata_destroy(md);
+            if (n >= 0)
+                return n;
+        }
+        rd_kafka_poll(a->rk, 100);
+    } while (vtev__now_mono_us() < deadline);
+    return -1;
+}
+
 static void compare_existing(vtev_admin_t *a, const vtev_topic_spec_t *spec, int partitions,
                              vtev_topic_result_t *res, int timeout_ms) {
     topic_cfg_t cfg;
     char e[512];
     size_t off = 0;
     res->status = VTEV_TOPIC_EXISTS;
+    int64_t deadline = vtev__now_mono_us() + (int64_t)timeout_ms * 1000;
+    vtev_err_t err;
     res->detail[0] = '\0';
-    if (describe_configs(a, spec->name, &cfg, timeout_ms, e, sizeof(e)) != VTEV_ERR_OK) {
+    /* A topic created a moment ago may not have reached every broker yet. */
+    while ((err = describe_configs(a, spec->name, &cfg, timeout_ms, e, sizeof(e))) ==
+               VTEV_ERR_NOT_FOUND &&
+           vtev__now_mono_us() < deadline)
+        rd_kafka_poll(a->rk, 100);
+    if (err == VTEV_ERR_OK && partitions < 0 &&
+        (partitions = existing_partitions(a, spec->name, deadline, timeout_ms)) < 0)
+        err = vtev__fail(VTEV_ERR_TIMED_OUT, e, sizeof(e),
+                         "%s: exists but its partitions are not in the metadata", spec->name);
+    if (err != VTEV_ERR_OK) {
         res->status = VTEV_TOPIC_FAILED;
         snprintf(res->detail, sizeof(res->detail), "%s", e);
         return;
@@ -256,7 +289,8 @@ vtev_err_t vtev_admin_create_topics(vtev_admin_t *a, const vtev_topic_spec_t *sp
         snprintf(results[i].name, sizeof(results[i].name), "%s", specs[i].name);
         results[i].detail[0] = '\0';
         if (t) {
-            compare_existing(a, &specs[i], t->partition_cnt, &results[i], timeout_ms);
+            compare_existing(a, &specs[i], t->err ? -1 : t->partition_cnt, &results[i],
+                             timeout_ms);
             continue;
         }
         nts[ntcnt] = rd_kafka_NewTopic_new(specs[i].name, specs[i].partitions,
@@ -304,8 +338,7 @@ vtev_err_t vtev_admin_create_topics(vtev_admin_t *a, const vtev_topic_spec_t *sp
                         res->detail[0] = '\0';
                     } else if (te == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
                         /* Created concurrently by someone else: compare it. */
-                        compare_existing(a, &specs[nt_idx[i]], specs[nt_idx[i]].partitions, res,
-                                         timeout_ms);
+                        compare_existing(a, &specs[nt_idx[i]], -1, res, timeout_ms);
                     } else {
                         snprintf(res->detail, sizeof(res->detail), "%s",
                                  rd_kafka_topic_result_error_string(tr[j])

@@ -102,8 +102,8 @@ START_TEST(test_existing_with_other_settings_reported_not_changed) {
     other = spec;
     other.partitions = 4;
     snprintf(other.compression, sizeof(other.compression), "gzip");
-    ck_assert_int_eq(vtev_admin_create_topics(a, &other, 1, -1, &res, 30000, errstr, sizeof(errstr)),
-                     VTEV_ERR_OK);
+    ck_assert_msg(vtev_admin_create_topics(a, &other, 1, -1, &res, 30000, errstr, sizeof(errstr)) ==
+                      VTEV_ERR_OK, "%s: %s", errstr, res.detail);
     ck_assert_int_eq(res.status, VTEV_TOPIC_DIFFERS);
     ck_assert_str_contains(res.detail, "partitions 2 (want 4)");
     ck_assert_str_contains(res.detail, "compression.type lz4 (want gzip)");
