@@ -463,13 +463,13 @@ void vtev_topic_desc_destroy(vtev_topic_desc_t *d) {
 }
 
 vtev_err_t vtev_admin_group_lag(vtev_admin_t *a, const char *group, const char *const *topics,
-                                size_t topic_cnt, vtev_partition_lag_t **lagp, size_t *cntp,
+                                size_t topic_cnt, vtev_group_lag_t **lagp, size_t *cntp,
                                 int timeout_ms, char *errstr, size_t errstr_size) {
     const char *platform[3];
     const rd_kafka_metadata_t *md = NULL;
     rd_kafka_topic_partition_list_t *parts = NULL;
     rd_kafka_t *crk = NULL;
-    vtev_partition_lag_t *out = NULL;
+    vtev_group_lag_t *out = NULL;
     vtev_err_t err;
     rd_kafka_resp_err_t e;
     size_t i;

@@ -122,7 +122,7 @@ START_TEST(test_group_lag) {
     rd_kafka_conf_t *pc = rd_kafka_conf_new(), *cc = rd_kafka_conf_new();
     rd_kafka_t *p, *cons;
     rd_kafka_topic_partition_list_t *offs;
-    vtev_partition_lag_t *lag = NULL;
+    vtev_group_lag_t *lag = NULL;
     size_t n = 0;
     const char *topics[1];
     char group[96];

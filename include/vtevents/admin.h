@@ -68,14 +68,14 @@ typedef struct vtev_topic_desc_s {
 } vtev_topic_desc_t;
 
 /** @brief Lag of a consumer group on one partition. */
-typedef struct vtev_partition_lag_s {
+typedef struct vtev_group_lag_s {
     char topic[VTEV_TOPIC_MAX + 1]; /**< Topic. */
     int32_t partition;              /**< Partition. */
     int64_t committed;              /**< Committed offset, -1 when the group has none. */
     int64_t low;                    /**< Low watermark (first retained offset). */
     int64_t high;                   /**< High watermark (next offset to be written). */
     int64_t lag;                    /**< high - committed, or high - low without a commit. */
-} vtev_partition_lag_t;
+} vtev_group_lag_t;
 
 /**
  * @brief The platform's topics as configured in @p conf: the three event
@@ -161,7 +161,7 @@ VTEV_EXPORT void vtev_topic_desc_destroy(vtev_topic_desc_t *desc);
  */
 VTEV_EXPORT vtev_err_t vtev_admin_group_lag(vtev_admin_t *admin, const char *group,
                                             const char *const *topics, size_t topic_cnt,
-                                            vtev_partition_lag_t **lagp, size_t *cntp,
+                                            vtev_group_lag_t **lagp, size_t *cntp,
                                             int timeout_ms, char *errstr, size_t errstr_size);
 
 #ifdef __cplusplus
