@@ -331,7 +331,7 @@ EOF
 
 # ---------------------------------------------------------- commands --
 cmd_up() {
-  local n= t0 running i deadline cid
+  local n= t0 running i deadline cid java_major
   while [ $# -gt 0 ]; do
     case "$1" in
       --nodes) n=${2:-}; shift 2 || die "--nodes needs a value" ;;
@@ -347,6 +347,8 @@ cmd_up() {
   case "$n" in 1|3) ;; *) die "--nodes must be 1 or 3 (got $n)" ;; esac
   t0=$(now)
   command -v "$JAVA" >/dev/null || die "java not found (./run deps installs default-jre-headless)"
+  java_major=$("$JAVA" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
+  [ "${java_major:-0}" -ge 17 ] || die "Kafka $KAFKA_VERSION needs Java 17 or newer ($JAVA is ${java_major:-unknown})"
 
   running=$(nodes_of_state)
   if [ "$running" != 0 ]; then
