@@ -710,12 +710,14 @@ static vtev_err_t entry_new(res_entry_t **ep, const vtev_schema_t *reader, const
     if (writer->uid != reader->uid && !avro_schema_equal(writer->avro, reader->avro)) {
         avro_schema_t target = reader->avro;
         json_error_t jerr;
-        json_t *rj = json_loads(reader->json, 0, &jerr);
-        int removed = rj ? prune(rj, writer->avro, reader->avro, 0) : 0;
+        json_t *rj = json_loads(reader->json, 0, &jerr); /* keeps the defaults */
+        json_t *pj = rj ? json_deep_copy(rj) : NULL;     /* pruned */
+        int removed = pj ? prune(pj, writer->avro, reader->avro, 0) : 0;
         if (removed > 0) {
-            char *txt = json_dumps(rj, JSON_COMPACT);
+            char *txt = json_dumps(pj, JSON_COMPACT);
             int rc = txt ? avro_schema_from_json_length(txt, strlen(txt), &e->pruned) : ENOMEM;
             free(txt);
+            json_decref(pj);
             if (rc != 0) {
                 json_decref(rj);
                 entry_free(e);
@@ -731,7 +733,8 @@ static vtev_err_t entry_new(res_entry_t **ep, const vtev_schema_t *reader, const
                 e->rclass = NULL;
                 goto nomem;
             }
-        } else if (rj) {
+        } else {
+            json_decref(pj);
             json_decref(rj);
         }
         if (!(e->resolver = avro_resolved_reader_new(writer->avro, target))) {
