@@ -189,6 +189,8 @@ static vtev_err_t map_error(int status, long code) {
     }
     if (status == 401 || status == 403)
         return VTEV_ERR_REGISTRY_AUTH;
+    if (code != 0 && code != 409)
+        return VTEV_ERR_REGISTRY; /* e.g. 40405/40407 "must be soft deleted first" (409) */
     if (status == 409)
         return VTEV_ERR_REGISTRY_INCOMPATIBLE;
     if (status == 422)
@@ -265,10 +267,15 @@ static vtev_err_t rest_call(vtev_registry_t *reg, const char *method, const char
                          "(schema.registry.ssl.certificate.location): HTTP 400: %s",
                          method, path, reg->url_desc, msg);
         } else if (err == VTEV_ERR_REGISTRY_AUTH) {
-            vtev__seterr(errstr, errstr_size,
-                         "%s %s: registry %s refused the credentials (basic.auth.user.info / "
-                         "bearer.auth.token): HTTP %d: %s",
-                         method, path, reg->url_desc, resp.status, msg);
+            const char *ui = vtev__conf_str(reg->conf, "basic.auth.user.info");
+            const char *tok = vtev__conf_str(reg->conf, "bearer.auth.token");
+            vtev__seterr(errstr, errstr_size, "%s %s: registry %s %s: HTTP %d: %s", method, path,
+                         reg->url_desc,
+                         ui && *ui     ? "refused the credentials of basic.auth.user.info"
+                         : tok && *tok ? "refused the token of bearer.auth.token"
+                                       : "requires credentials (basic.auth.user.info or "
+                                         "bearer.auth.token are not set)",
+                         resp.status, msg);
         } else if (code) {
             vtev__seterr(errstr, errstr_size, "%s %s: %s (HTTP %d, error code %ld)", method,
                          path, msg, resp.status, code);
@@ -964,6 +971,14 @@ vtev_err_t vtev_registry_set_compatibility(vtev_registry_t *reg, const char *sub
         return NOMEM("set_compatibility");
     }
     err = rest_call(reg, "PUT", path, body, &resp, NULL, errstr, errstr_size);
+    if (err == VTEV_ERR_REGISTRY && level == VTEV_COMPAT_NONE && errstr &&
+        strstr(errstr, "No rule named")) {
+        /* Apicurio stores a level as a rule and answers 404 "No rule named
+         * 'COMPATIBILITY'" when asked to set NONE where no rule exists: the
+         * level already is NONE (doc/registry.md). */
+        err = VTEV_ERR_OK;
+        errstr[0] = '\0';
+    }
     json_decref(resp);
     json_decref(body);
     free(path);
