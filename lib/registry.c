@@ -497,6 +497,45 @@ vtev_err_t vtev_registry_register(vtev_registry_t *reg, const char *subject,
     return err;
 }
 
+/*
+ * Fallback of lookup for registries that compare schema texts byte for byte
+ * (Apicurio unless apicurio.ccompat.use-canonical-hash=true): compares the
+ * canonical form with each version of the subject, newest first. Versions
+ * are fetched through the version cache. 1 when found, 0 when not, -1 on
+ * error (the caller keeps the registry's "not found").
+ */
+static int lookup_by_versions(vtev_registry_t *reg, const char *subject,
+                              const char *schema_json, int32_t *idp, int *versionp) {
+    char err2[256], *want, *schema;
+    int *versions = NULL, r = 0;
+    size_t n = 0, i;
+    if (vtev_registry_list_versions(reg, subject, &versions, &n, err2, sizeof(err2)))
+        return -1;
+    if (!(want = vtev__schema_canonical(schema_json))) {
+        free(versions);
+        return -1;
+    }
+    for (i = n; i > 0 && r == 0; i--) {
+        int32_t id;
+        int ver;
+        char *canon;
+        if (vtev_registry_get_version(reg, subject, versions[i - 1], &id, &ver, &schema, err2,
+                                      sizeof(err2)))
+            continue;
+        canon = vtev__schema_canonical(schema);
+        if (canon && !strcmp(canon, want)) {
+            *idp = id;
+            *versionp = ver;
+            r = 1;
+        }
+        free(canon);
+        free(schema);
+    }
+    free(want);
+    free(versions);
+    return r;
+}
+
 vtev_err_t vtev_registry_lookup(vtev_registry_t *reg, const char *subject,
                                 const char *schema_json, int32_t *idp, int *versionp,
                                 char *errstr, size_t errstr_size) {
@@ -532,7 +571,17 @@ vtev_err_t vtev_registry_lookup(vtev_registry_t *reg, const char *subject,
         return NOMEM("lookup");
     }
     err = rest_call(reg, "POST", path, body, &resp, NULL, errstr, errstr_size);
-    if (err == VTEV_ERR_OK) {
+    if (err == VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND &&
+        lookup_by_versions(reg, subject, schema_json, &id, &version) == 1) {
+        if (idp)
+            *idp = id;
+        if (versionp)
+            *versionp = version;
+        vtev__cache_put(reg->subj, key, id, version, NULL);
+        err = VTEV_ERR_OK;
+        if (errstr && errstr_size)
+            errstr[0] = '\0';
+    } else if (err == VTEV_ERR_OK) {
         json_t *jid = json_object_get(resp, "id"), *jv = json_object_get(resp, "version");
         if (!json_is_integer(jid) || !json_is_integer(jv)) {
             err = vtev__fail(VTEV_ERR_REGISTRY, errstr, errstr_size,
