@@ -377,6 +377,7 @@ vtev_registry_t *vtev_registry_new(vtev_conf_t *conf, char *errstr, size_t errst
     atomic_init(&reg->hits, 0);
     atomic_init(&reg->misses, 0);
     atomic_init(&reg->retries, 0);
+    atomic_init(&reg->connects, 0);
     reg->conf = conf;
     return reg;
 fail:

@@ -200,8 +200,8 @@ vtev__http_t *vtev__http_new(const vtev_conf_t *conf, const char *urls, char *er
     {
         static const char *const hdrs[] = {
             "Content-Type: application/vnd.schemaregistry.v1+json",
-            "Accept: application/vnd.schemaregistry.v1+json, "
-            "application/vnd.schemaregistry+json; q=0.9, application/json; q=0.5",
+            ("Accept: application/vnd.schemaregistry.v1+json, "
+             "application/vnd.schemaregistry+json; q=0.9, application/json; q=0.5"),
             "Expect:",
         };
         for (i = 0; i < VTEV_ARRAY_SIZE(hdrs); i++) {
@@ -346,7 +346,8 @@ static const char *tls_hint(CURLcode rc) {
 
 /* Performs one HTTP exchange with url+path. Returns CURLE_*; on CURLE_OK the
  * response is in resp. */
-static CURLcode attempt(vtev__http_t *h, CURL *c, const char *url, const char *method,
+static CURLcode attempt(vtev_registry_t *reg, vtev__http_t *h, CURL *c, const char *url,
+                        const char *method,
                         const char *path, const char *body, vtev__reg_resp_t *resp,
                         char *cerr) {
     size_t n = strlen(url) + strlen(path) + 1;
@@ -394,6 +395,11 @@ static CURLcode attempt(vtev__http_t *h, CURL *c, const char *url, const char *m
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, h->verify ? 2L : 0L);
     rc = curl_easy_perform(c);
     free(full);
+    {
+        long nconn = 0;
+        if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &nconn) == CURLE_OK && nconn > 0)
+            atomic_fetch_add(&reg->connects, (uint_fast64_t)nconn);
+    }
     if (rc == CURLE_WRITE_ERROR && wb.overflow) {
         snprintf(cerr, CURL_ERROR_SIZE, "response larger than %u bytes", MAX_BODY);
         rc = CURLE_FILESIZE_EXCEEDED;
@@ -460,7 +466,7 @@ vtev_err_t vtev__http_request(vtev_registry_t *reg, const char *method, const ch
             atomic_fetch_add(&reg->requests, 1);
             if (sent++ > 0)
                 atomic_fetch_add(&reg->retries, 1);
-            rc = attempt(h, c, url, method, path, body, resp, cerr);
+            rc = attempt(reg, h, c, url, method, path, body, resp, cerr);
             if (rc == CURLE_OK) {
                 if (resp->status == 429 || resp->status >= 500) {
                     snprintf(last, sizeof(last), "%s: HTTP %d", url, resp->status);

@@ -13,8 +13,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <pthread.h>
 #include <vtevents/registry.h>
 
+#include "registry_int.h" /* white-box: the connection counter */
 #include "testutil.h"
 
 #define REC(fields) \
@@ -189,6 +191,64 @@ START_TEST(test_every_operation) {
     for (i = 0; i < n; i++)
         ck_assert_str_ne(subjects[i], subject);
     vtev_registry_strings_free(subjects, n);
+    vtev_registry_destroy(reg);
+}
+END_TEST
+
+typedef struct {
+    vtev_registry_t *reg;
+    int32_t id;
+    int failures;
+} thr_t;
+
+static void *thr_main(void *p) {
+    thr_t *t = p;
+    char errstr[512], *schema;
+    int i;
+    for (i = 0; i < 50; i++) {
+        vtev_registry_clear_caches(t->reg); /* force a request every time */
+        if (vtev_registry_get_schema(t->reg, t->id, &schema, errstr, sizeof(errstr)) ||
+            !strstr(schema, "\"lat\""))
+            t->failures++;
+        vtev_free(schema);
+    }
+    return NULL;
+}
+
+START_TEST(test_connection_reuse_and_threads) {
+    vtev_registry_t *reg = client(getenv("SCHEMA_REGISTRY_URL"), NULL);
+    char errstr[512], subject[128], *schema;
+    int32_t id;
+    int i;
+    pthread_t th[4];
+    thr_t args[4];
+    snprintf(subject, sizeof(subject), "%s-reuse-value", prefix);
+    OK(vtev_registry_register(reg, subject, V1, &id, errstr, sizeof(errstr)));
+    for (i = 0; i < 50; i++) {
+        vtev_registry_clear_caches(reg);
+        OK(vtev_registry_get_schema(reg, id, &schema, errstr, sizeof(errstr)));
+        vtev_free(schema);
+    }
+    ck_assert_uint_eq(requests(reg), 51);
+    /* one pooled handle, one kept-alive connection */
+    ck_assert_msg(atomic_load(&reg->connects) <= 2, "%llu connections for 51 requests",
+                  (unsigned long long)atomic_load(&reg->connects));
+    for (i = 0; i < 4; i++) {
+        args[i].reg = reg;
+        args[i].id = id;
+        args[i].failures = 0;
+        ck_assert_int_eq(pthread_create(&th[i], NULL, thr_main, &args[i]), 0);
+    }
+    for (i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_int_eq(args[i].failures, 0);
+    }
+    fprintf(stderr, "reuse: %llu requests over %llu connections\n",
+            (unsigned long long)requests(reg), (unsigned long long)atomic_load(&reg->connects));
+    /* at most one connection per concurrently used handle, plus slack */
+    ck_assert_uint_le(atomic_load(&reg->connects), 8);
+    OK(vtev_registry_delete_subject(reg, subject, 0, NULL, NULL, errstr, sizeof(errstr)));
+    OK(vtev_registry_delete_subject(reg, subject, 1, NULL, NULL, errstr, sizeof(errstr)));
     vtev_registry_destroy(reg);
 }
 END_TEST
@@ -464,6 +524,7 @@ int main(void) {
     tc = tcase_create("apicurio");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_every_operation);
+    tcase_add_test(tc, test_connection_reuse_and_threads);
     tcase_add_test(tc, test_failover_dead_url);
     tcase_add_test(tc, test_failover_5xx);
     tcase_add_test(tc, test_tls_auth);
