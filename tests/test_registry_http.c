@@ -390,6 +390,18 @@ START_TEST(test_tls_auth) {
         fprintf(stderr, "wrong key password: %s\n", errstr);
         vtev_registry_destroy(reg);
     }
+    /* https to a plain-http port: a handshake failure, reported as TLS */
+    {
+        const char *kv[] = {"schema.registry.max.retries", "1",
+                            "schema.registry.retry.backoff.ms", "10", NULL};
+        char https[512];
+        snprintf(https, sizeof(https), "https://%s", strstr(getenv("VTEV_TEST_PROXY_URL"), "://") + 3);
+        reg = client(https, kv);
+        FAILS(vtev_registry_get_schema(reg, id, &schema, errstr, sizeof(errstr)),
+              VTEV_ERR_REGISTRY_TLS);
+        fprintf(stderr, "https to http port: %s\n", errstr);
+        vtev_registry_destroy(reg);
+    }
     /* verification off accepts the unknown CA (explicit opt-out only) */
     {
         const char **kv = tls_kv(wrong_ca, 1, ui);
