@@ -43,6 +43,9 @@ int vtev__parse_timestamp(const char *s, int64_t *usp);
 int vtev__uuid4(char out[VTEV_UUID_LEN + 1]);
 bool vtev__uuid_valid(const char *s);
 
+/* Offset of the first byte that is not valid UTF-8 (RFC 3629), or -1. */
+long vtev__utf8_bad(const char *s, size_t n);
+
 /* Shortest round-trippable rendering of a double into buf. */
 const char *vtev__dtoa(double d, char *buf, size_t size);
 

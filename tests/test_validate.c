@@ -71,6 +71,17 @@ START_TEST(test_envelope_rules) {
     EXPECT_INVALID(&ev, "vessel_id: \"\" must not be empty");
     memset(ev.u.env.vessel_id, 'a', sizeof(ev.u.env.vessel_id)); /* not NUL-terminated */
     EXPECT_INVALID(&ev, "vessel_id: \"aaaaaaaaaaaaaaaaaaaa...\" is longer than 64 bytes");
+    snprintf(ev.u.env.vessel_id, sizeof(ev.u.env.vessel_id), "ab\xff");
+    EXPECT_INVALID(&ev, "vessel_id: byte 0xff at offset 2 is not valid UTF-8");
+    snprintf(ev.u.env.vessel_id, sizeof(ev.u.env.vessel_id), "\xc0\xaf"); /* overlong '/' */
+    EXPECT_INVALID(&ev, "vessel_id: byte 0xc0 at offset 0 is not valid UTF-8");
+    snprintf(ev.u.env.vessel_id, sizeof(ev.u.env.vessel_id), "\xed\xa0\x80"); /* surrogate */
+    EXPECT_INVALID(&ev, "vessel_id: byte 0xed at offset 0 is not valid UTF-8");
+    snprintf(ev.u.env.vessel_id, sizeof(ev.u.env.vessel_id), "\xe8\x88\xb9\xf0\x9f\x9a\xa2");
+    EXPECT_VALID(&ev);
+    snprintf(ev.u.position.data.status, sizeof(ev.u.position.data.status), "\xe8\x88");
+    EXPECT_INVALID(&ev, "data.status: byte 0xe8 at offset 0 is not valid UTF-8");
+    snprintf(ev.u.position.data.status, sizeof(ev.u.position.data.status), "moored");
     snprintf(ev.u.env.vessel_id, sizeof(ev.u.env.vessel_id), "x");
     EXPECT_VALID(&ev);
     vtev_event_clear(&ev);
