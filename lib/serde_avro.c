@@ -443,6 +443,19 @@ static void tls_key_init(void) {
     tls_key_ok = pthread_key_create(&tls_key, tls_free) == 0;
 }
 
+/* At exit (or dlclose) free the exiting thread's state: pthread key
+ * destructors do not run for the main thread.  Another thread's state stays
+ * (it may still be running). */
+#if defined(__GNUC__)
+__attribute__((destructor)) static void tls_at_exit(void) {
+    tls_t *t = tls_cur;
+    if (t && tls_key_ok) {
+        pthread_setspecific(tls_key, NULL);
+        tls_free(t);
+    }
+}
+#endif
+
 static tls_t *tls_get(void) {
     tls_t *t = tls_cur;
     if (t)
