@@ -62,7 +62,9 @@ void vtev__metadata_push(vtev_metadata_t *md, char *key, const vtev_meta_value_t
 /* Generic Avro decode through the per-thread resolver cache (serde_avro.c).
  * Decodes bytes written with writer into a value of reader that stays owned
  * by the cache (valid until the next decode on this thread with the same
- * pair) and returns it in *outp. */
+ * pair) and returns it in *outp.  When *outp is not NULL on entry and the
+ * writer is the reader, the bytes are read into *outp itself (which must be
+ * a value of reader) and *outp is left unchanged. */
 vtev_err_t vtev__avro_decode_cached(const vtev_schema_t *reader, const vtev_schema_t *writer,
                                     const void *buf, size_t len, avro_value_t **outp,
                                     char *errstr, size_t errstr_size);
