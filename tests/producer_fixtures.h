@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <librdkafka/rdkafka.h>
 #include <vtevents/vtevents.h>
 

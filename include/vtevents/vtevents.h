@@ -15,5 +15,8 @@
 #include <vtevents/error.h>
 #include <vtevents/conf.h>
 #include <vtevents/registry.h>
+#include <vtevents/event.h>
+#include <vtevents/serde.h>
+#include <vtevents/producer.h>
 
 #endif /* VTEVENTS_VTEVENTS_H */
