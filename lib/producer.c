@@ -46,9 +46,7 @@ struct vtev_producer_s {
 
     rd_kafka_queue_t *mainq;
     pthread_t poll_thr;
-    pthread_t poll_thr_id; /* copy readable by the callbacks */
     atomic_bool run;
-    bool thr_started;
 
     pthread_mutex_t lock; /* guards cond waits and the callback pointers */
     pthread_cond_t cond;  /* signalled on every delivery report */
@@ -237,15 +235,19 @@ static void serve_one(vtev_producer_t *p, int timeout_ms) {
     rd_kafka_event_destroy(ev);
 }
 
+/* The producer whose poll thread this is (NULL on other threads). */
+static _Thread_local vtev_producer_t *tls_serving;
+
 static void *poll_main(void *arg) {
     vtev_producer_t *p = arg;
+    tls_serving = p;
     while (atomic_load(&p->run))
         serve_one(p, 100);
     return NULL;
 }
 
 static bool on_poll_thread(vtev_producer_t *p) {
-    return p->thr_started && pthread_equal(pthread_self(), p->poll_thr_id);
+    return tls_serving == p;
 }
 
 /* ---- creation ---- */
@@ -415,8 +417,6 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
         p->rk = NULL;
         goto fail;
     }
-    p->poll_thr_id = p->poll_thr;
-    p->thr_started = true;
     p->conf = conf; /* owned from here on */
     vtev__log(conf, 7, "PRODUCER", "created (profile %s, %s)", profile,
               p->transactional ? "transactional" : "idempotent");
@@ -774,7 +774,6 @@ vtev_err_t vtev_producer_close(vtev_producer_t *p, size_t *undeliveredp) {
     }
     atomic_store(&p->run, false);
     pthread_join(p->poll_thr, NULL);
-    p->thr_started = false;
     rd_kafka_queue_destroy(p->mainq);
     rd_kafka_destroy(p->rk);
     vtev_conf_destroy(p->conf);
