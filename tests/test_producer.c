@@ -65,6 +65,17 @@ static vtev_conf_t *mk_conf(char *name, size_t name_size, const char *prefix) {
     return c;
 }
 
+/* conf for the existing mock cluster + registry `name`. */
+static vtev_conf_t *mk_conf_named(const char *name) {
+    char e[512], url[256];
+    vtev_conf_t *c = vtev_conf_new();
+    snprintf(url, sizeof(url), "mock://%s", name);
+    ck_assert_int_eq(vtev_conf_set(c, "bootstrap.servers", url, e, sizeof(e)), VTEV_CONF_OK);
+    ck_assert_int_eq(vtev_conf_set(c, "schema.registry.url", url, e, sizeof(e)), VTEV_CONF_OK);
+    ck_assert_int_eq(vtev_conf_set(c, "log.level", "3", e, sizeof(e)), VTEV_CONF_OK);
+    return c;
+}
+
 static vtev_producer_t *mk_producer(vtev_conf_t *c, reports_t *rs) {
     char e[512];
     vtev_producer_t *p = vtev_producer_new(c, e, sizeof(e));
@@ -176,7 +187,7 @@ START_TEST(publish_each_type_roundtrip) {
         rd_kafka_message_t *msgs[N + 4];
         rd_kafka_t *rk = fx_reader(bootstraps(name), topics[ti].topic, topics[ti].parts,
                                    "read_committed");
-        int n = fx_read(rk, msgs, N + 4, 1500, 15000), found = 0, j;
+        int n = fx_read(rk, msgs, N + 4, 400, 15000), found = 0, j;
         ck_assert_int_eq(n, N);
         for (j = 0; j < n; j++) {
             vtev_event_t out;
@@ -226,7 +237,7 @@ START_TEST(no_correlation_header_without_id) {
     ck_assert_int_eq(vtev_producer_publish(p, &ev, NULL, e, sizeof(e)), VTEV_ERR_OK);
     ck_assert_int_eq(vtev_producer_flush(p, 10000), VTEV_ERR_OK);
     rk = fx_reader(bootstraps(name), "vessel-position-updates", 3, "read_committed");
-    ck_assert_int_eq(fx_read(rk, m, 2, 1500, 10000), 1);
+    ck_assert_int_eq(fx_read(rk, m, 2, 400, 10000), 1);
     ck_assert(!fx_header(m[0], "correlation_id", h, sizeof(h)));
     ck_assert(fx_header(m[0], "event_id", h, sizeof(h)));
     rd_kafka_message_destroy(m[0]);
@@ -588,7 +599,7 @@ START_TEST(generic_avro_and_raw) {
     ck_assert_uint_eq(st.delivered, 2);
     ck_assert_uint_eq(st.bytes, 6 + 4);
     rk = fx_reader(bootstraps(name), "prediction-results.dlq", 1, "read_committed");
-    n = fx_read(rk, m, 3, 1500, 10000);
+    n = fx_read(rk, m, 3, 400, 10000);
     ck_assert_int_eq(n, 2);
     {
         const unsigned char *b = m[0]->payload;
@@ -631,7 +642,7 @@ START_TEST(defaults_and_profiles) {
     expect_rk_conf(p, "partitioner", "murmur2_random");
     vtev_producer_destroy(p);
 
-    c = mk_conf(name, sizeof(name), "prod-prof");
+    c = mk_conf_named(name);
     ck_assert_int_eq(vtev_conf_set(c, "producer.profile", "throughput", e, sizeof(e)),
                      VTEV_CONF_OK);
     ck_assert_int_eq(vtev_conf_set(c, "kafka.batch.num.messages", "777", e, sizeof(e)),
@@ -642,7 +653,7 @@ START_TEST(defaults_and_profiles) {
     expect_rk_conf(p, "enable.idempotence", "true");
     vtev_producer_destroy(p);
 
-    c = mk_conf(name, sizeof(name), "prod-prof");
+    c = mk_conf_named(name);
     ck_assert_int_eq(vtev_conf_set(c, "producer.profile", "low-latency", e, sizeof(e)),
                      VTEV_CONF_OK);
     ck_assert_int_eq(vtev_conf_set(c, "kafka.enable.idempotence", "false", e, sizeof(e)),
@@ -668,20 +679,26 @@ START_TEST(defaults_and_profiles) {
 }
 END_TEST
 
+/* One test case per test, so that CK_RUN_CASE=name runs one of them. */
+#define ADD(s, fn)                                                                            \
+    do {                                                                                      \
+        TCase *tc_ = tcase_create(#fn);                                                       \
+        tcase_set_timeout(tc_, 60);                                                           \
+        tcase_add_test(tc_, fn);                                                              \
+        suite_add_tcase(s, tc_);                                                              \
+    } while (0)
+
 int main(void) {
     Suite *s = suite_create("producer");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, publish_each_type_roundtrip);
-    tcase_add_test(tc, no_correlation_header_without_id);
-    tcase_add_test(tc, same_vessel_same_partition);
-    tcase_add_test(tc, invalid_events_refused);
-    tcase_add_test(tc, queue_full_backpressure);
-    tcase_add_test(tc, close_reports_undelivered);
-    tcase_add_test(tc, fatal_error_reported_once);
-    tcase_add_test(tc, transactions_state_rules);
-    tcase_add_test(tc, generic_avro_and_raw);
-    tcase_add_test(tc, defaults_and_profiles);
-    suite_add_tcase(s, tc);
+    ADD(s, publish_each_type_roundtrip);
+    ADD(s, no_correlation_header_without_id);
+    ADD(s, same_vessel_same_partition);
+    ADD(s, invalid_events_refused);
+    ADD(s, queue_full_backpressure);
+    ADD(s, close_reports_undelivered);
+    ADD(s, fatal_error_reported_once);
+    ADD(s, transactions_state_rules);
+    ADD(s, generic_avro_and_raw);
+    ADD(s, defaults_and_profiles);
     return vtev_test_run(s);
 }
