@@ -170,8 +170,30 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
     vtev__log(p ? p->conf : NULL, level, f, "%s", buf);
 }
 
-static void on_delivery(vtev_producer_t *p, const rd_kafka_message_t *m) {
-    pmsg_t *pm = m->_private;
+/* One delivery report, copied out of librdkafka's message so that the
+ * event (and the queue slots its messages hold) can be released before the
+ * user's callback runs: a callback that publishes into a full queue then
+ * finds room instead of waiting on the very messages it reports. */
+typedef struct dr_item_s {
+    pmsg_t *pm;
+    rd_kafka_resp_err_t err;
+    int32_t partition;
+    int64_t offset;
+    size_t len;
+    char topic[256];
+} dr_item_t;
+
+static void dr_item_fill(dr_item_t *it, const rd_kafka_message_t *m) {
+    it->pm = m->_private;
+    it->err = m->err;
+    it->partition = m->partition;
+    it->offset = m->offset;
+    it->len = m->len;
+    snprintf(it->topic, sizeof(it->topic), "%s", rd_kafka_topic_name(m->rkt));
+}
+
+static void on_delivery(vtev_producer_t *p, const dr_item_t *it) {
+    pmsg_t *pm = it->pm;
     vtev_delivery_report_t dr;
     vtev_producer_dr_cb_t *cb;
     void *op;
@@ -182,21 +204,21 @@ static void on_delivery(vtev_producer_t *p, const rd_kafka_message_t *m) {
     memset(&dr, 0, sizeof(dr));
     dr.event_id = pm->event_id;
     dr.type = pm->type;
-    dr.topic = rd_kafka_topic_name(m->rkt);
-    dr.kafka_err = (int)m->err;
-    dr.err = vtev__producer_kafka_err(m->err);
-    dr.errstr = m->err ? rd_kafka_err2str(m->err) : "";
-    dr.partition = m->err ? (m->partition >= 0 ? m->partition : -1) : m->partition;
-    dr.offset = m->err ? -1 : m->offset;
-    dr.value_len = m->len;
+    dr.topic = it->topic;
+    dr.kafka_err = (int)it->err;
+    dr.err = vtev__producer_kafka_err(it->err);
+    dr.errstr = it->err ? rd_kafka_err2str(it->err) : "";
+    dr.partition = it->partition >= 0 ? it->partition : -1;
+    dr.offset = it->err ? -1 : it->offset;
+    dr.value_len = it->len;
     dr.msg_opaque = pm->opaque;
-    if (m->err) {
+    if (it->err) {
         atomic_fetch_add(&p->stats[t][ST_FAILED], 1);
-        if (m->err == RD_KAFKA_RESP_ERR__FATAL)
+        if (it->err == RD_KAFKA_RESP_ERR__FATAL)
             check_fatal(p);
     } else {
         atomic_fetch_add(&p->stats[t][ST_DELIVERED], 1);
-        atomic_fetch_add(&p->stats[t][ST_BYTES], m->len);
+        atomic_fetch_add(&p->stats[t][ST_BYTES], it->len);
     }
     pthread_mutex_lock(&p->lock);
     cb = p->dr_cb;
@@ -214,17 +236,37 @@ static void on_delivery(vtev_producer_t *p, const rd_kafka_message_t *m) {
     pthread_mutex_unlock(&p->lock);
 }
 
+static void serve_dr(vtev_producer_t *p, rd_kafka_event_t *ev) {
+    size_t cnt = rd_kafka_event_message_count(ev), n = 0, i;
+    dr_item_t *items = cnt ? calloc(cnt, sizeof(*items)) : NULL;
+    const rd_kafka_message_t *m;
+    if (!items) {
+        /* out of memory: report in place, one at a time */
+        dr_item_t one;
+        while ((m = rd_kafka_event_message_next(ev))) {
+            dr_item_fill(&one, m);
+            on_delivery(p, &one);
+        }
+        rd_kafka_event_destroy(ev);
+        return;
+    }
+    while (n < cnt && (m = rd_kafka_event_message_next(ev)))
+        dr_item_fill(&items[n++], m);
+    rd_kafka_event_destroy(ev); /* frees the queue slots */
+    for (i = 0; i < n; i++)
+        on_delivery(p, &items[i]);
+    free(items);
+}
+
 /* Serves at most one event from the main queue. */
 static void serve_one(vtev_producer_t *p, int timeout_ms) {
     rd_kafka_event_t *ev = rd_kafka_queue_poll(p->mainq, timeout_ms);
-    const rd_kafka_message_t *m;
     if (!ev)
         return;
     switch (rd_kafka_event_type(ev)) {
     case RD_KAFKA_EVENT_DR:
-        while ((m = rd_kafka_event_message_next(ev)))
-            on_delivery(p, m);
-        break;
+        serve_dr(p, ev);
+        return;
     case RD_KAFKA_EVENT_ERROR:
         on_error(p, rd_kafka_event_error(ev), rd_kafka_event_error_is_fatal(ev),
                  rd_kafka_event_error_string(ev));
@@ -481,14 +523,26 @@ static bool wait_outstanding(vtev_producer_t *p, int64_t timeout_ms) {
     return atomic_load(&p->outstanding) == 0;
 }
 
+/* rd_kafka_flush() in event mode waits (linger ignored) until librdkafka
+ * released every message, while the poll thread serves; the reports copied
+ * out of the released events may still be running, so then wait for our own
+ * count. */
+static bool flush_wait(vtev_producer_t *p, int64_t timeout_ms) {
+    int64_t end = vtev__now_mono_us() + (timeout_ms < 0 ? 0 : timeout_ms * 1000);
+    int64_t left;
+    rd_kafka_flush(p->rk, timeout_ms < 0 ? -1 : (int)timeout_ms);
+    if (timeout_ms < 0)
+        return wait_outstanding(p, -1);
+    left = (end - vtev__now_mono_us()) / 1000;
+    return wait_outstanding(p, left > 0 ? left : 0);
+}
+
 vtev_err_t vtev_producer_flush(vtev_producer_t *p, int timeout_ms) {
     if (!p)
         return VTEV_ERR_INVALID_ARG;
     if (on_poll_thread(p)) /* from a callback: nothing else serves reports */
         return wait_outstanding(p, timeout_ms) ? VTEV_ERR_OK : VTEV_ERR_TIMED_OUT;
-    /* Event mode: waits (linger ignored) while the poll thread serves. */
-    rd_kafka_flush(p->rk, timeout_ms);
-    return wait_outstanding(p, 0) ? VTEV_ERR_OK : VTEV_ERR_TIMED_OUT;
+    return flush_wait(p, timeout_ms) ? VTEV_ERR_OK : VTEV_ERR_TIMED_OUT;
 }
 
 size_t vtev_producer_outstanding(vtev_producer_t *p) {
@@ -761,8 +815,7 @@ vtev_err_t vtev_producer_close(vtev_producer_t *p, size_t *undeliveredp) {
     if (!p)
         return VTEV_ERR_OK;
     atomic_store(&p->closing, true);
-    rd_kafka_flush(p->rk, (int)p->close_timeout_ms);
-    wait_outstanding(p, 0);
+    flush_wait(p, p->close_timeout_ms);
     undelivered = atomic_load(&p->outstanding);
     if (undelivered) {
         vtev__log(p->conf, 4, "PRODUCER",
@@ -857,8 +910,12 @@ vtev_err_t vtev_producer_commit_transaction(vtev_producer_t *p, int timeout_ms, 
     vtev_err_t err;
     if ((err = txn_check(p, "commit_transaction", errstr, errstr_size)))
         return err;
-    return vtev__producer_txn_error(p, rd_kafka_commit_transaction(p->rk, timeout_ms),
-                                    "commit_transaction", errstr, errstr_size);
+    err = vtev__producer_txn_error(p, rd_kafka_commit_transaction(p->rk, timeout_ms),
+                                   "commit_transaction", errstr, errstr_size);
+    /* every report of the transaction has run when commit returns */
+    if (!err)
+        wait_outstanding(p, timeout_ms < 0 ? -1 : timeout_ms);
+    return err;
 }
 
 vtev_err_t vtev_producer_abort_transaction(vtev_producer_t *p, int timeout_ms, char *errstr,
@@ -866,6 +923,9 @@ vtev_err_t vtev_producer_abort_transaction(vtev_producer_t *p, int timeout_ms, c
     vtev_err_t err;
     if ((err = txn_check(p, "abort_transaction", errstr, errstr_size)))
         return err;
-    return vtev__producer_txn_error(p, rd_kafka_abort_transaction(p->rk, timeout_ms),
-                                    "abort_transaction", errstr, errstr_size);
+    err = vtev__producer_txn_error(p, rd_kafka_abort_transaction(p->rk, timeout_ms),
+                                   "abort_transaction", errstr, errstr_size);
+    if (!err) /* the purged messages' reports have run when abort returns */
+        wait_outstanding(p, timeout_ms < 0 ? -1 : timeout_ms);
+    return err;
 }

@@ -157,6 +157,21 @@ static inline int fx_read(rd_kafka_t *rk, rd_kafka_message_t **msgs, int max, in
     return n;
 }
 
+/* Counts (and drops) the messages that arrive within ms: none expected. */
+static inline int fx_extra(rd_kafka_t *rk, int ms) {
+    int n = 0, waited = 0;
+    while (waited < ms) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        waited += 100;
+        if (!m)
+            continue;
+        if (!m->err)
+            n++;
+        rd_kafka_message_destroy(m);
+    }
+    return n;
+}
+
 /* The value of header name as a NUL-terminated copy in buf ("" when absent:
  * returns 0). */
 static inline int fx_header(const rd_kafka_message_t *m, const char *name, char *buf,
