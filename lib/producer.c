@@ -358,8 +358,8 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
     vtev_conf_t *sconf = NULL;
     const char *profile, *mock;
     pthread_mutexattr_t ma;
-    char e[512], buf[16];
-    size_t bsz = sizeof(buf);
+    char e[512];
+    size_t bsz = 0;
     vtev_err_t err;
 
     if (!conf) {
@@ -382,6 +382,7 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
     atomic_init(&p->closing, false);
     atomic_init(&p->outstanding, 0);
 
+    p->conf = conf; /* borrowed until success (for logging), owned after */
     p->queue_block_ms = vtev__conf_int(conf, "producer.queue.block.ms");
     p->close_timeout_ms = vtev__conf_int(conf, "producer.close.timeout.ms");
     p->topics[VTEV_EVENT_POSITION] = vtev__strdup(vtev__conf_str(conf, "topic.position"));
@@ -431,9 +432,8 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
     }
     if (vtev__conf_apply_kafka(conf, rc, errstr, errstr_size))
         goto fail;
-    p->transactional = rd_kafka_conf_get(rc, "transactional.id", buf, &bsz) ==
-                           RD_KAFKA_CONF_OK &&
-                       bsz > 1;
+    p->transactional =
+        rd_kafka_conf_get(rc, "transactional.id", NULL, &bsz) == RD_KAFKA_CONF_OK && bsz > 1;
     rd_kafka_conf_set_opaque(rc, p);
     rd_kafka_conf_set_events(rc, RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR);
     rd_kafka_conf_set_log_cb(rc, on_log);
@@ -459,7 +459,6 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
         p->rk = NULL;
         goto fail;
     }
-    p->conf = conf; /* owned from here on */
     vtev__log(conf, 7, "PRODUCER", "created (profile %s, %s)", profile,
               p->transactional ? "transactional" : "idempotent");
     return p;
