@@ -347,6 +347,18 @@ vtev_err_t vtev_serde_deserialize(vtev_serde_t *s, const char *topic, vtev_event
         vtev_schema_destroy(writer);
         return err;
     }
+    if (expected != VTEV_EVENT_NONE) {
+        /* a writer that is another of the three events is never resolvable */
+        vtev_event_type_t wt = type_of_fullname(vtev_schema_fullname(writer));
+        if (wt != VTEV_EVENT_NONE && wt != expected) {
+            err = vtev__fail(VTEV_ERR_SCHEMA_MISMATCH, errstr, errstr_size,
+                             "schema id %d: writer schema %s is a %s event, expected %s",
+                             (int)id, vtev_schema_fullname(writer), vtev_event_type_name(wt),
+                             vtev_event_type_name(expected));
+            vtev_schema_destroy(writer);
+            return err;
+        }
+    }
     err = vtev_event_decode(ev, type, writer, payload, plen, errstr, errstr_size);
     vtev_schema_destroy(writer);
     return err;
