@@ -311,6 +311,60 @@ START_TEST(concurrent_decode_with_eviction) {
 }
 END_TEST
 
+/* use.latest.version frames with the latest id only when the latest is the
+ * library's schema; an evolved latest is refused instead of mislabelled. */
+START_TEST(use_latest_version_checks_the_schema) {
+    char reg[64], e[512], url[128], evolved[16384];
+    vtev_serde_t *w, *s;
+    vtev_conf_t *c;
+    vtev_registry_t *r;
+    vtev_event_t ev;
+    void *buf = NULL;
+    size_t len;
+    int32_t id_w = -1, id = -1, id_ev = -1;
+    const char *json, *last;
+    fx_unique(reg, sizeof(reg), "serde");
+    snprintf(url, sizeof(url), "mock://%s", reg);
+    w = new_serde(reg, NULL); /* registers the library's schema */
+    fx_position(&ev, "V1", 1);
+    ck_assert_int_eq(vtev_serde_serialize(w, "pos", &ev, &buf, &len, &id_w, e, sizeof(e)), 0);
+    vtev_free(buf);
+    c = vtev_conf_new();
+    vtev_conf_set(c, "schema.registry.url", url, e, sizeof(e));
+    vtev_conf_set(c, "use.latest.version", "true", e, sizeof(e));
+    vtev_conf_set(c, "schema.registry.latest.cache.ttl.sec", "0", e, sizeof(e));
+    s = vtev_serde_new(c, e, sizeof(e));
+    ck_assert_msg(s != NULL, "%s", e);
+    ck_assert_msg(vtev_serde_serialize(s, "pos", &ev, &buf, &len, &id, e, sizeof(e)) == 0, "%s",
+                  e);
+    ck_assert_int_eq(id, id_w);
+    vtev_free(buf);
+    /* an evolved latest: the library's record plus an optional field */
+    json = vtev_schema_json(vtev_event_schema(VTEV_EVENT_POSITION));
+    last = strrchr(json, ']');
+    ck_assert_ptr_nonnull(last);
+    snprintf(evolved, sizeof(evolved),
+             "%.*s,{\"name\":\"zz_extra\",\"type\":[\"null\",\"string\"],\"default\":null}%s",
+             (int)(last - json), json, last);
+    c = vtev_conf_new();
+    vtev_conf_set(c, "schema.registry.url", url, e, sizeof(e));
+    r = vtev_registry_new(c, e, sizeof(e));
+    ck_assert_msg(r != NULL, "%s", e);
+    ck_assert_msg(vtev_registry_register(r, "pos-value", evolved, &id_ev, e, sizeof(e)) == 0,
+                  "%s", e);
+    ck_assert_int_ne(id_ev, id_w);
+    buf = NULL;
+    ck_assert_int_eq(vtev_serde_serialize(s, "pos", &ev, &buf, &len, &id, e, sizeof(e)),
+                     VTEV_ERR_SCHEMA_MISMATCH);
+    ck_assert_str_contains(e, "use.latest.version");
+    ck_assert_ptr_null(buf);
+    vtev_registry_destroy(r);
+    vtev_event_clear(&ev);
+    vtev_serde_destroy(w);
+    vtev_serde_destroy(s);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("serde");
     TCase *tc = tcase_create("core");
@@ -319,6 +373,7 @@ int main(void) {
     tcase_add_test(tc, incompatible_schema_refused);
     tcase_add_test(tc, no_registry_call_after_warmup);
     tcase_add_test(tc, concurrent_decode_with_eviction);
+    tcase_add_test(tc, use_latest_version_checks_the_schema);
     tcase_add_test(tc, framing_errors);
     tcase_add_test(tc, bad_arguments);
     suite_add_tcase(s, tc);
