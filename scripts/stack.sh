@@ -1,0 +1,523 @@
+#!/usr/bin/env bash
+# scripts/stack.sh - a real local Apache Kafka (KRaft) and Apicurio Registry.
+#
+#   scripts/stack.sh up [--nodes 1|3] [--quiet]   download (first time), start, wait, write env
+#   scripts/stack.sh down [--quiet]               stop exactly what `up` started, remove the data
+#   scripts/stack.sh status [--quiet]             what runs where; exit 0 only when all runs
+#   scripts/stack.sh env                          print the env file
+#   scripts/stack.sh node stop|kill|start ID      one Kafka node of the --nodes 3 mode
+#
+# Everything binds to 127.0.0.1. Downloads come through Maven (scripts/stack/pom.xml) into
+# the git-ignored .cache/stack/; the state (configs, data, logs, pid files, env) lives in
+# $VTEV_STACK_DIR (default .stack/). doc/stack.md describes ports, files and variables.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HERE=$ROOT/scripts/stack
+POM=$HERE/pom.xml
+
+pom_prop() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$POM" | head -n1; }
+KAFKA_VERSION=$(pom_prop kafka.version)
+APICURIO_VERSION=$(pom_prop apicurio.version)
+
+CACHE=$ROOT/.cache/stack
+KAFKA_LIBS=$CACHE/kafka-$KAFKA_VERSION/libs
+APICURIO_HOME=$CACHE/apicurio-registry-$APICURIO_VERSION
+
+abspath() { case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac; }
+STATE=$(abspath "${VTEV_STACK_DIR:-$ROOT/.stack}")
+BUILD=${VTEV_BUILD_DIR:-build}
+case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+
+KAFKA_PORT=${VTEV_KAFKA_PORT:-39092}
+REGISTRY_PORT=${VTEV_REGISTRY_PORT:-38081}
+KAFKA_HEAP=${VTEV_KAFKA_HEAP:-512m}
+REGISTRY_HEAP=${VTEV_REGISTRY_HEAP:-384m}
+START_TIMEOUT=${VTEV_STACK_TIMEOUT:-120}
+STOP_TIMEOUT=${VTEV_STACK_STOP_TIMEOUT:-20}
+JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
+MARKER=.vtev-stack
+
+QUIET=0
+say() { [ "$QUIET" = 1 ] || printf '%s\n' "$*"; }
+log() { [ "$QUIET" = 1 ] || printf 'stack: %s\n' "$*" >&2; }
+die() { printf 'stack: %s\n' "$*" >&2; exit 1; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# ---------------------------------------------------------------- ports --
+# One node: broker KAFKA_PORT, controller VTEV_CONTROLLER_PORT (default KAFKA_PORT+1).
+# Three nodes: broker of node i (1..3) at KAFKA_PORT+i-1, its controller at
+# CONTROLLER_PORT+i-1 where CONTROLLER_PORT defaults to KAFKA_PORT+3.
+controller_base() {
+  local n=$1
+  echo "${VTEV_CONTROLLER_PORT:-$((KAFKA_PORT + n))}"
+}
+broker_port() { echo $((KAFKA_PORT + $1 - 1)); }
+controller_port() { echo $(($(controller_base "$2") + $1 - 1)); }
+
+nodes_of_state() { cat "$STATE/nodes" 2>/dev/null || echo 0; }
+
+bootstrap_of() {
+  local n=$1 i out=
+  for ((i = 1; i <= n; i++)); do out+="${out:+,}127.0.0.1:$(broker_port "$i")"; done
+  echo "$out"
+}
+registry_url() { echo "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# --------------------------------------------------------------- fetch --
+mvn_run() {
+  local logf=$CACHE/maven.log
+  mkdir -p "$CACHE"
+  if ! mvn -B -q -Dstyle.color=never -f "$POM" "$@" >"$logf" 2>&1; then
+    cat "$logf" >&2
+    die "maven failed (mvn $*); see $logf"
+  fi
+}
+
+fetch_kafka() {
+  [ -f "$KAFKA_LIBS/.complete" ] && return 0
+  log "fetching Apache Kafka $KAFKA_VERSION and its dependencies through Maven"
+  local tmp=$CACHE/kafka-$KAFKA_VERSION.tmp
+  rm -rf "$tmp"
+  mvn_run dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp"
+  ls "$tmp"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null || die "kafka_2.13-$KAFKA_VERSION.jar missing after maven"
+  rm -rf "$(dirname "$KAFKA_LIBS")"
+  mkdir -p "$(dirname "$KAFKA_LIBS")"
+  mv "$tmp" "$KAFKA_LIBS"
+  touch "$KAFKA_LIBS/.complete"
+}
+
+fetch_apicurio() {
+  [ -f "$APICURIO_HOME/.complete" ] && return 0
+  log "fetching Apicurio Registry $APICURIO_VERSION through Maven"
+  local dl=$CACHE/download tmp=$APICURIO_HOME.tmp tgz
+  mvn_run dependency:copy -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" \
+    -DoutputDirectory="$dl"
+  tgz=$dl/apicurio-registry-app-$APICURIO_VERSION-all.tar.gz
+  [ -f "$tgz" ] || die "$tgz missing after maven"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  tar -xzf "$tgz" -C "$tmp"
+  rm -rf "$APICURIO_HOME"
+  mv "$tmp" "$APICURIO_HOME"
+  rm -f "$tgz"
+  touch "$APICURIO_HOME/.complete"
+}
+
+apicurio_jar() {
+  # 3.0.x ships a legacy-jar layout (*-runner.jar + lib/); newer ones quarkus-app/quarkus-run.jar.
+  local j
+  for j in "$APICURIO_HOME"/*-runner.jar "$APICURIO_HOME"/quarkus-run.jar "$APICURIO_HOME"/*/quarkus-run.jar; do
+    [ -f "$j" ] && { echo "$j"; return 0; }
+  done
+  die "no runnable jar in $APICURIO_HOME"
+}
+
+# --------------------------------------------------------------- probe --
+# The metadata probe: the meson-built tools/vt-stack-probe, or the same source
+# compiled into the cache when no build directory has it.
+PROBE=
+find_probe() {
+  [ -n "$PROBE" ] && return 0
+  if [ -x "$BUILD/tools/vt-stack-probe" ]; then PROBE=$BUILD/tools/vt-stack-probe; return 0; fi
+  local src=$ROOT/tools/vt-stack-probe.c out=$CACHE/bin/vt-stack-probe
+  if [ ! -x "$out" ] || [ "$src" -nt "$out" ]; then
+    mkdir -p "$CACHE/bin"
+    # shellcheck disable=SC2046
+    ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -o "$out.tmp" "$src" $(pkg-config --cflags --libs rdkafka) ||
+      die "cannot compile the metadata probe ($src); is librdkafka-dev installed? (./run deps)"
+    mv "$out.tmp" "$out"
+  fi
+  PROBE=$out
+}
+
+# --------------------------------------------------------- processes --
+# A pid file is trusted only while its process still runs the command line we
+# started (it names a file inside the state dir), so a recycled pid is never killed.
+pid_alive() {
+  local pidfile=$1 pid
+  [ -f "$pidfile" ] || return 1
+  pid=$(cat "$pidfile")
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$STATE/" || return 1
+  echo "$pid"
+}
+
+stop_pids() { # stop_pids SIGNAL-FIRST pidfile...
+  local first=$1 f pid pids=() deadline
+  shift
+  for f in "$@"; do
+    if pid=$(pid_alive "$f"); then pids+=("$pid"); kill "-$first" "$pid" 2>/dev/null || true; fi
+  done
+  [ "${#pids[@]}" -gt 0 ] || return 0
+  deadline=$((SECONDS + STOP_TIMEOUT))
+  while [ $SECONDS -lt $deadline ]; do
+    local left=0
+    for pid in "${pids[@]}"; do [ -d "/proc/$pid" ] && left=1; done
+    [ "$left" = 0 ] && return 0
+    sleep 0.2
+  done
+  for pid in "${pids[@]}"; do
+    if [ -d "/proc/$pid" ]; then
+      log "pid $pid did not stop within ${STOP_TIMEOUT}s: KILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  for pid in "${pids[@]}"; do while [ -d "/proc/$pid" ]; do sleep 0.1; done; done
+}
+
+# ------------------------------------------------------------- kafka --
+node_dir() { echo "$STATE/kafka-$1"; }
+
+write_kafka_config() { # id nodes
+  local id=$1 n=$2 dir rf isr voters= i
+  dir=$(node_dir "$id")
+  if [ "$n" = 3 ]; then rf=3 isr=2; else rf=1 isr=1; fi
+  for ((i = 1; i <= n; i++)); do voters+="${voters:+,}$i@127.0.0.1:$(controller_port "$i" "$n")"; done
+  mkdir -p "$dir/data" "$dir/logs"
+  cat >"$dir/server.properties" <<EOF
+# Generated by scripts/stack.sh for node $id of $n; regenerated by \`up\`.
+process.roles=broker,controller
+node.id=$id
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$(broker_port "$id"),CONTROLLER://127.0.0.1:$(controller_port "$id" "$n")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(broker_port "$id")
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$dir/data
+num.partitions=1
+auto.create.topics.enable=true
+default.replication.factor=$rf
+min.insync.replicas=$isr
+offsets.topic.replication.factor=$rf
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
+transaction.state.log.num.partitions=10
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$isr
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=4
+num.recovery.threads.per.data.dir=1
+log.retention.hours=24
+log.segment.bytes=67108864
+EOF
+}
+
+kafka_java() { # main-class args... (foreground)
+  "$JAVA" -Xms64m "-Xmx$KAFKA_HEAP" -XX:+UseSerialGC -XX:MaxMetaspaceSize=256m \
+    -Djava.awt.headless=true -Dlog4j2.configurationFile="$HERE/log4j2.properties" \
+    -cp "$KAFKA_LIBS/*" "$@"
+}
+
+format_node() { # id cluster-id
+  local dir
+  dir=$(node_dir "$1")
+  kafka_java -Dkafka.logs.dir="$dir/logs" kafka.tools.StorageTool format --ignore-formatted \
+    -t "$2" -c "$dir/server.properties" >"$dir/logs/format.log" 2>&1 ||
+    { cat "$dir/logs/format.log" >&2; die "formatting node $1 failed"; }
+}
+
+start_node() { # id
+  local id=$1 dir port
+  dir=$(node_dir "$id")
+  pid_alive "$dir/kafka.pid" >/dev/null && return 0
+  port=$(broker_port "$id")
+  port_open "$port" && die "port $port is already in use by another process (set VTEV_KAFKA_PORT)"
+  (
+    cd "$dir"
+    exec setsid "$JAVA" -Xms64m "-Xmx$KAFKA_HEAP" -XX:+UseSerialGC -XX:MaxMetaspaceSize=256m \
+      -Djava.awt.headless=true -Dlog4j2.configurationFile="$HERE/log4j2.properties" \
+      -Dkafka.logs.dir="$dir/logs" -cp "$KAFKA_LIBS/*" \
+      kafka.Kafka "$dir/server.properties" </dev/null >"$dir/logs/stdout.log" 2>&1
+  ) &
+  echo $! >"$dir/kafka.pid"
+}
+
+new_cluster_id() { # 16 random bytes, base64url without padding, not starting with '-' (as Kafka's Uuid)
+  local id
+  while :; do
+    id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    case "$id" in -*) ;; *) echo "$id"; return ;; esac
+  done
+}
+
+# ---------------------------------------------------------- registry --
+start_registry() {
+  local dir=$STATE/registry jar
+  pid_alive "$dir/registry.pid" >/dev/null && return 0
+  port_open "$REGISTRY_PORT" && die "port $REGISTRY_PORT is already in use by another process (set VTEV_REGISTRY_PORT)"
+  jar=$(apicurio_jar)
+  mkdir -p "$dir/tmp"
+  (
+    cd "$dir"
+    exec setsid "$JAVA" "-Xmx$REGISTRY_HEAP" -XX:+UseSerialGC -XX:MaxMetaspaceSize=192m \
+      -Djava.io.tmpdir="$dir/tmp" -Dvtev.stack.dir="$dir/" \
+      -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
+      -Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=h2 \
+      -Dapicurio.datasource.url="jdbc:h2:mem:vtev_registry" \
+      -Dapicurio.import.work-dir="$dir/tmp" -Dapicurio.storage.snapshot.location="$dir/tmp" \
+      -Dquarkus.http.access-log.enabled=false \
+      -jar "$jar" </dev/null >"$dir/registry.log" 2>&1
+  ) &
+  echo $! >"$dir/registry.pid"
+}
+
+registry_answers() { curl -fsS --max-time 3 "$(registry_url)/subjects" 2>/dev/null; }
+
+# --------------------------------------------------------------- wait --
+wait_kafka() { # nodes deadline-seconds
+  local n=$1 left
+  find_probe
+  left=$(($2 - SECONDS))
+  [ "$left" -gt 0 ] || left=1
+  "$PROBE" -q -b "$(bootstrap_of "$n")" -n "$n" -w "$left"
+}
+
+wait_registry() { # deadline-seconds
+  while [ $SECONDS -lt "$1" ]; do
+    pid_alive "$STATE/registry/registry.pid" >/dev/null || return 1
+    [ "$(registry_answers)" != "" ] && return 0
+    sleep 0.25
+  done
+  return 1
+}
+
+show_failure() {
+  local f
+  for f in "$STATE"/kafka-*/logs/server.log "$STATE"/kafka-*/logs/stdout.log "$STATE/registry/registry.log"; do
+    [ -s "$f" ] || continue
+    printf -- '--- last lines of %s\n' "$f" >&2
+    tail -n 15 "$f" >&2
+  done
+}
+
+write_env() {
+  local n=$1
+  cat >"$STATE/env.tmp" <<EOF
+KAFKA_BOOTSTRAP_SERVERS=$(bootstrap_of "$n")
+SCHEMA_REGISTRY_URL=$(registry_url)
+VTEV_STACK_NODES=$n
+EOF
+  mv "$STATE/env.tmp" "$STATE/env"
+}
+
+# ---------------------------------------------------------- commands --
+cmd_up() {
+  local n=1 t0 running i deadline cid
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --nodes) n=${2:-}; shift 2 || die "--nodes needs a value" ;;
+      --nodes=*) n=${1#--nodes=}; shift ;;
+      -q|--quiet) QUIET=1; shift ;;
+      *) die "up: unknown argument $1" ;;
+    esac
+  done
+  case "$n" in 1|3) ;; *) die "--nodes must be 1 or 3 (got $n)" ;; esac
+  t0=$(now)
+  command -v "$JAVA" >/dev/null || die "java not found (./run deps installs default-jre-headless)"
+
+  running=$(nodes_of_state)
+  if [ "$running" != 0 ]; then
+    if any_alive; then
+      [ "$running" = "$n" ] || die "the stack already runs with $running node(s) in $STATE; run \`down\` first"
+    else
+      log "removing stale state in $STATE (nothing of it runs)"
+      remove_state
+      running=0
+    fi
+  fi
+
+  fetch_kafka
+  fetch_apicurio
+  find_probe
+
+  if [ "$running" = 0 ]; then
+    mkdir -p "$STATE"
+    touch "$STATE/$MARKER"
+    echo "$n" >"$STATE/nodes"
+    cid=$(new_cluster_id)
+    echo "$cid" >"$STATE/cluster-id"
+    for ((i = 1; i <= n; i++)); do write_kafka_config "$i" "$n"; done
+    for ((i = 1; i <= n; i++)); do format_node "$i" "$cid" & done
+    wait_all_or_die "formatting"
+  fi
+  start_registry
+  for ((i = 1; i <= n; i++)); do start_node "$i"; done
+
+  deadline=$((SECONDS + START_TIMEOUT))
+  if ! wait_kafka "$n" "$deadline"; then
+    show_failure
+    cmd_down_quietly
+    die "Kafka did not answer a metadata request within ${START_TIMEOUT}s (logs above)"
+  fi
+  if ! wait_registry "$deadline"; then
+    show_failure
+    cmd_down_quietly
+    die "Apicurio Registry did not answer $(registry_url)/subjects within ${START_TIMEOUT}s (logs above)"
+  fi
+  write_env "$n"
+  log "up in $(elapsed "$t0")s: $n Kafka node(s), Apicurio Registry; env in $STATE/env"
+  [ "$QUIET" = 1 ] || cat "$STATE/env"
+}
+
+wait_all_or_die() {
+  local rc=0 j
+  for j in $(jobs -p); do wait "$j" || rc=1; done
+  [ "$rc" = 0 ] || die "$1 failed"
+}
+
+any_alive() {
+  local f
+  for f in "$STATE"/kafka-*/kafka.pid "$STATE/registry/registry.pid"; do
+    pid_alive "$f" >/dev/null && return 0
+  done
+  return 1
+}
+
+remove_state() {
+  [ -d "$STATE" ] || return 0
+  if [ -f "$STATE/$MARKER" ] || [ -z "$(ls -A "$STATE")" ]; then
+    rm -rf "$STATE"
+  else
+    die "$STATE does not look like a stack state dir (no $MARKER); not removing it"
+  fi
+}
+
+cmd_down_quietly() {
+  stop_pids TERM "$STATE/registry/registry.pid" "$STATE"/kafka-*/kafka.pid
+  remove_state
+}
+
+cmd_down() {
+  while [ $# -gt 0 ]; do
+    case "$1" in -q|--quiet) QUIET=1; shift ;; *) die "down: unknown argument $1" ;; esac
+  done
+  if [ ! -d "$STATE" ]; then log "not running (no $STATE)"; return 0; fi
+  local t0
+  t0=$(now)
+  stop_pids TERM "$STATE/registry/registry.pid" "$STATE"/kafka-*/kafka.pid
+  remove_state
+  log "down in $(elapsed "$t0")s; removed $STATE"
+}
+
+cmd_status() {
+  while [ $# -gt 0 ]; do
+    case "$1" in -q|--quiet) QUIET=1; shift ;; *) die "status: unknown argument $1" ;; esac
+  done
+  local n i pid up=0 total=0 dir
+  n=$(nodes_of_state)
+  if [ "$n" = 0 ]; then say "stack: not running (no state in $STATE)"; return 1; fi
+  say "stack state: $STATE ($n Kafka node(s), Kafka $KAFKA_VERSION, Apicurio Registry $APICURIO_VERSION)"
+  for ((i = 1; i <= n; i++)); do
+    dir=$(node_dir "$i")
+    total=$((total + 1))
+    if pid=$(pid_alive "$dir/kafka.pid"); then
+      up=$((up + 1))
+      say "  kafka node $i: running, pid $pid, broker 127.0.0.1:$(broker_port "$i"), controller 127.0.0.1:$(controller_port "$i" "$n"), logs $dir/logs"
+    else
+      say "  kafka node $i: stopped (broker port $(broker_port "$i"))"
+    fi
+  done
+  total=$((total + 1))
+  if pid=$(pid_alive "$STATE/registry/registry.pid"); then
+    if [ "$(registry_answers)" != "" ]; then
+      up=$((up + 1))
+      say "  registry: running, pid $pid, $(registry_url), log $STATE/registry/registry.log"
+    else
+      say "  registry: pid $pid does not answer $(registry_url)/subjects"
+    fi
+  else
+    say "  registry: stopped (port $REGISTRY_PORT)"
+  fi
+  if [ "$up" -gt 1 ] || { [ "$up" = 1 ] && [ "$total" -gt 1 ]; }; then
+    find_probe
+    if [ "$QUIET" = 1 ]; then
+      "$PROBE" -q -b "$(bootstrap_of "$n")" || up=0
+    else
+      "$PROBE" -b "$(bootstrap_of "$n")" | sed 's/^/  /' || up=0
+    fi
+  fi
+  [ -f "$STATE/env" ] && say "  env: $STATE/env"
+  [ "$up" = "$total" ] && return 0
+  [ "$up" = 0 ] && return 1
+  return 3
+}
+
+cmd_env() {
+  [ -f "$STATE/env" ] || die "not running (no $STATE/env)"
+  cat "$STATE/env"
+}
+
+cmd_node() {
+  local action=${1:-} id=${2:-} n dir other t0 i
+  [ -n "$action" ] && [ -n "$id" ] || die "usage: node stop|kill|start ID"
+  n=$(nodes_of_state)
+  [ "$n" != 0 ] || die "not running (no state in $STATE)"
+  [[ "$id" =~ ^[0-9]+$ ]] && [ "$id" -ge 1 ] && [ "$id" -le "$n" ] || die "node id must be 1..$n"
+  dir=$(node_dir "$id")
+  t0=$(now)
+  # another node's bootstrap, to watch the cluster from outside the node
+  other=
+  for ((i = 1; i <= n; i++)); do [ "$i" = "$id" ] || other+="${other:+,}127.0.0.1:$(broker_port "$i")"; done
+  case "$action" in
+    stop|kill)
+      pid_alive "$dir/kafka.pid" >/dev/null || { log "node $id is not running"; return 0; }
+      if [ "$action" = kill ]; then stop_pids KILL "$dir/kafka.pid"; else stop_pids TERM "$dir/kafka.pid"; fi
+      if [ -n "$other" ]; then
+        find_probe
+        "$PROBE" -q -b "$other" -x "$id" -w 30 ||
+          log "node $id stopped, but the other nodes still list it after 30s"
+      fi
+      log "node $id $([ "$action" = kill ] && echo killed || echo stopped) in $(elapsed "$t0")s (data kept in $dir/data)"
+      ;;
+    start)
+      [ -f "$dir/server.properties" ] || die "node $id has no configuration in $dir"
+      fetch_kafka
+      start_node "$id"
+      find_probe
+      if ! "$PROBE" -q -b "127.0.0.1:$(broker_port "$id")" -i "$id" -w "$START_TIMEOUT"; then
+        show_failure
+        die "node $id did not answer within ${START_TIMEOUT}s"
+      fi
+      if [ -n "$other" ]; then
+        "$PROBE" -q -b "$other" -i "$id" -w 30 || log "node $id answers, but the other nodes do not list it yet"
+      fi
+      log "node $id started in $(elapsed "$t0")s"
+      ;;
+    *) die "usage: node stop|kill|start ID" ;;
+  esac
+}
+
+usage() {
+  cat <<EOF
+usage: scripts/stack.sh COMMAND [ARGS]
+  up [--nodes 1|3] [--quiet]   fetch (first time), start Kafka $KAFKA_VERSION (KRaft) and Apicurio
+                               Registry $APICURIO_VERSION on 127.0.0.1, wait, write \$VTEV_STACK_DIR/env
+  down [--quiet]               stop what up started (TERM, then KILL after ${STOP_TIMEOUT}s), remove the data
+  status [--quiet]             what runs where; exit 0 all running, 1 not running, 3 partly running
+  env                          print the env file
+  node stop|kill|start ID      stop (TERM), kill (KILL) or restart Kafka node ID (--nodes 3 mode)
+Environment: VTEV_KAFKA_PORT (39092) VTEV_CONTROLLER_PORT VTEV_REGISTRY_PORT (38081)
+             VTEV_STACK_DIR (<repo>/.stack) VTEV_BUILD_DIR (build) VTEV_STACK_TIMEOUT (120)
+             VTEV_KAFKA_HEAP (512m) VTEV_REGISTRY_HEAP (384m). See doc/stack.md.
+EOF
+}
+
+sub=${1:-help}
+[ $# -gt 0 ] && shift
+case "$sub" in
+  up) cmd_up "$@" ;;
+  down) cmd_down "$@" ;;
+  status) cmd_status "$@" ;;
+  env) cmd_env ;;
+  node) cmd_node "$@" ;;
+  fetch) fetch_kafka; fetch_apicurio; find_probe ;;
+  help|-h|--help) usage ;;
+  *) usage >&2; exit 2 ;;
+esac
