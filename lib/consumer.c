@@ -18,6 +18,7 @@
 #include "consumer_int.h"
 #include "internal.h"
 #include "mock_cluster.h"
+#include "producer_int.h"
 
 #define TYPE_IDX(t) (((int)(t) >= 1 && (int)(t) <= 3) ? (int)(t) : 0)
 
@@ -555,7 +556,7 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
             return VTEV_ERR_OK;
         }
         for (i = 0; i < n; i++)
-            if (rd_kafka_header_get_all(hdrs, i, &hv[i].name, &hv[i].value, &hv[i].size))
+            if (rd_kafka_header_get_all(hdrs, i, &hv[i].name, &hv[i].value, &hv[i].value_len))
                 break;
         info.headers = hv;
         info.header_cnt = i;
@@ -757,4 +758,46 @@ vtev_err_t vtev_consumer_lag(vtev_consumer_t *c, vtev_partition_lag_t **lagsp, s
     *lagsp = lags;
     *cntp = (size_t)n;
     return VTEV_ERR_OK;
+}
+
+/* ---------------------------------------------------------------- transactions */
+
+vtev_err_t vtev_consumer_txn_send_offsets(vtev_consumer_t *c, vtev_producer_t *p,
+                                          int timeout_ms, char *errstr, size_t errstr_size) {
+    rd_kafka_topic_partition_list_t *l;
+    rd_kafka_consumer_group_metadata_t *cgmd;
+    rd_kafka_t *prk;
+    rd_kafka_error_t *error;
+    size_t i;
+
+    if (!c || !p)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "vtev_consumer_txn_send_offsets: consumer and producer must not be NULL");
+    if (c->closed)
+        return vtev__fail(VTEV_ERR_STATE, errstr, errstr_size, "consumer is closed");
+    if (!(prk = vtev__producer_rk(p)))
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size, "producer has no handle");
+    if (!(l = rd_kafka_topic_partition_list_new((int)c->part_cnt + 1)))
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "send_offsets: out of memory");
+    for (i = 0; i < c->part_cnt; i++) {
+        int64_t off = c->parts[i].next_offset;
+        if (c->cur_topic && c->parts[i].partition == c->cur_partition &&
+            !strcmp(c->parts[i].topic, c->cur_topic))
+            off = c->cur_offset + 1;
+        if (off >= 0)
+            rd_kafka_topic_partition_list_add(l, c->parts[i].topic, c->parts[i].partition)
+                ->offset = off;
+    }
+    if (l->cnt == 0) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return VTEV_ERR_OK;
+    }
+    if (!(cgmd = rd_kafka_consumer_group_metadata(c->rk))) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "send_offsets: out of memory");
+    }
+    error = rd_kafka_send_offsets_to_transaction(prk, l, cgmd, timeout_ms);
+    rd_kafka_consumer_group_metadata_destroy(cgmd);
+    rd_kafka_topic_partition_list_destroy(l);
+    return vtev__producer_txn_error(p, error, "send_offsets_to_transaction", errstr, errstr_size);
 }

@@ -311,4 +311,43 @@ static inline int64_t ctu_topic_count(const char *bootstraps, const char *topic,
     return sum;
 }
 
+/* Creates topic with partitions (replication 1) and its ".dlq" (1 partition)
+ * on a real broker; an existing topic is fine. */
+static inline void ctu_create_topic(const char *bootstraps, const char *topic, int partitions) {
+    rd_kafka_conf_t *rkc = rd_kafka_conf_new();
+    rd_kafka_t *rk;
+    rd_kafka_NewTopic_t *nt[2];
+    rd_kafka_queue_t *q;
+    rd_kafka_event_t *ev;
+    char e[512], dlq[300];
+    int i;
+    snprintf(dlq, sizeof(dlq), "%s.dlq", topic);
+    rd_kafka_conf_set(rkc, "bootstrap.servers", bootstraps, e, sizeof(e));
+    rd_kafka_conf_set(rkc, "log_level", "3", e, sizeof(e));
+    rk = rd_kafka_new(RD_KAFKA_PRODUCER, rkc, e, sizeof(e));
+    ck_assert_ptr_nonnull(rk);
+    nt[0] = rd_kafka_NewTopic_new(topic, partitions, 1, e, sizeof(e));
+    nt[1] = rd_kafka_NewTopic_new(dlq, 1, 1, e, sizeof(e));
+    q = rd_kafka_queue_new(rk);
+    rd_kafka_CreateTopics(rk, nt, 2, NULL, q);
+    ev = rd_kafka_queue_poll(q, 30000);
+    ck_assert_ptr_nonnull(ev);
+    {
+        const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
+        size_t cnt = 0;
+        const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(res, &cnt);
+        ck_assert_msg(!rd_kafka_event_error(ev), "CreateTopics: %s", rd_kafka_event_error_string(ev));
+        for (i = 0; i < (int)cnt; i++) {
+            rd_kafka_resp_err_t te = rd_kafka_topic_result_error(tr[i]);
+            ck_assert_msg(!te || te == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS, "%s: %s",
+                          rd_kafka_topic_result_name(tr[i]), rd_kafka_err2str(te));
+        }
+    }
+    rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_NewTopic_destroy(nt[0]);
+    rd_kafka_NewTopic_destroy(nt[1]);
+    rd_kafka_destroy(rk);
+}
+
 #endif

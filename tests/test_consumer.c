@@ -81,7 +81,7 @@ static vtev_verdict_t record_handler(vtev_consumer_t *c, const vtev_event_t *ev,
     ck_assert_int_ge(info->offset, 0);
     h->last_schema_id = info->schema_id;
     for (i = 0; i < info->header_cnt; i++)
-        if (!strcmp(info->headers[i].name, "test-header") && info->headers[i].size == 2 &&
+        if (!strcmp(info->headers[i].name, "test-header") && info->headers[i].value_len == 2 &&
             !memcmp(info->headers[i].value, "h1", 2))
             h->saw_header = 1;
     ck_assert_uint_eq(info->key_len, strlen(ev->u.env.vessel_id));

@@ -45,6 +45,7 @@
 #include <vtevents/error.h>
 #include <vtevents/conf.h>
 #include <vtevents/event.h>
+#include <vtevents/producer.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,22 +54,12 @@ extern "C" {
 /** @brief Opaque consumer handle. */
 typedef struct vtev_consumer_s vtev_consumer_t;
 
-/** @brief Opaque producer handle (see producer.h); used for transactions. */
-typedef struct vtev_producer_s vtev_producer_t;
-
 /** @brief What a handler decided about a message. */
 typedef enum vtev_verdict_e {
     VTEV_VERDICT_OK = 0,     /**< Handled: the offset may move past it. */
     VTEV_VERDICT_RETRY = 1,  /**< Try again later (backoff); dead-lettered after the last attempt. */
     VTEV_VERDICT_REJECT = 2  /**< Never processable: dead-letter it now. */
 } vtev_verdict_t;
-
-/** @brief One Kafka message header (borrowed). */
-typedef struct vtev_header_s {
-    const char *name;   /**< Header name (NUL-terminated). */
-    const void *value;  /**< Header value (not NUL-terminated), NULL for a null value. */
-    size_t size;        /**< Size of @ref value in bytes. */
-} vtev_header_t;
 
 /**
  * @brief Where a message came from, handed to a handler with the event.
@@ -82,7 +73,7 @@ typedef struct vtev_msg_info_s {
     const void *key;               /**< Message key (NULL when none), not NUL-terminated. */
     size_t key_len;                /**< Key size in bytes. */
     int64_t timestamp_ms;          /**< Kafka message timestamp (ms since epoch), -1 if none. */
-    const vtev_header_t *headers;  /**< Message headers in order (NULL when none). */
+    const vtev_header_t *headers;  /**< Message headers in order (NULL when none; ::vtev_header_t is in producer.h). */
     size_t header_cnt;             /**< Number of headers. */
     int32_t schema_id;             /**< Registry id of the writer schema. */
     int attempt;                   /**< 1 on first delivery, 2 on the first retry, ... */
@@ -309,7 +300,9 @@ VTEV_EXPORT vtev_err_t vtev_consumer_lag(vtev_consumer_t *c, vtev_partition_lag_
  */
 /**
  * @brief Adds the consumer's positions (the offset after each handled
- *        message of the current assignment) and group metadata to the open
+ *        message of the current assignment, including the message whose
+ *        handler is running when called from a handler) and group metadata
+ *        to the open
  *        transaction of the transactional producer @p p
  *        (rd_kafka_send_offsets_to_transaction()).
  * @param c           the consumer (its group).
