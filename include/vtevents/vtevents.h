@@ -14,5 +14,6 @@
 #include <vtevents/version.h>
 #include <vtevents/error.h>
 #include <vtevents/conf.h>
+#include <vtevents/event.h>
 
 #endif /* VTEVENTS_VTEVENTS_H */
