@@ -16,5 +16,8 @@
 #include <vtevents/conf.h>
 #include <vtevents/event.h>
 #include <vtevents/registry.h>
+#include <vtevents/serde.h>
+#include <vtevents/producer.h>
+#include <vtevents/consumer.h>
 
 #endif /* VTEVENTS_VTEVENTS_H */
