@@ -189,6 +189,8 @@ static vtev_err_t map_error(int status, long code) {
     }
     if (status == 401 || status == 403)
         return VTEV_ERR_REGISTRY_AUTH;
+    if (code != 0 && code != 409)
+        return VTEV_ERR_REGISTRY; /* e.g. 40405/40407 "must be soft deleted first" (409) */
     if (status == 409)
         return VTEV_ERR_REGISTRY_INCOMPATIBLE;
     if (status == 422)
@@ -265,10 +267,15 @@ static vtev_err_t rest_call(vtev_registry_t *reg, const char *method, const char
                          "(schema.registry.ssl.certificate.location): HTTP 400: %s",
                          method, path, reg->url_desc, msg);
         } else if (err == VTEV_ERR_REGISTRY_AUTH) {
-            vtev__seterr(errstr, errstr_size,
-                         "%s %s: registry %s refused the credentials (basic.auth.user.info / "
-                         "bearer.auth.token): HTTP %d: %s",
-                         method, path, reg->url_desc, resp.status, msg);
+            const char *ui = vtev__conf_str(reg->conf, "basic.auth.user.info");
+            const char *tok = vtev__conf_str(reg->conf, "bearer.auth.token");
+            vtev__seterr(errstr, errstr_size, "%s %s: registry %s %s: HTTP %d: %s", method, path,
+                         reg->url_desc,
+                         ui && *ui     ? "refused the credentials of basic.auth.user.info"
+                         : tok && *tok ? "refused the token of bearer.auth.token"
+                                       : "requires credentials (basic.auth.user.info or "
+                                         "bearer.auth.token are not set)",
+                         resp.status, msg);
         } else if (code) {
             vtev__seterr(errstr, errstr_size, "%s %s: %s (HTTP %d, error code %ld)", method,
                          path, msg, resp.status, code);
@@ -370,6 +377,7 @@ vtev_registry_t *vtev_registry_new(vtev_conf_t *conf, char *errstr, size_t errst
     atomic_init(&reg->hits, 0);
     atomic_init(&reg->misses, 0);
     atomic_init(&reg->retries, 0);
+    atomic_init(&reg->connects, 0);
     reg->conf = conf;
     return reg;
 fail:
@@ -434,32 +442,80 @@ static json_t *schema_body(const char *schema_json) {
     return json_pack("{s:s}", "schema", schema_json);
 }
 
+/*
+ * The (subject, schema) cache is consulted by the schema's raw text first
+ * (no parsing: the per-message path of a producer), then by its canonical
+ * text. Returns 1 on a hit (filling *idp, *versionp), else 0 with *keyp and
+ * *rawkeyp set to the keys to store an answer under (caller frees), or -1
+ * when out of memory. With need_version, an entry without a known version
+ * (-1, from register) is a miss.
+ */
+static int subj_cache_lookup(vtev_registry_t *reg, const char *subject, const char *schema_json,
+                             bool need_version, int32_t *idp, int *versionp, char **keyp,
+                             char **rawkeyp) {
+    char *canon;
+    int32_t id;
+    int version;
+    *keyp = *rawkeyp = NULL;
+    if (!(*rawkeyp = cache_key(subject, schema_json)))
+        return -1;
+    if (vtev__cache_get(reg->subj, *rawkeyp, &id, &version, NULL) == 1 &&
+        (version >= 1 || !need_version))
+        goto hit;
+    if (!(canon = vtev__schema_canonical(schema_json)))
+        goto nomem;
+    *keyp = cache_key(subject, canon);
+    free(canon);
+    if (!*keyp)
+        goto nomem;
+    if (vtev__cache_get(reg->subj, *keyp, &id, &version, NULL) == 1 &&
+        (version >= 1 || !need_version)) {
+        vtev__cache_put(reg->subj, *rawkeyp, id, version, NULL);
+        goto hit;
+    }
+    return 0;
+hit:
+    atomic_fetch_add(&reg->hits, 1);
+    if (idp)
+        *idp = id;
+    if (versionp)
+        *versionp = version;
+    free(*keyp);
+    free(*rawkeyp);
+    *keyp = *rawkeyp = NULL;
+    return 1;
+nomem:
+    free(*rawkeyp);
+    *rawkeyp = NULL;
+    return -1;
+}
+
+static void subj_cache_store(vtev_registry_t *reg, const char *key, const char *rawkey,
+                             int32_t id, int version) {
+    vtev__cache_put(reg->subj, key, id, version, NULL);
+    if (strcmp(key, rawkey))
+        vtev__cache_put(reg->subj, rawkey, id, version, NULL);
+}
+
 vtev_err_t vtev_registry_register(vtev_registry_t *reg, const char *subject,
                                   const char *schema_json, int32_t *idp, char *errstr,
                                   size_t errstr_size) {
-    char *canon, *key, *path;
+    char *key, *rawkey, *path;
     json_t *body, *resp = NULL;
     vtev_err_t err;
-    int32_t id;
     int hit;
     CHECK_ARGS(reg && subject && *subject && schema_json && idp,
                "reg, subject, schema_json and idp are required");
-    if (!(canon = vtev__schema_canonical(schema_json)))
-        return NOMEM("register");
-    key = cache_key(subject, canon);
-    free(canon);
-    if (!key)
-        return NOMEM("register");
-    if ((hit = vtev__cache_get(reg->subj, key, &id, NULL, NULL)) == 1) {
-        atomic_fetch_add(&reg->hits, 1);
-        *idp = id;
-        free(key);
+    hit = subj_cache_lookup(reg, subject, schema_json, false, idp, NULL, &key, &rawkey);
+    if (hit == 1)
         return VTEV_ERR_OK;
-    }
+    if (hit < 0)
+        return NOMEM("register");
     path = subject_path("/subjects/", subject, "/versions");
     body = schema_body(schema_json);
     if (!path || !body) {
         free(key);
+        free(rawkey);
         free(path);
         json_decref(body);
         return NOMEM("register");
@@ -473,7 +529,7 @@ vtev_err_t vtev_registry_register(vtev_registry_t *reg, const char *subject,
         } else {
             *idp = (int32_t)json_integer_value(jid);
             /* version unknown (-1) until a lookup tells it */
-            vtev__cache_put(reg->subj, key, *idp, -1, NULL);
+            subj_cache_store(reg, key, rawkey, *idp, -1);
             {
                 char *lk = cache_key(subject, "");
                 if (lk) {
@@ -487,45 +543,86 @@ vtev_err_t vtev_registry_register(vtev_registry_t *reg, const char *subject,
     json_decref(body);
     free(path);
     free(key);
+    free(rawkey);
     return err;
+}
+
+/*
+ * Fallback of lookup for registries that compare schema texts byte for byte
+ * (Apicurio unless apicurio.ccompat.use-canonical-hash=true): compares the
+ * canonical form with each version of the subject, newest first. Versions
+ * are fetched through the version cache. 1 when found, 0 when not, -1 on
+ * error (the caller keeps the registry's "not found").
+ */
+static int lookup_by_versions(vtev_registry_t *reg, const char *subject,
+                              const char *schema_json, int32_t *idp, int *versionp) {
+    char err2[256], *want, *schema;
+    int *versions = NULL, r = 0;
+    size_t n = 0, i;
+    if (vtev_registry_list_versions(reg, subject, &versions, &n, err2, sizeof(err2)))
+        return -1;
+    if (!(want = vtev__schema_canonical(schema_json))) {
+        free(versions);
+        return -1;
+    }
+    for (i = n; i > 0 && r == 0; i--) {
+        int32_t id;
+        int ver;
+        char *canon;
+        if (vtev_registry_get_version(reg, subject, versions[i - 1], &id, &ver, &schema, err2,
+                                      sizeof(err2)))
+            continue;
+        canon = vtev__schema_canonical(schema);
+        if (canon && !strcmp(canon, want)) {
+            *idp = id;
+            *versionp = ver;
+            r = 1;
+        }
+        free(canon);
+        free(schema);
+    }
+    free(want);
+    free(versions);
+    return r;
 }
 
 vtev_err_t vtev_registry_lookup(vtev_registry_t *reg, const char *subject,
                                 const char *schema_json, int32_t *idp, int *versionp,
                                 char *errstr, size_t errstr_size) {
-    char *canon, *key, *path;
+    char *key, *rawkey, *path;
     json_t *body, *resp = NULL;
     vtev_err_t err;
-    int32_t id;
-    int version;
+    int32_t id = 0;
+    int version = -1, hit;
     CHECK_ARGS(reg && subject && *subject && schema_json,
                "reg, subject and schema_json are required");
-    if (!(canon = vtev__schema_canonical(schema_json)))
-        return NOMEM("lookup");
-    key = cache_key(subject, canon);
-    free(canon);
-    if (!key)
-        return NOMEM("lookup");
-    if (vtev__cache_get(reg->subj, key, &id, &version, NULL) == 1 &&
-        (version >= 1 || !versionp)) {
-        atomic_fetch_add(&reg->hits, 1);
-        if (idp)
-            *idp = id;
-        if (versionp)
-            *versionp = version;
-        free(key);
+    hit = subj_cache_lookup(reg, subject, schema_json, versionp != NULL, idp, versionp, &key,
+                            &rawkey);
+    if (hit == 1)
         return VTEV_ERR_OK;
-    }
+    if (hit < 0)
+        return NOMEM("lookup");
     path = subject_path("/subjects/", subject, "");
     body = schema_body(schema_json);
     if (!path || !body) {
         free(key);
+        free(rawkey);
         free(path);
         json_decref(body);
         return NOMEM("lookup");
     }
     err = rest_call(reg, "POST", path, body, &resp, NULL, errstr, errstr_size);
-    if (err == VTEV_ERR_OK) {
+    if (err == VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND &&
+        lookup_by_versions(reg, subject, schema_json, &id, &version) == 1) {
+        if (idp)
+            *idp = id;
+        if (versionp)
+            *versionp = version;
+        subj_cache_store(reg, key, rawkey, id, version);
+        err = VTEV_ERR_OK;
+        if (errstr && errstr_size)
+            errstr[0] = '\0';
+    } else if (err == VTEV_ERR_OK) {
         json_t *jid = json_object_get(resp, "id"), *jv = json_object_get(resp, "version");
         if (!json_is_integer(jid) || !json_is_integer(jv)) {
             err = vtev__fail(VTEV_ERR_REGISTRY, errstr, errstr_size,
@@ -538,13 +635,14 @@ vtev_err_t vtev_registry_lookup(vtev_registry_t *reg, const char *subject,
                 *idp = id;
             if (versionp)
                 *versionp = version;
-            vtev__cache_put(reg->subj, key, id, version, NULL);
+            subj_cache_store(reg, key, rawkey, id, version);
         }
     }
     json_decref(resp);
     json_decref(body);
     free(path);
     free(key);
+    free(rawkey);
     return err;
 }
 
@@ -964,6 +1062,14 @@ vtev_err_t vtev_registry_set_compatibility(vtev_registry_t *reg, const char *sub
         return NOMEM("set_compatibility");
     }
     err = rest_call(reg, "PUT", path, body, &resp, NULL, errstr, errstr_size);
+    if (err == VTEV_ERR_REGISTRY && level == VTEV_COMPAT_NONE && errstr &&
+        strstr(errstr, "No rule named")) {
+        /* Apicurio stores a level as a rule and answers 404 "No rule named
+         * 'COMPATIBILITY'" when asked to set NONE where no rule exists: the
+         * level already is NONE (doc/registry.md). */
+        err = VTEV_ERR_OK;
+        errstr[0] = '\0';
+    }
     json_decref(resp);
     json_decref(body);
     free(path);

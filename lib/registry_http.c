@@ -200,8 +200,8 @@ vtev__http_t *vtev__http_new(const vtev_conf_t *conf, const char *urls, char *er
     {
         static const char *const hdrs[] = {
             "Content-Type: application/vnd.schemaregistry.v1+json",
-            "Accept: application/vnd.schemaregistry.v1+json, "
-            "application/vnd.schemaregistry+json; q=0.9, application/json; q=0.5",
+            ("Accept: application/vnd.schemaregistry.v1+json, "
+             "application/vnd.schemaregistry+json; q=0.9, application/json; q=0.5"),
             "Expect:",
         };
         for (i = 0; i < VTEV_ARRAY_SIZE(hdrs); i++) {
@@ -346,7 +346,8 @@ static const char *tls_hint(CURLcode rc) {
 
 /* Performs one HTTP exchange with url+path. Returns CURLE_*; on CURLE_OK the
  * response is in resp. */
-static CURLcode attempt(vtev__http_t *h, CURL *c, const char *url, const char *method,
+static CURLcode attempt(vtev_registry_t *reg, vtev__http_t *h, CURL *c, const char *url,
+                        const char *method,
                         const char *path, const char *body, vtev__reg_resp_t *resp,
                         char *cerr) {
     size_t n = strlen(url) + strlen(path) + 1;
@@ -362,7 +363,11 @@ static CURLcode attempt(vtev__http_t *h, CURL *c, const char *url, const char *m
     curl_easy_setopt(c, CURLOPT_URL, full);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 */
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->request_timeout_ms);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -394,6 +399,11 @@ static CURLcode attempt(vtev__http_t *h, CURL *c, const char *url, const char *m
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, h->verify ? 2L : 0L);
     rc = curl_easy_perform(c);
     free(full);
+    {
+        long nconn = 0;
+        if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &nconn) == CURLE_OK && nconn > 0)
+            atomic_fetch_add(&reg->connects, (uint_fast64_t)nconn);
+    }
     if (rc == CURLE_WRITE_ERROR && wb.overflow) {
         snprintf(cerr, CURL_ERROR_SIZE, "response larger than %u bytes", MAX_BODY);
         rc = CURLE_FILESIZE_EXCEEDED;
@@ -442,6 +452,7 @@ vtev_err_t vtev__http_request(vtev_registry_t *reg, const char *method, const ch
     int round;
     size_t k, start = atomic_load(&h->preferred) % h->nurls;
     uint64_t sent = 0;
+    bool last_tls = false;
     memset(resp, 0, sizeof(*resp));
     if (!c)
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "%s %s: curl_easy_init failed",
@@ -460,9 +471,10 @@ vtev_err_t vtev__http_request(vtev_registry_t *reg, const char *method, const ch
             atomic_fetch_add(&reg->requests, 1);
             if (sent++ > 0)
                 atomic_fetch_add(&reg->retries, 1);
-            rc = attempt(h, c, url, method, path, body, resp, cerr);
+            rc = attempt(reg, h, c, url, method, path, body, resp, cerr);
             if (rc == CURLE_OK) {
                 if (resp->status == 429 || resp->status >= 500) {
+                    last_tls = false;
                     snprintf(last, sizeof(last), "%s: HTTP %d", url, resp->status);
                     if (resp->body && resp->len) {
                         size_t n = strlen(last);
@@ -480,6 +492,14 @@ vtev_err_t vtev__http_request(vtev_registry_t *reg, const char *method, const ch
                 return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "%s %s: out of memory",
                                   method, path);
             }
+            if (rc == CURLE_SSL_CONNECT_ERROR) {
+                /* may be a server going down mid-handshake: retried, and
+                 * reported as a TLS error if it persists */
+                snprintf(last, sizeof(last), "%s: %s", url,
+                         cerr[0] ? cerr : curl_easy_strerror(rc));
+                last_tls = true;
+                continue;
+            }
             if (is_tls_error(rc)) {
                 pool_put(h, c);
                 return vtev__fail(VTEV_ERR_REGISTRY_TLS, errstr, errstr_size,
@@ -487,9 +507,14 @@ vtev_err_t vtev__http_request(vtev_registry_t *reg, const char *method, const ch
                                   cerr[0] ? cerr : curl_easy_strerror(rc), tls_hint(rc));
             }
             snprintf(last, sizeof(last), "%s: %s", url, cerr[0] ? cerr : curl_easy_strerror(rc));
+            last_tls = false;
         }
     }
     pool_put(h, c);
+    if (last_tls)
+        return vtev__fail(VTEV_ERR_REGISTRY_TLS, errstr, errstr_size,
+                          "%s %s: TLS handshake failed after %llu attempt(s): %s", method, path,
+                          (unsigned long long)sent, last);
     return vtev__fail(VTEV_ERR_REGISTRY_UNAVAILABLE, errstr, errstr_size,
                       "%s %s: registry unavailable after %llu attempt(s) on %zu URL(s) "
                       "(schema.registry.max.retries=%d); last error: %s",

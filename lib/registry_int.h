@@ -65,6 +65,7 @@ struct vtev_registry_s {
     bool auto_register;
     bool use_latest;
     atomic_uint_fast64_t requests, hits, misses, retries;
+    atomic_uint_fast64_t connects; /* new TCP connections opened (HTTP only) */
 };
 
 /** Performs one logical request (retries and failover included) through the

@@ -103,6 +103,10 @@ void vtev_serde_destroy(vtev_serde_t *s) {
     free(s);
 }
 
+vtev_registry_t *vtev__serde_registry(vtev_serde_t *s) {
+    return s ? s->reg : NULL;
+}
+
 const vtev_conf_t *vtev__serde_conf(const vtev_serde_t *s) {
     return s->conf;
 }

@@ -16,6 +16,9 @@ vtev_err_t vtev__serde_schema_id_json(vtev_serde_t *serde, const char *topic,
                                       const char *schema_json, int32_t *idp,
                                       char *errstr, size_t errstr_size);
 
+/** The serde's registry client (borrowed, valid until the serde is destroyed). */
+struct vtev_registry_s *vtev__serde_registry(vtev_serde_t *serde);
+
 /** The configuration the serde owns (borrowed). */
 const vtev_conf_t *vtev__serde_conf(const vtev_serde_t *serde);
 

@@ -14,8 +14,8 @@
 #include <vtevents/version.h>
 #include <vtevents/error.h>
 #include <vtevents/conf.h>
-#include <vtevents/event.h>
 #include <vtevents/registry.h>
+#include <vtevents/event.h>
 #include <vtevents/serde.h>
 #include <vtevents/producer.h>
 #include <vtevents/consumer.h>
