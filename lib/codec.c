@@ -488,7 +488,7 @@ static vtev_err_t value_to_event(dctx_t *c, avro_value_t *root, vtev_event_t *ev
 vtev_err_t vtev_event_decode(vtev_event_t *ev, vtev_event_type_t type, const vtev_schema_t *writer,
                              const void *avro, size_t len, char *errstr, size_t errstr_size) {
     const vtev_schema_t *reader;
-    avro_value_t *root;
+    avro_value_t *root = NULL;
     dctx_t c = {errstr, errstr_size};
     vtev_err_t err;
     if (!ev)

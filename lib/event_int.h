@@ -43,6 +43,9 @@ int vtev__parse_timestamp(const char *s, int64_t *usp);
 int vtev__uuid4(char out[VTEV_UUID_LEN + 1]);
 bool vtev__uuid_valid(const char *s);
 
+/* Offset of the first byte that is not valid UTF-8 (RFC 3629), or -1. */
+long vtev__utf8_bad(const char *s, size_t n);
+
 /* Shortest round-trippable rendering of a double into buf. */
 const char *vtev__dtoa(double d, char *buf, size_t size);
 
@@ -59,7 +62,9 @@ void vtev__metadata_push(vtev_metadata_t *md, char *key, const vtev_meta_value_t
 /* Generic Avro decode through the per-thread resolver cache (serde_avro.c).
  * Decodes bytes written with writer into a value of reader that stays owned
  * by the cache (valid until the next decode on this thread with the same
- * pair) and returns it in *outp. */
+ * pair) and returns it in *outp.  When *outp is not NULL on entry and the
+ * writer is the reader, the bytes are read into *outp itself (which must be
+ * a value of reader) and *outp is left unchanged. */
 vtev_err_t vtev__avro_decode_cached(const vtev_schema_t *reader, const vtev_schema_t *writer,
                                     const void *buf, size_t len, avro_value_t **outp,
                                     char *errstr, size_t errstr_size);

@@ -443,6 +443,19 @@ static void tls_key_init(void) {
     tls_key_ok = pthread_key_create(&tls_key, tls_free) == 0;
 }
 
+/* At exit (or dlclose) free the exiting thread's state: pthread key
+ * destructors do not run for the main thread.  Another thread's state stays
+ * (it may still be running). */
+#if defined(__GNUC__)
+__attribute__((destructor)) static void tls_at_exit(void) {
+    tls_t *t = tls_cur;
+    if (t && tls_key_ok) {
+        pthread_setspecific(tls_key, NULL);
+        tls_free(t);
+    }
+}
+#endif
+
 static tls_t *tls_get(void) {
     tls_t *t = tls_cur;
     if (t)
@@ -628,6 +641,11 @@ vtev_err_t vtev__avro_decode_cached(const vtev_schema_t *reader, const vtev_sche
     if ((err = vtev__scanner_check(e->scanner, buf, len, errstr, errstr_size)) != VTEV_ERR_OK)
         return err;
     avro_reader_memory_set_source(t->reader, buf, (int64_t)len);
+    if (!e->resolver && *outp) { /* same schema: straight into the caller's value */
+        if (avro_value_read(t->reader, *outp) != 0)
+            return vtev__fail(VTEV_ERR_DECODE, errstr, errstr_size, "Avro data: %s", avro_strerror());
+        return VTEV_ERR_OK;
+    }
     if (avro_value_read(t->reader, &e->wvalue) != 0)
         return vtev__fail(VTEV_ERR_DECODE, errstr, errstr_size, "Avro data: %s", avro_strerror());
     if (!e->resolver) {
@@ -675,9 +693,12 @@ vtev_err_t vtev_avro_decode(const vtev_schema_t *reader, const vtev_schema_t *wr
     if (!avro_schema_equal(avro_value_get_schema(out), reader->avro))
         return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
                           "the output value is not an instance of the reader schema %s", reader->fullname);
+    v = out; /* read into out directly when no resolution is needed */
     err = vtev__avro_decode_cached(reader, writer, avro, len, &v, errstr, errstr_size);
     if (err != VTEV_ERR_OK)
         return err;
+    if (v == out)
+        return VTEV_ERR_OK;
     avro_value_reset(out);
     if (avro_value_copy_fast(out, v) != 0)
         return vtev__fail(VTEV_ERR_DECODE, errstr, errstr_size, "Avro data: %s", avro_strerror());

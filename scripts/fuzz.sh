@@ -57,7 +57,6 @@ run_target() {
   local t=$1; shift
   mkdir -p "$OUT/corpus/$t"
   (cd "$OUT" && ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
-     LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/fuzz/lsan.supp:print_suppressions=0} \
      "./$t" -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 "$@" \
      "$OUT/corpus/$t" "$ROOT/tests/fuzz/corpus/$t")
 }

@@ -6,6 +6,7 @@
 #   scripts/stack.sh status [--quiet]             what runs where; exit 0 only when all runs
 #   scripts/stack.sh env                          print the env file
 #   scripts/stack.sh node stop|kill|start ID      one Kafka node of the --nodes 3 mode
+#   scripts/stack.sh fetch                        only download (and build the probe)
 #
 # Everything binds to 127.0.0.1. Downloads come through Maven (scripts/stack/pom.xml) into
 # the git-ignored .cache/stack/; the state (configs, data, logs, pid files, env) lives in
@@ -48,7 +49,17 @@ fi
 QUIET=0
 say() { [ "$QUIET" = 1 ] || printf '%s\n' "$*"; }
 log() { [ "$QUIET" = 1 ] || printf 'stack: %s\n' "$*" >&2; }
-die() { printf 'stack: %s\n' "$*" >&2; exit 1; }
+UP_FRESH=0 # set while `up` builds a new stack: a failure then undoes it
+die() {
+  printf 'stack: %s\n' "$*" >&2
+  if [ "$UP_FRESH" = 1 ]; then
+    UP_FRESH=0
+    show_failure
+    stop_pids TERM "$STATE/registry/registry.pid" "$STATE"/kafka-*/kafka.pid
+    remove_state
+  fi
+  exit 1
+}
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
@@ -216,8 +227,8 @@ log.segment.bytes=67108864
 EOF
 }
 
-kafka_java() { # main-class args... (foreground)
-  "$JAVA" -Xms64m "-Xmx$KAFKA_HEAP" -XX:+UseSerialGC -XX:MaxMetaspaceSize=256m \
+kafka_java() { # main-class args... (foreground, short-lived tools)
+  "$JAVA" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -Djava.awt.headless=true -Dlog4j2.configurationFile="$HERE/log4j2.properties" \
     -cp "$KAFKA_LIBS/*" "$@"
 }
@@ -278,12 +289,16 @@ start_registry() {
 registry_answers() { curl -fsS --max-time 3 "$(registry_url)/subjects" 2>/dev/null; }
 
 # --------------------------------------------------------------- wait --
-wait_kafka() { # nodes deadline-seconds
-  local n=$1 left
+wait_kafka() { # nodes deadline-seconds; fails early when a node's JVM exits
+  local n=$1 i
   find_probe
-  left=$(($2 - SECONDS))
-  [ "$left" -gt 0 ] || left=1
-  "$PROBE" -q -b "$(bootstrap_of "$n")" -n "$n" -w "$left"
+  while :; do
+    "$PROBE" -q -b "$(bootstrap_of "$n")" -n "$n" -w 2 && return 0
+    for ((i = 1; i <= n; i++)); do
+      pid_alive "$(node_dir "$i")/kafka.pid" >/dev/null || { log "Kafka node $i exited"; return 1; }
+    done
+    [ $SECONDS -lt "$2" ] || return 1
+  done
 }
 
 wait_registry() { # deadline-seconds
@@ -316,7 +331,7 @@ EOF
 
 # ---------------------------------------------------------- commands --
 cmd_up() {
-  local n= t0 running i deadline cid
+  local n= t0 running i deadline cid java_major
   while [ $# -gt 0 ]; do
     case "$1" in
       --nodes) n=${2:-}; shift 2 || die "--nodes needs a value" ;;
@@ -332,6 +347,8 @@ cmd_up() {
   case "$n" in 1|3) ;; *) die "--nodes must be 1 or 3 (got $n)" ;; esac
   t0=$(now)
   command -v "$JAVA" >/dev/null || die "java not found (./run deps installs default-jre-headless)"
+  java_major=$("$JAVA" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
+  [ "${java_major:-0}" -ge 17 ] || die "Kafka $KAFKA_VERSION needs Java 17 or newer ($JAVA is ${java_major:-unknown})"
 
   running=$(nodes_of_state)
   if [ "$running" != 0 ]; then
@@ -350,6 +367,8 @@ cmd_up() {
   find_probe
 
   if [ "$running" = 0 ]; then
+    ports_free "$n"
+    UP_FRESH=1
     mkdir -p "$STATE"
     touch "$STATE/$MARKER"
     echo "$n" >"$STATE/nodes"
@@ -358,26 +377,33 @@ cmd_up() {
     cid=$(new_cluster_id)
     echo "$cid" >"$STATE/cluster-id"
     for ((i = 1; i <= n; i++)); do write_kafka_config "$i" "$n"; done
-    for ((i = 1; i <= n; i++)); do format_node "$i" "$cid" & done
+    for ((i = 1; i <= n; i++)); do (UP_FRESH=0; format_node "$i" "$cid") & done
     wait_all_or_die "formatting"
   fi
   start_registry
   for ((i = 1; i <= n; i++)); do start_node "$i"; done
 
   deadline=$((SECONDS + START_TIMEOUT))
-  if ! wait_kafka "$n" "$deadline"; then
-    show_failure
-    cmd_down_quietly
-    die "Kafka did not answer a metadata request within ${START_TIMEOUT}s (logs above)"
-  fi
-  if ! wait_registry "$deadline"; then
-    show_failure
-    cmd_down_quietly
-    die "Apicurio Registry did not answer $(registry_url)/subjects within ${START_TIMEOUT}s (logs above)"
-  fi
+  # A fresh stack that does not come up is stopped and removed again (die);
+  # a running one that up only repaired is left as it is, for `status` and the logs.
+  wait_kafka "$n" "$deadline" ||
+    die "Kafka did not come up (a metadata request listing $n broker(s), waited at most ${START_TIMEOUT}s)"
+  wait_registry "$deadline" ||
+    die "Apicurio Registry did not answer $(registry_url)/subjects within ${START_TIMEOUT}s"
   write_env "$n"
+  UP_FRESH=0
   log "up in $(elapsed "$t0")s: $n Kafka node(s), Apicurio Registry; env in $STATE/env"
   [ "$QUIET" = 1 ] || cat "$STATE/env"
+}
+
+ports_free() { # every port a fresh stack of n nodes needs is free, or die before starting anything
+  local n=$1 i p busy=()
+  for ((i = 1; i <= n; i++)); do
+    for p in "$(broker_port "$i")" "$(controller_port "$i" "$n")"; do port_open "$p" && busy+=("$p"); done
+  done
+  port_open "$REGISTRY_PORT" && busy+=("$REGISTRY_PORT")
+  [ "${#busy[@]}" = 0 ] ||
+    die "port(s) ${busy[*]} already in use on 127.0.0.1; choose others with VTEV_KAFKA_PORT / VTEV_CONTROLLER_PORT / VTEV_REGISTRY_PORT"
 }
 
 wait_all_or_die() {
@@ -401,11 +427,6 @@ remove_state() {
   else
     die "$STATE does not look like a stack state dir (no $MARKER); not removing it"
   fi
-}
-
-cmd_down_quietly() {
-  stop_pids TERM "$STATE/registry/registry.pid" "$STATE"/kafka-*/kafka.pid
-  remove_state
 }
 
 cmd_down() {
@@ -517,6 +538,7 @@ usage: scripts/stack.sh COMMAND [ARGS]
   status [--quiet]             what runs where; exit 0 all running, 1 not running, 3 partly running
   env                          print the env file
   node stop|kill|start ID      stop (TERM), kill (KILL) or restart Kafka node ID (--nodes 3 mode)
+  fetch                        only download into .cache/stack/ (and build the probe)
 Environment: VTEV_KAFKA_PORT (39092) VTEV_CONTROLLER_PORT VTEV_REGISTRY_PORT (38081)
              VTEV_STACK_DIR (<repo>/.stack) VTEV_BUILD_DIR (build) VTEV_STACK_TIMEOUT (120)
              VTEV_KAFKA_HEAP (512m) VTEV_REGISTRY_HEAP (384m). See doc/stack.md.

@@ -410,6 +410,11 @@ START_TEST(test_transactions) {
     ck_assert_int_eq(st.delivered, 12);
     rd_kafka_destroy(rk);
 
+    /* The commit markers are written after EndTxn returns: wait until all 8
+     * committed messages are visible, then read again to the end (the last
+     * stable offset is now past the third transaction) to be sure nothing else is. */
+    read_partition(topic, "read_committed", 8, &rb);
+    ck_assert_int_eq(rb.count, 8);
     /* read_committed sees the 8 committed ones, in order, and none aborted */
     read_partition(topic, "read_committed", -1, &rb);
     ck_assert_int_eq(rb.count, 8);
@@ -422,7 +427,7 @@ START_TEST(test_transactions) {
         ck_assert_str_eq(rb.values[5 + i], val);
     }
     /* the aborted ones were really written: read_uncommitted sees all 12 */
-    read_partition(topic, "read_uncommitted", -1, &rb);
+    read_partition(topic, "read_uncommitted", 12, &rb);
     ck_assert_int_eq(rb.count, 12);
     ck_assert_str_eq(rb.values[5], "aborted-0");
 }

@@ -250,6 +250,40 @@ START_TEST(no_correlation_header_without_id) {
 }
 END_TEST
 
+/* Kafka's murmur2 (the Java client's key hash), for the expected partition. */
+static uint32_t murmur2(const void *key, size_t len) {
+    const uint32_t seed = 0x9747b28c, m = 0x5bd1e995;
+    const int r = 24;
+    uint32_t h = seed ^ (uint32_t)len;
+    const unsigned char *d = key;
+    while (len >= 4) {
+        uint32_t k = (uint32_t)d[0] | ((uint32_t)d[1] << 8) | ((uint32_t)d[2] << 16) |
+                     ((uint32_t)d[3] << 24);
+        k *= m;
+        k ^= k >> r;
+        k *= m;
+        h *= m;
+        h ^= k;
+        d += 4;
+        len -= 4;
+    }
+    switch (len) {
+    case 3:
+        h ^= (uint32_t)d[2] << 16;
+        /* fall through */
+    case 2:
+        h ^= (uint32_t)d[1] << 8;
+        /* fall through */
+    case 1:
+        h ^= d[0];
+        h *= m;
+    }
+    h ^= h >> 13;
+    h *= m;
+    h ^= h >> 15;
+    return h;
+}
+
 START_TEST(same_vessel_same_partition) {
     enum { N = 40 };
     char name[96], e[512];
@@ -280,6 +314,12 @@ START_TEST(same_vessel_same_partition) {
             ck_assert_int_eq(rs.r[i].partition, part);
         }
         ck_assert_int_ge(part, 0);
+        {
+            /* the partition the Java client (murmur2) picks for this key */
+            char vessel[32];
+            snprintf(vessel, sizeof(vessel), "IMO-%d", j);
+            ck_assert_int_eq(part, (int)((murmur2(vessel, strlen(vessel)) & 0x7fffffff) % 3));
+        }
         seen[part] = 1;
         if (j == 0)
             pa = part;
