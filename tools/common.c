@@ -106,8 +106,9 @@ vtev_conf_t *vt_common_conf(vt_common_t *c, int *exitp) {
         *exitp = VT_EXIT_FAIL;
         return NULL;
     }
-    /* Tools are quiet by default: warnings and errors only. */
-    vtev_conf_set(conf, "log.level", "4", NULL, 0);
+    /* Tools are quiet by default: errors only (librdkafka's transient
+     * warnings, e.g. retries, are shown with -v). */
+    vtev_conf_set(conf, "log.level", "3", NULL, 0);
 
     if (!file) {
         const char *env = getenv("VTEV_CONFIG");
@@ -162,9 +163,7 @@ vtev_conf_t *vt_common_conf(vt_common_t *c, int *exitp) {
             goto fail;
         }
     }
-    if (c->verbosity == 0)
-        vtev_conf_set(conf, "log.level", "3", NULL, 0);
-    else if (c->verbosity >= 2)
+    if (c->verbosity >= 2)
         vtev_conf_set(conf, "log.level", "7", NULL, 0);
     *exitp = VT_EXIT_OK;
     return conf;

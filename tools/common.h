@@ -81,7 +81,7 @@ int vt_common_opt(vt_common_t *c, int opt, const char *arg);
 /* Prints the version lines (-V) to stdout. */
 void vt_common_print_version(const vt_common_t *c);
 
-/* Builds the configuration: defaults (log.level=4 for tools), the properties
+/* Builds the configuration: defaults (log.level=3 for tools: errors only), the properties
  * file, the environment, then -b, -r and -X.  On failure prints the reason
  * on stderr and returns NULL; *exitp receives the exit code. */
 vtev_conf_t *vt_common_conf(vt_common_t *c, int *exitp);
