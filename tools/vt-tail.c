@@ -179,6 +179,79 @@ static vtev_event_type_t expected_type(const tail_t *t, const char *topic) {
     return VTEV_EVENT_NONE;
 }
 
+/* Prints {topic, partition, offset, key, timestamp, headers, schema_id, event}.
+ * The event is the library's own JSON text, spliced in unchanged (so numbers
+ * keep the library's shortest round-trip form). */
+static int print_envelope(tail_t *t, const rd_kafka_message_t *m, const char *topic,
+                          int32_t schema_id, const char *ejson) {
+    json_t *o = json_object(), *hdrs = json_object();
+    rd_kafka_headers_t *rh = NULL;
+    rd_kafka_timestamp_type_t tstype;
+    int64_t ts = rd_kafka_message_timestamp(m, &tstype);
+    char *s = NULL, *tail;
+    int rc = -1;
+    if (!o || !hdrs) {
+        json_decref(hdrs);
+        goto out;
+    }
+    json_object_set_new(o, "topic", json_string(topic));
+    json_object_set_new(o, "partition", json_integer(m->partition));
+    json_object_set_new(o, "offset", json_integer(m->offset));
+    json_object_set_new(o, "key", bytes_json(m->key, m->key_len));
+    json_object_set_new(o, "timestamp", ts >= 0 ? json_integer(ts) : json_null());
+    if (rd_kafka_message_headers(m, &rh) == RD_KAFKA_RESP_ERR_NO_ERROR && rh) {
+        size_t idx = 0;
+        const char *name;
+        const void *val;
+        size_t vsize;
+        while (rd_kafka_header_get_all(rh, idx++, &name, &val, &vsize) ==
+               RD_KAFKA_RESP_ERR_NO_ERROR) {
+            json_t *v = bytes_json(val, vsize), *prev = json_object_get(hdrs, name);
+            if (!v)
+                continue;
+            if (prev && json_is_array(prev)) {
+                json_array_append_new(prev, v);
+            } else if (prev) {
+                /* a repeated header becomes an array of its values */
+                json_t *arr = json_array();
+                json_array_append(arr, prev);
+                json_array_append_new(arr, v);
+                json_object_set_new(hdrs, name, arr);
+            } else {
+                json_object_set_new(hdrs, name, v);
+            }
+        }
+    }
+    json_object_set_new(o, "headers", hdrs);
+    json_object_set_new(o, "schema_id", json_integer(schema_id));
+    json_object_set_new(o, "event", json_null()); /* placeholder, the last key */
+    s = json_dumps(o, JSON_PRESERVE_ORDER | (t->pretty ? JSON_INDENT(2) : 0));
+    if (!s)
+        goto out;
+    tail = strstr(s, "\"event\": null");
+    if (!tail)
+        goto out;
+    fwrite(s, 1, (size_t)(tail - s) + strlen("\"event\": "), stdout);
+    if (t->pretty) {
+        /* the library's pretty JSON, indented one level deeper */
+        const char *p;
+        for (p = ejson; *p; p++) {
+            fputc(*p, stdout);
+            if (*p == '\n')
+                fputs("  ", stdout);
+        }
+    } else {
+        fputs(ejson, stdout);
+    }
+    fputs(tail + strlen("\"event\": null"), stdout);
+    fputc('\n', stdout);
+    rc = 0;
+out:
+    free(s);
+    json_decref(o);
+    return rc;
+}
+
 static void handle_message(tail_t *t, const rd_kafka_message_t *m) {
     const char *topic = rd_kafka_topic_name(m->rkt);
     vtev_event_t ev;
@@ -200,7 +273,7 @@ static void handle_message(tail_t *t, const rd_kafka_message_t *m) {
         print_undecodable(t, m, err, errstr);
         return;
     }
-    err = vtev_event_to_json(&ev, t->pretty && t->events_only ? VTEV_JSON_PRETTY : 0, &ejson,
+    err = vtev_event_to_json(&ev, t->pretty ? VTEV_JSON_PRETTY : 0, &ejson,
                              NULL);
     vtev_event_clear(&ev);
     if (err != VTEV_ERR_OK) {
@@ -210,54 +283,10 @@ static void handle_message(tail_t *t, const rd_kafka_message_t *m) {
     if (t->events_only) {
         fputs(ejson, stdout);
         fputc('\n', stdout);
-    } else {
-        json_t *o = json_object(), *hdrs = json_object(), *event;
-        json_error_t jerr;
-        rd_kafka_headers_t *rh = NULL;
-        rd_kafka_timestamp_type_t tstype;
-        int64_t ts = rd_kafka_message_timestamp(m, &tstype);
-        event = json_loads(ejson, 0, &jerr);
-        if (!o || !hdrs || !event) {
-            json_decref(o);
-            json_decref(hdrs);
-            json_decref(event);
-            vtev_free(ejson);
-            print_undecodable(t, m, VTEV_ERR_NOMEM, "cannot build the output");
-            return;
-        }
-        json_object_set_new(o, "topic", json_string(topic));
-        json_object_set_new(o, "partition", json_integer(m->partition));
-        json_object_set_new(o, "offset", json_integer(m->offset));
-        json_object_set_new(o, "key", bytes_json(m->key, m->key_len));
-        json_object_set_new(o, "timestamp", ts >= 0 ? json_integer(ts) : json_null());
-        if (rd_kafka_message_headers(m, &rh) == RD_KAFKA_RESP_ERR_NO_ERROR && rh) {
-            size_t idx = 0;
-            const char *name;
-            const void *val;
-            size_t vsize;
-            while (rd_kafka_header_get_all(rh, idx++, &name, &val, &vsize) ==
-                   RD_KAFKA_RESP_ERR_NO_ERROR) {
-                json_t *v = bytes_json(val, vsize), *prev = json_object_get(hdrs, name);
-                if (!v)
-                    continue;
-                if (prev && json_is_array(prev)) {
-                    json_array_append_new(prev, v);
-                } else if (prev) {
-                    /* a repeated header becomes an array of its values */
-                    json_t *arr = json_array();
-                    json_array_append(arr, prev);
-                    json_array_append_new(arr, v);
-                    json_object_set_new(hdrs, name, arr);
-                } else {
-                    json_object_set_new(hdrs, name, v);
-                }
-            }
-        }
-        json_object_set_new(o, "headers", hdrs);
-        json_object_set_new(o, "schema_id", json_integer(schema_id));
-        json_object_set_new(o, "event", event);
-        print_json(t, o);
-        json_decref(o);
+    } else if (print_envelope(t, m, topic, schema_id, ejson) != 0) {
+        vtev_free(ejson);
+        print_undecodable(t, m, VTEV_ERR_NOMEM, "cannot build the output");
+        return;
     }
     vtev_free(ejson);
 }
