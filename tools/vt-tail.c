@@ -141,7 +141,7 @@ static json_t *bytes_json(const void *p, size_t n) {
 }
 
 static void print_json(tail_t *t, json_t *o) {
-    char *s = json_dumps(o, JSON_PRESERVE_ORDER | (t->pretty ? JSON_INDENT(2) : JSON_COMPACT));
+    char *s = json_dumps(o, JSON_PRESERVE_ORDER | (t->pretty ? JSON_INDENT(2) : 0));
     if (!s) {
         vt_err(&t->common, "out of memory");
         t->failed = true;

@@ -62,11 +62,30 @@ static int cmd_create(vt_common_t *c, vtev_admin_t *admin, const vtev_conf_t *co
     vtev_topic_spec_t specs[16];
     vtev_topic_result_t results[16];
     char errstr[512] = "";
-    size_t n = vtev_platform_topic_specs(conf, specs, 16), i;
+    size_t n = vtev_platform_topic_specs(conf, specs, 16), i, j, k;
     vtev_err_t err;
     int rc = VT_EXIT_OK;
     if (n > 16)
         n = 16;
+    /* Several event types may share a topic: ask for each topic once (the
+     * first spec wins; the others are reported when they differ). */
+    for (i = 0, k = 0; i < n; i++) {
+        for (j = 0; j < k; j++)
+            if (strcmp(specs[j].name, specs[i].name) == 0)
+                break;
+        if (j < k) {
+            if (specs[j].partitions != specs[i].partitions ||
+                specs[j].retention_ms != specs[i].retention_ms)
+                vt_info(c, "%s is configured for several event types; created as the first "
+                           "one wants (%d partitions, retention.ms %lld)",
+                        specs[j].name, specs[j].partitions, (long long)specs[j].retention_ms);
+            continue;
+        }
+        if (k != i)
+            specs[k] = specs[i];
+        k++;
+    }
+    n = k;
     err = vtev_admin_create_topics(admin, specs, n, replication, results, timeout_ms, errstr,
                                    sizeof(errstr));
     for (i = 0; i < n; i++) {
