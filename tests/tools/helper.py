@@ -1,7 +1,8 @@
 """Helpers of tests/test_tools_integration.sh (run with $VTEV_PYTHON).
 
-  helper.py gen N SEED            N random valid events (all three types) as
-                                  JSON lines on stdout, in the platform's form
+  helper.py gen N SEED [TYPE]     N random valid events (all three types, or
+                                  only TYPE: position|request|result) as JSON
+                                  lines on stdout, in the platform's form
   helper.py same A B              A and B hold the same events (JSON lines),
                                   compared as sets after normalising key order
   helper.py check-tail FILE N     FILE holds N vt-tail envelope lines with
@@ -54,8 +55,9 @@ def metadata(rng):
     return md
 
 
-def event(rng):
-    kind = rng.randrange(3)
+def event(rng, kind=None):
+    if kind is None:
+        kind = rng.randrange(3)
     ev = {
         "event_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         "timestamp": ts(rng),
@@ -107,12 +109,14 @@ def main():
     cmd = sys.argv[1]
     if cmd == "gen":
         rng = random.Random(int(sys.argv[3]))
+        kind = {"position": 0, "request": 1, "result": 2}.get(sys.argv[4]) if len(sys.argv) > 4 else None
+        out = sys.stdout
         for _ in range(int(sys.argv[2])):
             # compact or Python-default separators, as services wrote them
             if rng.random() < 0.5:
-                print(json.dumps(event(rng), ensure_ascii=rng.random() < 0.5))
+                out.write(json.dumps(event(rng, kind), ensure_ascii=rng.random() < 0.5) + "\n")
             else:
-                print(json.dumps(event(rng), separators=(",", ":")))
+                out.write(json.dumps(event(rng, kind), separators=(",", ":")) + "\n")
     elif cmd == "same":
         a = sorted(norm(l) for l in open(sys.argv[2], encoding="utf-8") if l.strip())
         b = sorted(norm(l) for l in open(sys.argv[3], encoding="utf-8") if l.strip())
