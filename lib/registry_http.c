@@ -363,7 +363,11 @@ static CURLcode attempt(vtev_registry_t *reg, vtev__http_t *h, CURL *c, const ch
     curl_easy_setopt(c, CURLOPT_URL, full);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 */
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->request_timeout_ms);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -448,6 +452,7 @@ vtev_err_t vtev__http_request(vtev_registry_t *reg, const char *method, const ch
     int round;
     size_t k, start = atomic_load(&h->preferred) % h->nurls;
     uint64_t sent = 0;
+    bool last_tls = false;
     memset(resp, 0, sizeof(*resp));
     if (!c)
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "%s %s: curl_easy_init failed",
@@ -469,6 +474,7 @@ vtev_err_t vtev__http_request(vtev_registry_t *reg, const char *method, const ch
             rc = attempt(reg, h, c, url, method, path, body, resp, cerr);
             if (rc == CURLE_OK) {
                 if (resp->status == 429 || resp->status >= 500) {
+                    last_tls = false;
                     snprintf(last, sizeof(last), "%s: HTTP %d", url, resp->status);
                     if (resp->body && resp->len) {
                         size_t n = strlen(last);
@@ -486,6 +492,14 @@ vtev_err_t vtev__http_request(vtev_registry_t *reg, const char *method, const ch
                 return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "%s %s: out of memory",
                                   method, path);
             }
+            if (rc == CURLE_SSL_CONNECT_ERROR) {
+                /* may be a server going down mid-handshake: retried, and
+                 * reported as a TLS error if it persists */
+                snprintf(last, sizeof(last), "%s: %s", url,
+                         cerr[0] ? cerr : curl_easy_strerror(rc));
+                last_tls = true;
+                continue;
+            }
             if (is_tls_error(rc)) {
                 pool_put(h, c);
                 return vtev__fail(VTEV_ERR_REGISTRY_TLS, errstr, errstr_size,
@@ -493,9 +507,14 @@ vtev_err_t vtev__http_request(vtev_registry_t *reg, const char *method, const ch
                                   cerr[0] ? cerr : curl_easy_strerror(rc), tls_hint(rc));
             }
             snprintf(last, sizeof(last), "%s: %s", url, cerr[0] ? cerr : curl_easy_strerror(rc));
+            last_tls = false;
         }
     }
     pool_put(h, c);
+    if (last_tls)
+        return vtev__fail(VTEV_ERR_REGISTRY_TLS, errstr, errstr_size,
+                          "%s %s: TLS handshake failed after %llu attempt(s): %s", method, path,
+                          (unsigned long long)sent, last);
     return vtev__fail(VTEV_ERR_REGISTRY_UNAVAILABLE, errstr, errstr_size,
                       "%s %s: registry unavailable after %llu attempt(s) on %zu URL(s) "
                       "(schema.registry.max.retries=%d); last error: %s",

@@ -341,8 +341,6 @@ START_TEST(test_tls_auth) {
     vtev_registry_clear_caches(reg);
     OK(vtev_registry_get_schema(reg, id, &schema, errstr, sizeof(errstr)));
     vtev_free(schema);
-    OK(vtev_registry_delete_subject(reg, subject, 0, NULL, NULL, errstr, sizeof(errstr)));
-    OK(vtev_registry_delete_subject(reg, subject, 1, NULL, NULL, errstr, sizeof(errstr)));
     vtev_registry_destroy(reg);
 
     /* wrong CA: TLS error naming the CA setting, not retried */
@@ -390,6 +388,18 @@ START_TEST(test_tls_auth) {
         fprintf(stderr, "wrong key password: %s\n", errstr);
         vtev_registry_destroy(reg);
     }
+    /* https to a plain-http port: a handshake failure, reported as TLS */
+    {
+        const char *kv[] = {"schema.registry.max.retries", "1",
+                            "schema.registry.retry.backoff.ms", "10", NULL};
+        char https[512];
+        snprintf(https, sizeof(https), "https://%s", strstr(getenv("VTEV_TEST_PROXY_URL"), "://") + 3);
+        reg = client(https, kv);
+        FAILS(vtev_registry_get_schema(reg, id, &schema, errstr, sizeof(errstr)),
+              VTEV_ERR_REGISTRY_TLS);
+        fprintf(stderr, "https to http port: %s\n", errstr);
+        vtev_registry_destroy(reg);
+    }
     /* verification off accepts the unknown CA (explicit opt-out only) */
     {
         const char **kv = tls_kv(wrong_ca, 1, ui);
@@ -404,6 +414,12 @@ START_TEST(test_tls_auth) {
         vtev_free(schema);
         vtev_registry_destroy(reg);
     }
+    /* clean up last: the checks above read the schema by id, which a
+     * permanently deleted subject may take with it */
+    reg = client(url, tls_kv(ca, 1, ui));
+    OK(vtev_registry_delete_subject(reg, subject, 0, NULL, NULL, errstr, sizeof(errstr)));
+    OK(vtev_registry_delete_subject(reg, subject, 1, NULL, NULL, errstr, sizeof(errstr)));
+    vtev_registry_destroy(reg);
 }
 END_TEST
 

@@ -14,10 +14,13 @@ fails=0
 check() { if "$@"; then :; else echo "FAIL: $*"; fails=$((fails + 1)); fi; }
 ver=$(pkg-config --modversion vtevents)
 check test "$ver" = "0.1.0"
-# shellcheck disable=SC2046
-cc -std=c11 -Wall -Wextra -Werror -o "$root/consumer" "$src/tests/install/consumer.c" \
-   $(pkg-config --cflags --libs vtevents)
 libdir=$(dirname "$(find "$root" -name 'libvtevents.so.0' | head -n1)")
+# A sanitizer build of the library needs the program built the same way.
+san=()
+readelf -d "$libdir/libvtevents.so.0" | grep -q 'libasan' && san=(-fsanitize=address,undefined)
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o "$root/consumer" "$src/tests/install/consumer.c" \
+   $(pkg-config --cflags --libs vtevents)
 out=$(LD_LIBRARY_PATH=$libdir "$root/consumer")
 echo "$out"
 check grep -q "libvtevents 0.1.0" <<<"$out"
