@@ -165,6 +165,8 @@ has out "tail -o -1" '"offset": 4,'
 has out "tail -o -1" '"i": "4"'
 run "tail default offset is end" 0 "$TAIL" -t "$P.odd" -e
 lines out "tail default offset is end" 0
+run "tail --topic" 0 "$TAIL" --topic "$P.odd" --offset 4 --exit
+lines out "tail --topic" 1
 run "tail unknown topic" 1 "$TAIL" -t "$P.nope" -e
 has err "tail unknown topic" "$P.nope"
 

@@ -63,6 +63,8 @@ for t in "$PUB" "$TAIL" "$TOPICS"; do
   has out "$n --help" "Exit status"
   run "$n -h" 0 "$t" -h
   has out "$n -h" "^usage: $n"
+  run "$n --version" 0 "$t" --version
+  has out "$n --version" "^librdkafka [0-9]"
   run "$n -V" 0 "$t" -V
   has out "$n -V" "^$n [0-9]+\.[0-9]+\.[0-9]+$"
   has out "$n -V" "^libvtevents [0-9]"
@@ -101,6 +103,13 @@ run "publish -o yaml" 2 "$PUB" "${POS[@]}" -o yaml
 has err "publish -o yaml" "--output: \"yaml\" is not one of text, json"
 run "publish -q" 0 "$PUB" -q "${POS[@]}"
 lines out "publish -q" 0
+run "publish --quiet" 0 "$PUB" --quiet "${POS[@]}"
+lines out "publish --quiet" 0
+run "publish --verbose" 0 "$PUB" --verbose "${POS[@]}"
+has err "publish --verbose" "event: "
+run "publish --property" 0 "$PUB" --property topic.position=unit-prop "${POS[@]}"
+has out "publish --property" " unit-prop [0-9]+ 0$"
+run "publish --brokers --registry" 0 "$PUB" --brokers mock://b2 --registry mock://r2 "${POS[@]}"
 run "publish -v" 0 "$PUB" -v "${POS[@]}"
 has err "publish -v" "event: \{\"event_type\":\"vessel.position.updated\""
 run "publish -X topic.position" 0 "$PUB" -X topic.position=unit-topic "${POS[@]}"
