@@ -139,6 +139,8 @@ static void usage(FILE *out) {
             "  line is reported and skipped, every valid line (before and after it) is\n"
             "  published, the number of skipped lines is printed at the end, and the exit\n"
             "  status is 2 when any line was skipped. Nothing is dropped without a message.\n"
+            "  For an endless input stream use --skip-invalid (strict mode publishes only\n"
+            "  once the input has ended).\n"
             "\n" VT_COMMON_HELP
             "\n"
             "Exit status: 0 every event delivered; 1 runtime failure (a delivery failed,\n"
