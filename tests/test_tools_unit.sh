@@ -1,0 +1,283 @@
+#!/usr/bin/env bash
+# Unit-level tests of vt-publish, vt-tail and vt-topics on the embedded
+# default (bootstrap.servers=mock://..., schema.registry.url=mock://...): no
+# network. What works in one process is tested here (vt-publish publishes
+# into its own in-process mock cluster and gets real delivery reports); what
+# needs two processes is in test_tools_integration.sh.
+#
+# usage: test_tools_unit.sh VT_PUBLISH VT_TAIL VT_TOPICS
+set -u
+PUB=$1 TAIL=$2 TOPICS=$3
+
+# No real stack, no user configuration: the embedded default only.
+unset KAFKA_BOOTSTRAP_SERVERS SCHEMA_REGISTRY_URL VTEV_CONFIG
+for v in $(env | sed -n 's/^\(VTEV_[A-Z0-9_]*\)=.*/\1/p'); do
+  case $v in VTEV_ALLOW_SKIP|VTEV_PYTHON|VTEV_SOURCE_ROOT) ;; *) unset "$v" ;; esac
+done
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+export HOME=$TMP/home
+mkdir -p "$HOME"
+
+fails=0 checks=0
+ok() { checks=$((checks + 1)); }
+bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*" >&2; }
+
+# run NAME EXPECTED_RC CMD... : runs CMD, stdout in $TMP/out, stderr in $TMP/err
+run() {
+  local name=$1 want=$2 rc
+  shift 2
+  "$@" >"$TMP/out" 2>"$TMP/err"
+  rc=$?
+  if [ "$rc" = "$want" ]; then ok; else
+    bad "$name: exit $rc, want $want"; sed 's/^/  stderr: /' "$TMP/err" >&2; sed 's/^/  stdout: /' "$TMP/out" >&2
+  fi
+}
+# has FILE NAME REGEX : FILE (out|err) matches REGEX
+has() {
+  if grep -Eq -- "$3" "$TMP/$1"; then ok; else
+    bad "$2: $1 does not match /$3/"; sed "s/^/  $1: /" "$TMP/$1" >&2
+  fi
+}
+hasnt() {
+  if grep -Eq -- "$3" "$TMP/$1"; then bad "$2: $1 matches /$3/"; sed "s/^/  $1: /" "$TMP/$1" >&2; else ok; fi
+}
+lines() { # lines FILE NAME N
+  local n
+  n=$(grep -c . "$TMP/$1")
+  if [ "$n" = "$3" ]; then ok; else bad "$2: $1 has $n non-empty lines, want $3"; sed "s/^/  $1: /" "$TMP/$1" >&2; fi
+}
+
+POS=(position --vessel lng-001 --lat 29.7604 --lon -95.3698 --speed 12.5 --heading 275)
+SNAP=(--vessel lng-001 --lat 29.7604 --lon -95.3698 --speed 12.5 --heading 275)
+RES=(result "${SNAP[@]}" --request-id req-0000abcd --prediction-id pred-1 --terminal-id 7
+     --terminal-name "Sabine Pass" --confidence-score 0.82 --proximity 0.9 --speed-score 0.7
+     --heading-score 0.6 --rag-boost 0.1 --ai-adjustment -0.05 --distance-km 12.3)
+UUID_RE='[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}'
+
+# ---- --help, -V, usage errors, for every tool ------------------------------
+for t in "$PUB" "$TAIL" "$TOPICS"; do
+  n=$(basename "$t")
+  run "$n --help" 0 "$t" --help
+  has out "$n --help" "^usage: $n"
+  has out "$n --help" "Exit status"
+  run "$n -h" 0 "$t" -h
+  has out "$n -h" "^usage: $n"
+  run "$n --version" 0 "$t" --version
+  has out "$n --version" "^librdkafka [0-9]"
+  run "$n -V" 0 "$t" -V
+  has out "$n -V" "^$n [0-9]+\.[0-9]+\.[0-9]+$"
+  has out "$n -V" "^libvtevents [0-9]"
+  has out "$n -V" "^librdkafka [0-9]"
+  run "$n --no-such-flag" 2 "$t" --no-such-flag
+  has err "$n --no-such-flag" "--no-such-flag: unknown option"
+done
+run "publish -X unknown key" 2 "$PUB" -X no.such.key=1 "${POS[@]}"
+has err "publish -X unknown key" "-X no.such.key: "
+run "publish -X without =" 2 "$PUB" -X novalue "${POS[@]}"
+has err "publish -X without =" "-X novalue: expected KEY=VALUE"
+run "publish -X invalid value" 2 "$PUB" -X log.level=99 "${POS[@]}"
+has err "publish -X invalid value" "-X log.level"
+run "tail -X kafka.* invalid" 2 "$TAIL" -X kafka.no.such.rdkafka.key=1 position
+has err "tail -X kafka.* invalid" "kafka.no.such.rdkafka.key"
+
+# ---- vt-publish flags on the embedded default ------------------------------
+run "publish position" 0 "$PUB" "${POS[@]}"
+lines out "publish position" 1
+has out "publish position" "^$UUID_RE vessel-position-updates [0-9]+ 0$"
+run "publish position --status --event-id --timestamp --correlation-id --meta" 0 \
+  "$PUB" "${POS[@]}" --status moored --event-id 3f0e9a52-8c1d-4b7e-9f2a-1c2d3e4f5a6b \
+  --timestamp 2026-01-10T15:30:00.000Z --correlation-id corr-1 --meta source=cli --meta k=v
+has out "publish position --status ..." "^3f0e9a52-8c1d-4b7e-9f2a-1c2d3e4f5a6b vessel-position-updates "
+run "publish request" 0 "$PUB" request "${SNAP[@]}" --terminal-filter 3 --priority high \
+  --request-id req-12345678
+has out "publish request" "^$UUID_RE prediction-requests [0-4] 0$"
+run "publish result" 0 "$PUB" "${RES[@]}" --eta-hours 1.5 --ai-reasoning "close and slow"
+has out "publish result" "^$UUID_RE prediction-results [0-2] 0$"
+run "publish full event_type name" 0 "$PUB" vessel.position.updated "${SNAP[@]}"
+run "publish -o json" 0 "$PUB" "${POS[@]}" -o json
+has out "publish -o json" '^\{"event_id":"[0-9a-f-]{36}","topic":"vessel-position-updates","partition":[0-9]+,"offset":0\}$'
+run "publish --output text" 0 "$PUB" "${POS[@]}" --output text
+has out "publish --output text" "^$UUID_RE vessel-position-updates"
+run "publish -o yaml" 2 "$PUB" "${POS[@]}" -o yaml
+has err "publish -o yaml" "--output: \"yaml\" is not one of text, json"
+run "publish -q" 0 "$PUB" -q "${POS[@]}"
+lines out "publish -q" 0
+run "publish --quiet" 0 "$PUB" --quiet "${POS[@]}"
+lines out "publish --quiet" 0
+run "publish --verbose" 0 "$PUB" --verbose "${POS[@]}"
+has err "publish --verbose" "event: "
+run "publish --property" 0 "$PUB" --property topic.position=unit-prop "${POS[@]}"
+has out "publish --property" " unit-prop [0-9]+ 0$"
+run "publish --brokers --registry" 0 "$PUB" --brokers mock://b2 --registry mock://r2 "${POS[@]}"
+run "publish -v" 0 "$PUB" -v "${POS[@]}"
+has err "publish -v" "event: \{\"event_type\":\"vessel.position.updated\""
+run "publish -X topic.position" 0 "$PUB" -X topic.position=unit-topic "${POS[@]}"
+has out "publish -X topic.position" " unit-topic [0-9]+ 0$"
+run "publish -b mock -r mock" 0 "$PUB" -b mock://other -r mock://other "${POS[@]}"
+has out "publish -b mock -r mock" "vessel-position-updates"
+
+# Bad flags: exit 2, the message names the flag.
+run "flag out of range" 2 "$PUB" position --vessel v --lat 91 --lon 0 --speed 1 --heading 1
+has err "flag out of range" "^vt-publish: --lat: 91 is outside \[-90, 90\]"
+lines out "flag out of range" 0
+run "flag not a number" 2 "$PUB" position --vessel v --lat north --lon 0 --speed 1 --heading 1
+has err "flag not a number" "--lat: \"north\" is not a finite number"
+run "flag missing" 2 "$PUB" position --vessel v --lat 1 --speed 1 --heading 1
+has err "flag missing" "--lon: missing required field"
+run "flag missing vessel" 2 "$PUB" position --lat 1 --lon 1 --speed 1 --heading 1
+has err "flag missing vessel" "--vessel: "
+run "flag negative speed" 2 "$PUB" position --vessel v --lat 1 --lon 1 --speed -1 --heading 1
+has err "flag negative speed" "--speed: "
+run "flag heading 360" 2 "$PUB" position --vessel v --lat 1 --lon 1 --speed 1 --heading 360
+has err "flag heading 360" "--heading: 360 is outside"
+run "flag of another type" 2 "$PUB" "${POS[@]}" --priority high
+has err "flag of another type" "--priority: not a flag of 'position' events"
+run "flag priority" 2 "$PUB" request "${SNAP[@]}" --priority urgent
+has err "flag priority" "--priority: \"urgent\" is not one of low, normal, high"
+run "flag terminal-filter" 2 "$PUB" request "${SNAP[@]}" --terminal-filter 1.5
+has err "flag terminal-filter" "--terminal-filter: \"1.5\" is not an integer"
+run "flag confidence" 2 "$PUB" "${RES[@]}" --confidence-score 1.5
+has err "flag confidence" "--confidence-score: 1.5 is outside \[0, 1\]"
+run "flag rag-boost" 2 "$PUB" "${RES[@]}" --rag-boost 0.5
+has err "flag rag-boost" "--rag-boost: 0.5 is outside"
+run "flag ai-adjustment" 2 "$PUB" "${RES[@]}" --ai-adjustment 0.5
+has err "flag ai-adjustment" "--ai-adjustment: "
+run "flag proximity" 2 "$PUB" "${RES[@]}" --proximity 2
+has err "flag proximity" "--proximity: "
+run "flag speed-score" 2 "$PUB" "${RES[@]}" --speed-score 2
+has err "flag speed-score" "--speed-score: "
+run "flag heading-score" 2 "$PUB" "${RES[@]}" --heading-score -1
+has err "flag heading-score" "--heading-score: "
+run "flag distance-km" 2 "$PUB" "${RES[@]}" --distance-km -1
+has err "flag distance-km" "--distance-km: "
+run "flag eta-hours" 2 "$PUB" "${RES[@]}" --eta-hours -2
+has err "flag eta-hours" "--eta-hours: "
+run "flag terminal-id" 2 "$PUB" "${RES[@]}" --terminal-id x
+has err "flag terminal-id" "--terminal-id: \"x\" is not an integer"
+run "flag terminal-name empty" 2 "$PUB" "${RES[@]}" --terminal-name ""
+has err "flag terminal-name empty" "--terminal-name: "
+run "flag prediction-id empty" 2 "$PUB" "${RES[@]}" --prediction-id ""
+has err "flag prediction-id empty" "--prediction-id: "
+run "flag request-id empty" 2 "$PUB" "${RES[@]}" --request-id ""
+has err "flag request-id empty" "--request-id: "
+run "flag event-id" 2 "$PUB" "${POS[@]}" --event-id not-a-uuid
+has err "flag event-id" "--event-id: "
+run "flag timestamp" 2 "$PUB" "${POS[@]}" --timestamp yesterday
+has err "flag timestamp" "--timestamp: "
+run "flag status empty" 2 "$PUB" "${POS[@]}" --status ""
+has err "flag status empty" "--status: "
+run "flag correlation-id too long" 2 "$PUB" "${POS[@]}" --correlation-id "$(head -c 2000 /dev/zero | tr '\0' x)"
+has err "flag correlation-id too long" "--correlation-id: "
+run "flag --meta without =" 2 "$PUB" "${POS[@]}" --meta novalue
+has err "flag --meta without =" "--meta novalue: expected KEY=VALUE"
+run "flag ai-reasoning too long" 2 "$PUB" "${RES[@]}" --ai-reasoning "$(head -c 5000 /dev/zero | tr '\0' x)"
+has err "flag ai-reasoning too long" "--ai-reasoning: "
+run "no type" 2 "$PUB"
+has err "no type" "give an event type"
+run "bad type" 2 "$PUB" waypoint --vessel v
+has err "bad type" "waypoint: not an event type"
+run "flags with --json" 2 "$PUB" --json --lat 1
+has err "flags with --json" "--lat: event flags cannot be combined with --json"
+run "--skip-invalid without --json" 2 "$PUB" "${POS[@]}" --skip-invalid
+run "-f without --json" 2 "$PUB" "${POS[@]}" -f /dev/null
+
+# ---- vt-publish --json on the embedded default ------------------------------
+P='{"event_type":"vessel.position.updated","vessel_id":"v1","data":{"lat":1.5,"lon":2,"speed":3,"heading":4,"status":"moored"}}'
+R='{"event_type": "prediction.analysis.requested", "event_id": "9b2f6a0c-5d3e-4f1a-8b7c-6d5e4f3a2b1c", "timestamp": "2026-01-10T15:30:00.000Z", "vessel_id": "lng-002", "request_id": "req-00c0ffee", "data": {"vessel_snapshot": {"lat": 29.7, "lon": -95.3, "speed": 0.0, "heading": 90.0, "status": "at anchor"}, "terminal_filter": null, "priority": "normal"}, "metadata": {"correlation_id": "c-1", "source": "trigger-service", "processing_time_ms": 12.5, "retry": false, "n": 3, "none": null}}'
+printf '%s\n\n%s\n' "$P" "$R" >"$TMP/good.jsonl"
+run "json stdin" 0 "$PUB" --json <"$TMP/good.jsonl"
+lines out "json stdin" 2
+has out "json stdin" "^9b2f6a0c-5d3e-4f1a-8b7c-6d5e4f3a2b1c prediction-requests [0-4] 0$"
+run "json -f" 0 "$PUB" --json -f "$TMP/good.jsonl"
+lines out "json -f" 2
+run "json --file -o json" 0 "$PUB" --json --file "$TMP/good.jsonl" -o json
+has out "json --file -o json" '^\{"line":3,"event_id":"9b2f6a0c-5d3e-4f1a-8b7c-6d5e4f3a2b1c","topic":"prediction-requests","partition":[0-4],"offset":0\}$'
+has out "json --file -o json" '^\{"line":1,'
+run "json -f missing" 2 "$PUB" --json -f "$TMP/nope.jsonl"
+has err "json -f missing" "nope.jsonl: No such file"
+
+# invalid lines: each kind, in strict mode nothing is published
+check_bad() { # NAME LINE REGEX
+  printf '%s\n%s\n%s\n' "$P" "$2" "$P" >"$TMP/bad.jsonl"
+  run "json $1" 2 "$PUB" --json -f "$TMP/bad.jsonl"
+  has err "json $1" "$3"
+  has err "json $1" "nothing was published"
+  lines out "json $1" 0
+  run "json $1 (stdin)" 2 "$PUB" --json <"$TMP/bad.jsonl"
+  has err "json $1 (stdin)" "$3"
+  lines out "json $1 (stdin)" 0
+}
+check_bad "malformed" '{"event_type":"vessel.position.updated",' '^line 2: column [0-9]+: malformed JSON: '
+check_bad "not an object" '[1,2]' '^line 2: expected a JSON object'
+check_bad "wrong type" "${P/\"lat\":1.5/\"lat\":\"north\"}" '^line 2: data.lat: expected a number, got a string'
+check_bad "missing field" "${P/\"vessel_id\":\"v1\",/}" '^line 2: vessel_id: missing required field'
+check_bad "unknown field" "${P/\"vessel_id\"/\"colour\":\"red\",\"vessel_id\"}" '^line 2: colour: unknown field'
+check_bad "out of range" "${P/\"lat\":1.5/\"lat\":-91}" '^line 2: data.lat: -91 is outside \[-90, 90\]'
+check_bad "unknown event_type" "${P/vessel.position.updated/vessel.moved}" '^line 2: event_type: '
+check_bad "bad timestamp" "${P/\"vessel_id\"/\"timestamp\":\"10/01/2026\",\"vessel_id\"}" '^line 2: timestamp: '
+check_bad "bad priority" "${R/\"normal\"/\"asap\"}" '^line 2: data.priority: '
+
+# several bad lines: every one is reported
+printf '%s\n%s\n%s\n%s\n' "$P" "${P/\"lat\":1.5/\"lat\":99}" "$P" "${P/\"speed\":3/\"speed\":-3}" >"$TMP/bad2.jsonl"
+run "json two bad lines" 2 "$PUB" --json -f "$TMP/bad2.jsonl"
+has err "json two bad lines" "^line 2: data.lat: 99 is outside"
+has err "json two bad lines" "^line 4: data.speed: "
+has err "json two bad lines" "2 of 4 lines invalid: nothing was published"
+lines out "json two bad lines" 0
+run "json --skip-invalid" 2 "$PUB" --json --skip-invalid -f "$TMP/bad2.jsonl"
+has err "json --skip-invalid" "^line 2: data.lat: 99 is outside"
+has err "json --skip-invalid" "^line 4: data.speed: "
+has err "json --skip-invalid" "2 invalid lines skipped"
+lines out "json --skip-invalid" 2
+run "json --skip-invalid all good" 0 "$PUB" --json --skip-invalid -f "$TMP/good.jsonl"
+lines out "json --skip-invalid all good" 2
+
+# ---- configuration sources -------------------------------------------------
+printf 'topic.position = from-file\n# comment\n' >"$TMP/vt.conf"
+run "-F file" 0 "$PUB" -F "$TMP/vt.conf" "${POS[@]}"
+has out "-F file" " from-file [0-9]+ 0$"
+run "--config file, -X wins" 0 "$PUB" --config "$TMP/vt.conf" -X topic.position=from-x "${POS[@]}"
+has out "--config file, -X wins" " from-x [0-9]+ 0$"
+run "VTEV_CONFIG" 0 env VTEV_CONFIG="$TMP/vt.conf" "$PUB" "${POS[@]}"
+has out "VTEV_CONFIG" " from-file [0-9]+ 0$"
+mkdir -p "$HOME/.config"
+printf 'topic.position=from-home\n' >"$HOME/.config/vtevents.conf"
+run "~/.config/vtevents.conf" 0 "$PUB" "${POS[@]}"
+has out "~/.config/vtevents.conf" " from-home [0-9]+ 0$"
+run "env wins over file" 0 env VTEV_TOPIC_POSITION=from-env "$PUB" "${POS[@]}"
+has out "env wins over file" " from-env [0-9]+ 0$"
+rm -f "$HOME/.config/vtevents.conf"
+run "-F missing" 2 "$PUB" -F "$TMP/missing.conf" "${POS[@]}"
+has err "-F missing" "missing.conf"
+printf 'no.such.key=1\n' >"$TMP/badkey.conf"
+run "-F unknown key" 2 "$PUB" -F "$TMP/badkey.conf" "${POS[@]}"
+has err "-F unknown key" "badkey.conf:1: no.such.key"
+run "bad env" 2 env VTEV_LOG_LEVEL=loud "$PUB" "${POS[@]}"
+has err "bad env" "environment: VTEV_LOG_LEVEL"
+
+# ---- vt-tail and vt-topics usage ---------------------------------------------
+run "tail mock bootstrap" 2 "$TAIL" -e position
+has err "tail mock bootstrap" "embedded mock cluster exists only inside one process"
+run "tail bad type" 2 "$TAIL" waypoint
+has err "tail bad type" "waypoint: not an event type"
+run "tail bad -o" 2 "$TAIL" -o middle position
+has err "tail bad -o" "-o: \"middle\" is not beginning, end or an offset"
+run "tail bad -c" 2 "$TAIL" -c 0 position
+has err "tail bad -c" "-c: \"0\" is not a positive integer"
+run "tail -g with numeric -o" 2 "$TAIL" -g grp -o 5 position
+has err "tail -g with numeric -o" "with -g only beginning or end"
+run "topics no command" 2 "$TOPICS"
+has err "topics no command" "give a command"
+run "topics bad command" 2 "$TOPICS" destroy
+has err "topics bad command" "destroy: unknown command"
+run "topics lag without -g" 2 "$TOPICS" lag
+has err "topics lag without -g" "lag: -g GROUP is required"
+run "topics describe without topic" 2 "$TOPICS" describe
+run "topics bad --replication" 2 "$TOPICS" create --replication 0
+has err "topics bad --replication" "--replication: "
+run "topics --replication with list" 2 "$TOPICS" list -R 1
+run "topics bad --timeout" 2 "$TOPICS" list --timeout x
+
+echo "$checks checks, $fails failed"
+[ "$fails" = 0 ]

@@ -1,0 +1,777 @@
+/*
+ * vt-tail - read the platform's events from Kafka and print them as JSON
+ * lines.
+ *
+ *   vt-tail position                       # new position events, as they come
+ *   vt-tail -o beginning -e --events-only request | vt-publish --json
+ *
+ * Without -g the tool assigns itself every partition of the topics and reads
+ * without a consumer group (nothing is committed).  With -g GROUP it joins
+ * the group, and the offset of every message it has printed is committed
+ * (automatically every consumer.commit.interval.ms, and on exit).  Messages
+ * are decoded with the library's serde (Confluent wire format, schema
+ * registry).  A message that cannot be decoded is printed as a JSON error
+ * object and tailing goes on; a plain librdkafka consumer is used (not the
+ * library's group consumer) because that one dead-letters such messages,
+ * which a read-only tool must never do.
+ */
+#include "common.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#define TOOL "vt-tail"
+
+#define OPT_EVENTS_ONLY 900
+#define OPT_PRETTY 901
+
+typedef struct topic_s {
+    char *name;
+    vtev_event_type_t type; /* expected type, VTEV_EVENT_NONE for --topic */
+} topic_t;
+
+typedef struct part_s {
+    char *topic;
+    int32_t partition;
+    int eof;
+} part_t;
+
+typedef struct tail_s {
+    vt_common_t common;
+    topic_t *topics;
+    size_t topic_cnt;
+    part_t *parts; /* assigned partitions (for -e) */
+    size_t part_cnt;
+    const char *offset_arg;
+    const char *group;
+    long long count;
+    bool exit_eof;
+    bool events_only;
+    bool pretty;
+    unsigned long printed;
+    unsigned long undecodable;
+    bool failed;
+    rd_kafka_t *rk;
+    vtev_serde_t *serde;
+} tail_t;
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: " TOOL " [options] [position|request|result ...] [-t TOPIC ...]\n"
+            "Prints the events of the given types (default: all three) or topics as JSON\n"
+            "lines: {topic, partition, offset, key, timestamp, headers, schema_id, event}.\n"
+            "\n"
+            "  -t, --topic NAME          read topic NAME; each message's type comes from its\n"
+            "                            writer schema (repeatable)\n"
+            "  -o, --offset beginning|end|N|-N\n"
+            "                            where to start in every partition: the first\n"
+            "                            retained message, the end (default without -g),\n"
+            "                            offset N, or N messages before the end. With -g,\n"
+            "                            beginning|end only say where a group without a\n"
+            "                            committed offset starts (default: beginning)\n"
+            "  -g, --group GROUP         read as consumer group GROUP and commit the offset\n"
+            "                            of every printed message; without -g nothing is\n"
+            "                            committed\n"
+            "  -c, --count N             exit after N messages\n"
+            "  -e, --exit                exit when every partition is at its end\n"
+            "      --events-only         print only the event (its JSON form), so that\n"
+            "                            `" TOOL " --events-only ... | vt-publish --json`\n"
+            "                            republishes the events unchanged\n"
+            "      --pretty              indented, multi-line JSON for people\n"
+            "\n"
+            "A message that cannot be decoded is printed on stdout as\n"
+            "  {\"error\": CODE, \"reason\": TEXT, \"topic\", \"partition\", \"offset\"}\n"
+            "and tailing goes on; their number is printed on stderr at exit.\n"
+            "\n" VT_COMMON_HELP
+            "\n"
+            "Exit status: 0 stopped (end reached with -e, count reached with -c, SIGINT or\n"
+            "SIGTERM), also when some messages could not be decoded; 1 runtime failure\n"
+            "(broker, unknown topic); 2 usage or invalid configuration. See vt-tail(1).\n");
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+static char *base64(const unsigned char *p, size_t n) {
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t olen = 4 * ((n + 2) / 3), i, o = 0;
+    char *out = malloc(olen + 1);
+    if (!out)
+        return NULL;
+    for (i = 0; i + 2 < n; i += 3) {
+        unsigned v = ((unsigned)p[i] << 16) | ((unsigned)p[i + 1] << 8) | p[i + 2];
+        out[o++] = tbl[(v >> 18) & 63];
+        out[o++] = tbl[(v >> 12) & 63];
+        out[o++] = tbl[(v >> 6) & 63];
+        out[o++] = tbl[v & 63];
+    }
+    if (i < n) {
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)p[i + 1] << 8;
+        out[o++] = tbl[(v >> 18) & 63];
+        out[o++] = tbl[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+        out[o++] = '=';
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* Bytes as a JSON string when they are UTF-8, else {"base64": ...}; NULL -> null. */
+static json_t *bytes_json(const void *p, size_t n) {
+    json_t *s;
+    char *b;
+    if (!p)
+        return json_null();
+    s = json_stringn(p, n);
+    if (s)
+        return s;
+    b = base64(p, n);
+    if (!b)
+        return NULL;
+    s = json_pack("{s:s}", "base64", b);
+    free(b);
+    return s;
+}
+
+static void print_json(tail_t *t, json_t *o) {
+    char *s = json_dumps(o, JSON_PRESERVE_ORDER | (t->pretty ? JSON_INDENT(2) : 0));
+    if (!s) {
+        vt_err(&t->common, "out of memory");
+        t->failed = true;
+        vt_stop = 1;
+        return;
+    }
+    fputs(s, stdout);
+    fputc('\n', stdout);
+    free(s);
+}
+
+static void print_undecodable(tail_t *t, const rd_kafka_message_t *m, vtev_err_t err,
+                              const char *reason) {
+    json_t *o = json_object();
+    t->undecodable++;
+    if (!o)
+        return;
+    json_object_set_new(o, "error", json_string(vtev_err2name(err)));
+    {
+        json_t *r = json_string(reason);
+        json_object_set_new(o, "reason", r ? r : json_string("(reason not UTF-8)"));
+    }
+    json_object_set_new(o, "topic", json_string(rd_kafka_topic_name(m->rkt)));
+    json_object_set_new(o, "partition", json_integer(m->partition));
+    json_object_set_new(o, "offset", json_integer(m->offset));
+    print_json(t, o);
+    json_decref(o);
+}
+
+static vtev_event_type_t expected_type(const tail_t *t, const char *topic) {
+    size_t i;
+    for (i = 0; i < t->topic_cnt; i++)
+        if (strcmp(t->topics[i].name, topic) == 0)
+            return t->topics[i].type;
+    return VTEV_EVENT_NONE;
+}
+
+/* Prints {topic, partition, offset, key, timestamp, headers, schema_id, event}.
+ * The event is the library's own JSON text, spliced in unchanged (so numbers
+ * keep the library's shortest round-trip form). */
+static int print_envelope(tail_t *t, const rd_kafka_message_t *m, const char *topic,
+                          int32_t schema_id, const char *ejson) {
+    json_t *o = json_object(), *hdrs = json_object();
+    rd_kafka_headers_t *rh = NULL;
+    rd_kafka_timestamp_type_t tstype;
+    int64_t ts = rd_kafka_message_timestamp(m, &tstype);
+    char *s = NULL, *tail;
+    int rc = -1;
+    if (!o || !hdrs) {
+        json_decref(hdrs);
+        goto out;
+    }
+    json_object_set_new(o, "topic", json_string(topic));
+    json_object_set_new(o, "partition", json_integer(m->partition));
+    json_object_set_new(o, "offset", json_integer(m->offset));
+    json_object_set_new(o, "key", bytes_json(m->key, m->key_len));
+    json_object_set_new(o, "timestamp", ts >= 0 ? json_integer(ts) : json_null());
+    if (rd_kafka_message_headers(m, &rh) == RD_KAFKA_RESP_ERR_NO_ERROR && rh) {
+        size_t idx = 0;
+        const char *name;
+        const void *val;
+        size_t vsize;
+        while (rd_kafka_header_get_all(rh, idx++, &name, &val, &vsize) ==
+               RD_KAFKA_RESP_ERR_NO_ERROR) {
+            json_t *v = bytes_json(val, vsize), *prev = json_object_get(hdrs, name);
+            if (!v)
+                continue;
+            if (prev && json_is_array(prev)) {
+                json_array_append_new(prev, v);
+            } else if (prev) {
+                /* a repeated header becomes an array of its values */
+                json_t *arr = json_array();
+                json_array_append(arr, prev);
+                json_array_append_new(arr, v);
+                json_object_set_new(hdrs, name, arr);
+            } else {
+                json_object_set_new(hdrs, name, v);
+            }
+        }
+    }
+    json_object_set_new(o, "headers", hdrs);
+    json_object_set_new(o, "schema_id", json_integer(schema_id));
+    json_object_set_new(o, "event", json_null()); /* placeholder, the last key */
+    s = json_dumps(o, JSON_PRESERVE_ORDER | (t->pretty ? JSON_INDENT(2) : 0));
+    if (!s)
+        goto out;
+    tail = strstr(s, "\"event\": null");
+    if (!tail)
+        goto out;
+    fwrite(s, 1, (size_t)(tail - s) + strlen("\"event\": "), stdout);
+    if (t->pretty) {
+        /* the library's pretty JSON, indented one level deeper */
+        const char *p;
+        for (p = ejson; *p; p++) {
+            fputc(*p, stdout);
+            if (*p == '\n')
+                fputs("  ", stdout);
+        }
+    } else {
+        fputs(ejson, stdout);
+    }
+    fputs(tail + strlen("\"event\": null"), stdout);
+    fputc('\n', stdout);
+    rc = 0;
+out:
+    free(s);
+    json_decref(o);
+    return rc;
+}
+
+static void handle_message(tail_t *t, const rd_kafka_message_t *m) {
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    vtev_event_t ev;
+    int32_t schema_id = -1;
+    char errstr[1024];
+    vtev_err_t err;
+    char *ejson = NULL;
+
+    err = vtev_serde_deserialize(t->serde, topic, expected_type(t, topic), m->payload, m->len,
+                                 &ev, &schema_id, errstr, sizeof(errstr));
+    if (err == VTEV_ERR_OK && !m->payload) {
+        vtev_event_clear(&ev);
+        err = VTEV_ERR_SHORT_BUFFER;
+        snprintf(errstr, sizeof(errstr), "empty (null) value");
+    }
+    if (err != VTEV_ERR_OK) {
+        if (!m->payload)
+            snprintf(errstr, sizeof(errstr), "empty (null) value");
+        print_undecodable(t, m, err, errstr);
+        return;
+    }
+    err = vtev_event_to_json(&ev, t->pretty ? VTEV_JSON_PRETTY : 0, &ejson,
+                             NULL);
+    vtev_event_clear(&ev);
+    if (err != VTEV_ERR_OK) {
+        print_undecodable(t, m, err, "cannot write the event as JSON");
+        return;
+    }
+    if (t->events_only) {
+        fputs(ejson, stdout);
+        fputc('\n', stdout);
+    } else if (print_envelope(t, m, topic, schema_id, ejson) != 0) {
+        vtev_free(ejson);
+        print_undecodable(t, m, VTEV_ERR_NOMEM, "cannot build the output");
+        return;
+    }
+    vtev_free(ejson);
+}
+
+/* ---- partitions and end-of-partition tracking ------------------------------ */
+
+static void parts_clear(tail_t *t) {
+    size_t i;
+    for (i = 0; i < t->part_cnt; i++)
+        free(t->parts[i].topic);
+    free(t->parts);
+    t->parts = NULL;
+    t->part_cnt = 0;
+}
+
+static void parts_set(tail_t *t, const rd_kafka_topic_partition_list_t *l) {
+    int i;
+    parts_clear(t);
+    if (!l || l->cnt == 0)
+        return;
+    t->parts = calloc((size_t)l->cnt, sizeof(*t->parts));
+    if (!t->parts)
+        return;
+    for (i = 0; i < l->cnt; i++) {
+        t->parts[t->part_cnt].topic = strdup(l->elems[i].topic);
+        t->parts[t->part_cnt].partition = l->elems[i].partition;
+        if (t->parts[t->part_cnt].topic)
+            t->part_cnt++;
+    }
+}
+
+static part_t *part_find(tail_t *t, const char *topic, int32_t partition) {
+    size_t i;
+    for (i = 0; i < t->part_cnt; i++)
+        if (t->parts[i].partition == partition && strcmp(t->parts[i].topic, topic) == 0)
+            return &t->parts[i];
+    return NULL;
+}
+
+static bool all_eof(const tail_t *t) {
+    size_t i;
+    if (t->part_cnt == 0)
+        return false;
+    for (i = 0; i < t->part_cnt; i++)
+        if (!t->parts[i].eof)
+            return false;
+    return true;
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
+    tail_t *t = opaque;
+    bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (coop) {
+            rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
+            if (e)
+                rd_kafka_error_destroy(e);
+            /* the whole assignment is what counts for -e */
+            rd_kafka_topic_partition_list_t *all = NULL;
+            if (rd_kafka_assignment(rk, &all) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                parts_set(t, all);
+                rd_kafka_topic_partition_list_destroy(all);
+            }
+        } else {
+            rd_kafka_assign(rk, parts);
+            parts_set(t, parts);
+        }
+        if (t->common.verbosity >= 2)
+            vt_err(&t->common, "assigned %d partitions", parts->cnt);
+    } else {
+        if (coop) {
+            rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
+            rd_kafka_topic_partition_list_t *all = NULL;
+            if (e)
+                rd_kafka_error_destroy(e);
+            if (rd_kafka_assignment(rk, &all) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                parts_set(t, all);
+                rd_kafka_topic_partition_list_destroy(all);
+            }
+        } else {
+            rd_kafka_assign(rk, NULL);
+            parts_clear(t);
+        }
+        if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+            vt_err(&t->common, "rebalance: %s", rd_kafka_err2str(err));
+    }
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    tail_t *t = opaque;
+    (void)rk;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        vt_err(&t->common, "fatal: %s", reason);
+        t->failed = true;
+        vt_stop = 1;
+    } else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+        vt_err(&t->common, "%s", reason);
+    } else if (t->common.verbosity >= 2) {
+        vt_err(&t->common, "kafka: %s", reason);
+    }
+}
+
+/* Parses -o. Returns 0 and the librdkafka offset, -1 when invalid. */
+static int parse_offset(const char *s, int64_t *out) {
+    long long n;
+    if (strcmp(s, "beginning") == 0) {
+        *out = RD_KAFKA_OFFSET_BEGINNING;
+        return 0;
+    }
+    if (strcmp(s, "end") == 0) {
+        *out = RD_KAFKA_OFFSET_END;
+        return 0;
+    }
+    if (vt_parse_int64(s, &n) != 0)
+        return -1;
+    *out = n >= 0 ? (int64_t)n : RD_KAFKA_OFFSET_TAIL(-n);
+    return 0;
+}
+
+/* Assigns every partition of every topic (no group). */
+static int assign_all(tail_t *t, int64_t offset) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    size_t i;
+    int rc = 0;
+    if (!l)
+        return -1;
+    for (i = 0; i < t->topic_cnt && rc == 0; i++) {
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(t->rk, t->topics[i].name, NULL);
+        rd_kafka_resp_err_t err;
+        int j;
+        if (!rkt) {
+            vt_err(&t->common, "%s: %s", t->topics[i].name,
+                   rd_kafka_err2str(rd_kafka_last_error()));
+            rc = -1;
+            break;
+        }
+        err = rd_kafka_metadata(t->rk, 0, rkt, &md, 10000);
+        rd_kafka_topic_destroy(rkt);
+        if (err) {
+            vt_err(&t->common, "%s: cannot read the topic's metadata: %s", t->topics[i].name,
+                   rd_kafka_err2str(err));
+            rc = -1;
+            break;
+        }
+        if (md->topic_cnt < 1 || md->topics[0].err) {
+            vt_err(&t->common, "%s: %s", t->topics[i].name,
+                   md->topic_cnt < 1 ? "no such topic" : rd_kafka_err2str(md->topics[0].err));
+            rc = -1;
+        } else {
+            for (j = 0; j < md->topics[0].partition_cnt; j++)
+                rd_kafka_topic_partition_list_add(l, t->topics[i].name,
+                                                  md->topics[0].partitions[j].id)
+                    ->offset = offset;
+        }
+        rd_kafka_metadata_destroy(md);
+    }
+    if (rc == 0) {
+        rd_kafka_resp_err_t err = rd_kafka_assign(t->rk, l);
+        if (err) {
+            vt_err(&t->common, "assign: %s", rd_kafka_err2str(err));
+            rc = -1;
+        } else {
+            parts_set(t, l);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+static int add_topic(tail_t *t, char *name, vtev_event_type_t type) {
+    topic_t *nt;
+    size_t i;
+    for (i = 0; i < t->topic_cnt; i++)
+        if (strcmp(t->topics[i].name, name) == 0) {
+            if (t->topics[i].type != type)
+                t->topics[i].type = VTEV_EVENT_NONE;
+            free(name);
+            return 0;
+        }
+    nt = realloc(t->topics, (t->topic_cnt + 1) * sizeof(*nt));
+    if (!nt) {
+        free(name);
+        return -1;
+    }
+    t->topics = nt;
+    t->topics[t->topic_cnt].name = name;
+    t->topics[t->topic_cnt].type = type;
+    t->topic_cnt++;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    static tail_t t;
+    static const struct option longopts[] = {
+        VT_COMMON_LONGOPTS,
+        {"topic", required_argument, NULL, 't'},
+        {"offset", required_argument, NULL, 'o'},
+        {"group", required_argument, NULL, 'g'},
+        {"count", required_argument, NULL, 'c'},
+        {"exit", no_argument, NULL, 'e'},
+        {"events-only", no_argument, NULL, OPT_EVENTS_ONLY},
+        {"pretty", no_argument, NULL, OPT_PRETTY},
+        {NULL, 0, NULL, 0},
+    };
+    const char **topic_args = NULL;
+    size_t topic_arg_cnt = 0, i;
+    vtev_event_type_t types[3];
+    size_t type_cnt = 0;
+    vtev_conf_t *conf = NULL, *sconf;
+    rd_kafka_conf_t *rkc = NULL;
+    char errstr[1024];
+    int64_t offset = RD_KAFKA_OFFSET_END;
+    int opt, rc = VT_EXIT_OK;
+
+    vt_common_init(&t.common, TOOL);
+    t.count = -1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, VT_COMMON_SHORTOPTS "t:o:g:c:e", longopts, NULL)) !=
+           -1) {
+        int r = vt_common_opt(&t.common, opt, optarg);
+        if (r < 0) {
+            vt_err(&t.common, "out of memory");
+            return VT_EXIT_FAIL;
+        }
+        if (r > 0)
+            continue;
+        switch (opt) {
+        case 't': {
+            const char **na = realloc(topic_args, (topic_arg_cnt + 1) * sizeof(*na));
+            if (!na) {
+                vt_err(&t.common, "out of memory");
+                return VT_EXIT_FAIL;
+            }
+            topic_args = na;
+            topic_args[topic_arg_cnt++] = optarg;
+            break;
+        }
+        case 'o':
+            if (parse_offset(optarg, &offset) != 0) {
+                vt_err(&t.common, "-o: \"%s\" is not beginning, end or an offset", optarg);
+                return VT_EXIT_USAGE;
+            }
+            t.offset_arg = optarg;
+            break;
+        case 'g':
+            if (!*optarg) {
+                vt_err(&t.common, "-g: the group name must not be empty");
+                return VT_EXIT_USAGE;
+            }
+            t.group = optarg;
+            break;
+        case 'c':
+            if (vt_parse_int64(optarg, &t.count) != 0 || t.count < 1) {
+                vt_err(&t.common, "-c: \"%s\" is not a positive integer", optarg);
+                return VT_EXIT_USAGE;
+            }
+            break;
+        case 'e':
+            t.exit_eof = true;
+            break;
+        case OPT_EVENTS_ONLY:
+            t.events_only = true;
+            break;
+        case OPT_PRETTY:
+            t.pretty = true;
+            break;
+        case ':':
+            vt_err(&t.common, "%s: needs a value (see --help)", argv[optind - 1]);
+            return VT_EXIT_USAGE;
+        default:
+            vt_err(&t.common, "%s: unknown option (see --help)", argv[optind - 1]);
+            return VT_EXIT_USAGE;
+        }
+    }
+    if (t.common.want_help) {
+        usage(stdout);
+        return VT_EXIT_OK;
+    }
+    if (t.common.want_version) {
+        vt_common_print_version(&t.common);
+        return VT_EXIT_OK;
+    }
+    for (; optind < argc; optind++) {
+        vtev_event_type_t ty = vt_type_from_arg(argv[optind]);
+        if (ty == VTEV_EVENT_NONE) {
+            vt_err(&t.common, "%s: not an event type (position, request, result); "
+                              "use -t for a topic", argv[optind]);
+            return VT_EXIT_USAGE;
+        }
+        if (type_cnt < 3)
+            types[type_cnt++] = ty;
+    }
+    if (t.group && t.offset_arg && strcmp(t.offset_arg, "beginning") != 0 &&
+        strcmp(t.offset_arg, "end") != 0) {
+        vt_err(&t.common, "-o %s: with -g only beginning or end (where a group without "
+                          "committed offsets starts)", t.offset_arg);
+        return VT_EXIT_USAGE;
+    }
+
+    conf = vt_common_conf(&t.common, &rc);
+    if (!conf)
+        return rc;
+    if (type_cnt == 0 && topic_arg_cnt == 0) {
+        types[0] = VTEV_EVENT_POSITION;
+        types[1] = VTEV_EVENT_REQUEST;
+        types[2] = VTEV_EVENT_RESULT;
+        type_cnt = 3;
+    }
+    for (i = 0; i < type_cnt; i++) {
+        char *name = vt_topic_of(conf, types[i]);
+        if (!name || add_topic(&t, name, types[i]) != 0) {
+            vt_err(&t.common, "out of memory");
+            rc = VT_EXIT_FAIL;
+            goto out;
+        }
+    }
+    for (i = 0; i < topic_arg_cnt; i++) {
+        char *name = strdup(topic_args[i]);
+        if (!name || add_topic(&t, name, VTEV_EVENT_NONE) != 0) {
+            vt_err(&t.common, "out of memory");
+            rc = VT_EXIT_FAIL;
+            goto out;
+        }
+    }
+
+    rkc = vt_rdkafka_conf(conf, errstr, sizeof(errstr));
+    if (!rkc) {
+        vt_err(&t.common, "%s", errstr);
+        rc = VT_EXIT_USAGE;
+        goto out;
+    }
+#define RKSET(k, v)                                                                           \
+    do {                                                                                      \
+        if (rd_kafka_conf_set(rkc, k, v, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {       \
+            vt_err(&t.common, "%s: %s", k, errstr);                                           \
+            rc = VT_EXIT_USAGE;                                                               \
+            goto out;                                                                         \
+        }                                                                                     \
+    } while (0)
+    RKSET("enable.partition.eof", "true");
+    if (t.group) {
+        char *reset = vt_conf_str(conf, "consumer.offset.reset");
+        char *interval = vt_conf_str(conf, "consumer.commit.interval.ms");
+        const char *r = t.offset_arg ? (strcmp(t.offset_arg, "end") == 0 ? "latest" : "earliest")
+                                     : (reset ? reset : "earliest");
+        RKSET("group.id", t.group);
+        RKSET("enable.auto.commit", "true");
+        RKSET("enable.auto.offset.store", "false");
+        if (interval)
+            RKSET("auto.commit.interval.ms", interval);
+        RKSET("auto.offset.reset", r);
+        free(reset);
+        free(interval);
+        rd_kafka_conf_set_rebalance_cb(rkc, rebalance_cb);
+    } else {
+        /* librdkafka wants a group.id even for assign(); this one never joins
+         * a group and never commits. */
+        char gid[64];
+        snprintf(gid, sizeof(gid), "vt-tail-nocommit-%ld", (long)getpid());
+        RKSET("group.id", gid);
+        RKSET("enable.auto.commit", "false");
+        RKSET("enable.auto.offset.store", "false");
+    }
+#undef RKSET
+    rd_kafka_conf_set_error_cb(rkc, error_cb);
+    rd_kafka_conf_set_opaque(rkc, &t);
+
+    sconf = vtev_conf_dup(conf);
+    if (!sconf) {
+        vt_err(&t.common, "out of memory");
+        rc = VT_EXIT_FAIL;
+        goto out;
+    }
+    t.serde = vtev_serde_new(sconf, errstr, sizeof(errstr));
+    if (!t.serde) {
+        vtev_conf_destroy(sconf);
+        vt_err(&t.common, "schema registry: %s", errstr);
+        rc = VT_EXIT_USAGE;
+        goto out;
+    }
+    t.rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkc, errstr, sizeof(errstr));
+    if (!t.rk) {
+        vt_err(&t.common, "cannot create the consumer: %s", errstr);
+        rc = VT_EXIT_FAIL;
+        goto out;
+    }
+    rkc = NULL;
+    rd_kafka_poll_set_consumer(t.rk);
+    vt_signals_install();
+
+    if (t.group) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)t.topic_cnt);
+        rd_kafka_resp_err_t err;
+        for (i = 0; i < t.topic_cnt; i++)
+            rd_kafka_topic_partition_list_add(l, t.topics[i].name, RD_KAFKA_PARTITION_UA);
+        err = rd_kafka_subscribe(t.rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        if (err) {
+            vt_err(&t.common, "subscribe: %s", rd_kafka_err2str(err));
+            rc = VT_EXIT_FAIL;
+            goto close;
+        }
+    } else if (assign_all(&t, offset) != 0) {
+        rc = VT_EXIT_FAIL;
+        goto close;
+    }
+
+    while (!vt_stop) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(t.rk, 200);
+        if (!m) {
+            fflush(stdout);
+            continue;
+        }
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            part_t *p = m->rkt ? part_find(&t, rd_kafka_topic_name(m->rkt), m->partition) : NULL;
+            if (p)
+                p->eof = 1;
+            rd_kafka_message_destroy(m);
+            if (t.exit_eof && all_eof(&t))
+                break;
+            continue;
+        }
+        if (m->err) {
+            const char *tn = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
+            if (tn)
+                vt_err(&t.common, "%s [%d]: %s", tn, (int)m->partition,
+                       rd_kafka_message_errstr(m));
+            else
+                vt_err(&t.common, "%s", rd_kafka_message_errstr(m));
+            if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+                m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+                m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED) {
+                t.failed = true;
+                vt_stop = 1;
+            }
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        {
+            part_t *p = part_find(&t, rd_kafka_topic_name(m->rkt), m->partition);
+            if (p)
+                p->eof = 0;
+        }
+        handle_message(&t, m);
+        t.printed++;
+        if (t.group)
+            rd_kafka_offset_store(m->rkt, m->partition, m->offset);
+        rd_kafka_message_destroy(m);
+        if (t.count > 0 && (long long)t.printed >= t.count)
+            break;
+    }
+    fflush(stdout);
+
+close:
+    if (t.rk) {
+        if (t.group) {
+            rd_kafka_resp_err_t err = rd_kafka_commit(t.rk, NULL, 0);
+            if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+                vt_err(&t.common, "commit: %s", rd_kafka_err2str(err));
+                t.failed = true;
+            }
+        }
+        rd_kafka_consumer_close(t.rk);
+        rd_kafka_destroy(t.rk);
+        t.rk = NULL;
+    }
+    if (t.undecodable)
+        vt_err(&t.common, "%lu messages could not be decoded", t.undecodable);
+    if (t.common.verbosity >= 2)
+        vt_err(&t.common, "%lu messages", t.printed);
+    if (t.failed && rc == VT_EXIT_OK)
+        rc = VT_EXIT_FAIL;
+out:
+    if (rkc)
+        rd_kafka_conf_destroy(rkc);
+    vtev_serde_destroy(t.serde);
+    vtev_conf_destroy(conf);
+    parts_clear(&t);
+    for (i = 0; i < t.topic_cnt; i++)
+        free(t.topics[i].name);
+    free(t.topics);
+    free(topic_args);
+    vt_common_clear(&t.common);
+    return rc;
+}
