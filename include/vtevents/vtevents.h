@@ -21,5 +21,7 @@
 #include <vtevents/event.h>
 #include <vtevents/serde.h>
 #include <vtevents/producer.h>
+#include <vtevents/event.h>
+#include <vtevents/registry.h>
 
 #endif /* VTEVENTS_VTEVENTS_H */
