@@ -17,11 +17,7 @@
 #include <vtevents/admin.h>
 #include <vtevents/event.h>
 #include <vtevents/registry.h>
-#include <vtevents/registry.h>
-#include <vtevents/event.h>
 #include <vtevents/serde.h>
 #include <vtevents/producer.h>
-#include <vtevents/event.h>
-#include <vtevents/registry.h>
 
 #endif /* VTEVENTS_VTEVENTS_H */
