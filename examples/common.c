@@ -423,6 +423,8 @@ fail:
 
 /* ------------------------------------------------------------------ counters */
 
+const char *ex_ready_file;
+
 void ex_check_assigned(vtev_consumer_t *c, ex_stats_t *st, int64_t *last_check_us) {
     vtev_partition_lag_t *lags = NULL;
     size_t cnt = 0;
@@ -435,8 +437,14 @@ void ex_check_assigned(vtev_consumer_t *c, ex_stats_t *st, int64_t *last_check_u
         return;
     *last_check_us = now;
     if (vtev_consumer_lag(c, &lags, &cnt, 1000, errstr, sizeof(errstr)) == VTEV_ERR_OK &&
-        cnt > 0)
+        cnt > 0) {
         atomic_store(&st->assigned, 1);
+        if (ex_ready_file) {
+            FILE *f = fopen(ex_ready_file, "w");
+            if (f)
+                fclose(f);
+        }
+    }
     vtev_free(lags);
 }
 

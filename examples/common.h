@@ -128,6 +128,9 @@ typedef struct ex_stats_s {
     int rc;                             /* its exit status */
 } ex_stats_t;
 
+/* When set, ex_check_assigned() creates this file once the consumer has its
+ * partitions (vt-demo waits for it before it starts the simulator). */
+extern const char *ex_ready_file;
 /* Sets st->assigned once the consumer has partitions (checked every 200 ms). */
 void ex_check_assigned(vtev_consumer_t *c, ex_stats_t *st, int64_t *last_check_us);
 /* Dead letters of every type of @p c. */

@@ -364,6 +364,11 @@ static vtev_verdict_t on_result(vtev_consumer_t *c, const vtev_event_t *ev,
         return VTEV_VERDICT_RETRY;
     }
     atomic_fetch_add(&ps->st->rows, 1);
+    if (getenv("EX_DEBUG_LATENCY"))
+        fprintf(stderr, "hops: position->request %.1f ms, request->result %.1f ms, result->persisted %.1f ms\n",
+                (double)(ex_meta_int(&r->env, "request_timestamp_us", 0) - pos_ts) / 1000.0,
+                (double)(r->env.timestamp_us - ex_meta_int(&r->env, "request_timestamp_us", 0)) / 1000.0,
+                (double)(ex_now_us() - r->env.timestamp_us) / 1000.0);
     if (ps->o.print) {
         char eta[32];
         if (r->data.has_eta_hours)
@@ -450,12 +455,14 @@ static const char usage[] =
     "                    postgresql://user@host:port/dbname\n"
     "  --table NAME      table (default predictions; created when missing)\n"
     "  --print           one line per prediction on stdout\n"
-    "  --stats-file F    write the counters to F at exit\n" EX_COMMON_USAGE;
+    "  --stats-file F    write the counters to F at exit\n"
+    "  --ready-file F        create F once the consumer has its partitions\n" EX_COMMON_USAGE;
 
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
         {"db", required_argument, NULL, 1000},    {"table", required_argument, NULL, 1001},
         {"print", no_argument, NULL, 1002},       {"stats-file", required_argument, NULL, 1003},
+        {"ready-file", required_argument, NULL, 1099},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     ex_cli_t cli = {0};
     ex_persister_opts_t o = {0};
@@ -475,6 +482,7 @@ int main(int argc, char **argv) {
         case 1001: o.table = optarg; break;
         case 1002: o.print = true; break;
         case 1003: stats_file = optarg; break;
+        case 1099: ex_ready_file = optarg; continue;
         default: fputs(usage, stderr); return 2;
         }
     }

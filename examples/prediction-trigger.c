@@ -221,7 +221,8 @@ static const char usage[] =
     "  --min-heading DEG   turned at least DEG (default 10)\n"
     "  --min-speed KN      speed changed at least KN (default 2)\n"
     "  --max-interval S    a request at least every S seconds of event time (default 30; 0: never)\n"
-    "  --stats-file F      write the counters to F at exit\n" EX_COMMON_USAGE;
+    "  --stats-file F      write the counters to F at exit\n"
+    "  --ready-file F        create F once the consumer has its partitions\n" EX_COMMON_USAGE;
 
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
@@ -230,6 +231,7 @@ int main(int argc, char **argv) {
         {"min-speed", required_argument, NULL, 1002},
         {"max-interval", required_argument, NULL, 1003},
         {"stats-file", required_argument, NULL, 1004},
+        {"ready-file", required_argument, NULL, 1099},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     ex_cli_t cli = {0};
@@ -253,6 +255,7 @@ int main(int argc, char **argv) {
         case 1002: dst = &o.min_speed_kn; break;
         case 1003: dst = &o.max_interval_s; break;
         case 1004: stats_file = optarg; continue;
+        case 1099: ex_ready_file = optarg; continue;
         default: fputs(usage, stderr); return 2;
         }
         *dst = strtod(optarg, &end);

@@ -61,6 +61,7 @@ static int build_result(const vtev_request_event_t *req, const ex_prediction_t *
         vtev_metadata_set_string(md, "model_version", "deterministic-1") ||
         vtev_metadata_set_double(md, "processing_time_ms", ms) ||
         vtev_metadata_set_int(md, "rank", rank) ||
+        vtev_metadata_set_int(md, "request_timestamp_us", req->env.timestamp_us) ||
         (pos_ts >= 0 && vtev_metadata_set_int(md, "position_timestamp_us", pos_ts))) {
         vtev_result_clear(res);
         return -1;
@@ -278,7 +279,8 @@ static const char usage[] =
     "  --transactional-id ID   kafka.transactional.id for --exactly-once (default\n"
     "                          prediction-worker-0; one per worker instance)\n"
     "  --terminals FILE        terminals CSV (default examples/data/terminals.csv)\n"
-    "  --stats-file F          write the counters to F at exit\n" EX_COMMON_USAGE;
+    "  --stats-file F          write the counters to F at exit\n"
+    "  --ready-file F        create F once the consumer has its partitions\n" EX_COMMON_USAGE;
 
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
@@ -286,6 +288,7 @@ int main(int argc, char **argv) {
         {"transactional-id", required_argument, NULL, 1001},
         {"terminals", required_argument, NULL, 1002},
         {"stats-file", required_argument, NULL, 1003},
+        {"ready-file", required_argument, NULL, 1099},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     ex_cli_t cli = {0};
@@ -307,6 +310,7 @@ int main(int argc, char **argv) {
         case 1001: txn_id = optarg; break;
         case 1002: o.terminals_path = optarg; break;
         case 1003: stats_file = optarg; break;
+        case 1099: ex_ready_file = optarg; continue;
         default: fputs(usage, stderr); return 2;
         }
     }

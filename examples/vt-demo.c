@@ -323,7 +323,7 @@ static int64_t group_lag(vtev_admin_t *adm, const char *group, const char *topic
 static int run_processes(demo_t *d, vtev_conf_t *base, ex_stats_t *out, uint64_t *dlq_msgs) {
     static const char *const groups[NSVC] = {NULL, "prediction-triggers", "prediction-workers",
                                              "prediction-db-writers"};
-    char self[PATH_MAX], dir[PATH_MAX], stats[NSVC][300], errstr[512], topics[3][300],
+    char self[PATH_MAX], dir[PATH_MAX], stats[NSVC][300] = {{0}}, ready[NSVC][300] = {{0}}, errstr[512], topics[3][300],
         num[64];
     vtev_topic_spec_t specs[8];
     vtev_topic_result_t results[8];
@@ -362,6 +362,7 @@ static int run_processes(demo_t *d, vtev_conf_t *base, ex_stats_t *out, uint64_t
         vtev_conf_destroy(aconf);
         return 1;
     }
+    aconf = NULL; /* owned by the admin client */
     if (vtev_admin_create_topics(adm, specs, nspec, -1, results, 30000, errstr,
                                  sizeof(errstr)) != VTEV_ERR_OK) {
         fprintf(stderr, "vt-demo: creating the topics: %s\n", errstr);
@@ -377,6 +378,8 @@ static int run_processes(demo_t *d, vtev_conf_t *base, ex_stats_t *out, uint64_t
         snprintf(p, sizeof(p), "/tmp/vt-demo-%s-%d.stats", d->run_id, k);
         snprintf(stats[k], sizeof(stats[k]), "%s", p);
         unlink(stats[k]);
+        snprintf(ready[k], sizeof(ready[k]), "/tmp/vt-demo-%s-%d.ready", d->run_id, k);
+        unlink(ready[k]);
     }
     /* downstream first, so that the groups are joining while positions flow */
     for (k = PERS; k >= SIM; k--) {
@@ -399,6 +402,23 @@ static int run_processes(demo_t *d, vtev_conf_t *base, ex_stats_t *out, uint64_t
             arg(&v, "--vessels=%s", num);
             snprintf(num, sizeof(num), "%" PRIu64, d->seed);
             arg(&v, "--seed=%s", num);
+        }
+        if (k != SIM)
+            arg(&v, "--ready-file=%s", ready[k]);
+        if (k == SIM) {
+            /* positions flow once the three groups have their partitions
+             * (else the first latencies would measure the group joins) */
+            int64_t until = ex_now_us() + 30 * 1000000LL;
+            int j;
+            bool all;
+            do {
+                all = true;
+                for (j = TRIG; j < NSVC; j++)
+                    if (access(ready[j], F_OK) != 0)
+                        all = false;
+                if (!all)
+                    ex_sleep_ms(50);
+            } while (!all && ex_now_us() < until && !atomic_load(&g_interrupted));
         }
         if ((pids[k] = spawn(dir, svc_names[k], &v)) < 0) {
             rc = 1;
@@ -470,6 +490,7 @@ out:
             atomic_store(f[j], v < 0 ? 0 : (uint64_t)v);
         }
         unlink(stats[k]);
+        unlink(ready[k]);
     }
     /* what the dead-letter topics hold (a group without commits: lag = messages) */
     *dlq_msgs = 0;
@@ -584,7 +605,10 @@ int main(int argc, char **argv) {
     }
     if (!d.real) {
         if (ex_conf_set(base, "bootstrap.servers", "mock://demo", errstr, sizeof(errstr)) ||
-            ex_conf_set(base, "schema.registry.url", "mock://demo", errstr, sizeof(errstr))) {
+            ex_conf_set(base, "schema.registry.url", "mock://demo", errstr, sizeof(errstr)) ||
+            /* the mock cluster answers a fetch only after fetch.wait.max.ms
+             * (a real broker answers as soon as data arrives) */
+            ex_conf_set(base, "kafka.fetch.wait.max.ms", "10", errstr, sizeof(errstr))) {
             fprintf(stderr, "vt-demo: %s\n", errstr);
             vtev_conf_destroy(base);
             return 2;
