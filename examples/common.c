@@ -424,6 +424,7 @@ fail:
 /* ------------------------------------------------------------------ counters */
 
 const char *ex_ready_file;
+const char *ex_consumer_fetch_wait_ms;
 
 void ex_check_assigned(vtev_consumer_t *c, ex_stats_t *st, int64_t *last_check_us) {
     vtev_partition_lag_t *lags = NULL;

@@ -131,6 +131,9 @@ typedef struct ex_stats_s {
 /* When set, ex_check_assigned() creates this file once the consumer has its
  * partitions (vt-demo waits for it before it starts the simulator). */
 extern const char *ex_ready_file;
+/* When set, kafka.fetch.wait.max.ms of the services' consumers only (vt-demo
+ * on the mock cluster, which answers a fetch only after that time). */
+extern const char *ex_consumer_fetch_wait_ms;
 /* Sets st->assigned once the consumer has partitions (checked every 200 ms). */
 void ex_check_assigned(vtev_consumer_t *c, ex_stats_t *st, int64_t *last_check_us);
 /* Dead letters of every type of @p c. */

@@ -407,6 +407,10 @@ int ex_persister_run(vtev_conf_t *conf, const ex_persister_opts_t *o, ex_stats_t
     if (!buf[0] &&
         ex_conf_set(conf, "kafka.isolation.level", "read_committed", errstr, sizeof(errstr)))
         goto fail;
+    if (ex_consumer_fetch_wait_ms && ex_conf_set(conf, "kafka.fetch.wait.max.ms",
+                                                 ex_consumer_fetch_wait_ms, errstr,
+                                                 sizeof(errstr)))
+        goto fail;
     if (!(c = vtev_consumer_new(conf, errstr, sizeof(errstr))))
         goto fail;
     conf = NULL;

@@ -166,6 +166,10 @@ int ex_trigger_run(vtev_conf_t *conf, const ex_trigger_opts_t *o, ex_stats_t *st
         goto fail;
     pconf = NULL;
     vtev_producer_set_dr_cb(tr.prod, req_dr, st);
+    if (ex_consumer_fetch_wait_ms && ex_conf_set(conf, "kafka.fetch.wait.max.ms",
+                                                 ex_consumer_fetch_wait_ms, errstr,
+                                                 sizeof(errstr)))
+        goto fail;
     if (!(c = vtev_consumer_new(conf, errstr, sizeof(errstr))))
         goto fail;
     conf = NULL;

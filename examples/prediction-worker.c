@@ -221,6 +221,10 @@ int ex_worker_run(vtev_conf_t *conf, const ex_worker_opts_t *o, ex_stats_t *st,
     if (o->exactly_once &&
         vtev_producer_init_transactions(w.prod, 60000, errstr, sizeof(errstr)) != VTEV_ERR_OK)
         goto fail;
+    if (ex_consumer_fetch_wait_ms && ex_conf_set(conf, "kafka.fetch.wait.max.ms",
+                                                 ex_consumer_fetch_wait_ms, errstr,
+                                                 sizeof(errstr)))
+        goto fail;
     if (!(c = vtev_consumer_new(conf, errstr, sizeof(errstr))))
         goto fail;
     conf = NULL;

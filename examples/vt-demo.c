@@ -605,10 +605,7 @@ int main(int argc, char **argv) {
     }
     if (!d.real) {
         if (ex_conf_set(base, "bootstrap.servers", "mock://demo", errstr, sizeof(errstr)) ||
-            ex_conf_set(base, "schema.registry.url", "mock://demo", errstr, sizeof(errstr)) ||
-            /* the mock cluster answers a fetch only after fetch.wait.max.ms
-             * (a real broker answers as soon as data arrives) */
-            ex_conf_set(base, "kafka.fetch.wait.max.ms", "10", errstr, sizeof(errstr))) {
+            ex_conf_set(base, "schema.registry.url", "mock://demo", errstr, sizeof(errstr))) {
             fprintf(stderr, "vt-demo: %s\n", errstr);
             vtev_conf_destroy(base);
             return 2;
@@ -637,6 +634,10 @@ int main(int argc, char **argv) {
            d.exactly_once ? ", exactly-once worker" : "");
     fflush(stdout);
 
+    /* the mock cluster answers a fetch only after fetch.wait.max.ms (a real
+     * broker answers as soon as data arrives) */
+    if (!d.real)
+        ex_consumer_fetch_wait_ms = "10";
     if (d.real)
         rc = run_processes(&d, base, st, &dlq_msgs);
     else
