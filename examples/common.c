@@ -425,6 +425,29 @@ fail:
 
 const char *ex_ready_file;
 const char *ex_consumer_fetch_wait_ms;
+const char *ex_consumer_x[16];
+size_t ex_consumer_x_cnt;
+
+int ex_consumer_conf(vtev_conf_t *conf, char *errstr, size_t errstr_size) {
+    size_t i;
+    if (ex_consumer_fetch_wait_ms && ex_conf_set(conf, "kafka.fetch.wait.max.ms",
+                                                 ex_consumer_fetch_wait_ms, errstr, errstr_size))
+        return -1;
+    for (i = 0; i < ex_consumer_x_cnt; i++) {
+        char key[256];
+        const char *eq = strchr(ex_consumer_x[i], '=');
+        size_t kl = eq ? (size_t)(eq - ex_consumer_x[i]) : 0;
+        if (!eq || kl >= sizeof(key)) {
+            snprintf(errstr, errstr_size, "--consumer-X %s: expected KEY=VALUE", ex_consumer_x[i]);
+            return -1;
+        }
+        memcpy(key, ex_consumer_x[i], kl);
+        key[kl] = '\0';
+        if (ex_conf_set(conf, key, eq + 1, errstr, errstr_size))
+            return -1;
+    }
+    return 0;
+}
 
 void ex_check_assigned(vtev_consumer_t *c, ex_stats_t *st, int64_t *last_check_us) {
     vtev_partition_lag_t *lags = NULL;

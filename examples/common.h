@@ -134,6 +134,11 @@ extern const char *ex_ready_file;
 /* When set, kafka.fetch.wait.max.ms of the services' consumers only (vt-demo
  * on the mock cluster, which answers a fetch only after that time). */
 extern const char *ex_consumer_fetch_wait_ms;
+/* KEY=VALUE settings for the services' consumers only (--consumer-X). */
+extern const char *ex_consumer_x[16];
+extern size_t ex_consumer_x_cnt;
+/* Applies ex_consumer_fetch_wait_ms and ex_consumer_x to a consumer's conf. 0 or -1. */
+int ex_consumer_conf(vtev_conf_t *conf, char *errstr, size_t errstr_size);
 /* Sets st->assigned once the consumer has partitions (checked every 200 ms). */
 void ex_check_assigned(vtev_consumer_t *c, ex_stats_t *st, int64_t *last_check_us);
 /* Dead letters of every type of @p c. */

@@ -407,9 +407,7 @@ int ex_persister_run(vtev_conf_t *conf, const ex_persister_opts_t *o, ex_stats_t
     if (!buf[0] &&
         ex_conf_set(conf, "kafka.isolation.level", "read_committed", errstr, sizeof(errstr)))
         goto fail;
-    if (ex_consumer_fetch_wait_ms && ex_conf_set(conf, "kafka.fetch.wait.max.ms",
-                                                 ex_consumer_fetch_wait_ms, errstr,
-                                                 sizeof(errstr)))
+    if (ex_consumer_conf(conf, errstr, sizeof(errstr)))
         goto fail;
     if (!(c = vtev_consumer_new(conf, errstr, sizeof(errstr))))
         goto fail;
@@ -460,13 +458,15 @@ static const char usage[] =
     "  --table NAME      table (default predictions; created when missing)\n"
     "  --print           one line per prediction on stdout\n"
     "  --stats-file F    write the counters to F at exit\n"
-    "  --ready-file F        create F once the consumer has its partitions\n" EX_COMMON_USAGE;
+    "  --ready-file F        create F once the consumer has its partitions\n"
+    "  --consumer-X KEY=VALUE  a configuration key for the consumer only (not its producer)\n" EX_COMMON_USAGE;
 
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
         {"db", required_argument, NULL, 1000},    {"table", required_argument, NULL, 1001},
         {"print", no_argument, NULL, 1002},       {"stats-file", required_argument, NULL, 1003},
         {"ready-file", required_argument, NULL, 1099},
+        {"consumer-X", required_argument, NULL, 1098},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     ex_cli_t cli = {0};
     ex_persister_opts_t o = {0};
@@ -487,6 +487,13 @@ int main(int argc, char **argv) {
         case 1002: o.print = true; break;
         case 1003: stats_file = optarg; break;
         case 1099: ex_ready_file = optarg; continue;
+        case 1098:
+            if (!strchr(optarg, '=') || ex_consumer_x_cnt == 16) {
+                fprintf(stderr, "--consumer-X %s: expected KEY=VALUE (at most 16)\n", optarg);
+                return 2;
+            }
+            ex_consumer_x[ex_consumer_x_cnt++] = optarg;
+            continue;
         default: fputs(usage, stderr); return 2;
         }
     }

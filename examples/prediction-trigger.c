@@ -166,9 +166,7 @@ int ex_trigger_run(vtev_conf_t *conf, const ex_trigger_opts_t *o, ex_stats_t *st
         goto fail;
     pconf = NULL;
     vtev_producer_set_dr_cb(tr.prod, req_dr, st);
-    if (ex_consumer_fetch_wait_ms && ex_conf_set(conf, "kafka.fetch.wait.max.ms",
-                                                 ex_consumer_fetch_wait_ms, errstr,
-                                                 sizeof(errstr)))
+    if (ex_consumer_conf(conf, errstr, sizeof(errstr)))
         goto fail;
     if (!(c = vtev_consumer_new(conf, errstr, sizeof(errstr))))
         goto fail;
@@ -226,7 +224,8 @@ static const char usage[] =
     "  --min-speed KN      speed changed at least KN (default 2)\n"
     "  --max-interval S    a request at least every S seconds of event time (default 30; 0: never)\n"
     "  --stats-file F      write the counters to F at exit\n"
-    "  --ready-file F        create F once the consumer has its partitions\n" EX_COMMON_USAGE;
+    "  --ready-file F        create F once the consumer has its partitions\n"
+    "  --consumer-X KEY=VALUE  a configuration key for the consumer only (not its producer)\n" EX_COMMON_USAGE;
 
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
@@ -236,6 +235,7 @@ int main(int argc, char **argv) {
         {"max-interval", required_argument, NULL, 1003},
         {"stats-file", required_argument, NULL, 1004},
         {"ready-file", required_argument, NULL, 1099},
+        {"consumer-X", required_argument, NULL, 1098},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     ex_cli_t cli = {0};
@@ -260,6 +260,13 @@ int main(int argc, char **argv) {
         case 1003: dst = &o.max_interval_s; break;
         case 1004: stats_file = optarg; continue;
         case 1099: ex_ready_file = optarg; continue;
+        case 1098:
+            if (!strchr(optarg, '=') || ex_consumer_x_cnt == 16) {
+                fprintf(stderr, "--consumer-X %s: expected KEY=VALUE (at most 16)\n", optarg);
+                return 2;
+            }
+            ex_consumer_x[ex_consumer_x_cnt++] = optarg;
+            continue;
         default: fputs(usage, stderr); return 2;
         }
         *dst = strtod(optarg, &end);

@@ -33,7 +33,8 @@
 extern char **environ;
 
 typedef struct demo_s {
-    bool real, quiet, exactly_once, keep_db;
+    bool real, quiet, exactly_once, keep_db, worker_restarted;
+    double kill_worker_after;
     int verbosity;
     int64_t count;
     double rate;
@@ -301,7 +302,11 @@ static int wait_pid(pid_t pid) {
 }
 
 /* Sum of the group's lag on @p topic; -1 when unknown. */
-static int64_t group_lag(vtev_admin_t *adm, const char *group, const char *topic) {
+/* With @p txn_markers the topic is written in transactions: the commit
+ * marker after a partition's last message stays behind the committed
+ * offset, so one offset of lag per partition is no lag. */
+static int64_t group_lag(vtev_admin_t *adm, const char *group, const char *topic,
+                         bool txn_markers) {
     vtev_group_lag_t *lags = NULL;
     size_t cnt = 0, i;
     char errstr[512];
@@ -314,7 +319,7 @@ static int64_t group_lag(vtev_admin_t *adm, const char *group, const char *topic
         if (lags[i].committed < 0 && lags[i].high > lags[i].low)
             sum += lags[i].high - lags[i].low;
         else if (lags[i].committed >= 0)
-            sum += lags[i].lag;
+            sum += lags[i].lag - (txn_markers && lags[i].lag > 0 ? 1 : 0);
     }
     vtev_free(lags);
     return sum;
@@ -330,6 +335,7 @@ static int run_processes(demo_t *d, vtev_conf_t *base, ex_stats_t *out, uint64_t
     vtev_admin_t *adm = NULL;
     vtev_conf_t *aconf = NULL;
     pid_t pids[NSVC] = {0};
+    static argv_t worker_argv;
     ssize_t n;
     size_t nspec, i;
     int rc = 0, k, stable = 0;
@@ -390,9 +396,14 @@ static int run_processes(demo_t *d, vtev_conf_t *base, ex_stats_t *out, uint64_t
             arg(&v, "--db=%s", d->db);
             if (!d->quiet)
                 arg(&v, "%s", "--print");
-        } else if (k == WORK && d->exactly_once) {
-            arg(&v, "%s", "--exactly-once");
-            arg(&v, "--transactional-id=prediction-worker.%s", d->run_id);
+        } else if (k == WORK) {
+            if (d->exactly_once) {
+                arg(&v, "%s", "--exactly-once");
+                arg(&v, "--transactional-id=prediction-worker.%s", d->run_id);
+            }
+            /* a killed member must leave the group soon for its successor */
+            if (d->kill_worker_after > 0)
+                arg(&v, "--consumer-X=%s", "kafka.session.timeout.ms=6000");
         } else if (k == SIM) {
             snprintf(num, sizeof(num), "%" PRId64, d->count);
             arg(&v, "--count=%s", num);
@@ -424,6 +435,36 @@ static int run_processes(demo_t *d, vtev_conf_t *base, ex_stats_t *out, uint64_t
             rc = 1;
             goto out;
         }
+        if (k == WORK)
+            worker_argv = v;
+    }
+    if (d->kill_worker_after > 0) {
+        /* chaos: SIGKILL the worker mid-stream, then start it again */
+        int64_t kill_at = ex_now_us() + (int64_t)(d->kill_worker_after * 1e6);
+        int status;
+        while (ex_now_us() < kill_at && !atomic_load(&g_interrupted) &&
+               waitpid(pids[SIM], &status, WNOHANG) == 0)
+            ex_sleep_ms(20);
+        {
+            ex_store_t *st = ex_store_open(d->db, NULL, errstr, sizeof(errstr));
+            int64_t before = st ? ex_store_count(st, false, errstr, sizeof(errstr)) : -1;
+            ex_store_close(st);
+            kill(pids[WORK], SIGKILL);
+            wait_pid(pids[WORK]);
+            printf("vt-demo: killed prediction-worker (SIGKILL) with %" PRId64
+                   " results persisted; restarting it\n",
+                   before);
+            fflush(stdout);
+        }
+        worker_argv.a[0] = NULL;
+        for (k = 0; k < worker_argv.n; k++) /* spawn() rewrites a[0]; the rest is stored */
+            worker_argv.a[k] = worker_argv.store[k];
+        worker_argv.a[worker_argv.n] = NULL;
+        if ((pids[WORK] = spawn(dir, svc_names[WORK], &worker_argv)) < 0) {
+            rc = 1;
+            goto out;
+        }
+        d->worker_restarted = true;
     }
     out[SIM].rc = wait_pid(pids[SIM]);
     pids[SIM] = 0;
@@ -446,10 +487,10 @@ static int run_processes(demo_t *d, vtev_conf_t *base, ex_stats_t *out, uint64_t
                 goto out;
             }
             snprintf(gname, sizeof(gname), "%s.%s", groups[k], d->run_id);
-            l = group_lag(adm, gname, topics[k - 1]);
+            l = group_lag(adm, gname, topics[k - 1], k == PERS && d->exactly_once);
             total += l < 0 ? 1 : l;
         }
-        if (total == 0 && ++stable >= 3)
+        if (total == 0 && ++stable >= (d->exactly_once ? 6 : 3))
             break;
         if (total != 0)
             stable = 0;
@@ -499,7 +540,7 @@ out:
         if (!strcmp(specs[i].name, topics[0]) || !strcmp(specs[i].name, topics[1]) ||
             !strcmp(specs[i].name, topics[2]))
             continue; /* not a dead-letter topic */
-        l = group_lag(adm, "vt-demo-dlq-probe-never-commits", specs[i].name);
+        l = group_lag(adm, "vt-demo-dlq-probe-never-commits", specs[i].name, false);
         if (l > 0)
             *dlq_msgs += (uint64_t)l;
     }
@@ -523,7 +564,9 @@ static const char usage[] =
     "  --db DB           SQLite file or postgresql://... (default: a temporary SQLite file)\n"
     "  --exactly-once    the worker runs in transactions\n"
     "  --timeout S       give up when the pipeline has not drained after S s (default 120)\n"
-    "  --quiet-predictions  only the summary\n" EX_COMMON_USAGE;
+    "  --quiet-predictions  only the summary\n"
+    "  --kill-worker-after S  (--real) SIGKILL the worker S s after the first position,\n"
+    "                    then restart it: with --exactly-once nothing is lost or doubled\n" EX_COMMON_USAGE;
 
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
@@ -531,7 +574,8 @@ int main(int argc, char **argv) {
         {"rate", required_argument, NULL, 1002},  {"vessels", required_argument, NULL, 1003},
         {"seed", required_argument, NULL, 1004},  {"db", required_argument, NULL, 1005},
         {"exactly-once", no_argument, NULL, 1006}, {"timeout", required_argument, NULL, 1007},
-        {"quiet-predictions", no_argument, NULL, 1008}, {"help", no_argument, NULL, 'h'},
+        {"quiet-predictions", no_argument, NULL, 1008},
+        {"kill-worker-after", required_argument, NULL, 1009}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     demo_t d;
     ex_stats_t st[NSVC];
@@ -569,6 +613,7 @@ int main(int argc, char **argv) {
         case 1006: d.exactly_once = true; break;
         case 1007: d.timeout_s = strtod(optarg, &end); break;
         case 1008: d.quiet = true; break;
+        case 1009: d.kill_worker_after = strtod(optarg, &end); break;
         default: fputs(usage, stderr); return 2;
         }
         if (end && (*end || end == optarg)) {
@@ -587,6 +632,10 @@ int main(int argc, char **argv) {
     d.verbosity = d.cli.verbosity;
     if (!d.real && ((env_bs && *env_bs) || d.cli.brokers))
         d.real = true;
+    if (d.kill_worker_after < 0 || (d.kill_worker_after > 0 && !d.real)) {
+        fprintf(stderr, "vt-demo: --kill-worker-after needs --real and a value > 0\n");
+        return 2;
+    }
     snprintf(d.run_id, sizeof(d.run_id), "demo-%ld-%d", (long)(ex_now_us() / 1000000), (int)getpid());
     if (ex_terminals_load(&tt, ex_terminals_default_path(), errstr, sizeof(errstr))) {
         fprintf(stderr, "vt-demo: %s\n", errstr);
@@ -603,7 +652,16 @@ int main(int argc, char **argv) {
         vtev_conf_destroy(base);
         return 2;
     }
-    if (!d.real) {
+    if (d.real) {
+        char bs[512];
+        ex_conf_str(base, "bootstrap.servers", bs, sizeof(bs));
+        if (!bs[0] || !strncmp(bs, "mock://", 7)) {
+            fprintf(stderr, "vt-demo: --real needs a broker: -b BROKERS or KAFKA_BOOTSTRAP_SERVERS "
+                            "(./run demo --real starts the local stack)\n");
+            vtev_conf_destroy(base);
+            return 2;
+        }
+    } else {
         if (ex_conf_set(base, "bootstrap.servers", "mock://demo", errstr, sizeof(errstr)) ||
             ex_conf_set(base, "schema.registry.url", "mock://demo", errstr, sizeof(errstr))) {
             fprintf(stderr, "vt-demo: %s\n", errstr);
@@ -688,7 +746,7 @@ int main(int argc, char **argv) {
                distinct, requests, incomplete, per_request);
         rc = 1;
     }
-    if (rows != (int64_t)results || (!d.exactly_once && ld(&st[WORK].delivered) != results)) {
+    if (rows != (int64_t)results || (!d.exactly_once && !d.worker_restarted && ld(&st[WORK].delivered) != results)) {
         printf("FAIL: %" PRId64 " rows for %" PRIu64 " results (%" PRIu64 " published)\n", rows,
                results, ld(&st[WORK].delivered));
         rc = 1;
