@@ -558,7 +558,7 @@ static const char usage[] =
     "KAFKA_BOOTSTRAP_SERVERS everything runs in this process on the embedded mock cluster.\n\n"
     "  --real            separate processes on a real broker (-b, $KAFKA_BOOTSTRAP_SERVERS)\n"
     "  --count N         positions to publish (default 400)\n"
-    "  --rate R          positions per second (default 100)\n"
+    "  --rate R          positions per second (default 40)\n"
     "  --vessels N       LNG carriers (default 5)\n"
     "  --seed N          track seed (default 42)\n"
     "  --db DB           SQLite file or postgresql://... (default: a temporary SQLite file)\n"
@@ -593,7 +593,7 @@ int main(int argc, char **argv) {
     memset(&d, 0, sizeof(d));
     memset(st, 0, sizeof(st));
     d.count = 400;
-    d.rate = 100;
+    d.rate = 40;
     d.vessels = 5;
     d.seed = 42;
     d.timeout_s = 120;
