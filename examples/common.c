@@ -379,6 +379,14 @@ void ex_conf_str(const vtev_conf_t *conf, const char *key, char *buf, size_t siz
         buf[0] = '\0';
 }
 
+int ex_prefer_low_latency(vtev_conf_t *conf, char *errstr, size_t errstr_size) {
+    char buf[64];
+    ex_conf_str(conf, "producer.profile", buf, sizeof(buf));
+    if (buf[0] && strcmp(buf, "default"))
+        return 0;
+    return ex_conf_set(conf, "producer.profile", "low-latency", errstr, errstr_size);
+}
+
 vtev_conf_t *ex_cli_conf(const ex_cli_t *cli, char *errstr, size_t errstr_size) {
     vtev_conf_t *conf = vtev_conf_new();
     const char *file = cli->file;

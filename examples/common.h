@@ -109,6 +109,9 @@ vtev_conf_t *ex_cli_conf(const ex_cli_t *cli, char *errstr, size_t errstr_size);
 /* Sets a key, reporting failures into errstr. 0 or -1. */
 int ex_conf_set(vtev_conf_t *conf, const char *key, const char *value, char *errstr,
                 size_t errstr_size);
+/* producer.profile=low-latency unless another profile than "default" is
+ * configured: the pipeline is about latency (each hop would wait linger.ms). */
+int ex_prefer_low_latency(vtev_conf_t *conf, char *errstr, size_t errstr_size);
 /* Copies a string key's value into buf ("" when unset). */
 void ex_conf_str(const vtev_conf_t *conf, const char *key, char *buf, size_t size);
 

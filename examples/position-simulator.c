@@ -286,7 +286,8 @@ int ex_sim_run(vtev_conf_t *conf, const ex_sim_opts_t *o, ex_stats_t *st, atomic
         vtev_conf_destroy(conf);
         return 1;
     }
-    if (!(prod = vtev_producer_new(conf, errstr, sizeof(errstr)))) {
+    if (ex_prefer_low_latency(conf, errstr, sizeof(errstr)) ||
+        !(prod = vtev_producer_new(conf, errstr, sizeof(errstr)))) {
         fprintf(stderr, "position-simulator: %s\n", errstr);
         vtev_conf_destroy(conf);
         return 1;

@@ -162,6 +162,8 @@ int ex_trigger_run(vtev_conf_t *conf, const ex_trigger_opts_t *o, ex_stats_t *st
         snprintf(errstr, sizeof(errstr), "out of memory");
         goto fail;
     }
+    if (ex_prefer_low_latency(pconf, errstr, sizeof(errstr)))
+        goto fail;
     if (!(tr.prod = vtev_producer_new(pconf, errstr, sizeof(errstr))))
         goto fail;
     pconf = NULL;

@@ -214,6 +214,8 @@ int ex_worker_run(vtev_conf_t *conf, const ex_worker_opts_t *o, ex_stats_t *st,
             goto fail;
         }
     }
+    if (ex_prefer_low_latency(pconf, errstr, sizeof(errstr)))
+        goto fail;
     if (!(w.prod = vtev_producer_new(pconf, errstr, sizeof(errstr))))
         goto fail;
     pconf = NULL;
