@@ -22,7 +22,7 @@ readelf -d "$libdir/libvtevents.so.0" | grep -q 'libasan' && san=(-fsanitize=add
 cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o "$root/consumer" "$src/tests/install/consumer.c" \
    $(pkg-config --cflags --libs vtevents)
 # The example services build out of tree with pkg-config alone.
-if [ -f "$src/examples/common.c" ]; then
+if [ -f "$src/examples/common.c" ] && PKG_CONFIG_SYSROOT_DIR= pkg-config --exists sqlite3 libpq; then
   # shellcheck disable=SC2046
   for p in position-simulator prediction-trigger prediction-worker prediction-persister vt-demo; do
     check cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "${san[@]}" -o "$root/$p" \
