@@ -30,10 +30,10 @@ STATE=$(abspath "${VTEV_STACK_DIR:-$ROOT/.stack}")
 BUILD=${VTEV_BUILD_DIR:-build}
 case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 
-KAFKA_PORT=${VTEV_KAFKA_PORT:-39092}
-REGISTRY_PORT=${VTEV_REGISTRY_PORT:-38081}
-KAFKA_HEAP=${VTEV_KAFKA_HEAP:-512m}
-REGISTRY_HEAP=${VTEV_REGISTRY_HEAP:-384m}
+KAFKA_PORT=${VTEV_STACK_KAFKA_PORT:-39092}
+REGISTRY_PORT=${VTEV_STACK_REGISTRY_PORT:-38081}
+KAFKA_HEAP=${VTEV_STACK_KAFKA_HEAP:-512m}
+REGISTRY_HEAP=${VTEV_STACK_REGISTRY_HEAP:-384m}
 START_TIMEOUT=${VTEV_STACK_TIMEOUT:-120}
 STOP_TIMEOUT=${VTEV_STACK_STOP_TIMEOUT:-20}
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
@@ -64,12 +64,12 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # ---------------------------------------------------------------- ports --
-# One node: broker KAFKA_PORT, controller VTEV_CONTROLLER_PORT (default KAFKA_PORT+1).
+# One node: broker KAFKA_PORT, controller VTEV_STACK_CONTROLLER_PORT (default KAFKA_PORT+1).
 # Three nodes: broker of node i (1..3) at KAFKA_PORT+i-1, its controller at
 # CONTROLLER_PORT+i-1 where CONTROLLER_PORT defaults to KAFKA_PORT+3.
 controller_base() {
   local n=$1
-  echo "${CONTROLLER_BASE:-${VTEV_CONTROLLER_PORT:-$((KAFKA_PORT + n))}}"
+  echo "${CONTROLLER_BASE:-${VTEV_STACK_CONTROLLER_PORT:-$((KAFKA_PORT + n))}}"
 }
 broker_port() { echo $((KAFKA_PORT + $1 - 1)); }
 controller_port() { echo $(($(controller_base "$2") + $1 - 1)); }
@@ -246,7 +246,7 @@ start_node() { # id
   dir=$(node_dir "$id")
   pid_alive "$dir/kafka.pid" >/dev/null && return 0
   port=$(broker_port "$id")
-  port_open "$port" && die "port $port is already in use by another process (set VTEV_KAFKA_PORT)"
+  port_open "$port" && die "port $port is already in use by another process (set VTEV_STACK_KAFKA_PORT)"
   (
     cd "$dir"
     exec setsid "$JAVA" -Xms64m "-Xmx$KAFKA_HEAP" -XX:+UseSerialGC -XX:MaxMetaspaceSize=256m \
@@ -269,7 +269,7 @@ new_cluster_id() { # 16 random bytes, base64url without padding, not starting wi
 start_registry() {
   local dir=$STATE/registry jar
   pid_alive "$dir/registry.pid" >/dev/null && return 0
-  port_open "$REGISTRY_PORT" && die "port $REGISTRY_PORT is already in use by another process (set VTEV_REGISTRY_PORT)"
+  port_open "$REGISTRY_PORT" && die "port $REGISTRY_PORT is already in use by another process (set VTEV_STACK_REGISTRY_PORT)"
   jar=$(apicurio_jar)
   mkdir -p "$dir/tmp"
   (
@@ -359,7 +359,7 @@ cmd_up() {
       log "removing stale state in $STATE (nothing of it runs)"
       remove_state
       running=0
-      KAFKA_PORT=${VTEV_KAFKA_PORT:-39092} REGISTRY_PORT=${VTEV_REGISTRY_PORT:-38081} CONTROLLER_BASE=
+      KAFKA_PORT=${VTEV_STACK_KAFKA_PORT:-39092} REGISTRY_PORT=${VTEV_STACK_REGISTRY_PORT:-38081} CONTROLLER_BASE=
     fi
   fi
 
@@ -404,7 +404,7 @@ ports_free() { # every port a fresh stack of n nodes needs is free, or die befor
   done
   port_open "$REGISTRY_PORT" && busy+=("$REGISTRY_PORT")
   [ "${#busy[@]}" = 0 ] ||
-    die "port(s) ${busy[*]} already in use on 127.0.0.1; choose others with VTEV_KAFKA_PORT / VTEV_CONTROLLER_PORT / VTEV_REGISTRY_PORT"
+    die "port(s) ${busy[*]} already in use on 127.0.0.1; choose others with VTEV_STACK_KAFKA_PORT / VTEV_STACK_CONTROLLER_PORT / VTEV_STACK_REGISTRY_PORT"
 }
 
 wait_all_or_die() {
@@ -540,9 +540,9 @@ usage: scripts/stack.sh COMMAND [ARGS]
   env                          print the env file
   node stop|kill|start ID      stop (TERM), kill (KILL) or restart Kafka node ID (--nodes 3 mode)
   fetch                        only download into .cache/stack/ (and build the probe)
-Environment: VTEV_KAFKA_PORT (39092) VTEV_CONTROLLER_PORT VTEV_REGISTRY_PORT (38081)
+Environment: VTEV_STACK_KAFKA_PORT (39092) VTEV_STACK_CONTROLLER_PORT VTEV_STACK_REGISTRY_PORT (38081)
              VTEV_STACK_DIR (<repo>/.stack) VTEV_BUILD_DIR (build) VTEV_STACK_TIMEOUT (120)
-             VTEV_KAFKA_HEAP (512m) VTEV_REGISTRY_HEAP (384m). See doc/stack.md.
+             VTEV_STACK_KAFKA_HEAP (512m) VTEV_STACK_REGISTRY_HEAP (384m). See doc/stack.md.
 EOF
 }
 

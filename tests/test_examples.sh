@@ -16,9 +16,6 @@
 set -euo pipefail
 mode=$1 dir=$2
 demo=$dir/vt-demo
-# The stack's VTEV_KAFKA_PORT / VTEV_KAFKA_HEAP would be read as the
-# configuration keys kafka.port / kafka.heap by the services (vtev_conf_load_env).
-unset VTEV_KAFKA_PORT VTEV_KAFKA_HEAP
 
 fail() { echo "FAIL: $*"; exit 1; }
 if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ] || [ -z "${SCHEMA_REGISTRY_URL:-}" ]; then

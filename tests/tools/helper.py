@@ -25,6 +25,10 @@ def ts(rng):
     base = datetime(2026, 1, 1, tzinfo=timezone.utc)
     t = base + timedelta(seconds=rng.randrange(0, 365 * 86400),
                          microseconds=rng.randrange(0, 1_000_000))
+    # the library's JSON form: milliseconds, or microseconds when the value
+    # has sub-millisecond precision (so that the round trip is byte-identical)
+    if t.microsecond % 1000 == 0:
+        return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (t.microsecond // 1000)
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
