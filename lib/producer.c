@@ -40,6 +40,7 @@ struct vtev_producer_s {
     rd_kafka_t *rk;
     vtev_serde_t *serde;
     char *topics[NTYPES];
+    rd_kafka_topic_t *rkt[NTYPES]; /* held so their metadata is fetched at creation */
     int64_t queue_block_ms;
     int64_t close_timeout_ms;
     bool transactional;
@@ -459,6 +460,15 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
         p->rk = NULL;
         goto fail;
     }
+    /* Look the platform topics up now: without a topic handle librdkafka only
+     * learns a topic's leaders on the first publish, and that publish then
+     * waits for the next metadata round (about a second). */
+    {
+        int i;
+        for (i = 0; i < NTYPES; i++)
+            if (p->topics[i] && *p->topics[i])
+                p->rkt[i] = rd_kafka_topic_new(p->rk, p->topics[i], NULL);
+    }
     vtev__log(conf, 7, "PRODUCER", "created (profile %s, %s)", profile,
               p->transactional ? "transactional" : "idempotent");
     return p;
@@ -827,6 +837,12 @@ vtev_err_t vtev_producer_close(vtev_producer_t *p, size_t *undeliveredp) {
     atomic_store(&p->run, false);
     pthread_join(p->poll_thr, NULL);
     rd_kafka_queue_destroy(p->mainq);
+    {
+        int i;
+        for (i = 0; i < NTYPES; i++)
+            if (p->rkt[i])
+                rd_kafka_topic_destroy(p->rkt[i]);
+    }
     rd_kafka_destroy(p->rk);
     vtev_conf_destroy(p->conf);
     producer_free(p);
