@@ -15,5 +15,6 @@
 #include <vtevents/error.h>
 #include <vtevents/conf.h>
 #include <vtevents/admin.h>
+#include <vtevents/event.h>
 
 #endif /* VTEVENTS_VTEVENTS_H */

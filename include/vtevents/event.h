@@ -1,0 +1,323 @@
+/**
+ * @file event.h
+ * @brief The platform's three events as C types: defaults, validation,
+ *        JSON form, Avro encoding and the Confluent wire framing.
+ *
+ * Strings are stored inline in fixed-size arrays (the limits below are the
+ * validation limits: a longer string is refused, never truncated, by every
+ * parser in the library).  The one heap member is the metadata map, owned by
+ * the event and freed by vtev_event_clear() (or the per-type clear).
+ *
+ * @remark Thread safety: an event is plain data with no internal locking.
+ *         Functions that take a const event may run concurrently on the same
+ *         event.  vtev_schema_t objects are immutable after creation and may be
+ *         shared between threads.
+ */
+#ifndef VTEVENTS_EVENT_H
+#define VTEVENTS_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <vtevents/export.h>
+#include <vtevents/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @name Limits (bytes, excluding the terminating NUL)
+ * @{ */
+#define VTEV_UUID_LEN 36          /**< Canonical UUID text: 8-4-4-4-12 hex digits. */
+#define VTEV_ID_MAX 64            /**< vessel_id, request_id, prediction_id. */
+#define VTEV_STATUS_MAX 32        /**< vessel status ("underway", "moored", ...). */
+#define VTEV_NAME_MAX 128         /**< terminal_name. */
+#define VTEV_TEXT_MAX 4096        /**< ai_reasoning. */
+#define VTEV_META_KEY_MAX 64      /**< metadata key. */
+#define VTEV_META_STRING_MAX 1024 /**< metadata string value. */
+#define VTEV_META_MAX_ENTRIES 64  /**< metadata entries per event. */
+/** @} */
+
+/** @brief The three event types. */
+typedef enum vtev_event_type_e {
+    VTEV_EVENT_NONE = 0,      /**< Not an event type (uninitialised). */
+    VTEV_EVENT_POSITION = 1,  /**< "vessel.position.updated" */
+    VTEV_EVENT_REQUEST = 2,   /**< "prediction.analysis.requested" */
+    VTEV_EVENT_RESULT = 3     /**< "prediction.analysis.completed" */
+} vtev_event_type_t;
+
+/** @brief Priority of a prediction request. */
+typedef enum vtev_priority_e {
+    VTEV_PRIORITY_LOW = 0,    /**< "low" */
+    VTEV_PRIORITY_NORMAL = 1, /**< "normal" (default) */
+    VTEV_PRIORITY_HIGH = 2    /**< "high" */
+} vtev_priority_t;
+
+/** @brief Type of a metadata value (the JSON types). */
+typedef enum vtev_meta_type_e {
+    VTEV_META_NULL = 0,   /**< JSON null */
+    VTEV_META_STRING = 1, /**< string */
+    VTEV_META_INT = 2,    /**< integer (int64) */
+    VTEV_META_DOUBLE = 3, /**< floating point (finite) */
+    VTEV_META_BOOL = 4    /**< true / false */
+} vtev_meta_type_t;
+
+/** @brief One metadata value, as seen through vtev_metadata_get(). */
+typedef struct vtev_meta_value_s {
+    vtev_meta_type_t type; /**< Which member below is meaningful. */
+    const char *s;         /**< VTEV_META_STRING: borrowed, valid until the entry changes. */
+    int64_t i;             /**< VTEV_META_INT */
+    double d;              /**< VTEV_META_DOUBLE */
+    bool b;                /**< VTEV_META_BOOL */
+} vtev_meta_value_t;
+
+/** @brief Opaque string-keyed metadata map (insertion-ordered). */
+typedef struct vtev_metadata_s vtev_metadata_t;
+
+/** @brief Fields every event carries. */
+typedef struct vtev_envelope_s {
+    char event_id[VTEV_UUID_LEN + 1];   /**< UUID v4 text, lower-case. */
+    int64_t timestamp_us;               /**< UTC, microseconds since the Unix epoch. */
+    char vessel_id[VTEV_ID_MAX + 1];    /**< Non-empty; the Kafka key. */
+    vtev_metadata_t *metadata;          /**< Owned by the event; NULL means empty. */
+} vtev_envelope_t;
+
+/** @brief A vessel's kinematic state (position data and snapshots). */
+typedef struct vtev_vessel_state_s {
+    double lat;                        /**< Degrees, [-90, 90]. */
+    double lon;                        /**< Degrees, [-180, 180]. */
+    double speed;                      /**< Knots, >= 0. */
+    double heading;                    /**< Degrees, [0, 360). */
+    char status[VTEV_STATUS_MAX + 1];  /**< Non-empty: "underway", "moored", "at anchor", ... */
+} vtev_vessel_state_t;
+
+/** @brief `vessel.position.updated` */
+typedef struct vtev_position_event_s {
+    vtev_envelope_t env;       /**< Envelope. */
+    vtev_vessel_state_t data;  /**< lat, lon, speed, heading, status. */
+} vtev_position_event_t;
+
+/** @brief Data of `prediction.analysis.requested`. */
+typedef struct vtev_request_data_s {
+    vtev_vessel_state_t vessel_snapshot; /**< The vessel when the request was made. */
+    bool has_terminal_filter;            /**< Whether terminal_filter is set. */
+    int64_t terminal_filter;             /**< Only this terminal id (optional). */
+    vtev_priority_t priority;            /**< Default ::VTEV_PRIORITY_NORMAL. */
+} vtev_request_data_t;
+
+/** @brief `prediction.analysis.requested` */
+typedef struct vtev_request_event_s {
+    vtev_envelope_t env;                 /**< Envelope. */
+    char request_id[VTEV_ID_MAX + 1];    /**< Default "req-" + 8 hex digits. */
+    vtev_request_data_t data;            /**< Request data. */
+} vtev_request_event_t;
+
+/** @brief Component scores of a prediction. */
+typedef struct vtev_scores_s {
+    double proximity;     /**< [0, 1] */
+    double speed;         /**< [0, 1] */
+    double heading;       /**< [0, 1] */
+    double rag_boost;     /**< [0, 0.3] */
+    double ai_adjustment; /**< [-0.3, 0.3] */
+} vtev_scores_t;
+
+/** @brief Data of `prediction.analysis.completed`. */
+typedef struct vtev_result_data_s {
+    char prediction_id[VTEV_ID_MAX + 1];  /**< Non-empty. */
+    int64_t terminal_id;                  /**< Terminal number. */
+    char terminal_name[VTEV_NAME_MAX + 1];/**< Non-empty. */
+    double confidence_score;              /**< [0, 1] */
+    vtev_scores_t scores;                 /**< Component scores. */
+    double distance_km;                   /**< >= 0 */
+    bool has_eta_hours;                   /**< Whether eta_hours is set. */
+    double eta_hours;                     /**< >= 0 (optional). */
+    char ai_reasoning[VTEV_TEXT_MAX + 1]; /**< Free text (may be empty). */
+    vtev_vessel_state_t vessel_snapshot;  /**< The vessel the prediction was made for. */
+} vtev_result_data_t;
+
+/** @brief `prediction.analysis.completed` */
+typedef struct vtev_result_event_s {
+    vtev_envelope_t env;                 /**< Envelope. */
+    char request_id[VTEV_ID_MAX + 1];    /**< The request's id, for correlation. */
+    vtev_result_data_t data;             /**< Result data. */
+} vtev_result_event_t;
+
+/** @brief Any of the three events, tagged by type. */
+typedef struct vtev_event_s {
+    vtev_event_type_t type;              /**< Which union member is valid. */
+    union {
+        vtev_envelope_t env;             /**< The envelope, common to all three. */
+        vtev_position_event_t position;  /**< ::VTEV_EVENT_POSITION */
+        vtev_request_event_t request;    /**< ::VTEV_EVENT_REQUEST */
+        vtev_result_event_t result;      /**< ::VTEV_EVENT_RESULT */
+    } u;                                 /**< The event. */
+} vtev_event_t;
+
+/* The envelope is the first member of every event, so u.env aliases it. */
+
+/** @brief Opaque parsed Avro schema (see vtev_schema_new()). */
+typedef struct vtev_schema_s vtev_schema_t;
+
+
+/** @name Event types
+ * @{ */
+/** @brief "vessel.position.updated", ... ; NULL for an invalid type. Static string. @since 0.1.0 */
+VTEV_EXPORT const char *vtev_event_type_name(vtev_event_type_t type);
+/** @brief The type for an event_type string; ::VTEV_EVENT_NONE if unknown. @since 0.1.0 */
+VTEV_EXPORT vtev_event_type_t vtev_event_type_from_name(const char *name);
+/** @brief "low", "normal", "high"; NULL for an invalid value. Static string. @since 0.1.0 */
+VTEV_EXPORT const char *vtev_priority_name(vtev_priority_t priority);
+/** @} */
+
+/** @name Init, copy, clear
+ * Init zeroes the event and fills the defaults: a fresh UUID v4 event_id
+ * (kernel random source), timestamp = now (UTC, microseconds), no metadata,
+ * priority normal, request_id "req-" + 8 hex digits (requests).  Strings the
+ * caller must provide (vessel_id, status, ...) are left empty, so an event
+ * that was never filled in fails validation.
+ * Clear frees what the event owns (the metadata map) and accepts NULL;
+ * a cleared event may be initialised again.
+ * @{ */
+/** @brief Initialise a position event. @returns ::VTEV_ERR_OK or ::VTEV_ERR_IO (no randomness). @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_position_init(vtev_position_event_t *ev);
+/** @brief Initialise a prediction request. @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_request_init(vtev_request_event_t *ev);
+/** @brief Initialise a prediction result. @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_result_init(vtev_result_event_t *ev);
+/** @brief Initialise @p ev as an event of @p type. @returns ::VTEV_ERR_INVALID_ARG for a bad type. @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_event_init(vtev_event_t *ev, vtev_event_type_t type);
+/** @brief Free what a position event owns. @since 0.1.0 */
+VTEV_EXPORT void vtev_position_clear(vtev_position_event_t *ev);
+/** @brief Free what a request event owns. @since 0.1.0 */
+VTEV_EXPORT void vtev_request_clear(vtev_request_event_t *ev);
+/** @brief Free what a result event owns. @since 0.1.0 */
+VTEV_EXPORT void vtev_result_clear(vtev_result_event_t *ev);
+/** @brief Free what @p ev owns. @since 0.1.0 */
+VTEV_EXPORT void vtev_event_clear(vtev_event_t *ev);
+/** @brief Deep copy (metadata included) into @p dst, which must not hold an
+ *         event (init'ed-then-cleared or zeroed). @returns ::VTEV_ERR_NOMEM on failure (dst then empty). @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_event_copy(vtev_event_t *dst, const vtev_event_t *src);
+/** @} */
+
+/** @name Validation
+ * Every constraint of the platform's event definitions: ranges, finite
+ * numbers (NaN and infinities rejected), non-empty ids, UUID syntax, enum
+ * values, string limits.  On failure errstr names the field path and the
+ * value, e.g. "data.lat: 91 is outside [-90, 90]".
+ * @{ */
+/** @brief Validate a position event. @returns ::VTEV_ERR_OK or ::VTEV_ERR_INVALID. @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_position_validate(const vtev_position_event_t *ev, char *errstr, size_t errstr_size);
+/** @brief Validate a request event. @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_request_validate(const vtev_request_event_t *ev, char *errstr, size_t errstr_size);
+/** @brief Validate a result event. @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_result_validate(const vtev_result_event_t *ev, char *errstr, size_t errstr_size);
+/** @brief Validate any event. @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_event_validate(const vtev_event_t *ev, char *errstr, size_t errstr_size);
+/** @} */
+
+/** @name Metadata
+ * @{ */
+/** @brief A new empty map (caller destroys, or hands it to an envelope). NULL on ENOMEM. @since 0.1.0 */
+VTEV_EXPORT vtev_metadata_t *vtev_metadata_new(void);
+/** @brief Free a map; NULL is ignored. @since 0.1.0 */
+VTEV_EXPORT void vtev_metadata_destroy(vtev_metadata_t *md);
+/** @brief Deep copy; NULL for NULL or ENOMEM. @since 0.1.0 */
+VTEV_EXPORT vtev_metadata_t *vtev_metadata_dup(const vtev_metadata_t *md);
+/** @brief The envelope's map, created on first use (owned by the envelope). NULL on ENOMEM. @since 0.1.0 */
+VTEV_EXPORT vtev_metadata_t *vtev_envelope_metadata(vtev_envelope_t *env);
+/** @brief Set @p key to a string (copied). Replaces an existing entry of any type.
+ *  @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG (empty or over-long key or value, too many entries), ::VTEV_ERR_NOMEM. @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_metadata_set_string(vtev_metadata_t *md, const char *key, const char *value);
+/** @brief Set @p key to an integer. @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_metadata_set_int(vtev_metadata_t *md, const char *key, int64_t value);
+/** @brief Set @p key to a finite double (NaN/inf give ::VTEV_ERR_INVALID_ARG). @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_metadata_set_double(vtev_metadata_t *md, const char *key, double value);
+/** @brief Set @p key to a boolean. @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_metadata_set_bool(vtev_metadata_t *md, const char *key, bool value);
+/** @brief Set @p key to null. @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_metadata_set_null(vtev_metadata_t *md, const char *key);
+/** @brief Remove @p key. @returns ::VTEV_ERR_NOT_FOUND when absent. @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_metadata_remove(vtev_metadata_t *md, const char *key);
+/** @brief Look up @p key. @returns true and fills @p out when present (NULL md: false). @since 0.1.0 */
+VTEV_EXPORT bool vtev_metadata_get(const vtev_metadata_t *md, const char *key, vtev_meta_value_t *out);
+/** @brief Number of entries (0 for NULL). @since 0.1.0 */
+VTEV_EXPORT size_t vtev_metadata_count(const vtev_metadata_t *md);
+/** @brief Entry @p idx in insertion order: returns its key (borrowed) and fills @p out; NULL past the end. @since 0.1.0 */
+VTEV_EXPORT const char *vtev_metadata_entry(const vtev_metadata_t *md, size_t idx, vtev_meta_value_t *out);
+/** @brief The string value of metadata "correlation_id", or NULL. Borrowed. @since 0.1.0 */
+VTEV_EXPORT const char *vtev_envelope_correlation_id(const vtev_envelope_t *env);
+/** @} */
+
+/** @name JSON form
+ * Exactly the platform's field names; timestamp as ISO-8601 UTC with
+ * milliseconds or more ("2026-01-10T15:30:00.000Z").
+ * @{ */
+/** Flag for vtev_event_to_json(): indented output. */
+#define VTEV_JSON_PRETTY 0x1
+/** @brief Serialise @p ev as JSON (one line unless ::VTEV_JSON_PRETTY).
+ *  @param jsonp receives a NUL-terminated string; caller frees with vtev_free().
+ *  @param lenp  receives its length (may be NULL). @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_event_to_json(const vtev_event_t *ev, int flags, char **jsonp, size_t *lenp);
+/** @brief Parse one JSON event; the type comes from its "event_type".
+ *  @p ev is initialised by the call (caller clears it on success; on failure
+ *  it holds nothing).  Malformed JSON is reported with line and column, wrong
+ *  types, missing required fields and unknown fields with the field path.
+ *  event_id, timestamp, request_id, metadata and priority may be absent and
+ *  then get the defaults of vtev_*_init().  The result is not validated (call
+ *  vtev_event_validate()).
+ *  @returns ::VTEV_ERR_OK or ::VTEV_ERR_PARSE. @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_event_from_json(vtev_event_t *ev, const char *json, size_t len, char *errstr, size_t errstr_size);
+/** @} */
+
+/** @name Avro schemas and encoding
+ * @{ */
+/** @brief The library's compiled-in (reader) schema of @p type; static, never freed. NULL for a bad type. @since 0.1.0 */
+VTEV_EXPORT const vtev_schema_t *vtev_event_schema(vtev_event_type_t type);
+/** @brief Parse an Avro schema from JSON text. Caller frees with vtev_schema_destroy(). @since 0.1.0 */
+VTEV_EXPORT vtev_schema_t *vtev_schema_new(const char *json, size_t len, char *errstr, size_t errstr_size);
+/** @brief Take another reference (thread-safe); returns @p schema. @since 0.1.0 */
+VTEV_EXPORT vtev_schema_t *vtev_schema_ref(vtev_schema_t *schema);
+/** @brief Drop a reference; frees on the last one. NULL is ignored. @since 0.1.0 */
+VTEV_EXPORT void vtev_schema_destroy(vtev_schema_t *schema);
+/** @brief The schema's JSON text (as registered). Borrowed, valid while the schema lives. @since 0.1.0 */
+VTEV_EXPORT const char *vtev_schema_json(const vtev_schema_t *schema);
+/** @brief The full name ("namespace.Name") of a named schema, else its type name. Borrowed. @since 0.1.0 */
+VTEV_EXPORT const char *vtev_schema_fullname(const vtev_schema_t *schema);
+
+/** Size of the Confluent wire-format header: magic byte 0 + 4-byte big-endian schema id. */
+#define VTEV_FRAME_HEADER_SIZE 5
+/** @brief Write the 5-byte header for @p schema_id into @p buf. @since 0.1.0 */
+VTEV_EXPORT void vtev_frame_write_header(void *buf, int32_t schema_id);
+/** @brief Split a framed payload.
+ *  @returns ::VTEV_ERR_SHORT_BUFFER when @p len < 5, ::VTEV_ERR_BAD_MAGIC when the
+ *  first byte is not 0; otherwise fills the schema id and the Avro payload
+ *  (pointing into @p buf). @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_frame_parse(const void *buf, size_t len, int32_t *schema_idp,
+                                        const void **payloadp, size_t *payload_lenp,
+                                        char *errstr, size_t errstr_size);
+/** @brief Avro-encode @p ev with its compiled-in schema.  With @p schema_id >= 0
+ *  the output is framed (header + Avro), else plain Avro.  The event is not
+ *  validated here.
+ *  @param bufp receives a buffer the caller frees with vtev_free() (malloc'd,
+ *         so it may be handed to librdkafka with RD_KAFKA_MSG_F_FREE).
+ *  @returns ::VTEV_ERR_OK, ::VTEV_ERR_ENCODE, ::VTEV_ERR_NOMEM. @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_event_encode(const vtev_event_t *ev, int32_t schema_id,
+                                         void **bufp, size_t *lenp,
+                                         char *errstr, size_t errstr_size);
+/** @brief Decode plain Avro bytes written with @p writer into an event of
+ *  @p type, resolving the writer schema into the compiled-in reader schema
+ *  (schema evolution both ways).  @p writer NULL means the compiled-in schema.
+ *  @p ev is initialised by the call (caller clears it on success).
+ *  Thread-safe for concurrent calls, also with the same writer schema.
+ *  @returns ::VTEV_ERR_OK, ::VTEV_ERR_DECODE, ::VTEV_ERR_SCHEMA_MISMATCH. @since 0.1.0 */
+VTEV_EXPORT vtev_err_t vtev_event_decode(vtev_event_t *ev, vtev_event_type_t type,
+                                         const vtev_schema_t *writer,
+                                         const void *avro, size_t len,
+                                         char *errstr, size_t errstr_size);
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VTEVENTS_EVENT_H */
