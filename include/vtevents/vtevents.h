@@ -16,5 +16,6 @@
 #include <vtevents/conf.h>
 #include <vtevents/admin.h>
 #include <vtevents/event.h>
+#include <vtevents/registry.h>
 
 #endif /* VTEVENTS_VTEVENTS_H */

@@ -1,0 +1,518 @@
+/*
+ * registry_http.c - the libcurl transport of the Schema Registry client:
+ * connection reuse (a pool of easy handles, each keeping its connections),
+ * timeouts, retries with full-jitter exponential backoff on transport errors,
+ * 429 and 5xx, failover across the comma-separated URLs, basic and bearer
+ * authentication, TLS (CA, client certificate and key, verification).
+ */
+#include "registry_int.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <vtevents/version.h>
+
+#define MAX_BODY (64u * 1024u * 1024u)
+
+struct vtev__http_s {
+    char **urls;
+    size_t nurls;
+    atomic_size_t preferred; /* index of the URL that last answered */
+    char *user, *password;   /* basic.auth.user.info, split at the first ':' */
+    struct curl_slist *headers;
+    char *ca, *cert, *key, *key_password;
+    bool verify;
+    long connect_timeout_ms, request_timeout_ms;
+    int max_retries;
+    int64_t backoff_ms, backoff_max_ms;
+    pthread_mutex_t pool_lock;
+    CURL **pool;
+    size_t npool, cappool;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_init(void) {
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static char *trimdup(const char *s, size_t n) {
+    char *d;
+    while (n && (*s == ' ' || *s == '\t')) {
+        s++;
+        n--;
+    }
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '/'))
+        n--;
+    if (!(d = malloc(n + 1)))
+        return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+/* True when the authority part of url ("scheme://AUTHORITY/...") has a '@'. */
+static bool has_userinfo(const char *url) {
+    const char *a = strstr(url, "://"), *p;
+    if (!a)
+        return false;
+    for (p = a + 3; *p && *p != '/' && *p != '?' && *p != '#'; p++)
+        if (*p == '@')
+            return true;
+    return false;
+}
+
+static bool file_readable(const vtev_conf_t *conf, const char *key, char *errstr,
+                          size_t errstr_size) {
+    const char *path = vtev__conf_str(conf, key);
+    if (!path || !*path)
+        return true;
+    if (access(path, R_OK) != 0) {
+        vtev__seterr(errstr, errstr_size, "%s: cannot read \"%s\": %s", key, path,
+                     strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+void vtev__http_destroy(vtev__http_t *h) {
+    size_t i;
+    if (!h)
+        return;
+    for (i = 0; i < h->nurls; i++)
+        free(h->urls[i]);
+    free(h->urls);
+    for (i = 0; i < h->npool; i++)
+        curl_easy_cleanup(h->pool[i]);
+    free(h->pool);
+    pthread_mutex_destroy(&h->pool_lock);
+    if (h->password) { /* do not leave the secret in freed memory */
+        memset(h->password, 0, strlen(h->password));
+        free(h->password);
+    }
+    free(h->user);
+    if (h->key_password) {
+        memset(h->key_password, 0, strlen(h->key_password));
+        free(h->key_password);
+    }
+    curl_slist_free_all(h->headers);
+    free(h->ca);
+    free(h->cert);
+    free(h->key);
+    free(h);
+}
+
+vtev__http_t *vtev__http_new(const vtev_conf_t *conf, const char *urls, char *errstr,
+                             size_t errstr_size) {
+    vtev__http_t *h;
+    const char *p, *ui, *tok;
+    size_t i;
+    pthread_once(&curl_once, curl_init);
+    if (curl_init_rc != CURLE_OK) {
+        vtev__seterr(errstr, errstr_size, "schema.registry.url: libcurl initialisation failed: %s",
+                     curl_easy_strerror(curl_init_rc));
+        return NULL;
+    }
+    if (!(h = calloc(1, sizeof(*h)))) {
+        vtev__seterr(errstr, errstr_size, "vtev_registry_new: out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&h->pool_lock, NULL);
+    atomic_init(&h->preferred, 0);
+    /* URLs */
+    for (p = urls, i = 1; *p; p++)
+        if (*p == ',')
+            i++;
+    if (!(h->urls = calloc(i, sizeof(*h->urls))))
+        goto nomem;
+    for (p = urls; p;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        char *u = trimdup(p, n);
+        if (!u)
+            goto nomem;
+        if (!*u) {
+            free(u);
+        } else if (strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) {
+            vtev__seterr(errstr, errstr_size,
+                         "schema.registry.url: \"%s\" is not an http:// or https:// URL (or "
+                         "mock://NAME)",
+                         u);
+            free(u);
+            goto fail;
+        } else if (has_userinfo(u)) {
+            vtev__seterr(errstr, errstr_size,
+                         "schema.registry.url: URL %zu: credentials in the URL are not "
+                         "supported; use basic.auth.user.info",
+                         h->nurls + 1);
+            free(u);
+            goto fail;
+        } else {
+            h->urls[h->nurls++] = u;
+        }
+        p = comma ? comma + 1 : NULL;
+    }
+    if (h->nurls == 0) {
+        vtev__seterr(errstr, errstr_size, "schema.registry.url: no URL in \"%s\"", urls);
+        goto fail;
+    }
+    /* Authentication */
+    ui = vtev__conf_str(conf, "basic.auth.user.info");
+    if (ui && *ui) {
+        const char *colon = strchr(ui, ':');
+        if (!colon) {
+            vtev__seterr(errstr, errstr_size,
+                         "basic.auth.user.info: expected \"user:password\" (no ':' found)");
+            goto fail;
+        }
+        if (!(h->password = vtev__strdup(colon + 1)) ||
+            !(h->user = malloc((size_t)(colon - ui) + 1)))
+            goto nomem;
+        memcpy(h->user, ui, (size_t)(colon - ui));
+        h->user[colon - ui] = '\0';
+    }
+    tok = vtev__conf_str(conf, "bearer.auth.token");
+    if (tok && *tok) {
+        size_t n = strlen(tok) + 32;
+        char *hdr;
+        struct curl_slist *l;
+        if (h->user) {
+            vtev__seterr(errstr, errstr_size,
+                         "bearer.auth.token: cannot be combined with basic.auth.user.info");
+            goto fail;
+        }
+        if (!(hdr = malloc(n)))
+            goto nomem;
+        snprintf(hdr, n, "Authorization: Bearer %s", tok);
+        l = curl_slist_append(h->headers, hdr);
+        memset(hdr, 0, n);
+        free(hdr);
+        if (!l)
+            goto nomem;
+        h->headers = l;
+    }
+    {
+        static const char *const hdrs[] = {
+            "Content-Type: application/vnd.schemaregistry.v1+json",
+            ("Accept: application/vnd.schemaregistry.v1+json, "
+             "application/vnd.schemaregistry+json; q=0.9, application/json; q=0.5"),
+            "Expect:",
+        };
+        for (i = 0; i < VTEV_ARRAY_SIZE(hdrs); i++) {
+            struct curl_slist *l = curl_slist_append(h->headers, hdrs[i]);
+            if (!l)
+                goto nomem;
+            h->headers = l;
+        }
+    }
+    /* TLS */
+    if (!file_readable(conf, "schema.registry.ssl.ca.location", errstr, errstr_size) ||
+        !file_readable(conf, "schema.registry.ssl.certificate.location", errstr, errstr_size) ||
+        !file_readable(conf, "schema.registry.ssl.key.location", errstr, errstr_size))
+        goto fail;
+#define DUPKEY(field, key)                                                \
+    do {                                                                  \
+        const char *v_ = vtev__conf_str(conf, key);                       \
+        if (v_ && *v_ && !(h->field = vtev__strdup(v_)))                  \
+            goto nomem;                                                   \
+    } while (0)
+    DUPKEY(ca, "schema.registry.ssl.ca.location");
+    DUPKEY(cert, "schema.registry.ssl.certificate.location");
+    DUPKEY(key, "schema.registry.ssl.key.location");
+    DUPKEY(key_password, "schema.registry.ssl.key.password");
+#undef DUPKEY
+    if (h->key && !h->cert) {
+        vtev__seterr(errstr, errstr_size,
+                     "schema.registry.ssl.key.location: set without "
+                     "schema.registry.ssl.certificate.location");
+        goto fail;
+    }
+    h->verify = vtev__conf_bool(conf, "schema.registry.ssl.verify");
+    h->connect_timeout_ms = (long)vtev__conf_int(conf, "schema.registry.connect.timeout.ms");
+    h->request_timeout_ms = (long)vtev__conf_int(conf, "schema.registry.request.timeout.ms");
+    h->max_retries = (int)vtev__conf_int(conf, "schema.registry.max.retries");
+    h->backoff_ms = vtev__conf_int(conf, "schema.registry.retry.backoff.ms");
+    h->backoff_max_ms = vtev__conf_int(conf, "schema.registry.retry.backoff.max.ms");
+    return h;
+nomem:
+    vtev__seterr(errstr, errstr_size, "vtev_registry_new: out of memory");
+fail:
+    vtev__http_destroy(h);
+    return NULL;
+}
+
+/* ---------------- easy-handle pool ---------------- */
+
+static CURL *pool_get(vtev__http_t *h) {
+    CURL *c = NULL;
+    pthread_mutex_lock(&h->pool_lock);
+    if (h->npool > 0)
+        c = h->pool[--h->npool];
+    pthread_mutex_unlock(&h->pool_lock);
+    if (!c)
+        c = curl_easy_init();
+    return c;
+}
+
+static void pool_put(vtev__http_t *h, CURL *c) {
+    pthread_mutex_lock(&h->pool_lock);
+    if (h->npool == h->cappool) {
+        size_t nc = h->cappool ? h->cappool * 2 : 4;
+        CURL **n = realloc(h->pool, nc * sizeof(*n));
+        if (!n) {
+            pthread_mutex_unlock(&h->pool_lock);
+            curl_easy_cleanup(c);
+            return;
+        }
+        h->pool = n;
+        h->cappool = nc;
+    }
+    h->pool[h->npool++] = c;
+    pthread_mutex_unlock(&h->pool_lock);
+}
+
+/* ---------------- one attempt ---------------- */
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    bool overflow;
+} wbuf_t;
+
+static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *opaque) {
+    wbuf_t *b = opaque;
+    size_t n = size * nmemb;
+    if (b->len + n + 1 > MAX_BODY) {
+        b->overflow = true;
+        return 0;
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap : 4096;
+        char *nb;
+        while (nc < b->len + n + 1)
+            nc *= 2;
+        if (!(nb = realloc(b->buf, nc)))
+            return 0;
+        b->buf = nb;
+        b->cap = nc;
+    }
+    memcpy(b->buf + b->len, ptr, n);
+    b->len += n;
+    b->buf[b->len] = '\0';
+    return n;
+}
+
+static bool is_tls_error(CURLcode rc) {
+    switch (rc) {
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_USE_SSL_FAILED:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static const char *tls_hint(CURLcode rc) {
+    switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return " (the server certificate is not trusted: check "
+               "schema.registry.ssl.ca.location)";
+    case CURLE_SSL_CERTPROBLEM:
+        return " (client certificate or key unusable: check "
+               "schema.registry.ssl.certificate.location, .key.location, .key.password)";
+    case CURLE_SSL_CACERT_BADFILE:
+        return " (check schema.registry.ssl.ca.location)";
+    default:
+        return "";
+    }
+}
+
+/* Performs one HTTP exchange with url+path. Returns CURLE_*; on CURLE_OK the
+ * response is in resp. */
+static CURLcode attempt(vtev_registry_t *reg, vtev__http_t *h, CURL *c, const char *url,
+                        const char *method,
+                        const char *path, const char *body, vtev__reg_resp_t *resp,
+                        char *cerr) {
+    size_t n = strlen(url) + strlen(path) + 1;
+    char *full = malloc(n);
+    wbuf_t wb = {NULL, 0, 0, false};
+    CURLcode rc;
+    long status = 0;
+    if (!full)
+        return CURLE_OUT_OF_MEMORY;
+    snprintf(full, n, "%s%s", url, path);
+    curl_easy_reset(c); /* keeps the connection cache */
+    cerr[0] = '\0';
+    curl_easy_setopt(c, CURLOPT_URL, full);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->request_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "libvtevents/" VTEV_VERSION_STR);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &wb);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (!strcmp(method, "GET"))
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    if (h->user) {
+        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(c, CURLOPT_USERNAME, h->user);
+        curl_easy_setopt(c, CURLOPT_PASSWORD, h->password);
+    }
+    if (h->ca)
+        curl_easy_setopt(c, CURLOPT_CAINFO, h->ca);
+    if (h->cert) {
+        curl_easy_setopt(c, CURLOPT_SSLCERT, h->cert);
+        curl_easy_setopt(c, CURLOPT_SSLKEY, h->key ? h->key : h->cert);
+        if (h->key_password)
+            curl_easy_setopt(c, CURLOPT_KEYPASSWD, h->key_password);
+    }
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, h->verify ? 1L : 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, h->verify ? 2L : 0L);
+    rc = curl_easy_perform(c);
+    free(full);
+    {
+        long nconn = 0;
+        if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &nconn) == CURLE_OK && nconn > 0)
+            atomic_fetch_add(&reg->connects, (uint_fast64_t)nconn);
+    }
+    if (rc == CURLE_WRITE_ERROR && wb.overflow) {
+        snprintf(cerr, CURL_ERROR_SIZE, "response larger than %u bytes", MAX_BODY);
+        rc = CURLE_FILESIZE_EXCEEDED;
+    }
+    if (rc != CURLE_OK) {
+        free(wb.buf);
+        return rc;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    resp->status = (int)status;
+    resp->body = wb.buf;
+    resp->len = wb.len;
+    return CURLE_OK;
+}
+
+int64_t vtev__backoff_ms(int attempt_no, int64_t base_ms, int64_t max_ms) {
+    int64_t cap = base_ms;
+    uint32_t r;
+    int i;
+    for (i = 1; i < attempt_no && cap < max_ms; i++)
+        cap *= 2;
+    if (cap > max_ms)
+        cap = max_ms;
+    if (cap <= 0)
+        return 0;
+    if (vtev__random_bytes(&r, sizeof(r)) != 0)
+        r = (uint32_t)vtev__now_mono_us();
+    return (int64_t)(r % (uint64_t)(cap + 1)); /* full jitter: [0, cap] */
+}
+
+static void sleep_ms(int64_t ms) {
+    struct timespec ts;
+    ts.tv_sec = (time_t)(ms / 1000);
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+        ;
+}
+
+vtev_err_t vtev__http_request(vtev_registry_t *reg, const char *method, const char *path,
+                              const char *body, vtev__reg_resp_t *resp, char *errstr,
+                              size_t errstr_size) {
+    vtev__http_t *h = reg->http;
+    CURL *c = pool_get(h);
+    char cerr[CURL_ERROR_SIZE];
+    char last[512] = "";
+    int round;
+    size_t k, start = atomic_load(&h->preferred) % h->nurls;
+    uint64_t sent = 0;
+    bool last_tls = false;
+    memset(resp, 0, sizeof(*resp));
+    if (!c)
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "%s %s: curl_easy_init failed",
+                          method, path);
+    for (round = 0; round <= h->max_retries; round++) {
+        if (round > 0) {
+            int64_t ms = vtev__backoff_ms(round, h->backoff_ms, h->backoff_max_ms);
+            vtev__log(reg->conf, 7, "REGISTRY", "%s %s: retry %d in %lld ms (%s)", method, path,
+                      round, (long long)ms, last);
+            sleep_ms(ms);
+        }
+        for (k = 0; k < h->nurls; k++) {
+            size_t idx = (start + k) % h->nurls;
+            const char *url = h->urls[idx];
+            CURLcode rc;
+            atomic_fetch_add(&reg->requests, 1);
+            if (sent++ > 0)
+                atomic_fetch_add(&reg->retries, 1);
+            rc = attempt(reg, h, c, url, method, path, body, resp, cerr);
+            if (rc == CURLE_OK) {
+                if (resp->status == 429 || resp->status >= 500) {
+                    last_tls = false;
+                    snprintf(last, sizeof(last), "%s: HTTP %d", url, resp->status);
+                    if (resp->body && resp->len) {
+                        size_t n = strlen(last);
+                        snprintf(last + n, sizeof(last) - n, ": %.200s", resp->body);
+                    }
+                    vtev__reg_resp_clear(resp);
+                    continue;
+                }
+                atomic_store(&h->preferred, idx);
+                pool_put(h, c);
+                return VTEV_ERR_OK;
+            }
+            if (rc == CURLE_OUT_OF_MEMORY) {
+                pool_put(h, c);
+                return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "%s %s: out of memory",
+                                  method, path);
+            }
+            if (rc == CURLE_SSL_CONNECT_ERROR) {
+                /* may be a server going down mid-handshake: retried, and
+                 * reported as a TLS error if it persists */
+                snprintf(last, sizeof(last), "%s: %s", url,
+                         cerr[0] ? cerr : curl_easy_strerror(rc));
+                last_tls = true;
+                continue;
+            }
+            if (is_tls_error(rc)) {
+                pool_put(h, c);
+                return vtev__fail(VTEV_ERR_REGISTRY_TLS, errstr, errstr_size,
+                                  "%s %s: TLS with registry %s failed: %s%s", method, path, url,
+                                  cerr[0] ? cerr : curl_easy_strerror(rc), tls_hint(rc));
+            }
+            snprintf(last, sizeof(last), "%s: %s", url, cerr[0] ? cerr : curl_easy_strerror(rc));
+            last_tls = false;
+        }
+    }
+    pool_put(h, c);
+    if (last_tls)
+        return vtev__fail(VTEV_ERR_REGISTRY_TLS, errstr, errstr_size,
+                          "%s %s: TLS handshake failed after %llu attempt(s): %s", method, path,
+                          (unsigned long long)sent, last);
+    return vtev__fail(VTEV_ERR_REGISTRY_UNAVAILABLE, errstr, errstr_size,
+                      "%s %s: registry unavailable after %llu attempt(s) on %zu URL(s) "
+                      "(schema.registry.max.retries=%d); last error: %s",
+                      method, path, (unsigned long long)sent, h->nurls, h->max_retries, last);
+}
