@@ -17,5 +17,7 @@
 #include <vtevents/admin.h>
 #include <vtevents/event.h>
 #include <vtevents/registry.h>
+#include <vtevents/serde.h>
+#include <vtevents/producer.h>
 
 #endif /* VTEVENTS_VTEVENTS_H */

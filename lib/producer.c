@@ -1,0 +1,871 @@
+/*
+ * producer.c - typed publishing over a librdkafka producer.
+ *
+ * Delivery reports and errors are librdkafka events (RD_KAFKA_EVENT_DR |
+ * RD_KAFKA_EVENT_ERROR) on the main queue, served by one background thread
+ * per producer.  In event mode rd_kafka_flush() (ours, and the one inside
+ * rd_kafka_commit_transaction()) only waits: no other thread ever runs a
+ * delivery report.  Every accepted message carries a small heap record (event type,
+ * event_id, caller's opaque) freed in its delivery report, so the caller's
+ * strings may be freed as soon as publish returns.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <vtevents/producer.h>
+#include <vtevents/serde.h>
+
+#include "conf_int.h"
+#include "internal.h"
+#include "mock_cluster.h"
+#include "producer_int.h"
+#include "serde_int.h"
+
+enum { ST_PUBLISHED, ST_DELIVERED, ST_FAILED, ST_BYTES, ST__CNT };
+#define NTYPES 4 /* NONE (generic), POSITION, REQUEST, RESULT */
+
+typedef struct pmsg_s {
+    vtev_event_type_t type;
+    char event_id[VTEV_UUID_LEN + 1];
+    void *opaque;
+} pmsg_t;
+
+struct vtev_producer_s {
+    vtev_conf_t *conf;
+    rd_kafka_t *rk;
+    vtev_serde_t *serde;
+    char *topics[NTYPES];
+    int64_t queue_block_ms;
+    int64_t close_timeout_ms;
+    bool transactional;
+
+    rd_kafka_queue_t *mainq;
+    pthread_t poll_thr;
+    pthread_t poll_thr_id; /* copy readable by the callbacks */
+    atomic_bool run;
+    bool thr_started;
+
+    pthread_mutex_t lock; /* guards cond waits and the callback pointers */
+    pthread_cond_t cond;  /* signalled on every delivery report */
+    pthread_mutex_t cb_lock; /* recursive: user callbacks one at a time */
+
+    vtev_producer_dr_cb_t *dr_cb;
+    void *dr_opaque;
+    vtev_producer_error_cb_t *err_cb;
+    void *err_opaque;
+
+    atomic_bool fatal;
+    atomic_bool fatal_reported;
+    char fatal_reason[512]; /* written once before fatal is set */
+    atomic_bool closing;
+
+    atomic_size_t outstanding;
+    _Atomic uint64_t stats[NTYPES][ST__CNT];
+};
+
+rd_kafka_t *vtev__producer_rk(vtev_producer_t *p) {
+    return p ? p->rk : NULL;
+}
+
+vtev_serde_t *vtev__producer_serde(vtev_producer_t *p) {
+    return p ? p->serde : NULL;
+}
+
+vtev_err_t vtev__producer_kafka_err(rd_kafka_resp_err_t err) {
+    switch (err) {
+    case RD_KAFKA_RESP_ERR_NO_ERROR:
+        return VTEV_ERR_OK;
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+        return VTEV_ERR_TIMED_OUT;
+    case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
+    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
+        return VTEV_ERR_PURGED;
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+        return VTEV_ERR_MSG_TOO_LARGE;
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+        return VTEV_ERR_QUEUE_FULL;
+    case RD_KAFKA_RESP_ERR__FATAL:
+        return VTEV_ERR_FATAL;
+    case RD_KAFKA_RESP_ERR__STATE:
+        return VTEV_ERR_STATE;
+    default:
+        return VTEV_ERR_KAFKA;
+    }
+}
+
+/* ---- fatal errors ---- */
+
+static void set_fatal(vtev_producer_t *p, const char *reason) {
+    vtev_producer_error_cb_t *cb;
+    void *op;
+    bool expected = false;
+    if (!atomic_compare_exchange_strong(&p->fatal_reported, &expected, true))
+        return; /* reported once */
+    snprintf(p->fatal_reason, sizeof(p->fatal_reason), "%s", reason);
+    atomic_store(&p->fatal, true);
+    vtev__log(p->conf, 3, "PRODUCER", "fatal error: %s", reason);
+    pthread_mutex_lock(&p->lock);
+    cb = p->err_cb;
+    op = p->err_opaque;
+    pthread_mutex_unlock(&p->lock);
+    if (cb) {
+        pthread_mutex_lock(&p->cb_lock);
+        cb(p, VTEV_ERR_FATAL, reason, op);
+        pthread_mutex_unlock(&p->cb_lock);
+    }
+}
+
+/* Reads librdkafka's fatal error into the producer (once). */
+static void check_fatal(vtev_producer_t *p) {
+    char reason[512];
+    rd_kafka_resp_err_t ferr;
+    if (atomic_load(&p->fatal_reported))
+        return;
+    ferr = rd_kafka_fatal_error(p->rk, reason, sizeof(reason));
+    if (ferr) {
+        char full[600];
+        snprintf(full, sizeof(full), "%s: %s", rd_kafka_err2name(ferr), reason);
+        set_fatal(p, full);
+    }
+}
+
+static vtev_err_t fatal_fail(vtev_producer_t *p, char *errstr, size_t errstr_size) {
+    return vtev__fail(VTEV_ERR_FATAL, errstr, errstr_size,
+                      "the producer had a fatal error and must be destroyed: %s",
+                      p->fatal_reason);
+}
+
+/* ---- librdkafka callbacks ---- */
+
+static void on_error(vtev_producer_t *p, rd_kafka_resp_err_t err, bool fatal,
+                     const char *reason) {
+    vtev_producer_error_cb_t *cb;
+    void *op;
+    if (fatal || err == RD_KAFKA_RESP_ERR__FATAL) {
+        check_fatal(p);
+        return;
+    }
+    vtev__log(p->conf, 4, "PRODUCER", "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err),
+              reason);
+    pthread_mutex_lock(&p->lock);
+    cb = p->err_cb;
+    op = p->err_opaque;
+    pthread_mutex_unlock(&p->lock);
+    if (cb) {
+        pthread_mutex_lock(&p->cb_lock);
+        cb(p, VTEV_ERR_KAFKA, reason, op);
+        pthread_mutex_unlock(&p->cb_lock);
+    }
+}
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    vtev_producer_t *p = rd_kafka_opaque(rk);
+    char f[64];
+    snprintf(f, sizeof(f), "RDKAFKA-%s", fac);
+    vtev__log(p ? p->conf : NULL, level, f, "%s", buf);
+}
+
+static void on_delivery(vtev_producer_t *p, const rd_kafka_message_t *m) {
+    pmsg_t *pm = m->_private;
+    vtev_delivery_report_t dr;
+    vtev_producer_dr_cb_t *cb;
+    void *op;
+    int t;
+    if (!pm) /* not ours */
+        return;
+    t = (int)pm->type;
+    memset(&dr, 0, sizeof(dr));
+    dr.event_id = pm->event_id;
+    dr.type = pm->type;
+    dr.topic = rd_kafka_topic_name(m->rkt);
+    dr.kafka_err = (int)m->err;
+    dr.err = vtev__producer_kafka_err(m->err);
+    dr.errstr = m->err ? rd_kafka_err2str(m->err) : "";
+    dr.partition = m->err ? (m->partition >= 0 ? m->partition : -1) : m->partition;
+    dr.offset = m->err ? -1 : m->offset;
+    dr.value_len = m->len;
+    dr.msg_opaque = pm->opaque;
+    if (m->err) {
+        atomic_fetch_add(&p->stats[t][ST_FAILED], 1);
+        if (m->err == RD_KAFKA_RESP_ERR__FATAL)
+            check_fatal(p);
+    } else {
+        atomic_fetch_add(&p->stats[t][ST_DELIVERED], 1);
+        atomic_fetch_add(&p->stats[t][ST_BYTES], m->len);
+    }
+    pthread_mutex_lock(&p->lock);
+    cb = p->dr_cb;
+    op = p->dr_opaque;
+    pthread_mutex_unlock(&p->lock);
+    if (cb) {
+        pthread_mutex_lock(&p->cb_lock);
+        cb(p, &dr, op);
+        pthread_mutex_unlock(&p->cb_lock);
+    }
+    free(pm);
+    pthread_mutex_lock(&p->lock);
+    atomic_fetch_sub(&p->outstanding, 1);
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Serves at most one event from the main queue. */
+static void serve_one(vtev_producer_t *p, int timeout_ms) {
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(p->mainq, timeout_ms);
+    const rd_kafka_message_t *m;
+    if (!ev)
+        return;
+    switch (rd_kafka_event_type(ev)) {
+    case RD_KAFKA_EVENT_DR:
+        while ((m = rd_kafka_event_message_next(ev)))
+            on_delivery(p, m);
+        break;
+    case RD_KAFKA_EVENT_ERROR:
+        on_error(p, rd_kafka_event_error(ev), rd_kafka_event_error_is_fatal(ev),
+                 rd_kafka_event_error_string(ev));
+        break;
+    default:
+        break;
+    }
+    rd_kafka_event_destroy(ev);
+}
+
+static void *poll_main(void *arg) {
+    vtev_producer_t *p = arg;
+    while (atomic_load(&p->run))
+        serve_one(p, 100);
+    return NULL;
+}
+
+static bool on_poll_thread(vtev_producer_t *p) {
+    return p->thr_started && pthread_equal(pthread_self(), p->poll_thr_id);
+}
+
+/* ---- creation ---- */
+
+typedef struct {
+    const char *k, *v;
+} kv_t;
+
+/* The platform's safe defaults (doc/producer.md). */
+static const kv_t defaults[] = {
+    {"enable.idempotence", "true"},
+    {"acks", "all"},
+    {"socket.nagle.disable", "true"},
+    {"compression.codec", "lz4"},
+    {"partitioner", "murmur2_random"},
+};
+
+static const kv_t profile_default[] = {
+    {"linger.ms", "5"},
+};
+
+static const kv_t profile_low_latency[] = {
+    {"linger.ms", "0"},
+    {"batch.num.messages", "1000"},
+    {"compression.codec", "none"},
+    {"socket.send.buffer.bytes", "0"},
+};
+
+static const kv_t profile_throughput[] = {
+    {"linger.ms", "50"},
+    {"batch.num.messages", "100000"},
+    {"batch.size", "1000000"},
+    {"compression.codec", "zstd"},
+    {"queue.buffering.max.messages", "1000000"},
+    {"queue.buffering.max.kbytes", "1048576"},
+};
+
+static vtev_err_t apply_kvs(rd_kafka_conf_t *rc, const kv_t *kvs, size_t n, const char *what,
+                            char *errstr, size_t errstr_size) {
+    size_t i;
+    char e[512];
+    for (i = 0; i < n; i++)
+        if (rd_kafka_conf_set(rc, kvs[i].k, kvs[i].v, e, sizeof(e)) != RD_KAFKA_CONF_OK)
+            return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size, "%s: kafka.%s=%s: %s",
+                              what, kvs[i].k, kvs[i].v, e);
+    return VTEV_ERR_OK;
+}
+
+static void producer_free(vtev_producer_t *p) {
+    int i;
+    if (!p)
+        return;
+    vtev_serde_destroy(p->serde);
+    for (i = 0; i < NTYPES; i++)
+        free(p->topics[i]);
+    pthread_mutex_destroy(&p->lock);
+    pthread_mutex_destroy(&p->cb_lock);
+    pthread_cond_destroy(&p->cond);
+    free(p);
+}
+
+vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errstr_size) {
+    vtev_producer_t *p;
+    rd_kafka_conf_t *rc = NULL;
+    vtev_conf_t *sconf = NULL;
+    const char *profile, *mock;
+    pthread_mutexattr_t ma;
+    char e[512], buf[16];
+    size_t bsz = sizeof(buf);
+    vtev_err_t err;
+
+    if (!conf) {
+        vtev__seterr(errstr, errstr_size, "vtev_producer_new: conf must not be NULL");
+        return NULL;
+    }
+    if (!(p = calloc(1, sizeof(*p)))) {
+        vtev__seterr(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->cond, NULL);
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&p->cb_lock, &ma);
+    pthread_mutexattr_destroy(&ma);
+    atomic_init(&p->run, false);
+    atomic_init(&p->fatal, false);
+    atomic_init(&p->fatal_reported, false);
+    atomic_init(&p->closing, false);
+    atomic_init(&p->outstanding, 0);
+
+    p->queue_block_ms = vtev__conf_int(conf, "producer.queue.block.ms");
+    p->close_timeout_ms = vtev__conf_int(conf, "producer.close.timeout.ms");
+    p->topics[VTEV_EVENT_POSITION] = vtev__strdup(vtev__conf_str(conf, "topic.position"));
+    p->topics[VTEV_EVENT_REQUEST] = vtev__strdup(vtev__conf_str(conf, "topic.request"));
+    p->topics[VTEV_EVENT_RESULT] = vtev__strdup(vtev__conf_str(conf, "topic.result"));
+    if (!p->topics[1] || !p->topics[2] || !p->topics[3]) {
+        vtev__seterr(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
+
+    if (!(sconf = vtev_conf_dup(conf))) {
+        vtev__seterr(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
+    if (!(p->serde = vtev_serde_new(sconf, errstr, errstr_size))) {
+        vtev_conf_destroy(sconf);
+        goto fail;
+    }
+
+    if (!(rc = rd_kafka_conf_new())) {
+        vtev__seterr(errstr, errstr_size, "out of memory");
+        goto fail;
+    }
+    if ((err = apply_kvs(rc, defaults, VTEV_ARRAY_SIZE(defaults), "defaults", errstr,
+                         errstr_size)))
+        goto fail;
+    profile = vtev__conf_str(conf, "producer.profile");
+    if (!strcmp(profile, "low-latency"))
+        err = apply_kvs(rc, profile_low_latency, VTEV_ARRAY_SIZE(profile_low_latency),
+                        "producer.profile=low-latency", errstr, errstr_size);
+    else if (!strcmp(profile, "throughput"))
+        err = apply_kvs(rc, profile_throughput, VTEV_ARRAY_SIZE(profile_throughput),
+                        "producer.profile=throughput", errstr, errstr_size);
+    else
+        err = apply_kvs(rc, profile_default, VTEV_ARRAY_SIZE(profile_default),
+                        "producer.profile=default", errstr, errstr_size);
+    if (err)
+        goto fail;
+    if ((mock = vtev__conf_mock_cluster(conf))) {
+        const char *bs = vtev__mock_cluster_bootstraps(mock, errstr, errstr_size);
+        if (!bs)
+            goto fail;
+        if (rd_kafka_conf_set(rc, "bootstrap.servers", bs, e, sizeof(e)) != RD_KAFKA_CONF_OK) {
+            vtev__seterr(errstr, errstr_size, "bootstrap.servers: %s", e);
+            goto fail;
+        }
+    }
+    if (vtev__conf_apply_kafka(conf, rc, errstr, errstr_size))
+        goto fail;
+    p->transactional = rd_kafka_conf_get(rc, "transactional.id", buf, &bsz) ==
+                           RD_KAFKA_CONF_OK &&
+                       bsz > 1;
+    rd_kafka_conf_set_opaque(rc, p);
+    rd_kafka_conf_set_events(rc, RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR);
+    rd_kafka_conf_set_log_cb(rc, on_log);
+
+    if (!(p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, rc, e, sizeof(e)))) {
+        vtev__seterr(errstr, errstr_size, "cannot create the Kafka producer: %s", e);
+        goto fail;
+    }
+    rc = NULL; /* owned by rk */
+    if (!(p->mainq = rd_kafka_queue_get_main(p->rk))) {
+        vtev__seterr(errstr, errstr_size, "cannot get the producer's event queue");
+        rd_kafka_destroy(p->rk);
+        p->rk = NULL;
+        goto fail;
+    }
+
+    atomic_store(&p->run, true);
+    if (pthread_create(&p->poll_thr, NULL, poll_main, p)) {
+        atomic_store(&p->run, false);
+        vtev__seterr(errstr, errstr_size, "cannot start the producer's poll thread");
+        rd_kafka_queue_destroy(p->mainq);
+        rd_kafka_destroy(p->rk);
+        p->rk = NULL;
+        goto fail;
+    }
+    p->poll_thr_id = p->poll_thr;
+    p->thr_started = true;
+    p->conf = conf; /* owned from here on */
+    vtev__log(conf, 7, "PRODUCER", "created (profile %s, %s)", profile,
+              p->transactional ? "transactional" : "idempotent");
+    return p;
+
+fail:
+    if (rc)
+        rd_kafka_conf_destroy(rc);
+    producer_free(p);
+    return NULL;
+}
+
+void vtev_producer_set_dr_cb(vtev_producer_t *p, vtev_producer_dr_cb_t *cb, void *opaque) {
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->dr_cb = cb;
+    p->dr_opaque = opaque;
+    pthread_mutex_unlock(&p->lock);
+}
+
+void vtev_producer_set_error_cb(vtev_producer_t *p, vtev_producer_error_cb_t *cb,
+                                void *opaque) {
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->err_cb = cb;
+    p->err_opaque = opaque;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* ---- flush, counters ---- */
+
+static void abs_deadline(struct timespec *ts, int64_t ms) {
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+/* Waits for outstanding == 0 up to timeout_ms (-1: forever). */
+static bool wait_outstanding(vtev_producer_t *p, int64_t timeout_ms) {
+    int64_t end = timeout_ms < 0 ? INT64_MAX : vtev__now_mono_us() + timeout_ms * 1000;
+    if (on_poll_thread(p)) {
+        while (atomic_load(&p->outstanding) > 0 && vtev__now_mono_us() < end)
+            serve_one(p, 10);
+        return atomic_load(&p->outstanding) == 0;
+    }
+    pthread_mutex_lock(&p->lock);
+    while (atomic_load(&p->outstanding) > 0) {
+        struct timespec ts;
+        int64_t left = end - vtev__now_mono_us();
+        if (left <= 0)
+            break;
+        abs_deadline(&ts, left > 100000 ? 100 : (left + 999) / 1000);
+        pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return atomic_load(&p->outstanding) == 0;
+}
+
+vtev_err_t vtev_producer_flush(vtev_producer_t *p, int timeout_ms) {
+    if (!p)
+        return VTEV_ERR_INVALID_ARG;
+    if (on_poll_thread(p)) /* from a callback: nothing else serves reports */
+        return wait_outstanding(p, timeout_ms) ? VTEV_ERR_OK : VTEV_ERR_TIMED_OUT;
+    /* Event mode: waits (linger ignored) while the poll thread serves. */
+    rd_kafka_flush(p->rk, timeout_ms);
+    return wait_outstanding(p, 0) ? VTEV_ERR_OK : VTEV_ERR_TIMED_OUT;
+}
+
+size_t vtev_producer_outstanding(vtev_producer_t *p) {
+    return p ? atomic_load(&p->outstanding) : 0;
+}
+
+vtev_err_t vtev_producer_stats(vtev_producer_t *p, vtev_event_type_t type,
+                               vtev_producer_stats_t *out) {
+    int t = (int)type;
+    if (!p || !out || t < 0 || t >= NTYPES)
+        return VTEV_ERR_INVALID_ARG;
+    out->published = atomic_load(&p->stats[t][ST_PUBLISHED]);
+    out->delivered = atomic_load(&p->stats[t][ST_DELIVERED]);
+    out->failed = atomic_load(&p->stats[t][ST_FAILED]);
+    out->bytes = atomic_load(&p->stats[t][ST_BYTES]);
+    return VTEV_ERR_OK;
+}
+
+/* ---- enqueue ---- */
+
+/* Enqueues value (taking it on success when `take`, else copied). headers is
+ * taken on success. */
+static vtev_err_t enqueue(vtev_producer_t *p, const char *topic, vtev_event_type_t type,
+                          const char *event_id, void *value, size_t value_len, bool take,
+                          const void *key, size_t key_len, rd_kafka_headers_t *hdrs,
+                          void *msg_opaque, char *errstr, size_t errstr_size) {
+    pmsg_t *pm;
+    int64_t end = vtev__now_mono_us() + p->queue_block_ms * 1000;
+    rd_kafka_resp_err_t kerr;
+
+    if (!(pm = calloc(1, sizeof(*pm))))
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    pm->type = type;
+    pm->opaque = msg_opaque;
+    if (event_id)
+        snprintf(pm->event_id, sizeof(pm->event_id), "%s", event_id);
+
+    for (;;) {
+        atomic_fetch_add(&p->outstanding, 1);
+        kerr = rd_kafka_producev(
+            p->rk, RD_KAFKA_V_TOPIC(topic),
+            RD_KAFKA_V_MSGFLAGS(take ? RD_KAFKA_MSG_F_FREE : RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_KEY(key, key_len),
+            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(pm), RD_KAFKA_V_END);
+        if (!kerr) {
+            atomic_fetch_add(&p->stats[type][ST_PUBLISHED], 1);
+            return VTEV_ERR_OK;
+        }
+        /* not enqueued: no report will come */
+        pthread_mutex_lock(&p->lock);
+        atomic_fetch_sub(&p->outstanding, 1);
+        pthread_cond_broadcast(&p->cond);
+        pthread_mutex_unlock(&p->lock);
+        if (kerr != RD_KAFKA_RESP_ERR__QUEUE_FULL || atomic_load(&p->fatal))
+            break;
+        if (vtev__now_mono_us() >= end)
+            break;
+        /* Wait for room: a delivery report frees a slot. */
+        if (on_poll_thread(p)) {
+            serve_one(p, 10);
+        } else {
+            struct timespec ts;
+            int64_t left = end - vtev__now_mono_us();
+            pthread_mutex_lock(&p->lock);
+            abs_deadline(&ts, left > 10000 ? 10 : (left + 999) / 1000);
+            pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+            pthread_mutex_unlock(&p->lock);
+        }
+    }
+    free(pm);
+    if (kerr == RD_KAFKA_RESP_ERR__FATAL || atomic_load(&p->fatal)) {
+        check_fatal(p);
+        return fatal_fail(p, errstr, errstr_size);
+    }
+    if (kerr == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        return vtev__fail(VTEV_ERR_QUEUE_FULL, errstr, errstr_size,
+                          "%s: the local queue stayed full for %lld ms "
+                          "(producer.queue.block.ms); nothing was enqueued",
+                          topic, (long long)p->queue_block_ms);
+    if (kerr == RD_KAFKA_RESP_ERR__STATE && p->transactional)
+        return vtev__fail(VTEV_ERR_STATE, errstr, errstr_size,
+                          "%s: a transactional producer publishes only inside a transaction "
+                          "(%s)",
+                          topic, rd_kafka_err2str(kerr));
+    return vtev__fail(vtev__producer_kafka_err(kerr), errstr, errstr_size, "%s: %s", topic,
+                      rd_kafka_err2str(kerr));
+}
+
+static vtev_err_t check_usable(vtev_producer_t *p, char *errstr, size_t errstr_size) {
+    if (atomic_load(&p->fatal))
+        return fatal_fail(p, errstr, errstr_size);
+    if (atomic_load(&p->closing))
+        return vtev__fail(VTEV_ERR_STATE, errstr, errstr_size, "the producer is closing");
+    return VTEV_ERR_OK;
+}
+
+static vtev_err_t add_header(rd_kafka_headers_t *h, const char *name, const void *v,
+                             ssize_t len, char *errstr, size_t errstr_size) {
+    if (rd_kafka_header_add(h, name, -1, v, len))
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "header %s: out of memory",
+                          name);
+    return VTEV_ERR_OK;
+}
+
+vtev_err_t vtev_producer_publish_to(vtev_producer_t *p, const char *topic, const vtev_event_t *ev,
+                                    void *msg_opaque, char *errstr, size_t errstr_size) {
+    void *buf = NULL;
+    size_t len = 0;
+    rd_kafka_headers_t *h;
+    const char *corr, *tname;
+    vtev_err_t err;
+
+    if (!p || !ev || !topic || !*topic)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "publish: producer, event and topic are required");
+    if ((err = check_usable(p, errstr, errstr_size)))
+        return err;
+    if (!(tname = vtev_event_type_name(ev->type)))
+        return vtev__fail(VTEV_ERR_INVALID, errstr, errstr_size,
+                          "event_type: %d is not an event type", (int)ev->type);
+    if ((err = vtev_event_validate(ev, errstr, errstr_size)))
+        return err;
+    if ((err = vtev_serde_serialize(p->serde, topic, ev, &buf, &len, NULL, errstr,
+                                    errstr_size)))
+        return err;
+    if (!(h = rd_kafka_headers_new(3))) {
+        vtev_free(buf);
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
+    corr = vtev_envelope_correlation_id(&ev->u.env);
+    if ((err = add_header(h, "event_type", tname, -1, errstr, errstr_size)) ||
+        (err = add_header(h, "event_id", ev->u.env.event_id, -1, errstr, errstr_size)) ||
+        (corr && (err = add_header(h, "correlation_id", corr, -1, errstr, errstr_size)))) {
+        rd_kafka_headers_destroy(h);
+        vtev_free(buf);
+        return err;
+    }
+    err = enqueue(p, topic, ev->type, ev->u.env.event_id, buf, len, true, ev->u.env.vessel_id,
+                  strlen(ev->u.env.vessel_id), h, msg_opaque, errstr, errstr_size);
+    if (err) {
+        rd_kafka_headers_destroy(h);
+        vtev_free(buf);
+    }
+    return err;
+}
+
+vtev_err_t vtev_producer_publish(vtev_producer_t *p, const vtev_event_t *ev, void *msg_opaque,
+                                 char *errstr, size_t errstr_size) {
+    if (!p || !ev)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "publish: producer and event are required");
+    if (ev->type < VTEV_EVENT_POSITION || ev->type > VTEV_EVENT_RESULT)
+        return vtev__fail(VTEV_ERR_INVALID, errstr, errstr_size,
+                          "event_type: %d is not an event type", (int)ev->type);
+    return vtev_producer_publish_to(p, p->topics[ev->type], ev, msg_opaque, errstr,
+                                    errstr_size);
+}
+
+/* The typed calls wrap the struct in a vtev_event_t without copying the
+ * metadata map (the wrapper is only read). */
+#define TYPED_PUBLISH(fn, ctype, TYPE, member)                                                \
+    vtev_err_t fn(vtev_producer_t *p, const ctype *ev, void *msg_opaque, char *errstr,         \
+                  size_t errstr_size) {                                                       \
+        vtev_event_t *w;                                                                      \
+        vtev_err_t err;                                                                       \
+        if (!p || !ev)                                                                        \
+            return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,                      \
+                              #fn ": producer and event are required");                       \
+        if (!(w = malloc(sizeof(*w))))                                                        \
+            return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");          \
+        w->type = TYPE;                                                                       \
+        memcpy(&w->u.member, ev, sizeof(*ev));                                                \
+        err = vtev_producer_publish_to(p, p->topics[TYPE], w, msg_opaque, errstr,            \
+                                       errstr_size);                                          \
+        free(w);                                                                              \
+        return err;                                                                           \
+    }
+
+TYPED_PUBLISH(vtev_producer_publish_position, vtev_position_event_t, VTEV_EVENT_POSITION,
+              position)
+TYPED_PUBLISH(vtev_producer_publish_request, vtev_request_event_t, VTEV_EVENT_REQUEST, request)
+TYPED_PUBLISH(vtev_producer_publish_result, vtev_result_event_t, VTEV_EVENT_RESULT, result)
+
+static vtev_err_t make_headers(const vtev_header_t *headers, size_t cnt,
+                               rd_kafka_headers_t **hp, char *errstr, size_t errstr_size) {
+    size_t i;
+    rd_kafka_headers_t *h;
+    if (cnt && !headers)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "headers: NULL with a count of %zu", cnt);
+    if (!(h = rd_kafka_headers_new(cnt ? cnt : 1)))
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    for (i = 0; i < cnt; i++) {
+        if (!headers[i].name || !*headers[i].name) {
+            rd_kafka_headers_destroy(h);
+            return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                              "headers[%zu].name: must be a non-empty string", i);
+        }
+        if (rd_kafka_header_add(h, headers[i].name, -1, headers[i].value,
+                                headers[i].value ? (ssize_t)headers[i].value_len : 0)) {
+            rd_kafka_headers_destroy(h);
+            return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        }
+    }
+    *hp = h;
+    return VTEV_ERR_OK;
+}
+
+vtev_err_t vtev_producer_publish_raw(vtev_producer_t *p, const char *topic, const void *value,
+                                     size_t value_len, const void *key, size_t key_len,
+                                     const vtev_header_t *headers, size_t header_cnt,
+                                     void *msg_opaque, char *errstr, size_t errstr_size) {
+    rd_kafka_headers_t *h = NULL;
+    vtev_err_t err;
+    if (!p || !topic || !*topic || (!value && value_len) || (!key && key_len))
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "publish_raw: producer and topic are required");
+    if ((err = check_usable(p, errstr, errstr_size)))
+        return err;
+    if ((err = make_headers(headers, header_cnt, &h, errstr, errstr_size)))
+        return err;
+    err = enqueue(p, topic, VTEV_EVENT_NONE, NULL, (void *)(uintptr_t)value, value_len, false,
+                  key, key_len, h, msg_opaque, errstr, errstr_size);
+    if (err)
+        rd_kafka_headers_destroy(h);
+    return err;
+}
+
+vtev_err_t vtev_producer_publish_avro(vtev_producer_t *p, const char *topic,
+                                      const char *schema_json, const void *avro,
+                                      size_t avro_len, const void *key, size_t key_len,
+                                      const vtev_header_t *headers, size_t header_cnt,
+                                      void *msg_opaque, char *errstr, size_t errstr_size) {
+    rd_kafka_headers_t *h = NULL;
+    unsigned char *buf;
+    int32_t id;
+    vtev_err_t err;
+    if (!p || !topic || !*topic || !schema_json || (!avro && avro_len) || (!key && key_len))
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "publish_avro: producer, topic and schema are required");
+    if ((err = check_usable(p, errstr, errstr_size)))
+        return err;
+    if ((err = vtev__serde_schema_id_json(p->serde, topic, schema_json, &id, errstr,
+                                          errstr_size)))
+        return err;
+    if (!(buf = malloc(VTEV_FRAME_HEADER_SIZE + avro_len)))
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    vtev_frame_write_header(buf, id);
+    if (avro_len)
+        memcpy(buf + VTEV_FRAME_HEADER_SIZE, avro, avro_len);
+    if ((err = make_headers(headers, header_cnt, &h, errstr, errstr_size))) {
+        free(buf);
+        return err;
+    }
+    err = enqueue(p, topic, VTEV_EVENT_NONE, NULL, buf, VTEV_FRAME_HEADER_SIZE + avro_len, true,
+                  key, key_len, h, msg_opaque, errstr, errstr_size);
+    if (err) {
+        rd_kafka_headers_destroy(h);
+        free(buf);
+    }
+    return err;
+}
+
+/* ---- close ---- */
+
+vtev_err_t vtev_producer_close(vtev_producer_t *p, size_t *undeliveredp) {
+    size_t undelivered;
+    if (undeliveredp)
+        *undeliveredp = 0;
+    if (!p)
+        return VTEV_ERR_OK;
+    atomic_store(&p->closing, true);
+    rd_kafka_flush(p->rk, (int)p->close_timeout_ms);
+    wait_outstanding(p, 0);
+    undelivered = atomic_load(&p->outstanding);
+    if (undelivered) {
+        vtev__log(p->conf, 4, "PRODUCER",
+                  "%zu message(s) not delivered within producer.close.timeout.ms=%lld: purging",
+                  undelivered, (long long)p->close_timeout_ms);
+        rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        /* The purged messages' reports come through the poll thread. */
+        wait_outstanding(p, 10000);
+    }
+    atomic_store(&p->run, false);
+    pthread_join(p->poll_thr, NULL);
+    p->thr_started = false;
+    rd_kafka_queue_destroy(p->mainq);
+    rd_kafka_destroy(p->rk);
+    vtev_conf_destroy(p->conf);
+    producer_free(p);
+    if (undeliveredp)
+        *undeliveredp = undelivered;
+    return undelivered ? VTEV_ERR_TIMED_OUT : VTEV_ERR_OK;
+}
+
+void vtev_producer_destroy(vtev_producer_t *p) {
+    vtev_producer_close(p, NULL);
+}
+
+/* ---- transactions ---- */
+
+vtev_err_t vtev__producer_txn_error(vtev_producer_t *p, rd_kafka_error_t *error,
+                                    const char *what, char *errstr, size_t errstr_size) {
+    vtev_err_t err;
+    rd_kafka_resp_err_t code;
+    if (!error)
+        return VTEV_ERR_OK;
+    code = rd_kafka_error_code(error);
+    if (rd_kafka_error_is_fatal(error)) {
+        err = VTEV_ERR_FATAL;
+        if (p) {
+            char reason[600];
+            snprintf(reason, sizeof(reason), "%s: %s", what, rd_kafka_error_string(error));
+            set_fatal(p, reason);
+        }
+    } else if (rd_kafka_error_txn_requires_abort(error)) {
+        err = VTEV_ERR_TXN_ABORTABLE;
+    } else if (rd_kafka_error_is_retriable(error)) {
+        err = VTEV_ERR_TXN_RETRIABLE;
+    } else if (code == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+        err = VTEV_ERR_TIMED_OUT;
+    } else if (code == RD_KAFKA_RESP_ERR__STATE || code == RD_KAFKA_RESP_ERR__NOT_CONFIGURED) {
+        err = VTEV_ERR_STATE;
+    } else {
+        err = VTEV_ERR_KAFKA;
+    }
+    vtev__seterr(errstr, errstr_size, "%s: %s (%s)", what, rd_kafka_error_string(error),
+                 rd_kafka_error_name(error));
+    rd_kafka_error_destroy(error);
+    return err;
+}
+
+static vtev_err_t txn_check(vtev_producer_t *p, const char *what, char *errstr,
+                            size_t errstr_size) {
+    if (!p)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size, "%s: producer is NULL",
+                          what);
+    if (atomic_load(&p->fatal))
+        return fatal_fail(p, errstr, errstr_size);
+    if (!p->transactional)
+        return vtev__fail(VTEV_ERR_STATE, errstr, errstr_size,
+                          "%s: the producer is not transactional (set kafka.transactional.id)",
+                          what);
+    return VTEV_ERR_OK;
+}
+
+vtev_err_t vtev_producer_init_transactions(vtev_producer_t *p, int timeout_ms, char *errstr,
+                                           size_t errstr_size) {
+    vtev_err_t err;
+    if ((err = txn_check(p, "init_transactions", errstr, errstr_size)))
+        return err;
+    return vtev__producer_txn_error(p, rd_kafka_init_transactions(p->rk, timeout_ms),
+                                    "init_transactions", errstr, errstr_size);
+}
+
+vtev_err_t vtev_producer_begin_transaction(vtev_producer_t *p, char *errstr,
+                                           size_t errstr_size) {
+    vtev_err_t err;
+    if ((err = txn_check(p, "begin_transaction", errstr, errstr_size)))
+        return err;
+    return vtev__producer_txn_error(p, rd_kafka_begin_transaction(p->rk), "begin_transaction",
+                                    errstr, errstr_size);
+}
+
+vtev_err_t vtev_producer_commit_transaction(vtev_producer_t *p, int timeout_ms, char *errstr,
+                                            size_t errstr_size) {
+    vtev_err_t err;
+    if ((err = txn_check(p, "commit_transaction", errstr, errstr_size)))
+        return err;
+    return vtev__producer_txn_error(p, rd_kafka_commit_transaction(p->rk, timeout_ms),
+                                    "commit_transaction", errstr, errstr_size);
+}
+
+vtev_err_t vtev_producer_abort_transaction(vtev_producer_t *p, int timeout_ms, char *errstr,
+                                           size_t errstr_size) {
+    vtev_err_t err;
+    if ((err = txn_check(p, "abort_transaction", errstr, errstr_size)))
+        return err;
+    return vtev__producer_txn_error(p, rd_kafka_abort_transaction(p->rk, timeout_ms),
+                                    "abort_transaction", errstr, errstr_size);
+}
