@@ -39,6 +39,8 @@ static const struct {
     [VTEV_ERR_UNSUPPORTED] = {"UNSUPPORTED", "Not supported"},
     [VTEV_ERR_PURGED] = {"PURGED", "Message purged before delivery"},
     [VTEV_ERR_MSG_TOO_LARGE] = {"MSG_TOO_LARGE", "Message too large"},
+    [VTEV_ERR_REJECTED] = {"REJECTED", "Rejected by the handler"},
+    [VTEV_ERR_RETRIES_EXHAUSTED] = {"RETRIES_EXHAUSTED", "Retries exhausted"},
 };
 
 const char *vtev_err2str(vtev_err_t err) {

@@ -51,6 +51,8 @@ typedef enum vtev_err_e {
     VTEV_ERR_UNSUPPORTED,             /**< Not supported by this build or the linked librdkafka. */
     VTEV_ERR_PURGED,                  /**< A message was purged before delivery (destroy/abort). */
     VTEV_ERR_MSG_TOO_LARGE,           /**< A message exceeds the configured maximum size. */
+    VTEV_ERR_REJECTED,                /**< A consumer handler rejected the message (dead-lettered). */
+    VTEV_ERR_RETRIES_EXHAUSTED,       /**< A consumer handler asked for a retry after the last attempt. */
     VTEV_ERR__END                     /**< Not an error: one past the last code. */
 } vtev_err_t;
 

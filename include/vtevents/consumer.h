@@ -1,0 +1,329 @@
+/**
+ * @file consumer.h
+ * @brief Typed consuming for a consumer group: one handler per event type,
+ *        at-least-once delivery, retries with backoff and dead letters.
+ *
+ * A ::vtev_consumer_t joins the consumer group `group.id`, subscribes to the
+ * topics of the event types it has handlers for (and to raw topics whose
+ * events are dispatched by the writer schema's type), decodes every message
+ * (Confluent wire format, Schema Registry), validates it and calls the
+ * handler of its type.  The handler's verdict decides what happens next:
+ *
+ * - ::VTEV_VERDICT_OK: the offset is stored and committed on the next commit.
+ * - ::VTEV_VERDICT_RETRY: the partition is paused (other partitions keep
+ *   flowing) and the same message is handed to the handler again after a
+ *   jittered exponential backoff (`consumer.retry.backoff.ms`, doubling up to
+ *   `consumer.retry.backoff.max.ms`).  After `consumer.retry.max.attempts`
+ *   attempts it is dead-lettered.
+ * - ::VTEV_VERDICT_REJECT: dead-lettered at once.
+ *
+ * Poison messages (short buffer, wrong magic byte, schema id the registry does
+ * not know, undecodable bytes, events that fail validation, events of a type
+ * without handler) are dead-lettered at once to `<topic><dlq.suffix>` with
+ * their original key, value and headers plus `vtev.error.code`,
+ * `vtev.error.message`, `vtev.original.topic`, `vtev.original.partition`,
+ * `vtev.original.offset`, `vtev.attempts` and `vtev.dlq.time`.  A registry
+ * that is unavailable is transient: the message is retried (with backoff,
+ * without attempt limit), never dead-lettered.  doc/consumer.md has the
+ * whole story (commit cadence, rebalances, offset reset).
+ *
+ * @remark Thread safety: a consumer is driven by one thread at a time
+ *         (vtev_consumer_run(), vtev_consumer_poll(), subscribe, close).
+ *         vtev_consumer_stop() may be called from any thread and from a
+ *         signal handler.  vtev_consumer_stats() and vtev_consumer_lag() may
+ *         be called from any thread while another one polls.  Handlers run on
+ *         the polling thread; they may call vtev_consumer_stop(),
+ *         vtev_consumer_stats() and vtev_consumer_lag() but not poll, run,
+ *         close or destroy.
+ */
+#ifndef VTEVENTS_CONSUMER_H
+#define VTEVENTS_CONSUMER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <vtevents/export.h>
+#include <vtevents/error.h>
+#include <vtevents/conf.h>
+#include <vtevents/event.h>
+#include <vtevents/producer.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief Opaque consumer handle. */
+typedef struct vtev_consumer_s vtev_consumer_t;
+
+/** @brief What a handler decided about a message. */
+typedef enum vtev_verdict_e {
+    VTEV_VERDICT_OK = 0,     /**< Handled: the offset may move past it. */
+    VTEV_VERDICT_RETRY = 1,  /**< Try again later (backoff); dead-lettered after the last attempt. */
+    VTEV_VERDICT_REJECT = 2  /**< Never processable: dead-letter it now. */
+} vtev_verdict_t;
+
+/**
+ * @brief Where a message came from, handed to a handler with the event.
+ *
+ * Every pointer is borrowed and valid only during the handler call.
+ */
+typedef struct vtev_msg_info_s {
+    const char *topic;             /**< Topic the message was read from. */
+    int32_t partition;             /**< Partition. */
+    int64_t offset;                /**< Offset. */
+    const void *key;               /**< Message key (NULL when none), not NUL-terminated. */
+    size_t key_len;                /**< Key size in bytes. */
+    int64_t timestamp_ms;          /**< Kafka message timestamp (ms since epoch), -1 if none. */
+    const vtev_header_t *headers;  /**< Message headers in order (NULL when none; ::vtev_header_t is in producer.h). */
+    size_t header_cnt;             /**< Number of headers. */
+    int32_t schema_id;             /**< Registry id of the writer schema. */
+    int attempt;                   /**< 1 on first delivery, 2 on the first retry, ... */
+} vtev_msg_info_t;
+
+/**
+ * @brief A handler of one event type.
+ * @param c      the consumer.
+ * @param ev     the decoded, validated event (borrowed; valid during the call;
+ *               copy it with vtev_event_copy() to keep it).
+ * @param info   where the message came from (borrowed, valid during the call).
+ * @param opaque the pointer given at subscription.
+ * @returns the verdict.
+ * @remark Called on the thread that runs vtev_consumer_run() or
+ *         vtev_consumer_poll().  It may call vtev_consumer_stop(); it must not
+ *         call vtev_consumer_poll(), _run(), _close() or _destroy().
+ */
+typedef vtev_verdict_t (vtev_handler_t)(vtev_consumer_t *c, const vtev_event_t *ev,
+                                        const vtev_msg_info_t *info, void *opaque);
+
+/** @brief Counters of one event type (see vtev_consumer_stats()). */
+typedef struct vtev_consumer_stats_s {
+    uint64_t consumed;         /**< Deliveries seen (retries count again). */
+    uint64_t ok;               /**< Handler returned ::VTEV_VERDICT_OK. */
+    uint64_t retried;          /**< Retries scheduled (handler RETRY or transient errors). */
+    uint64_t rejected;         /**< Handler returned ::VTEV_VERDICT_REJECT. */
+    uint64_t dead_lettered;    /**< Messages acknowledged by the dead-letter topic. */
+    uint64_t handler_time_us;  /**< Total time spent in the handler, microseconds. */
+    uint64_t handler_max_us;   /**< Longest handler call, microseconds. */
+} vtev_consumer_stats_t;
+
+/** @brief Consumer lag of one assigned partition (see vtev_consumer_lag()). */
+typedef struct vtev_partition_lag_s {
+    char topic[256];       /**< Topic name. */
+    int32_t partition;     /**< Partition. */
+    int64_t position;      /**< Next offset to handle (handled + 1, else committed, else low watermark). */
+    int64_t high_watermark;/**< Log end offset. */
+    int64_t lag;           /**< high_watermark - position (>= 0). */
+} vtev_partition_lag_t;
+
+/**
+ * @name Life cycle
+ * @{
+ */
+/**
+ * @brief Creates a consumer for the group `group.id`.
+ *
+ * Reads `bootstrap.servers` (`mock://NAME`: the embedded cluster),
+ * `schema.registry.url`, `group.id` (required), `topic.*`, `dlq.suffix`,
+ * `consumer.*` and every `kafka.*` key.  The librdkafka consumer is created
+ * with `enable.auto.offset.store=false`, `auto.offset.reset` =
+ * `consumer.offset.reset` (default `earliest`), `auto.commit.interval.ms` =
+ * `consumer.commit.interval.ms` and the `roundrobin` assignment strategy
+ * unless `kafka.partition.assignment.strategy` says otherwise.  With
+ * `consumer.dlq.enable=true` it also creates the dead-letter producer
+ * (idempotent, `acks=all`).
+ *
+ * @param conf        configuration; ownership passes to the consumer on
+ *                    success only (on failure the caller still owns it).
+ * @param errstr      receives a message naming the key or cause on failure.
+ * @param errstr_size size of @p errstr.
+ * @returns the consumer (destroy with vtev_consumer_destroy()), or NULL.
+ * @since 0.1.0
+ */
+VTEV_EXPORT vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr,
+                                               size_t errstr_size);
+
+/**
+ * @brief Closes (when not yet closed) and frees @p c.  NULL is ignored.
+ * @remark Must not be called from a handler or while another thread polls.
+ * @since 0.1.0
+ */
+VTEV_EXPORT void vtev_consumer_destroy(vtev_consumer_t *c);
+
+/**
+ * @brief Leaves the group: commits the stored offsets synchronously, then
+ *        closes the librdkafka consumer (revoking the assignment, which
+ *        commits again).  Later polls return ::VTEV_ERR_STATE.
+ * @param c           the consumer.
+ * @param errstr      receives the reason on failure.
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK, or ::VTEV_ERR_KAFKA when the final commit or the
+ *          close failed (the consumer is closed anyway).
+ * @since 0.1.0
+ */
+VTEV_EXPORT vtev_err_t vtev_consumer_close(vtev_consumer_t *c, char *errstr,
+                                           size_t errstr_size);
+/** @} */
+
+/**
+ * @name Subscriptions
+ * Subscriptions accumulate: each call adds to the set and re-subscribes the
+ * consumer to the whole set.  Call them before polling (a change while
+ * running triggers a rebalance).
+ * @{
+ */
+/**
+ * @brief Handles events of @p type with @p handler, reading them from
+ *        @p topic (NULL: `topic.position`, `topic.request` or `topic.result`).
+ * @param c           the consumer.
+ * @param type        event type (not ::VTEV_EVENT_NONE).
+ * @param topic       topic name (copied), or NULL for the configured one.
+ * @param handler     the handler (replaces an earlier handler of @p type).
+ * @param opaque      passed to the handler.
+ * @param errstr      receives the reason on failure.
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG, ::VTEV_ERR_NOMEM or
+ *          ::VTEV_ERR_KAFKA (subscribe refused).
+ * @since 0.1.0
+ */
+VTEV_EXPORT vtev_err_t vtev_consumer_subscribe(vtev_consumer_t *c, vtev_event_type_t type,
+                                               const char *topic, vtev_handler_t *handler,
+                                               void *opaque, char *errstr,
+                                               size_t errstr_size);
+
+/**
+ * @brief Reads a topic whose events may be of any type: each message's type
+ *        comes from its writer schema and it goes to the handler of that type
+ *        (set with vtev_consumer_set_handler() or vtev_consumer_subscribe()).
+ *        A message of a type without a handler is dead-lettered
+ *        (::VTEV_ERR_NOT_FOUND).
+ * @param c           the consumer.
+ * @param topic       topic name (copied).
+ * @param errstr      receives the reason on failure.
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG, ::VTEV_ERR_NOMEM or ::VTEV_ERR_KAFKA.
+ * @since 0.1.0
+ */
+VTEV_EXPORT vtev_err_t vtev_consumer_subscribe_topic(vtev_consumer_t *c, const char *topic,
+                                                     char *errstr, size_t errstr_size);
+
+/**
+ * @brief Sets (or with NULL removes) the handler of @p type without
+ *        subscribing to a topic.
+ * @returns ::VTEV_ERR_OK or ::VTEV_ERR_INVALID_ARG.
+ * @since 0.1.0
+ */
+VTEV_EXPORT vtev_err_t vtev_consumer_set_handler(vtev_consumer_t *c, vtev_event_type_t type,
+                                                 vtev_handler_t *handler, void *opaque);
+/** @} */
+
+/**
+ * @name Running
+ * @{
+ */
+/**
+ * @brief Serves the consumer for up to @p timeout_ms: rebalances, resumes
+ *        partitions whose retry backoff expired, and handles at most one
+ *        message (its handler, retry scheduling or dead letter).
+ * @param c           the consumer.
+ * @param timeout_ms  how long to wait for a message (0: do not wait).
+ * @param errstr      receives the reason on failure.
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK (also when nothing arrived), ::VTEV_ERR_STATE
+ *          (closed, or stopped on an earlier error), ::VTEV_ERR_FATAL
+ *          (librdkafka fatal error), or the dead-letter error when
+ *          `consumer.dlq.enable=false` and a message had to be dead-lettered
+ *          (the consumer then stops; its offset is not stored).
+ * @since 0.1.0
+ */
+VTEV_EXPORT vtev_err_t vtev_consumer_poll(vtev_consumer_t *c, int timeout_ms, char *errstr,
+                                          size_t errstr_size);
+
+/**
+ * @brief Polls until vtev_consumer_stop() is called or an error stops the
+ *        consumer, then closes it (finishes the current handler, commits the
+ *        stored offsets, leaves the group).
+ * @param c           the consumer.
+ * @param errstr      receives the reason on failure.
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK after a stop, else the error of vtev_consumer_poll()
+ *          or vtev_consumer_close().
+ * @since 0.1.0
+ */
+VTEV_EXPORT vtev_err_t vtev_consumer_run(vtev_consumer_t *c, char *errstr, size_t errstr_size);
+
+/**
+ * @brief Asks vtev_consumer_run() to return (within about 100 ms once the
+ *        current handler finished).
+ * @remark Async-signal-safe and thread-safe: it only sets an atomic flag (no
+ *         locks, no allocation).  NULL is ignored.
+ * @since 0.1.0
+ */
+VTEV_EXPORT void vtev_consumer_stop(vtev_consumer_t *c);
+/** @} */
+
+/**
+ * @name Observing
+ * @{
+ */
+/**
+ * @brief Copies the counters of @p type into @p out.  ::VTEV_EVENT_NONE gives
+ *        the counters of messages whose type could not be determined (poison
+ *        on raw topics).
+ * @returns ::VTEV_ERR_OK or ::VTEV_ERR_INVALID_ARG.
+ * @remark Thread-safe.
+ * @since 0.1.0
+ */
+VTEV_EXPORT vtev_err_t vtev_consumer_stats(vtev_consumer_t *c, vtev_event_type_t type,
+                                           vtev_consumer_stats_t *out);
+
+/**
+ * @brief Lag of every partition assigned to @p c (queries the brokers'
+ *        high watermarks).
+ * @param c           the consumer.
+ * @param lagsp       receives an array the caller frees with vtev_free()
+ *                    (NULL when nothing is assigned).
+ * @param cntp        receives the number of entries.
+ * @param timeout_ms  per-broker-query timeout.
+ * @param errstr      receives the reason on failure.
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_NOMEM or ::VTEV_ERR_KAFKA.
+ * @remark Thread-safe; blocks up to a few times @p timeout_ms.
+ * @since 0.1.0
+ */
+VTEV_EXPORT vtev_err_t vtev_consumer_lag(vtev_consumer_t *c, vtev_partition_lag_t **lagsp,
+                                         size_t *cntp, int timeout_ms, char *errstr,
+                                         size_t errstr_size);
+/** @} */
+
+/**
+ * @name Exactly-once
+ * @{
+ */
+/**
+ * @brief Adds the consumer's positions (the offset after each handled
+ *        message of the current assignment, including the message whose
+ *        handler is running when called from a handler) and group metadata
+ *        to the open
+ *        transaction of the transactional producer @p p
+ *        (rd_kafka_send_offsets_to_transaction()).
+ * @param c           the consumer (its group).
+ * @param p           a transactional producer with an open transaction.
+ * @param timeout_ms  maximum time to block.
+ * @param errstr      receives the reason on failure.
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK (also when nothing was handled yet),
+ *          ::VTEV_ERR_TXN_RETRIABLE (call again), ::VTEV_ERR_TXN_ABORTABLE
+ *          (abort the transaction), ::VTEV_ERR_FATAL (destroy the producer),
+ *          ::VTEV_ERR_INVALID_ARG or ::VTEV_ERR_KAFKA.
+ * @remark Call it from the polling thread (e.g. in a handler).
+ * @since 0.1.0
+ */
+VTEV_EXPORT vtev_err_t vtev_consumer_txn_send_offsets(vtev_consumer_t *c, vtev_producer_t *p,
+                                                      int timeout_ms, char *errstr,
+                                                      size_t errstr_size);
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VTEVENTS_CONSUMER_H */

@@ -1,0 +1,803 @@
+/*
+ * consumer.c - typed consuming: subscriptions, the poll/run loop, verdicts,
+ * at-least-once offset storage, rebalances, counters and lag.
+ *
+ * Offsets: enable.auto.offset.store=false; an offset (message + 1) is stored
+ * only after its message was handled OK or its dead letter was acknowledged.
+ * Messages of one partition are processed strictly in order: a retried
+ * message pauses its partition (consumer_retry.c), so no later offset of that
+ * partition can be stored before it is finished. librdkafka's auto-commit
+ * commits the stored offsets every consumer.commit.interval.ms; revokes and
+ * close commit synchronously.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "consumer_int.h"
+#include "internal.h"
+#include "mock_cluster.h"
+#include "producer_int.h"
+
+#define TYPE_IDX(t) (((int)(t) >= 1 && (int)(t) <= 3) ? (int)(t) : 0)
+
+static void stat_add(vtev_consumer_t *c, int idx, size_t field_off) {
+    pthread_mutex_lock(&c->lock);
+    *(uint64_t *)((char *)&c->stats[idx] + field_off) += 1;
+    pthread_mutex_unlock(&c->lock);
+}
+#define STAT_INC(c, idx, field) stat_add((c), (idx), offsetof(vtev_consumer_stats_t, field))
+
+/* ---------------------------------------------------------------- partitions */
+
+vtev_cpart_t *vtev__consumer_part(vtev_consumer_t *c, const char *topic, int32_t partition,
+                                  bool create) {
+    size_t i;
+    vtev_cpart_t *p;
+    for (i = 0; i < c->part_cnt; i++)
+        if (c->parts[i].partition == partition && !strcmp(c->parts[i].topic, topic))
+            return &c->parts[i];
+    if (!create)
+        return NULL;
+    pthread_mutex_lock(&c->lock);
+    if (c->part_cnt == c->part_cap) {
+        size_t ncap = c->part_cap ? c->part_cap * 2 : 16;
+        vtev_cpart_t *np = realloc(c->parts, ncap * sizeof(*np));
+        if (!np) {
+            pthread_mutex_unlock(&c->lock);
+            return NULL;
+        }
+        c->parts = np;
+        c->part_cap = ncap;
+    }
+    p = &c->parts[c->part_cnt];
+    memset(p, 0, sizeof(*p));
+    if (!(p->topic = vtev__strdup(topic))) {
+        pthread_mutex_unlock(&c->lock);
+        return NULL;
+    }
+    p->partition = partition;
+    p->next_offset = -1;
+    c->part_cnt++;
+    pthread_mutex_unlock(&c->lock);
+    return p;
+}
+
+static void part_remove(vtev_consumer_t *c, const char *topic, int32_t partition) {
+    size_t i;
+    pthread_mutex_lock(&c->lock);
+    for (i = 0; i < c->part_cnt; i++) {
+        if (c->parts[i].partition == partition && !strcmp(c->parts[i].topic, topic)) {
+            free(c->parts[i].topic);
+            c->parts[i] = c->parts[c->part_cnt - 1];
+            c->part_cnt--;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* ---------------------------------------------------------------- callbacks */
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    vtev_consumer_t *c = rd_kafka_opaque(rk);
+    char f[64];
+    snprintf(f, sizeof(f), "RDKAFKA-%s", fac);
+    vtev__log(c ? c->conf : NULL, level, f, "%s", buf);
+}
+
+static void commit_sync(vtev_consumer_t *c, const char *why) {
+    rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, 0);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        vtev__log(c->conf, 4, "CONSUMER", "commit on %s failed: %s", why, rd_kafka_err2str(err));
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
+    vtev_consumer_t *c = opaque;
+    bool coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+    int i;
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        rd_kafka_error_t *e = NULL;
+        rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (coop)
+            e = rd_kafka_incremental_assign(rk, parts);
+        else
+            aerr = rd_kafka_assign(rk, parts);
+        if (e || aerr) {
+            vtev__log(c->conf, 3, "CONSUMER", "assign failed: %s",
+                      e ? rd_kafka_error_string(e) : rd_kafka_err2str(aerr));
+            if (e)
+                rd_kafka_error_destroy(e);
+        }
+        for (i = 0; i < parts->cnt; i++) {
+            vtev_cpart_t *p;
+            part_remove(c, parts->elems[i].topic, parts->elems[i].partition);
+            p = vtev__consumer_part(c, parts->elems[i].topic, parts->elems[i].partition, true);
+            (void)p;
+        }
+        /* a partition paused for a retry by an earlier owner-epoch must flow */
+        rd_kafka_resume_partitions(rk, parts);
+        vtev__log(c->conf, 6, "CONSUMER", "assigned %d partition(s)", parts->cnt);
+    } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        /* Commit what was finished; pending retries are dropped and will be
+         * redelivered to the next owner from the committed offset. */
+        commit_sync(c, "revoke");
+        for (i = 0; i < parts->cnt; i++)
+            part_remove(c, parts->elems[i].topic, parts->elems[i].partition);
+        if (coop) {
+            rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
+            if (e)
+                rd_kafka_error_destroy(e);
+        } else {
+            rd_kafka_assign(rk, NULL);
+        }
+        vtev__log(c->conf, 6, "CONSUMER", "revoked %d partition(s)", parts->cnt);
+    } else {
+        vtev__log(c->conf, 3, "CONSUMER", "rebalance error: %s", rd_kafka_err2str(err));
+        if (coop) {
+            rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
+            if (e)
+                rd_kafka_error_destroy(e);
+        } else {
+            rd_kafka_assign(rk, NULL);
+        }
+        pthread_mutex_lock(&c->lock);
+        for (i = 0; i < (int)c->part_cnt; i++)
+            free(c->parts[i].topic);
+        c->part_cnt = 0;
+        pthread_mutex_unlock(&c->lock);
+    }
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+static vtev_err_t set_rk(rd_kafka_conf_t *rkc, const char *name, const char *value,
+                         char *errstr, size_t errstr_size) {
+    char rkerr[512];
+    if (rd_kafka_conf_set(rkc, name, value, rkerr, sizeof(rkerr)) != RD_KAFKA_CONF_OK)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size, "%s: %s", name, rkerr);
+    return VTEV_ERR_OK;
+}
+
+static void consumer_free(vtev_consumer_t *c) {
+    size_t i;
+    if (c->rk)
+        rd_kafka_destroy(c->rk);
+    if (c->dlq_rk) {
+        rd_kafka_flush(c->dlq_rk, 5000);
+        rd_kafka_destroy(c->dlq_rk);
+    }
+    vtev_serde_destroy(c->serde);
+    for (i = 0; i < c->sub_cnt; i++)
+        free(c->subs[i].topic);
+    free(c->subs);
+    for (i = 0; i < c->part_cnt; i++)
+        free(c->parts[i].topic);
+    free(c->parts);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errstr_size) {
+    vtev_consumer_t *c;
+    rd_kafka_conf_t *rkc = NULL;
+    const char *group, *mock, *suffix;
+    char rkerr[512], num[32];
+    vtev_conf_t *serde_conf;
+
+    if (!conf) {
+        vtev__seterr(errstr, errstr_size, "vtev_consumer_new: conf must not be NULL");
+        return NULL;
+    }
+    group = vtev__conf_str(conf, "group.id");
+    if (!group || !*group) {
+        vtev__seterr(errstr, errstr_size,
+                     "group.id: required for a consumer (the consumer group to join)");
+        return NULL;
+    }
+    suffix = vtev__conf_str(conf, "dlq.suffix");
+    if (!suffix || !*suffix || strlen(suffix) >= 64) {
+        vtev__seterr(errstr, errstr_size, "dlq.suffix: must be 1 to 63 characters");
+        return NULL;
+    }
+    if (!(c = calloc(1, sizeof(*c)))) {
+        vtev__seterr(errstr, errstr_size, "vtev_consumer_new: out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    atomic_init(&c->stop, 0);
+    c->conf = conf; /* borrowed until success */
+    c->max_attempts = (int)vtev__conf_int(conf, "consumer.retry.max.attempts");
+    c->backoff_ms = vtev__conf_int(conf, "consumer.retry.backoff.ms");
+    c->backoff_max_ms = vtev__conf_int(conf, "consumer.retry.backoff.max.ms");
+    if (c->backoff_max_ms < c->backoff_ms)
+        c->backoff_max_ms = c->backoff_ms;
+    c->commit_interval_ms = vtev__conf_int(conf, "consumer.commit.interval.ms");
+    c->dlq_enable = vtev__conf_bool(conf, "consumer.dlq.enable");
+    snprintf(c->dlq_suffix, sizeof(c->dlq_suffix), "%s", suffix);
+
+    if (!(rkc = rd_kafka_conf_new()))
+        goto nomem;
+    if (vtev__conf_apply_kafka(conf, rkc, errstr, errstr_size) != VTEV_ERR_OK)
+        goto fail;
+    if ((mock = vtev__conf_mock_cluster(conf))) {
+        const char *bs = vtev__mock_cluster_bootstraps(mock, errstr, errstr_size);
+        if (!bs || set_rk(rkc, "bootstrap.servers", bs, errstr, errstr_size))
+            goto fail;
+    }
+    rd_kafka_conf_set_opaque(rkc, c);
+    rd_kafka_conf_set_log_cb(rkc, log_cb);
+
+    if (c->dlq_enable && vtev__dlq_new(c, rkc, errstr, errstr_size) != VTEV_ERR_OK)
+        goto fail;
+
+    /* consumer properties; explicit kafka.* keys win where that is safe */
+    if (set_rk(rkc, "group.id", group, errstr, errstr_size) ||
+        set_rk(rkc, "enable.auto.offset.store", "false", errstr, errstr_size))
+        goto fail;
+    if (!vtev__conf_is_set(conf, "kafka.partition.assignment.strategy") &&
+        set_rk(rkc, "partition.assignment.strategy", "roundrobin", errstr, errstr_size))
+        goto fail;
+    if (!vtev__conf_is_set(conf, "kafka.auto.offset.reset") &&
+        set_rk(rkc, "auto.offset.reset", vtev__conf_str(conf, "consumer.offset.reset"), errstr,
+               errstr_size))
+        goto fail;
+    if (!vtev__conf_is_set(conf, "kafka.enable.auto.commit")) {
+        snprintf(num, sizeof(num), "%" PRId64,
+                 c->commit_interval_ms > 0 ? c->commit_interval_ms : 1000);
+        if (set_rk(rkc, "enable.auto.commit", c->commit_interval_ms > 0 ? "true" : "false",
+                   errstr, errstr_size) ||
+            set_rk(rkc, "auto.commit.interval.ms", num, errstr, errstr_size))
+            goto fail;
+    }
+    rd_kafka_conf_set_rebalance_cb(rkc, rebalance_cb);
+
+    if (!(c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkc, rkerr, sizeof(rkerr)))) {
+        vtev__seterr(errstr, errstr_size, "consumer: %s", rkerr);
+        goto fail;
+    }
+    rkc = NULL; /* owned by rk */
+    rd_kafka_poll_set_consumer(c->rk);
+
+    if (!(serde_conf = vtev_conf_dup(conf)))
+        goto nomem;
+    if (!(c->serde = vtev_serde_new(serde_conf, errstr, errstr_size))) {
+        vtev_conf_destroy(serde_conf);
+        goto fail;
+    }
+    return c; /* c->conf now owned */
+
+nomem:
+    vtev__seterr(errstr, errstr_size, "vtev_consumer_new: out of memory");
+fail:
+    if (rkc)
+        rd_kafka_conf_destroy(rkc);
+    c->conf = NULL; /* not ours */
+    consumer_free(c);
+    return NULL;
+}
+
+vtev_err_t vtev_consumer_close(vtev_consumer_t *c, char *errstr, size_t errstr_size) {
+    rd_kafka_resp_err_t err, cerr;
+    if (!c)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "vtev_consumer_close: consumer must not be NULL");
+    if (c->closed)
+        return VTEV_ERR_OK;
+    c->closed = true;
+    err = rd_kafka_commit(c->rk, NULL, 0);
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+        err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    cerr = rd_kafka_consumer_close(c->rk);
+    if (err)
+        return vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size, "final commit failed: %s",
+                          rd_kafka_err2str(err));
+    if (cerr)
+        return vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size, "close failed: %s",
+                          rd_kafka_err2str(cerr));
+    return VTEV_ERR_OK;
+}
+
+void vtev_consumer_destroy(vtev_consumer_t *c) {
+    vtev_conf_t *conf;
+    if (!c)
+        return;
+    if (!c->closed) {
+        char e[256];
+        if (vtev_consumer_close(c, e, sizeof(e)) != VTEV_ERR_OK)
+            vtev__log(c->conf, 4, "CONSUMER", "close: %s", e);
+    }
+    conf = c->conf;
+    consumer_free(c);
+    vtev_conf_destroy(conf);
+}
+
+/* ---------------------------------------------------------------- subscriptions */
+
+static vtev_err_t resubscribe(vtev_consumer_t *c, char *errstr, size_t errstr_size) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)c->sub_cnt);
+    rd_kafka_resp_err_t err;
+    size_t i;
+    if (!l)
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "subscribe: out of memory");
+    for (i = 0; i < c->sub_cnt; i++)
+        rd_kafka_topic_partition_list_add(l, c->subs[i].topic, RD_KAFKA_PARTITION_UA);
+    err = rd_kafka_subscribe(c->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (err)
+        return vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size, "subscribe: %s",
+                          rd_kafka_err2str(err));
+    return VTEV_ERR_OK;
+}
+
+static vtev_err_t add_sub(vtev_consumer_t *c, const char *topic, vtev_event_type_t expected,
+                          char *errstr, size_t errstr_size) {
+    size_t i;
+    vtev_csub_t *ns;
+    if (!topic || !*topic || strlen(topic) > 249)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "topic: must be 1 to 249 characters");
+    for (i = 0; i < c->sub_cnt; i++) {
+        if (!strcmp(c->subs[i].topic, topic)) {
+            if (c->subs[i].expected != expected)
+                c->subs[i].expected = VTEV_EVENT_NONE; /* several types: by writer schema */
+            return resubscribe(c, errstr, errstr_size);
+        }
+    }
+    if (!(ns = realloc(c->subs, (c->sub_cnt + 1) * sizeof(*ns))))
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "subscribe: out of memory");
+    c->subs = ns;
+    if (!(ns[c->sub_cnt].topic = vtev__strdup(topic)))
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "subscribe: out of memory");
+    ns[c->sub_cnt].expected = expected;
+    c->sub_cnt++;
+    return resubscribe(c, errstr, errstr_size);
+}
+
+vtev_err_t vtev_consumer_set_handler(vtev_consumer_t *c, vtev_event_type_t type,
+                                     vtev_handler_t *handler, void *opaque) {
+    if (!c || TYPE_IDX(type) == 0)
+        return VTEV_ERR_INVALID_ARG;
+    c->handlers[type].fn = handler;
+    c->handlers[type].opaque = opaque;
+    return VTEV_ERR_OK;
+}
+
+vtev_err_t vtev_consumer_subscribe(vtev_consumer_t *c, vtev_event_type_t type,
+                                   const char *topic, vtev_handler_t *handler, void *opaque,
+                                   char *errstr, size_t errstr_size) {
+    static const char *const topic_keys[4] = {NULL, "topic.position", "topic.request",
+                                              "topic.result"};
+    if (!c || !handler)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "vtev_consumer_subscribe: consumer and handler must not be NULL");
+    if (TYPE_IDX(type) == 0)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "vtev_consumer_subscribe: type: %d is not an event type", (int)type);
+    if (c->closed)
+        return vtev__fail(VTEV_ERR_STATE, errstr, errstr_size, "consumer is closed");
+    if (!topic)
+        topic = vtev__conf_str(c->conf, topic_keys[type]);
+    vtev_consumer_set_handler(c, type, handler, opaque);
+    return add_sub(c, topic, type, errstr, errstr_size);
+}
+
+vtev_err_t vtev_consumer_subscribe_topic(vtev_consumer_t *c, const char *topic, char *errstr,
+                                         size_t errstr_size) {
+    if (!c)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "vtev_consumer_subscribe_topic: consumer must not be NULL");
+    if (c->closed)
+        return vtev__fail(VTEV_ERR_STATE, errstr, errstr_size, "consumer is closed");
+    return add_sub(c, topic, VTEV_EVENT_NONE, errstr, errstr_size);
+}
+
+static vtev_event_type_t expected_type(vtev_consumer_t *c, const char *topic) {
+    size_t i;
+    for (i = 0; i < c->sub_cnt; i++)
+        if (!strcmp(c->subs[i].topic, topic))
+            return c->subs[i].expected;
+    return VTEV_EVENT_NONE;
+}
+
+/* ---------------------------------------------------------------- processing */
+
+static void mark_done(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_message_t *m) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__FAIL;
+    if (l) {
+        rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = m->offset + 1;
+        err = rd_kafka_offsets_store(c->rk, l);
+        if (!err)
+            err = l->elems[0].err;
+        rd_kafka_topic_partition_list_destroy(l);
+    }
+    if (err)
+        vtev__log(c->conf, 4, "CONSUMER", "%s [%" PRId32 "]: storing offset %" PRId64 ": %s",
+                  p->topic, p->partition, m->offset + 1, rd_kafka_err2str(err));
+    pthread_mutex_lock(&c->lock);
+    p->next_offset = m->offset + 1;
+    p->retry_active = false;
+    p->pending_dlq = false;
+    p->attempts = 0;
+    pthread_mutex_unlock(&c->lock);
+    if (c->commit_interval_ms == 0)
+        rd_kafka_commit(c->rk, NULL, 1);
+}
+
+static vtev_err_t dead_letter(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_message_t *m,
+                              vtev_err_t why, const char *why_msg, int attempts, int tidx,
+                              char *errstr, size_t errstr_size) {
+    char e[512];
+    vtev_err_t err;
+    if (!c->dlq_enable) {
+        c->stopped_err = why;
+        snprintf(c->stopped_msg, sizeof(c->stopped_msg),
+                 "%s [%" PRId32 "] offset %" PRId64
+                 ": %s (consumer.dlq.enable=false: stopping instead of dead-lettering)",
+                 p->topic, p->partition, m->offset, why_msg);
+        return vtev__fail(why, errstr, errstr_size, "%s", c->stopped_msg);
+    }
+    err = vtev__dlq_send(c, m, why, why_msg, attempts, e, sizeof(e));
+    if (err == VTEV_ERR_OK) {
+        vtev__log(c->conf, 5, "CONSUMER",
+                  "%s [%" PRId32 "] offset %" PRId64 " dead-lettered: %s: %s", p->topic,
+                  p->partition, m->offset, vtev_err2name(why), why_msg);
+        STAT_INC(c, tidx, dead_lettered);
+        mark_done(c, p, m);
+        return VTEV_ERR_OK;
+    }
+    /* Do not advance: redeliver later and dead-letter again. */
+    vtev__log(c->conf, 4, "CONSUMER", "%s [%" PRId32 "] offset %" PRId64 ": dead letter: %s",
+              p->topic, p->partition, m->offset, e);
+    pthread_mutex_lock(&c->lock);
+    p->pending_dlq = true;
+    p->dlq_err = why;
+    snprintf(p->dlq_msg, sizeof(p->dlq_msg), "%s", why_msg);
+    pthread_mutex_unlock(&c->lock);
+    vtev__consumer_schedule_retry(c, p, m, attempts);
+    return VTEV_ERR_OK;
+}
+
+static bool transient(vtev_err_t err) {
+    return err == VTEV_ERR_REGISTRY_UNAVAILABLE || err == VTEV_ERR_NOMEM ||
+           err == VTEV_ERR_TIMED_OUT;
+}
+
+static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m,
+                                 char *errstr, size_t errstr_size) {
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    vtev_cpart_t *p;
+    vtev_event_t ev;
+    vtev_event_type_t expected;
+    int32_t schema_id = -1;
+    int attempt = 1, tidx;
+    char emsg[512];
+    vtev_err_t err;
+    vtev_chandler_t *h;
+    vtev_msg_info_t info;
+    vtev_header_t hstack[16], *hv = hstack;
+    rd_kafka_headers_t *hdrs = NULL;
+    vtev_verdict_t verdict;
+    int64_t t0, dt;
+
+    if (!(p = vtev__consumer_part(c, topic, m->partition, true)))
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    if (p->retry_active) {
+        /* prefetched copies of later messages, or the retried one too early */
+        if (p->paused)
+            return VTEV_ERR_OK;
+        if (m->offset != p->retry_offset) {
+            /* fetched from the wrong place: go back to the retried message */
+            rd_kafka_seek(m->rkt, m->partition, p->retry_offset, 0);
+            return VTEV_ERR_OK;
+        }
+        attempt = p->attempts + 1;
+        if (p->pending_dlq) {
+            char msg[512];
+            snprintf(msg, sizeof(msg), "%s", p->dlq_msg);
+            return dead_letter(c, p, m, p->dlq_err, msg, p->attempts,
+                               TYPE_IDX(expected_type(c, topic)), errstr, errstr_size);
+        }
+    }
+
+    expected = expected_type(c, topic);
+    memset(&ev, 0, sizeof(ev));
+    emsg[0] = '\0';
+    err = vtev_serde_deserialize(c->serde, topic, expected, m->payload, m->len, &ev,
+                                 &schema_id, emsg, sizeof(emsg));
+    tidx = TYPE_IDX(err == VTEV_ERR_OK ? ev.type : expected);
+    STAT_INC(c, tidx, consumed);
+    if (err != VTEV_ERR_OK) {
+        if (transient(err)) {
+            vtev__log(c->conf, 4, "CONSUMER",
+                      "%s [%" PRId32 "] offset %" PRId64 ": %s (transient; retrying)", topic,
+                      m->partition, m->offset, emsg);
+            STAT_INC(c, tidx, retried);
+            /* transient failures do not use up handler attempts */
+            vtev__consumer_schedule_retry(c, p, m, attempt);
+            pthread_mutex_lock(&c->lock);
+            p->attempts = attempt - 1;
+            pthread_mutex_unlock(&c->lock);
+            return VTEV_ERR_OK;
+        }
+        return dead_letter(c, p, m, err, emsg, attempt, tidx, errstr, errstr_size);
+    }
+    if (vtev_event_validate(&ev, emsg, sizeof(emsg)) != VTEV_ERR_OK) {
+        vtev_event_clear(&ev);
+        return dead_letter(c, p, m, VTEV_ERR_INVALID, emsg, attempt, tidx, errstr, errstr_size);
+    }
+    h = &c->handlers[TYPE_IDX(ev.type)];
+    if (!h->fn) {
+        snprintf(emsg, sizeof(emsg), "no handler for event type %s on topic %s",
+                 vtev_event_type_name(ev.type), topic);
+        vtev_event_clear(&ev);
+        return dead_letter(c, p, m, VTEV_ERR_NOT_FOUND, emsg, attempt, tidx, errstr,
+                           errstr_size);
+    }
+
+    memset(&info, 0, sizeof(info));
+    info.topic = topic;
+    info.partition = m->partition;
+    info.offset = m->offset;
+    info.key = m->key;
+    info.key_len = m->key_len;
+    info.timestamp_ms = rd_kafka_message_timestamp(m, NULL);
+    info.schema_id = schema_id;
+    info.attempt = attempt;
+    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
+        size_t n = rd_kafka_header_cnt(hdrs), i;
+        if (n > VTEV_ARRAY_SIZE(hstack) && !(hv = malloc(n * sizeof(*hv)))) {
+            vtev_event_clear(&ev);
+            vtev__consumer_schedule_retry(c, p, m, attempt - 1);
+            return VTEV_ERR_OK;
+        }
+        for (i = 0; i < n; i++)
+            if (rd_kafka_header_get_all(hdrs, i, &hv[i].name, &hv[i].value, &hv[i].value_len))
+                break;
+        info.headers = hv;
+        info.header_cnt = i;
+    }
+
+    c->cur_topic = topic;
+    c->cur_partition = m->partition;
+    c->cur_offset = m->offset;
+    t0 = vtev__now_mono_us();
+    verdict = h->fn(c, &ev, &info, h->opaque);
+    dt = vtev__now_mono_us() - t0;
+    c->cur_topic = NULL;
+    if (hv != hstack)
+        free(hv);
+    vtev_event_clear(&ev);
+
+    pthread_mutex_lock(&c->lock);
+    c->stats[tidx].handler_time_us += (uint64_t)dt;
+    if ((uint64_t)dt > c->stats[tidx].handler_max_us)
+        c->stats[tidx].handler_max_us = (uint64_t)dt;
+    pthread_mutex_unlock(&c->lock);
+
+    switch (verdict) {
+    case VTEV_VERDICT_OK:
+        STAT_INC(c, tidx, ok);
+        mark_done(c, p, m);
+        return VTEV_ERR_OK;
+    case VTEV_VERDICT_RETRY:
+        if (attempt >= c->max_attempts) {
+            snprintf(emsg, sizeof(emsg),
+                     "handler asked to retry on attempt %d of %d (consumer.retry.max.attempts)",
+                     attempt, c->max_attempts);
+            return dead_letter(c, p, m, VTEV_ERR_RETRIES_EXHAUSTED, emsg, attempt, tidx, errstr,
+                               errstr_size);
+        }
+        STAT_INC(c, tidx, retried);
+        vtev__consumer_schedule_retry(c, p, m, attempt);
+        return VTEV_ERR_OK;
+    case VTEV_VERDICT_REJECT:
+    default:
+        STAT_INC(c, tidx, rejected);
+        snprintf(emsg, sizeof(emsg), "rejected by the handler of %s on attempt %d",
+                 vtev_event_type_name(TYPE_IDX(tidx) ? (vtev_event_type_t)tidx : VTEV_EVENT_NONE),
+                 attempt);
+        return dead_letter(c, p, m, VTEV_ERR_REJECTED, emsg, attempt, tidx, errstr, errstr_size);
+    }
+}
+
+/* ---------------------------------------------------------------- running */
+
+vtev_err_t vtev_consumer_poll(vtev_consumer_t *c, int timeout_ms, char *errstr,
+                              size_t errstr_size) {
+    rd_kafka_message_t *m;
+    vtev_err_t err;
+    char fe[512];
+    size_t i;
+    int64_t now;
+
+    if (!c)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "vtev_consumer_poll: consumer must not be NULL");
+    if (c->closed)
+        return vtev__fail(VTEV_ERR_STATE, errstr, errstr_size, "consumer is closed");
+    if (c->stopped_err)
+        return vtev__fail(VTEV_ERR_STATE, errstr, errstr_size, "consumer stopped: %s",
+                          c->stopped_msg);
+    if (rd_kafka_fatal_error(c->rk, fe, sizeof(fe))) {
+        c->stopped_err = VTEV_ERR_FATAL;
+        snprintf(c->stopped_msg, sizeof(c->stopped_msg), "fatal: %s", fe);
+        return vtev__fail(VTEV_ERR_FATAL, errstr, errstr_size, "%s", c->stopped_msg);
+    }
+    vtev__consumer_resume_due(c);
+    /* do not sleep past the next resume */
+    now = vtev__now_mono_us();
+    for (i = 0; i < c->part_cnt; i++) {
+        if (c->parts[i].retry_active && c->parts[i].paused) {
+            int64_t left = (c->parts[i].resume_at_us - now) / 1000 + 1;
+            if (left < timeout_ms)
+                timeout_ms = left < 0 ? 0 : (int)left;
+        }
+    }
+    m = rd_kafka_consumer_poll(c->rk, timeout_ms);
+    if (!m)
+        return VTEV_ERR_OK;
+    if (m->err) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            vtev__log(c->conf, 4, "CONSUMER", "%s%s%s", m->rkt ? rd_kafka_topic_name(m->rkt) : "",
+                      m->rkt ? ": " : "", rd_kafka_message_errstr(m));
+        rd_kafka_message_destroy(m);
+        return VTEV_ERR_OK;
+    }
+    err = handle_message(c, m, errstr, errstr_size);
+    rd_kafka_message_destroy(m);
+    return err;
+}
+
+vtev_err_t vtev_consumer_run(vtev_consumer_t *c, char *errstr, size_t errstr_size) {
+    vtev_err_t err = VTEV_ERR_OK, cerr;
+    char ce[512];
+    if (!c)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "vtev_consumer_run: consumer must not be NULL");
+    while (!atomic_load(&c->stop)) {
+        if ((err = vtev_consumer_poll(c, 100, errstr, errstr_size)) != VTEV_ERR_OK)
+            break;
+    }
+    cerr = vtev_consumer_close(c, ce, sizeof(ce));
+    if (err)
+        return err;
+    if (cerr)
+        return vtev__fail(cerr, errstr, errstr_size, "%s", ce);
+    return VTEV_ERR_OK;
+}
+
+void vtev_consumer_stop(vtev_consumer_t *c) {
+    if (c)
+        atomic_store(&c->stop, 1);
+}
+
+/* ---------------------------------------------------------------- observing */
+
+vtev_err_t vtev_consumer_stats(vtev_consumer_t *c, vtev_event_type_t type,
+                               vtev_consumer_stats_t *out) {
+    if (!c || !out || (int)type < 0 || (int)type > 3)
+        return VTEV_ERR_INVALID_ARG;
+    pthread_mutex_lock(&c->lock);
+    *out = c->stats[type];
+    pthread_mutex_unlock(&c->lock);
+    return VTEV_ERR_OK;
+}
+
+vtev_err_t vtev_consumer_lag(vtev_consumer_t *c, vtev_partition_lag_t **lagsp, size_t *cntp,
+                             int timeout_ms, char *errstr, size_t errstr_size) {
+    rd_kafka_topic_partition_list_t *asg = NULL, *unknown = NULL;
+    rd_kafka_resp_err_t err;
+    vtev_partition_lag_t *lags = NULL;
+    int i, n;
+
+    if (!c || !lagsp || !cntp)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "vtev_consumer_lag: arguments must not be NULL");
+    *lagsp = NULL;
+    *cntp = 0;
+    if ((err = rd_kafka_assignment(c->rk, &asg)))
+        return vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size, "assignment: %s",
+                          rd_kafka_err2str(err));
+    n = asg->cnt;
+    if (n == 0) {
+        rd_kafka_topic_partition_list_destroy(asg);
+        return VTEV_ERR_OK;
+    }
+    if (!(lags = calloc((size_t)n, sizeof(*lags))) ||
+        !(unknown = rd_kafka_topic_partition_list_new(n))) {
+        free(lags);
+        rd_kafka_topic_partition_list_destroy(asg);
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "lag: out of memory");
+    }
+    pthread_mutex_lock(&c->lock);
+    for (i = 0; i < n; i++) {
+        size_t j;
+        snprintf(lags[i].topic, sizeof(lags[i].topic), "%s", asg->elems[i].topic);
+        lags[i].partition = asg->elems[i].partition;
+        lags[i].position = -1;
+        for (j = 0; j < c->part_cnt; j++)
+            if (c->parts[j].partition == lags[i].partition &&
+                !strcmp(c->parts[j].topic, lags[i].topic))
+                lags[i].position = c->parts[j].next_offset;
+        if (lags[i].position < 0)
+            rd_kafka_topic_partition_list_add(unknown, lags[i].topic, lags[i].partition);
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (unknown->cnt > 0 && rd_kafka_committed(c->rk, unknown, timeout_ms) == 0) {
+        for (i = 0; i < unknown->cnt; i++) {
+            int k;
+            for (k = 0; k < n; k++)
+                if (lags[k].partition == unknown->elems[i].partition &&
+                    !strcmp(lags[k].topic, unknown->elems[i].topic) && unknown->elems[i].offset >= 0)
+                    lags[k].position = unknown->elems[i].offset;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(unknown);
+    for (i = 0; i < n; i++) {
+        int64_t lo = -1, hi = -1;
+        err = rd_kafka_query_watermark_offsets(c->rk, lags[i].topic, lags[i].partition, &lo, &hi,
+                                               timeout_ms);
+        if (err) {
+            vtev__seterr(errstr, errstr_size, "%s [%" PRId32 "]: watermarks: %s", lags[i].topic,
+                         lags[i].partition, rd_kafka_err2str(err));
+            free(lags);
+            rd_kafka_topic_partition_list_destroy(asg);
+            return VTEV_ERR_KAFKA;
+        }
+        if (lags[i].position < 0)
+            lags[i].position = lo;
+        lags[i].high_watermark = hi;
+        lags[i].lag = hi > lags[i].position ? hi - lags[i].position : 0;
+    }
+    rd_kafka_topic_partition_list_destroy(asg);
+    *lagsp = lags;
+    *cntp = (size_t)n;
+    return VTEV_ERR_OK;
+}
+
+/* ---------------------------------------------------------------- transactions */
+
+vtev_err_t vtev_consumer_txn_send_offsets(vtev_consumer_t *c, vtev_producer_t *p,
+                                          int timeout_ms, char *errstr, size_t errstr_size) {
+    rd_kafka_topic_partition_list_t *l;
+    rd_kafka_consumer_group_metadata_t *cgmd;
+    rd_kafka_t *prk;
+    rd_kafka_error_t *error;
+    size_t i;
+
+    if (!c || !p)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "vtev_consumer_txn_send_offsets: consumer and producer must not be NULL");
+    if (c->closed)
+        return vtev__fail(VTEV_ERR_STATE, errstr, errstr_size, "consumer is closed");
+    if (!(prk = vtev__producer_rk(p)))
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size, "producer has no handle");
+    if (!(l = rd_kafka_topic_partition_list_new((int)c->part_cnt + 1)))
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "send_offsets: out of memory");
+    for (i = 0; i < c->part_cnt; i++) {
+        int64_t off = c->parts[i].next_offset;
+        if (c->cur_topic && c->parts[i].partition == c->cur_partition &&
+            !strcmp(c->parts[i].topic, c->cur_topic))
+            off = c->cur_offset + 1;
+        if (off >= 0)
+            rd_kafka_topic_partition_list_add(l, c->parts[i].topic, c->parts[i].partition)
+                ->offset = off;
+    }
+    if (l->cnt == 0) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return VTEV_ERR_OK;
+    }
+    if (!(cgmd = rd_kafka_consumer_group_metadata(c->rk))) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "send_offsets: out of memory");
+    }
+    error = rd_kafka_send_offsets_to_transaction(prk, l, cgmd, timeout_ms);
+    rd_kafka_consumer_group_metadata_destroy(cgmd);
+    rd_kafka_topic_partition_list_destroy(l);
+    return vtev__producer_txn_error(p, error, "send_offsets_to_transaction", errstr, errstr_size);
+}

@@ -1,0 +1,114 @@
+/*
+ * consumer_int.h - internals of the typed consumer (consumer.c, consumer_retry.c,
+ * dlq.c). Never installed.
+ */
+#ifndef VTEV_CONSUMER_INT_H
+#define VTEV_CONSUMER_INT_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <librdkafka/rdkafka.h>
+#include <vtevents/consumer.h>
+#include <vtevents/serde.h>
+
+#include "conf_int.h"
+
+/* State of one assigned partition. */
+typedef struct vtev_cpart_s {
+    char *topic;
+    int32_t partition;
+    int64_t next_offset;  /* offset after the last finished message, -1 unknown */
+    /* retry state: the message at retry_offset is redelivered after resume_at_us */
+    bool retry_active;
+    bool paused;
+    int64_t retry_offset;
+    int attempts;         /* handler attempts made on retry_offset */
+    int64_t resume_at_us; /* monotonic */
+    /* the message at retry_offset must be dead-lettered (earlier DLQ produce failed) */
+    bool pending_dlq;
+    vtev_err_t dlq_err;
+    char dlq_msg[512];
+} vtev_cpart_t;
+
+/* A subscribed topic and the type its messages must have (NONE: any). */
+typedef struct vtev_csub_s {
+    char *topic;
+    vtev_event_type_t expected;
+} vtev_csub_t;
+
+typedef struct vtev_chandler_s {
+    vtev_handler_t *fn;
+    void *opaque;
+} vtev_chandler_t;
+
+struct vtev_consumer_s {
+    vtev_conf_t *conf;
+    rd_kafka_t *rk;
+    rd_kafka_t *dlq_rk; /* NULL when consumer.dlq.enable=false */
+    vtev_serde_t *serde;
+
+    vtev_chandler_t handlers[4]; /* by vtev_event_type_t */
+    vtev_csub_t *subs;
+    size_t sub_cnt;
+
+    /* settings */
+    int max_attempts;
+    int64_t backoff_ms;
+    int64_t backoff_max_ms;
+    int64_t commit_interval_ms;
+    bool dlq_enable;
+    char dlq_suffix[64];
+    int dlq_timeout_ms;
+
+    /* partitions: guarded by lock (read by vtev_consumer_lag from other threads) */
+    pthread_mutex_t lock;
+    vtev_cpart_t *parts;
+    size_t part_cnt;
+    size_t part_cap;
+
+    /* counters by type: guarded by lock */
+    vtev_consumer_stats_t stats[4];
+
+    /* the message whose handler is running (for txn_send_offsets) */
+    const char *cur_topic;
+    int32_t cur_partition;
+    int64_t cur_offset;
+
+    atomic_int stop;
+    bool closed;
+    vtev_err_t stopped_err; /* an error that stopped the consumer, else OK */
+    char stopped_msg[512];
+    bool cooperative;
+};
+
+/* consumer_retry.c */
+/* The delay before attempt (attempts + 1): backoff * 2^(attempts-1), capped,
+ * with "equal jitter" (uniformly in [d/2, d]). */
+int64_t vtev__consumer_backoff_ms(int64_t base_ms, int64_t max_ms, int attempts);
+/* Pauses the message's partition and seeks it back to the message, to be
+ * redelivered after the backoff. */
+void vtev__consumer_schedule_retry(vtev_consumer_t *c, vtev_cpart_t *p,
+                                   const rd_kafka_message_t *m, int attempts);
+/* Resumes paused partitions whose backoff expired. */
+void vtev__consumer_resume_due(vtev_consumer_t *c);
+
+/* consumer.c */
+vtev_cpart_t *vtev__consumer_part(vtev_consumer_t *c, const char *topic, int32_t partition,
+                                  bool create);
+
+/* dlq.c */
+/* Creates the dead-letter producer (idempotent, acks=all). */
+vtev_err_t vtev__dlq_new(vtev_consumer_t *c, rd_kafka_conf_t *base, char *errstr,
+                         size_t errstr_size);
+/* Produces @m unchanged to <topic><suffix> with the vtev.* headers and waits
+ * for its delivery report. VTEV_ERR_OK once the broker stored it. */
+vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_err_t why,
+                          const char *why_msg, int attempts, char *errstr,
+                          size_t errstr_size);
+/* ISO-8601 UTC with milliseconds for wall-clock microseconds. */
+void vtev__iso8601_utc(int64_t wall_us, char *buf, size_t size);
+
+#endif

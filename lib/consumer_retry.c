@@ -1,0 +1,78 @@
+/*
+ * consumer_retry.c - retry scheduling: jittered exponential backoff, pausing
+ * a partition while its message waits, and resuming it when the time comes.
+ *
+ * Choice (doc/consumer.md): the retried message is not kept in memory. The
+ * partition is paused and seeked back to the message's offset at once (which
+ * also discards whatever librdkafka had prefetched for it); when the backoff
+ * expires the partition is resumed and librdkafka fetches the message again.
+ * Other partitions keep flowing meanwhile.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "consumer_int.h"
+#include "internal.h"
+
+int64_t vtev__consumer_backoff_ms(int64_t base_ms, int64_t max_ms, int attempts) {
+    int64_t d = base_ms;
+    uint32_t r = 0;
+    int i;
+    if (attempts < 1)
+        attempts = 1;
+    for (i = 1; i < attempts && d < max_ms; i++)
+        d *= 2;
+    if (d > max_ms)
+        d = max_ms;
+    if (d <= 1)
+        return d;
+    /* equal jitter: uniformly in [d/2, d] */
+    if (vtev__random_bytes(&r, sizeof(r)) != 0)
+        r = (uint32_t)vtev__now_mono_us();
+    return d / 2 + (int64_t)(r % (uint32_t)(d / 2 + 1));
+}
+
+static void pause_resume(vtev_consumer_t *c, vtev_cpart_t *p, bool pause) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_resp_err_t err;
+    if (!l)
+        return;
+    rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+    err = pause ? rd_kafka_pause_partitions(c->rk, l) : rd_kafka_resume_partitions(c->rk, l);
+    if (err || l->elems[0].err)
+        vtev__log(c->conf, 4, "CONSUMER", "%s [%" PRId32 "]: %s failed: %s", p->topic,
+                  p->partition, pause ? "pause" : "resume",
+                  rd_kafka_err2str(err ? err : l->elems[0].err));
+    rd_kafka_topic_partition_list_destroy(l);
+    p->paused = pause;
+}
+
+void vtev__consumer_schedule_retry(vtev_consumer_t *c, vtev_cpart_t *p,
+                                   const rd_kafka_message_t *m, int attempts) {
+    int64_t delay = vtev__consumer_backoff_ms(c->backoff_ms, c->backoff_max_ms, attempts);
+    rd_kafka_resp_err_t err;
+    pthread_mutex_lock(&c->lock);
+    p->retry_active = true;
+    p->retry_offset = m->offset;
+    p->attempts = attempts;
+    p->resume_at_us = vtev__now_mono_us() + delay * 1000;
+    pthread_mutex_unlock(&c->lock);
+    pause_resume(c, p, true);
+    err = rd_kafka_seek(m->rkt, m->partition, m->offset, 0);
+    if (err)
+        vtev__log(c->conf, 4, "CONSUMER", "%s [%" PRId32 "]: seek to %" PRId64 " failed: %s",
+                  p->topic, p->partition, m->offset, rd_kafka_err2str(err));
+    vtev__log(c->conf, 7, "CONSUMER",
+              "%s [%" PRId32 "] offset %" PRId64 ": retry after %" PRId64 " ms (attempts so far %d)",
+              p->topic, p->partition, m->offset, delay, attempts);
+}
+
+void vtev__consumer_resume_due(vtev_consumer_t *c) {
+    int64_t now = vtev__now_mono_us();
+    size_t i;
+    for (i = 0; i < c->part_cnt; i++) {
+        vtev_cpart_t *p = &c->parts[i];
+        if (p->retry_active && p->paused && now >= p->resume_at_us)
+            pause_resume(c, p, false);
+    }
+}

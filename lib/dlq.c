@@ -1,0 +1,138 @@
+/*
+ * dlq.c - the consumer's dead-letter producer.
+ *
+ * A dead letter is the original message (key, value and headers unchanged)
+ * produced to <topic><dlq.suffix> with headers that say why. The producer is
+ * idempotent with acks=all; vtev__dlq_send() waits for the delivery report,
+ * so the caller moves the offset on only once the dead letter is stored.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "consumer_int.h"
+#include "internal.h"
+
+typedef struct dlq_wait_s {
+    int done;
+    rd_kafka_resp_err_t err;
+} dlq_wait_t;
+
+static void dlq_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    dlq_wait_t *w = m->_private;
+    (void)rk;
+    (void)opaque;
+    if (w) {
+        w->err = m->err;
+        w->done = 1;
+    }
+}
+
+void vtev__iso8601_utc(int64_t wall_us, char *buf, size_t size) {
+    time_t secs = (time_t)(wall_us / 1000000);
+    struct tm tm;
+    char date[32];
+    gmtime_r(&secs, &tm);
+    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, size, "%s.%03dZ", date, (int)((wall_us / 1000) % 1000));
+}
+
+vtev_err_t vtev__dlq_new(vtev_consumer_t *c, rd_kafka_conf_t *base, char *errstr,
+                         size_t errstr_size) {
+    char rkerr[512];
+    char tmo[32];
+    size_t tmo_size = sizeof(tmo);
+    rd_kafka_conf_t *conf = rd_kafka_conf_dup(base);
+    static const char *const props[][2] = {
+        {"enable.idempotence", "true"},
+        {"acks", "all"},
+        {"linger.ms", "0"},
+    };
+    size_t i;
+
+    if (!conf)
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "dead-letter producer: out of memory");
+    for (i = 0; i < VTEV_ARRAY_SIZE(props); i++) {
+        if (rd_kafka_conf_set(conf, props[i][0], props[i][1], rkerr, sizeof(rkerr)) !=
+            RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(conf);
+            return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                              "dead-letter producer: %s: %s", props[i][0], rkerr);
+        }
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, dlq_dr_cb);
+    if (rd_kafka_conf_get(conf, "message.timeout.ms", tmo, &tmo_size) == RD_KAFKA_CONF_OK)
+        c->dlq_timeout_ms = atoi(tmo);
+    if (c->dlq_timeout_ms <= 0)
+        c->dlq_timeout_ms = 300000;
+    if (!(c->dlq_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, rkerr, sizeof(rkerr)))) {
+        rd_kafka_conf_destroy(conf);
+        return vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size, "dead-letter producer: %s",
+                          rkerr);
+    }
+    return VTEV_ERR_OK;
+}
+
+vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_err_t why,
+                          const char *why_msg, int attempts, char *errstr,
+                          size_t errstr_size) {
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    char dlq_topic[512];
+    char num[32], when[40];
+    rd_kafka_headers_t *hdrs = NULL, *orig = NULL;
+    rd_kafka_resp_err_t err;
+    dlq_wait_t w = {0, RD_KAFKA_RESP_ERR_NO_ERROR};
+    int64_t deadline;
+
+    if (!c->dlq_rk)
+        return vtev__fail(VTEV_ERR_STATE, errstr, errstr_size, "dead letters are disabled");
+    snprintf(dlq_topic, sizeof(dlq_topic), "%s%s", topic, c->dlq_suffix);
+
+    if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
+        hdrs = rd_kafka_headers_copy(orig);
+    else
+        hdrs = rd_kafka_headers_new(8);
+    if (!hdrs)
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "%s: out of memory", dlq_topic);
+    rd_kafka_header_add(hdrs, "vtev.error.code", -1, vtev_err2name(why), -1);
+    rd_kafka_header_add(hdrs, "vtev.error.message", -1, why_msg ? why_msg : "", -1);
+    rd_kafka_header_add(hdrs, "vtev.original.topic", -1, topic, -1);
+    snprintf(num, sizeof(num), "%" PRId32, m->partition);
+    rd_kafka_header_add(hdrs, "vtev.original.partition", -1, num, -1);
+    snprintf(num, sizeof(num), "%" PRId64, m->offset);
+    rd_kafka_header_add(hdrs, "vtev.original.offset", -1, num, -1);
+    snprintf(num, sizeof(num), "%d", attempts);
+    rd_kafka_header_add(hdrs, "vtev.attempts", -1, num, -1);
+    vtev__iso8601_utc(vtev__now_wall_us(), when, sizeof(when));
+    rd_kafka_header_add(hdrs, "vtev.dlq.time", -1, when, -1);
+
+    err = rd_kafka_producev(c->dlq_rk, RD_KAFKA_V_TOPIC(dlq_topic),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                            RD_KAFKA_V_KEY(m->key, m->key_len),
+                            RD_KAFKA_V_VALUE(m->payload, m->len),
+                            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(&w), RD_KAFKA_V_END);
+    if (err) {
+        rd_kafka_headers_destroy(hdrs); /* not owned by librdkafka on failure */
+        return vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size, "%s: produce failed: %s",
+                          dlq_topic, rd_kafka_err2str(err));
+    }
+    /* Wait for the delivery report: the message times out after
+     * message.timeout.ms at the latest, so this loop ends. */
+    deadline = vtev__now_mono_us() + ((int64_t)c->dlq_timeout_ms + 5000) * 1000;
+    while (!w.done && vtev__now_mono_us() < deadline)
+        rd_kafka_poll(c->dlq_rk, 50);
+    if (!w.done) {
+        /* Should not happen; purge so the report cannot touch &w later. */
+        rd_kafka_purge(c->dlq_rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        while (!w.done)
+            rd_kafka_poll(c->dlq_rk, 50);
+        return vtev__fail(VTEV_ERR_TIMED_OUT, errstr, errstr_size,
+                          "%s: no delivery report in time", dlq_topic);
+    }
+    if (w.err)
+        return vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size, "%s: delivery failed: %s",
+                          dlq_topic, rd_kafka_err2str(w.err));
+    return VTEV_ERR_OK;
+}

@@ -1,0 +1,716 @@
+/*
+ * test_consumer.c - the typed consumer on the embedded mock cluster and the
+ * mock:// registry: delivery, retries, dead letters, stop, lag, counters.
+ * Every test uses its own mock cluster and registry (unique names).
+ */
+#include <signal.h>
+#include <stdatomic.h>
+
+#include "consumer_testutil.h"
+#include "mock_cluster.h"
+#include "testutil.h"
+
+typedef struct env_s {
+    char mock[128];     /* "mock://NAME" */
+    const char *bootstraps;
+    char group[64];
+} env_t;
+
+static void env_init(env_t *env, const char *name) {
+    char e[512];
+    snprintf(env->mock, sizeof(env->mock), "mock://cons-%s-%d", name, (int)getpid());
+    env->bootstraps = vtev__mock_cluster_bootstraps(env->mock + 7, e, sizeof(e));
+    ck_assert_msg(env->bootstraps != NULL, "%s", e);
+    snprintf(env->group, sizeof(env->group), "g-%s", name);
+}
+
+static vtev_conf_t *env_conf(env_t *env) {
+    return ctu_conf(env->mock, env->mock, env->group);
+}
+
+static ctu_pub_t *env_pub(env_t *env) {
+    vtev_conf_t *sc = vtev_conf_new();
+    ctu_set(sc, "schema.registry.url", env->mock);
+    return ctu_pub_new(env->bootstraps, sc);
+}
+
+static vtev_consumer_t *env_consumer(env_t *env, vtev_conf_t *conf) {
+    char e[512];
+    vtev_consumer_t *c = vtev_consumer_new(conf ? conf : env_conf(env), e, sizeof(e));
+    ck_assert_msg(c != NULL, "consumer: %s", e);
+    return c;
+}
+
+/* Publishes n position events with vessel keys v0..v(k-1); ids out (may be NULL). */
+static void publish_positions(ctu_pub_t *p, int n, int keys, char ids[][VTEV_UUID_LEN + 1]) {
+    int i;
+    for (i = 0; i < n; i++) {
+        vtev_event_t ev;
+        char vessel[32];
+        snprintf(vessel, sizeof(vessel), "v%d", keys > 0 ? i % keys : i);
+        ctu_position(&ev, vessel);
+        if (ids)
+            snprintf(ids[i], VTEV_UUID_LEN + 1, "%s", ev.u.env.event_id);
+        ctu_publish(p, "vessel-position-updates", &ev);
+        vtev_event_clear(&ev);
+    }
+}
+
+/* ---------------------------------------------------------------- handlers */
+
+typedef struct hctx_s {
+    ctu_rec_t rec;
+    char target[VTEV_UUID_LEN + 1]; /* the event that gets special treatment */
+    int retries_before_ok;          /* RETRY this many times, then OK; -1: forever */
+    int reject;                     /* REJECT the target */
+    int attempts_seen[16];
+    int target_calls;
+    int32_t last_schema_id;
+    int saw_header;
+    size_t want;
+    vtev_consumer_t *stop_after_c;
+    size_t stop_after;
+} hctx_t;
+
+static vtev_verdict_t record_handler(vtev_consumer_t *c, const vtev_event_t *ev,
+                                     const vtev_msg_info_t *info, void *opaque) {
+    hctx_t *h = opaque;
+    size_t i;
+    (void)c;
+    ck_assert_ptr_nonnull(info->topic);
+    ck_assert_int_ge(info->offset, 0);
+    h->last_schema_id = info->schema_id;
+    for (i = 0; i < info->header_cnt; i++)
+        if (!strcmp(info->headers[i].name, "test-header") && info->headers[i].value_len == 2 &&
+            !memcmp(info->headers[i].value, "h1", 2))
+            h->saw_header = 1;
+    ck_assert_uint_eq(info->key_len, strlen(ev->u.env.vessel_id));
+    ck_assert(!memcmp(info->key, ev->u.env.vessel_id, info->key_len));
+    if (h->target[0] && !strcmp(ev->u.env.event_id, h->target)) {
+        if (h->target_calls < 16)
+            h->attempts_seen[h->target_calls] = info->attempt;
+        h->target_calls++;
+        if (h->reject)
+            return VTEV_VERDICT_REJECT;
+        if (h->retries_before_ok < 0 || info->attempt <= h->retries_before_ok)
+            return VTEV_VERDICT_RETRY;
+    }
+    ctu_rec_add(&h->rec, ev->u.env.event_id, info->attempt);
+    if (h->stop_after_c && h->rec.total >= h->stop_after)
+        vtev_consumer_stop(h->stop_after_c);
+    return VTEV_VERDICT_OK;
+}
+
+static int have_want(void *arg) {
+    hctx_t *h = arg;
+    return ctu_rec_distinct(&h->rec) >= h->want;
+}
+
+static hctx_t *hctx_new(void) {
+    hctx_t *h = calloc(1, sizeof(*h));
+    ck_assert_ptr_nonnull(h);
+    ctu_rec_init(&h->rec);
+    return h;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+START_TEST(test_group_id_required) {
+    vtev_conf_t *conf = ctu_conf("mock://cons-nogroup", "mock://cons-nogroup", NULL);
+    char e[512];
+    ck_assert_ptr_null(vtev_consumer_new(conf, e, sizeof(e)));
+    ck_assert_str_contains(e, "group.id");
+    vtev_conf_destroy(conf); /* still ours after a failure */
+    ck_assert_ptr_null(vtev_consumer_new(NULL, e, sizeof(e)));
+    vtev_consumer_destroy(NULL);
+}
+END_TEST
+
+START_TEST(test_subscribe_args) {
+    env_t env;
+    vtev_consumer_t *c;
+    char e[512];
+    env_init(&env, "subargs");
+    c = env_consumer(&env, NULL);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_NONE, NULL, record_handler, NULL, e,
+                                             sizeof(e)),
+                     VTEV_ERR_INVALID_ARG);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, NULL, NULL, e,
+                                             sizeof(e)),
+                     VTEV_ERR_INVALID_ARG);
+    ck_assert_int_eq(vtev_consumer_subscribe_topic(c, "", e, sizeof(e)), VTEV_ERR_INVALID_ARG);
+    ck_assert_int_eq(vtev_consumer_close(c, e, sizeof(e)), VTEV_ERR_OK);
+    ck_assert_int_eq(vtev_consumer_poll(c, 0, e, sizeof(e)), VTEV_ERR_STATE);
+    vtev_consumer_destroy(c);
+}
+END_TEST
+
+/* Everything published is handled exactly once; a restarted member of the
+ * group continues after the committed offsets. */
+START_TEST(test_all_handled_once) {
+    env_t env;
+    ctu_pub_t *pub;
+    vtev_consumer_t *c;
+    hctx_t *h = hctx_new();
+    char ids[40][VTEV_UUID_LEN + 1];
+    vtev_consumer_stats_t st;
+    char e[512];
+    size_t i;
+
+    env_init(&env, "once");
+    pub = env_pub(&env);
+    publish_positions(pub, 30, 7, ids); /* published before the group ever joined */
+    c = env_consumer(&env, NULL);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    h->want = 30;
+    ck_assert_msg(ctu_poll_until(c, have_want, h, 30000), "handled %zu of 30",
+                  ctu_rec_distinct(&h->rec));
+    ctu_poll_for(c, 500);
+    for (i = 0; i < 30; i++)
+        ck_assert_int_eq(ctu_rec_count(&h->rec, ids[i]), 1);
+    ck_assert_uint_eq(h->rec.total, 30);
+    ck_assert(h->saw_header);
+    ck_assert_int_gt(h->last_schema_id, 0);
+    ck_assert_int_eq(vtev_consumer_stats(c, VTEV_EVENT_POSITION, &st), VTEV_ERR_OK);
+    ck_assert_uint_eq(st.consumed, 30);
+    ck_assert_uint_eq(st.ok, 30);
+    ck_assert_uint_eq(st.retried + st.rejected + st.dead_lettered, 0);
+    ck_assert_uint_ge(st.handler_time_us, st.handler_max_us);
+    ck_assert_int_eq(vtev_consumer_close(c, e, sizeof(e)), VTEV_ERR_OK);
+    vtev_consumer_destroy(c);
+
+    /* restart: only the new events are handled */
+    publish_positions(pub, 10, 3, ids + 30);
+    c = env_consumer(&env, NULL);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    h->want = 40;
+    ck_assert(ctu_poll_until(c, have_want, h, 30000));
+    ctu_poll_for(c, 500);
+    for (i = 0; i < 40; i++)
+        ck_assert_int_eq(ctu_rec_count(&h->rec, ids[i]), 1);
+    ck_assert_uint_eq(h->rec.total, 40);
+    ck_assert_int_eq(ctu_topic_count(env.bootstraps, "vessel-position-updates.dlq", 1), 0);
+    vtev_consumer_destroy(c);
+    ctu_pub_destroy(pub);
+    free(h);
+}
+END_TEST
+
+/* RETRY twice then OK: the handler sees the event 3 times (attempts 1, 2, 3),
+ * nothing is dead-lettered, and the other events are all handled. */
+START_TEST(test_retry_then_ok) {
+    env_t env;
+    ctu_pub_t *pub;
+    vtev_consumer_t *c;
+    hctx_t *h = hctx_new();
+    char ids[12][VTEV_UUID_LEN + 1];
+    vtev_consumer_stats_t st;
+    char e[512];
+    size_t i;
+
+    env_init(&env, "retryok");
+    pub = env_pub(&env);
+    publish_positions(pub, 12, 3, ids);
+    snprintf(h->target, sizeof(h->target), "%s", ids[3]);
+    h->retries_before_ok = 2;
+    c = env_consumer(&env, NULL);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    h->want = 12;
+    ck_assert(ctu_poll_until(c, have_want, h, 30000));
+    ctu_poll_for(c, 800);
+    ck_assert_int_eq(h->target_calls, 3);
+    ck_assert_int_eq(h->attempts_seen[0], 1);
+    ck_assert_int_eq(h->attempts_seen[1], 2);
+    ck_assert_int_eq(h->attempts_seen[2], 3);
+    for (i = 0; i < 12; i++)
+        ck_assert_int_eq(ctu_rec_count(&h->rec, ids[i]), 1);
+    ck_assert_int_eq(vtev_consumer_stats(c, VTEV_EVENT_POSITION, &st), VTEV_ERR_OK);
+    ck_assert_uint_eq(st.retried, 2);
+    ck_assert_uint_eq(st.ok, 12);
+    ck_assert_uint_eq(st.consumed, 14);
+    ck_assert_uint_eq(st.dead_lettered, 0);
+    vtev_consumer_destroy(c);
+    ck_assert_int_eq(ctu_topic_count(env.bootstraps, "vessel-position-updates.dlq", 1), 0);
+    ctu_pub_destroy(pub);
+    free(h);
+}
+END_TEST
+
+/* RETRY forever: after consumer.retry.max.attempts the event is in the DLQ
+ * with its original key and value and the vtev.* headers; later events of
+ * the same partition are handled. */
+START_TEST(test_retry_forever_dead_letters) {
+    env_t env;
+    ctu_pub_t *pub;
+    vtev_consumer_t *c;
+    vtev_conf_t *conf;
+    hctx_t *h = hctx_new();
+    char ids[6][VTEV_UUID_LEN + 1];
+    ctu_dlq_msg_t dl[4];
+    char b[256];
+    size_t n, i;
+    vtev_consumer_stats_t st;
+    char e[512];
+    int32_t sid = 0;
+    const void *payload;
+    size_t plen;
+    vtev_event_t dec;
+
+    env_init(&env, "retryforever");
+    pub = env_pub(&env);
+    publish_positions(pub, 6, 1, ids); /* one key: one partition, in order */
+    snprintf(h->target, sizeof(h->target), "%s", ids[1]);
+    h->retries_before_ok = -1;
+    conf = env_conf(&env);
+    ctu_set(conf, "consumer.retry.max.attempts", "3");
+    c = env_consumer(&env, conf);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    h->want = 5;
+    ck_assert(ctu_poll_until(c, have_want, h, 30000));
+    ctu_poll_for(c, 500);
+    ck_assert_int_eq(h->target_calls, 3);
+    ck_assert_int_eq(ctu_rec_count(&h->rec, ids[1]), 0);
+    for (i = 0; i < 6; i++)
+        if (i != 1)
+            ck_assert_int_eq(ctu_rec_count(&h->rec, ids[i]), 1);
+    ck_assert_int_eq(vtev_consumer_stats(c, VTEV_EVENT_POSITION, &st), VTEV_ERR_OK);
+    ck_assert_uint_eq(st.dead_lettered, 1);
+    ck_assert_uint_eq(st.retried, 2);
+
+    n = ctu_read_topic(env.bootstraps, "vessel-position-updates.dlq", dl, 4, 5000);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(dl[0].key, "v0");
+    ck_assert_str_eq(ctu_hdr(&dl[0], "vtev.error.code", b, sizeof(b)), "RETRIES_EXHAUSTED");
+    ck_assert_str_contains(ctu_hdr(&dl[0], "vtev.error.message", b, sizeof(b)),
+                           "consumer.retry.max.attempts");
+    ck_assert_str_eq(ctu_hdr(&dl[0], "vtev.original.topic", b, sizeof(b)),
+                     "vessel-position-updates");
+    ck_assert_str_eq(ctu_hdr(&dl[0], "vtev.attempts", b, sizeof(b)), "3");
+    ck_assert_str_eq(ctu_hdr(&dl[0], "vtev.original.offset", b, sizeof(b)), "1");
+    ctu_hdr(&dl[0], "vtev.original.partition", b, sizeof(b));
+    ck_assert(b[0] >= '0' && b[0] <= '9');
+    ctu_hdr(&dl[0], "vtev.dlq.time", b, sizeof(b));
+    ck_assert_uint_eq(strlen(b), 24); /* 2026-01-10T15:30:00.000Z */
+    ck_assert_int_eq(b[10], 'T');
+    ck_assert_int_eq(b[23], 'Z');
+    ck_assert_str_eq(ctu_hdr(&dl[0], "test-header", b, sizeof(b)), "h1");
+    /* the value is the original framed event, unchanged */
+    ck_assert_int_eq(vtev_frame_parse(dl[0].value, dl[0].len, &sid, &payload, &plen, e,
+                                      sizeof(e)),
+                     VTEV_ERR_OK);
+    ck_assert_int_eq(vtev_serde_deserialize(pub->serde, "vessel-position-updates",
+                                            VTEV_EVENT_POSITION, dl[0].value, dl[0].len, &dec,
+                                            NULL, e, sizeof(e)),
+                     VTEV_ERR_OK);
+    ck_assert_str_eq(dec.u.env.event_id, ids[1]);
+    vtev_event_clear(&dec);
+    ctu_dlq_free(dl, n);
+    vtev_consumer_destroy(c);
+    ctu_pub_destroy(pub);
+    free(h);
+}
+END_TEST
+
+/* Raw garbage lands in the DLQ with its original bytes; the valid events
+ * after it (same partition) are handled. */
+START_TEST(test_garbage_dead_lettered) {
+    env_t env;
+    ctu_pub_t *pub;
+    vtev_consumer_t *c;
+    hctx_t *h = hctx_new();
+    char ids[3][VTEV_UUID_LEN + 1];
+    ctu_dlq_msg_t dl[8];
+    char b[256];
+    size_t n, i;
+    char e[512];
+    static const unsigned char unknown_id[] = {0, 0x7f, 0xff, 0xff, 0x01, 2, 4, 6};
+    static const unsigned char bad_avro[] = {0, 0, 0, 0, 0, 0xff};
+    vtev_consumer_stats_t st;
+    int found[4] = {0, 0, 0, 0};
+
+    env_init(&env, "garbage");
+    pub = env_pub(&env);
+    publish_positions(pub, 1, 1, ids); /* registers the schema (id 1 or so) */
+    ctu_publish_raw(pub, "vessel-position-updates", "v0", "not an event", 12);
+    ctu_publish_raw(pub, "vessel-position-updates", "v0", "\0\0", 2);
+    ctu_publish_raw(pub, "vessel-position-updates", "v0", unknown_id, sizeof(unknown_id));
+    publish_positions(pub, 2, 1, ids + 1);
+    c = env_consumer(&env, NULL);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    h->want = 3;
+    ck_assert(ctu_poll_until(c, have_want, h, 30000));
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(ctu_rec_count(&h->rec, ids[i]), 1);
+    n = ctu_read_topic(env.bootstraps, "vessel-position-updates.dlq", dl, 8, 5000);
+    ck_assert_uint_eq(n, 3);
+    for (i = 0; i < n; i++) {
+        ck_assert_str_eq(dl[i].key, "v0");
+        ctu_hdr(&dl[i], "vtev.error.code", b, sizeof(b));
+        if (dl[i].len == 12 && !memcmp(dl[i].value, "not an event", 12)) {
+            ck_assert_str_eq(b, "BAD_MAGIC");
+            found[0] = 1;
+        } else if (dl[i].len == 2 && !memcmp(dl[i].value, "\0\0", 2)) {
+            ck_assert_str_eq(b, "SHORT_BUFFER");
+            found[1] = 1;
+        } else if (dl[i].len == sizeof(unknown_id) &&
+                   !memcmp(dl[i].value, unknown_id, sizeof(unknown_id))) {
+            ck_assert_str_eq(b, "REGISTRY_SCHEMA_NOT_FOUND");
+            found[2] = 1;
+        }
+        ck_assert_str_eq(ctu_hdr(&dl[i], "vtev.attempts", b, sizeof(b)), "1");
+    }
+    ck_assert(found[0] && found[1] && found[2]);
+    ctu_dlq_free(dl, n);
+    ck_assert_int_eq(vtev_consumer_stats(c, VTEV_EVENT_POSITION, &st), VTEV_ERR_OK);
+    ck_assert_uint_eq(st.dead_lettered, 3);
+    ck_assert_uint_eq(st.ok, 3);
+
+    /* bytes framed with a known id that do not decode */
+    {
+        ctu_pub_t *p2 = pub;
+        unsigned char buf[sizeof(bad_avro)];
+        memcpy(buf, bad_avro, sizeof(buf));
+        vtev_frame_write_header(buf, h->last_schema_id);
+        ctu_publish_raw(p2, "vessel-position-updates", "v0", buf, sizeof(buf));
+        publish_positions(p2, 1, 1, ids);
+        h->want = 4;
+        ck_assert(ctu_poll_until(c, have_want, h, 30000));
+        n = ctu_read_topic(env.bootstraps, "vessel-position-updates.dlq", dl, 8, 3000);
+        ck_assert_uint_eq(n, 4);
+        ck_assert_uint_eq(dl[3].len, sizeof(buf));
+        ck_assert(!memcmp(dl[3].value, buf, sizeof(buf)));
+        ck_assert_str_eq(ctu_hdr(&dl[3], "vtev.error.code", b, sizeof(b)), "DECODE");
+        ctu_dlq_free(dl, n);
+    }
+    vtev_consumer_destroy(c);
+    ctu_pub_destroy(pub);
+    free(h);
+}
+END_TEST
+
+/* A decoded event that fails validation, and a REJECT verdict, go to the DLQ. */
+START_TEST(test_invalid_and_reject) {
+    env_t env;
+    ctu_pub_t *pub;
+    vtev_consumer_t *c;
+    hctx_t *h = hctx_new();
+    char ids[3][VTEV_UUID_LEN + 1];
+    vtev_event_t bad;
+    ctu_dlq_msg_t dl[4];
+    char b[256];
+    size_t n;
+    char e[512];
+
+    env_init(&env, "invalid");
+    pub = env_pub(&env);
+    ctu_position(&bad, "v0");
+    bad.u.position.data.lat = 91.0;
+    ctu_publish(pub, "vessel-position-updates", &bad);
+    vtev_event_clear(&bad);
+    publish_positions(pub, 3, 1, ids);
+    snprintf(h->target, sizeof(h->target), "%s", ids[1]);
+    h->reject = 1;
+    c = env_consumer(&env, NULL);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    h->want = 2;
+    ck_assert(ctu_poll_until(c, have_want, h, 30000));
+    ck_assert_int_eq(ctu_rec_count(&h->rec, ids[0]), 1);
+    ck_assert_int_eq(ctu_rec_count(&h->rec, ids[2]), 1);
+    ck_assert_int_eq(h->target_calls, 1);
+    n = ctu_read_topic(env.bootstraps, "vessel-position-updates.dlq", dl, 4, 5000);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(ctu_hdr(&dl[0], "vtev.error.code", b, sizeof(b)), "INVALID");
+    ck_assert_str_contains(ctu_hdr(&dl[0], "vtev.error.message", b, sizeof(b)), "data.lat");
+    ck_assert_str_eq(ctu_hdr(&dl[0], "vtev.original.offset", b, sizeof(b)), "0");
+    ck_assert_str_eq(ctu_hdr(&dl[1], "vtev.error.code", b, sizeof(b)), "REJECTED");
+    ck_assert_str_eq(ctu_hdr(&dl[1], "vtev.original.offset", b, sizeof(b)), "2");
+    ctu_dlq_free(dl, n);
+    vtev_consumer_destroy(c);
+    ctu_pub_destroy(pub);
+    free(h);
+}
+END_TEST
+
+/* A raw topic is dispatched by the writer schema; a type without handler is
+ * dead-lettered with NOT_FOUND. */
+START_TEST(test_raw_topic_dispatch) {
+    env_t env;
+    ctu_pub_t *pub;
+    vtev_consumer_t *c;
+    vtev_conf_t *sc;
+    hctx_t *h = hctx_new();
+    vtev_event_t ev;
+    char pos_id[VTEV_UUID_LEN + 1];
+    ctu_dlq_msg_t dl[4];
+    char b[256];
+    size_t n;
+    char e[512];
+
+    env_init(&env, "raw");
+    rd_kafka_mock_topic_create(vtev__mock_cluster_get(env.mock + 7), "mixed-events", 2, 1);
+    rd_kafka_mock_topic_create(vtev__mock_cluster_get(env.mock + 7), "mixed-events.dlq", 1, 1);
+    sc = vtev_conf_new();
+    ctu_set(sc, "schema.registry.url", env.mock);
+    ctu_set(sc, "subject.name.strategy", "topic-record");
+    pub = ctu_pub_new(env.bootstraps, sc);
+    ctu_request(&ev, "v1");
+    ctu_publish(pub, "mixed-events", &ev);
+    vtev_event_clear(&ev);
+    ctu_position(&ev, "v1");
+    snprintf(pos_id, sizeof(pos_id), "%s", ev.u.env.event_id);
+    ctu_publish(pub, "mixed-events", &ev);
+    vtev_event_clear(&ev);
+
+    c = env_consumer(&env, NULL);
+    ck_assert_int_eq(vtev_consumer_set_handler(c, VTEV_EVENT_POSITION, record_handler, h),
+                     VTEV_ERR_OK);
+    ck_assert_int_eq(vtev_consumer_subscribe_topic(c, "mixed-events", e, sizeof(e)), VTEV_ERR_OK);
+    h->want = 1;
+    ck_assert(ctu_poll_until(c, have_want, h, 30000));
+    ck_assert_int_eq(ctu_rec_count(&h->rec, pos_id), 1);
+    n = ctu_read_topic(env.bootstraps, "mixed-events.dlq", dl, 4, 5000);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(ctu_hdr(&dl[0], "vtev.error.code", b, sizeof(b)), "NOT_FOUND");
+    ck_assert_str_contains(ctu_hdr(&dl[0], "vtev.error.message", b, sizeof(b)),
+                           "prediction.analysis.requested");
+    ctu_dlq_free(dl, n);
+    vtev_consumer_destroy(c);
+    ctu_pub_destroy(pub);
+    free(h);
+}
+END_TEST
+
+/* consumer.dlq.enable=false: poison stops the consumer with the error. */
+START_TEST(test_dlq_disabled_stops) {
+    env_t env;
+    ctu_pub_t *pub;
+    vtev_consumer_t *c;
+    vtev_conf_t *conf;
+    hctx_t *h = hctx_new();
+    char e[512];
+    vtev_err_t err = VTEV_ERR_OK;
+    int64_t end;
+
+    env_init(&env, "nodlq");
+    pub = env_pub(&env);
+    ctu_publish_raw(pub, "vessel-position-updates", "v0", "garbage!", 8);
+    conf = env_conf(&env);
+    ctu_set(conf, "consumer.dlq.enable", "false");
+    c = env_consumer(&env, conf);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    end = ctu_now_ms() + 30000;
+    while (err == VTEV_ERR_OK && ctu_now_ms() < end)
+        err = vtev_consumer_poll(c, 100, e, sizeof(e));
+    ck_assert_int_eq(err, VTEV_ERR_BAD_MAGIC);
+    ck_assert_str_contains(e, "consumer.dlq.enable");
+    ck_assert_int_eq(vtev_consumer_poll(c, 0, e, sizeof(e)), VTEV_ERR_STATE);
+    ck_assert_int_eq(vtev_consumer_run(c, e, sizeof(e)), VTEV_ERR_STATE);
+    vtev_consumer_destroy(c);
+    ck_assert_int_eq(ctu_topic_count(env.bootstraps, "vessel-position-updates.dlq", 1), 0);
+    ctu_pub_destroy(pub);
+    free(h);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- stop */
+
+typedef struct runner_s {
+    vtev_consumer_t *c;
+    vtev_err_t err;
+    char errstr[512];
+    atomic_int done;
+} runner_t;
+
+static void *run_thread(void *arg) {
+    runner_t *r = arg;
+    r->err = vtev_consumer_run(r->c, r->errstr, sizeof(r->errstr));
+    atomic_store(&r->done, 1);
+    return NULL;
+}
+
+static vtev_consumer_t *sig_consumer;
+static void on_sigusr1(int sig) {
+    (void)sig;
+    vtev_consumer_stop(sig_consumer);
+}
+
+/* stop() from another thread (and from a signal handler) ends run(), which
+ * commits: a new member of the group does not see the handled events again. */
+static void stop_case(const char *name, int use_signal) {
+    env_t env;
+    ctu_pub_t *pub;
+    runner_t r;
+    pthread_t th;
+    hctx_t *h = hctx_new();
+    char ids[20][VTEV_UUID_LEN + 1];
+    char e[512];
+    int64_t end;
+    size_t i;
+    vtev_consumer_t *c2;
+
+    env_init(&env, name);
+    pub = env_pub(&env);
+    publish_positions(pub, 20, 5, ids);
+    memset(&r, 0, sizeof(r));
+    r.c = env_consumer(&env, NULL);
+    ck_assert_int_eq(vtev_consumer_subscribe(r.c, VTEV_EVENT_POSITION, NULL, record_handler, h,
+                                             e, sizeof(e)),
+                     VTEV_ERR_OK);
+    ck_assert_int_eq(pthread_create(&th, NULL, run_thread, &r), 0);
+    end = ctu_now_ms() + 30000;
+    while (ctu_rec_distinct(&h->rec) < 20 && ctu_now_ms() < end)
+        usleep(20000);
+    ck_assert_uint_eq(ctu_rec_distinct(&h->rec), 20);
+    usleep(300000);
+    if (use_signal) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_sigusr1;
+        sigemptyset(&sa.sa_mask);
+        sig_consumer = r.c;
+        ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+        ck_assert_int_eq(kill(getpid(), SIGUSR1), 0);
+    } else {
+        vtev_consumer_stop(r.c);
+    }
+    end = ctu_now_ms() + 15000;
+    while (!atomic_load(&r.done) && ctu_now_ms() < end)
+        usleep(20000);
+    ck_assert_msg(atomic_load(&r.done), "run() did not return after stop");
+    pthread_join(th, NULL);
+    ck_assert_msg(r.err == VTEV_ERR_OK, "run: %s", r.errstr);
+    vtev_consumer_destroy(r.c);
+    if (use_signal)
+        signal(SIGUSR1, SIG_DFL);
+
+    /* everything was committed at close: a new member handles nothing old */
+    c2 = env_consumer(&env, NULL);
+    ck_assert_int_eq(vtev_consumer_subscribe(c2, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    publish_positions(pub, 1, 1, ids);
+    h->want = 21;
+    ck_assert(ctu_poll_until(c2, have_want, h, 30000));
+    ctu_poll_for(c2, 1000);
+    for (i = 1; i < 20; i++)
+        ck_assert_int_eq(ctu_rec_count(&h->rec, ids[i]), 1);
+    ck_assert_uint_eq(h->rec.total, 21);
+    vtev_consumer_destroy(c2);
+    ctu_pub_destroy(pub);
+    free(h);
+}
+
+START_TEST(test_stop_from_thread) {
+    stop_case("stopthread", 0);
+}
+END_TEST
+
+START_TEST(test_stop_from_signal) {
+    stop_case("stopsignal", 1);
+}
+END_TEST
+
+/* A handler can stop the consumer; the current handler's offset is kept. */
+START_TEST(test_stop_from_handler) {
+    env_t env;
+    ctu_pub_t *pub;
+    vtev_consumer_t *c;
+    hctx_t *h = hctx_new();
+    char e[512];
+    env_init(&env, "stophandler");
+    pub = env_pub(&env);
+    publish_positions(pub, 10, 1, NULL);
+    c = env_consumer(&env, NULL);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    h->stop_after_c = c;
+    h->stop_after = 4;
+    ck_assert_int_eq(vtev_consumer_run(c, e, sizeof(e)), VTEV_ERR_OK);
+    ck_assert_uint_eq(h->rec.total, 4);
+    vtev_consumer_destroy(c);
+    ctu_pub_destroy(pub);
+    free(h);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- lag */
+
+START_TEST(test_lag) {
+    env_t env;
+    ctu_pub_t *pub;
+    vtev_consumer_t *c;
+    hctx_t *h = hctx_new();
+    vtev_partition_lag_t *lags = NULL;
+    size_t n = 0, i;
+    int64_t sum = 0;
+    char e[512];
+
+    env_init(&env, "lag");
+    pub = env_pub(&env);
+    publish_positions(pub, 9, 9, NULL);
+    c = env_consumer(&env, NULL);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    h->want = 9;
+    ck_assert(ctu_poll_until(c, have_want, h, 30000));
+    ck_assert_int_eq(vtev_consumer_lag(c, &lags, &n, 5000, e, sizeof(e)), VTEV_ERR_OK);
+    ck_assert_uint_eq(n, 3); /* vessel-position-updates has 3 partitions */
+    for (i = 0; i < n; i++) {
+        ck_assert_str_eq(lags[i].topic, "vessel-position-updates");
+        sum += lags[i].lag;
+    }
+    ck_assert_int_eq(sum, 0);
+    vtev_free(lags);
+    /* 4 more, not yet polled */
+    publish_positions(pub, 4, 4, NULL);
+    ck_assert_int_eq(vtev_consumer_lag(c, &lags, &n, 5000, e, sizeof(e)), VTEV_ERR_OK);
+    for (sum = 0, i = 0; i < n; i++)
+        sum += lags[i].lag;
+    ck_assert_int_eq(sum, 4);
+    vtev_free(lags);
+    vtev_consumer_destroy(c);
+    ctu_pub_destroy(pub);
+    free(h);
+}
+END_TEST
+
+static Suite *consumer_suite(void) {
+    Suite *s = suite_create("consumer");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_group_id_required);
+    tcase_add_test(tc, test_subscribe_args);
+    tcase_add_test(tc, test_all_handled_once);
+    tcase_add_test(tc, test_retry_then_ok);
+    tcase_add_test(tc, test_retry_forever_dead_letters);
+    tcase_add_test(tc, test_garbage_dead_lettered);
+    tcase_add_test(tc, test_invalid_and_reject);
+    tcase_add_test(tc, test_raw_topic_dispatch);
+    tcase_add_test(tc, test_dlq_disabled_stops);
+    tcase_add_test(tc, test_stop_from_thread);
+    tcase_add_test(tc, test_stop_from_signal);
+    tcase_add_test(tc, test_stop_from_handler);
+    tcase_add_test(tc, test_lag);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    return vtev_test_run(consumer_suite());
+}
