@@ -86,8 +86,12 @@ static void put_str(out_t *o, const char *s) {
 
 static void put_double(out_t *o, double d) {
     char b[48];
+    if (!isfinite(d)) { /* not JSON; Python's json module writes and reads these tokens */
+        puts_(o, isnan(d) ? "NaN" : d < 0 ? "-Infinity" : "Infinity");
+        return;
+    }
     vtev__dtoa(d, b, sizeof(b) - 2);
-    if (!strpbrk(b, ".eEn")) /* keep it a JSON float: 275 -> 275.0 */
+    if (!strpbrk(b, ".eE")) /* keep it a JSON float: 275 -> 275.0 */
         memcpy(b + strlen(b), ".0", 3);
     puts_(o, b);
 }

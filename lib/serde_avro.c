@@ -546,6 +546,7 @@ typedef struct res_entry_s {
 } res_entry_t;
 
 typedef struct tls_s {
+    struct tls_s *prev, *next; /* all live thread states (keeps them reachable) */
     avro_reader_t reader;
     avro_writer_t writer;
     char *scratch;
@@ -557,6 +558,8 @@ typedef struct tls_s {
 } tls_t;
 
 static pthread_key_t tls_key;
+static pthread_mutex_t tls_list_lock = PTHREAD_MUTEX_INITIALIZER;
+static tls_t *tls_list;
 static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
 static bool tls_key_ok;
 static __thread tls_t *tls_cur;
@@ -592,6 +595,14 @@ static void tls_free(void *p) {
     int i;
     if (!t)
         return;
+    pthread_mutex_lock(&tls_list_lock);
+    if (t->prev)
+        t->prev->next = t->next;
+    else if (tls_list == t)
+        tls_list = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    pthread_mutex_unlock(&tls_list_lock);
     while (t->res) {
         res_entry_t *n = t->res->next;
         entry_free(t->res);
@@ -632,6 +643,12 @@ static tls_t *tls_get(void) {
         tls_free(t);
         return NULL;
     }
+    pthread_mutex_lock(&tls_list_lock);
+    t->next = tls_list;
+    if (tls_list)
+        tls_list->prev = t;
+    tls_list = t;
+    pthread_mutex_unlock(&tls_list_lock);
     tls_cur = t;
     return t;
 }

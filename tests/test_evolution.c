@@ -46,7 +46,7 @@ static const char *get_str(avro_value_t *rec, const char *name) {
 
 static double get_dbl(avro_value_t *rec, const char *name) {
     avro_value_t f = field(rec, name);
-    double d;
+    double d = 0;
     ck_assert_int_eq(avro_value_get_double(&f, &d), 0);
     return d;
 }
@@ -255,9 +255,9 @@ START_TEST(test_promotion) {
     avro_value_t in, out, f, el;
     void *buf;
     size_t len, n;
-    int64_t l;
-    double d;
-    int32_t i;
+    int64_t l = 0;
+    double d = 0;
+    int32_t i = 0;
     char err[256] = "";
     ck_assert_int_eq(vtev_avro_value_new(w, &in), VTEV_ERR_OK);
     f = field(&in, "a");
