@@ -442,32 +442,80 @@ static json_t *schema_body(const char *schema_json) {
     return json_pack("{s:s}", "schema", schema_json);
 }
 
+/*
+ * The (subject, schema) cache is consulted by the schema's raw text first
+ * (no parsing: the per-message path of a producer), then by its canonical
+ * text. Returns 1 on a hit (filling *idp, *versionp), else 0 with *keyp and
+ * *rawkeyp set to the keys to store an answer under (caller frees), or -1
+ * when out of memory. With need_version, an entry without a known version
+ * (-1, from register) is a miss.
+ */
+static int subj_cache_lookup(vtev_registry_t *reg, const char *subject, const char *schema_json,
+                             bool need_version, int32_t *idp, int *versionp, char **keyp,
+                             char **rawkeyp) {
+    char *canon;
+    int32_t id;
+    int version;
+    *keyp = *rawkeyp = NULL;
+    if (!(*rawkeyp = cache_key(subject, schema_json)))
+        return -1;
+    if (vtev__cache_get(reg->subj, *rawkeyp, &id, &version, NULL) == 1 &&
+        (version >= 1 || !need_version))
+        goto hit;
+    if (!(canon = vtev__schema_canonical(schema_json)))
+        goto nomem;
+    *keyp = cache_key(subject, canon);
+    free(canon);
+    if (!*keyp)
+        goto nomem;
+    if (vtev__cache_get(reg->subj, *keyp, &id, &version, NULL) == 1 &&
+        (version >= 1 || !need_version)) {
+        vtev__cache_put(reg->subj, *rawkeyp, id, version, NULL);
+        goto hit;
+    }
+    return 0;
+hit:
+    atomic_fetch_add(&reg->hits, 1);
+    if (idp)
+        *idp = id;
+    if (versionp)
+        *versionp = version;
+    free(*keyp);
+    free(*rawkeyp);
+    *keyp = *rawkeyp = NULL;
+    return 1;
+nomem:
+    free(*rawkeyp);
+    *rawkeyp = NULL;
+    return -1;
+}
+
+static void subj_cache_store(vtev_registry_t *reg, const char *key, const char *rawkey,
+                             int32_t id, int version) {
+    vtev__cache_put(reg->subj, key, id, version, NULL);
+    if (strcmp(key, rawkey))
+        vtev__cache_put(reg->subj, rawkey, id, version, NULL);
+}
+
 vtev_err_t vtev_registry_register(vtev_registry_t *reg, const char *subject,
                                   const char *schema_json, int32_t *idp, char *errstr,
                                   size_t errstr_size) {
-    char *canon, *key, *path;
+    char *key, *rawkey, *path;
     json_t *body, *resp = NULL;
     vtev_err_t err;
-    int32_t id;
     int hit;
     CHECK_ARGS(reg && subject && *subject && schema_json && idp,
                "reg, subject, schema_json and idp are required");
-    if (!(canon = vtev__schema_canonical(schema_json)))
-        return NOMEM("register");
-    key = cache_key(subject, canon);
-    free(canon);
-    if (!key)
-        return NOMEM("register");
-    if ((hit = vtev__cache_get(reg->subj, key, &id, NULL, NULL)) == 1) {
-        atomic_fetch_add(&reg->hits, 1);
-        *idp = id;
-        free(key);
+    hit = subj_cache_lookup(reg, subject, schema_json, false, idp, NULL, &key, &rawkey);
+    if (hit == 1)
         return VTEV_ERR_OK;
-    }
+    if (hit < 0)
+        return NOMEM("register");
     path = subject_path("/subjects/", subject, "/versions");
     body = schema_body(schema_json);
     if (!path || !body) {
         free(key);
+        free(rawkey);
         free(path);
         json_decref(body);
         return NOMEM("register");
@@ -481,7 +529,7 @@ vtev_err_t vtev_registry_register(vtev_registry_t *reg, const char *subject,
         } else {
             *idp = (int32_t)json_integer_value(jid);
             /* version unknown (-1) until a lookup tells it */
-            vtev__cache_put(reg->subj, key, *idp, -1, NULL);
+            subj_cache_store(reg, key, rawkey, *idp, -1);
             {
                 char *lk = cache_key(subject, "");
                 if (lk) {
@@ -495,6 +543,7 @@ vtev_err_t vtev_registry_register(vtev_registry_t *reg, const char *subject,
     json_decref(body);
     free(path);
     free(key);
+    free(rawkey);
     return err;
 }
 
@@ -540,33 +589,24 @@ static int lookup_by_versions(vtev_registry_t *reg, const char *subject,
 vtev_err_t vtev_registry_lookup(vtev_registry_t *reg, const char *subject,
                                 const char *schema_json, int32_t *idp, int *versionp,
                                 char *errstr, size_t errstr_size) {
-    char *canon, *key, *path;
+    char *key, *rawkey, *path;
     json_t *body, *resp = NULL;
     vtev_err_t err;
-    int32_t id;
-    int version;
+    int32_t id = 0;
+    int version = -1, hit;
     CHECK_ARGS(reg && subject && *subject && schema_json,
                "reg, subject and schema_json are required");
-    if (!(canon = vtev__schema_canonical(schema_json)))
-        return NOMEM("lookup");
-    key = cache_key(subject, canon);
-    free(canon);
-    if (!key)
-        return NOMEM("lookup");
-    if (vtev__cache_get(reg->subj, key, &id, &version, NULL) == 1 &&
-        (version >= 1 || !versionp)) {
-        atomic_fetch_add(&reg->hits, 1);
-        if (idp)
-            *idp = id;
-        if (versionp)
-            *versionp = version;
-        free(key);
+    hit = subj_cache_lookup(reg, subject, schema_json, versionp != NULL, idp, versionp, &key,
+                            &rawkey);
+    if (hit == 1)
         return VTEV_ERR_OK;
-    }
+    if (hit < 0)
+        return NOMEM("lookup");
     path = subject_path("/subjects/", subject, "");
     body = schema_body(schema_json);
     if (!path || !body) {
         free(key);
+        free(rawkey);
         free(path);
         json_decref(body);
         return NOMEM("lookup");
@@ -578,7 +618,7 @@ vtev_err_t vtev_registry_lookup(vtev_registry_t *reg, const char *subject,
             *idp = id;
         if (versionp)
             *versionp = version;
-        vtev__cache_put(reg->subj, key, id, version, NULL);
+        subj_cache_store(reg, key, rawkey, id, version);
         err = VTEV_ERR_OK;
         if (errstr && errstr_size)
             errstr[0] = '\0';
@@ -595,13 +635,14 @@ vtev_err_t vtev_registry_lookup(vtev_registry_t *reg, const char *subject,
                 *idp = id;
             if (versionp)
                 *versionp = version;
-            vtev__cache_put(reg->subj, key, id, version, NULL);
+            subj_cache_store(reg, key, rawkey, id, version);
         }
     }
     json_decref(resp);
     json_decref(body);
     free(path);
     free(key);
+    free(rawkey);
     return err;
 }
 

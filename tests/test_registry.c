@@ -690,12 +690,28 @@ START_TEST(test_retries_injected) {
     ck_assert_int_eq(vtev_registry_get_schema(reg, 12346, &schema, errstr, sizeof(errstr)),
                      VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND);
     ck_assert_uint_eq(requests(reg), 6);
+    /* 401 and 403: authentication errors, never retried */
+    vtev__mock_registry_inject(name, 1, 401);
+    ck_assert_int_eq(vtev_registry_get_schema(reg, 12346, &schema, errstr, sizeof(errstr)),
+                     VTEV_ERR_REGISTRY_AUTH);
+    ck_assert_str_contains(errstr, "HTTP 401");
+    ck_assert_uint_eq(requests(reg), 7);
+    vtev__mock_registry_inject(name, 1, 403);
+    ck_assert_int_eq(vtev_registry_get_schema(reg, 12346, &schema, errstr, sizeof(errstr)),
+                     VTEV_ERR_REGISTRY_AUTH);
+    ck_assert_uint_eq(requests(reg), 8);
+    /* another 4xx without a known error code: generic registry error, not retried */
+    vtev__mock_registry_inject(name, 1, 400);
+    ck_assert_int_eq(vtev_registry_get_schema(reg, 12346, &schema, errstr, sizeof(errstr)),
+                     VTEV_ERR_REGISTRY);
+    ck_assert_str_contains(errstr, "injected failure");
+    ck_assert_uint_eq(requests(reg), 9);
     /* persistent 5xx: unavailable after 1 + max.retries attempts */
     vtev__mock_registry_inject(name, 100, 500);
     ck_assert_int_eq(vtev_registry_get_schema(reg, 12347, &schema, errstr, sizeof(errstr)),
                      VTEV_ERR_REGISTRY_UNAVAILABLE);
     ck_assert_str_contains(errstr, "HTTP 500");
-    ck_assert_uint_eq(requests(reg), 9);
+    ck_assert_uint_eq(requests(reg), 12);
     /* cached data keeps working during the outage */
     ck_assert_int_eq(vtev_registry_get_schema(reg, id, &schema, errstr, sizeof(errstr)),
                      VTEV_ERR_REGISTRY_UNAVAILABLE); /* never fetched by id: not cached */

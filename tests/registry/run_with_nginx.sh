@@ -43,6 +43,8 @@ cleanup() {
   rm -rf "$DIR"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 mkdir -p "$DIR/tmp"
 
 # --- upstream host:port and path of the registry ---
@@ -90,14 +92,22 @@ sed -e "s|@DIR@|$DIR|g" -e "s|@UPSTREAM@|$UPSTREAM|g" -e "s|@TLS_PORT@|$TLS_PORT
     -e "s|@FAIL_PORT@|$FAIL_PORT|g" -e "s|@BEARER_TOKEN@|$BEARER_TOKEN|g" \
     "$HERE/nginx.conf.in" >"$DIR/nginx.conf"
 
-START="'$NGINX' -q -p '$DIR' -e '$DIR/error.log' -c '$DIR/nginx.conf'"
+# nginx runs in the foreground of a background job (not as a daemon): it stays
+# in this process group, so a test runner that kills the group also stops it.
+START="'$NGINX' -q -p '$DIR' -e '$DIR/error.log' -c '$DIR/nginx.conf' -g 'daemon off;' </dev/null >/dev/null 2>&1 &"
 # stop: fast shutdown, then wait until the listening ports are closed
 STOP="pid=\$(cat '$DIR/nginx.pid' 2>/dev/null) && kill -TERM \$pid && while kill -0 \$pid 2>/dev/null; do sleep 0.05; done"
-eval "$START" || { cat "$DIR/error.log" >&2; exit 1; }
+eval "$START"
+up=0
 for _ in $(seq 100); do
-  curl -s -o /dev/null "http://127.0.0.1:$PLAIN_PORT$RPATH/subjects" && break
+  if curl -s -o /dev/null "http://127.0.0.1:$PLAIN_PORT$RPATH/subjects"; then up=1; break; fi
   sleep 0.1
 done
+if [ "$up" != 1 ]; then
+  echo "nginx did not start:" >&2
+  cat "$DIR/error.log" >&2 || true
+  exit 1
+fi
 
 export VTEV_TEST_TLS_URL="https://127.0.0.1:$TLS_PORT$RPATH"
 export VTEV_TEST_TLS_CA="$DIR/ca.pem" VTEV_TEST_TLS_WRONG_CA="$DIR/wrong-ca.pem"
