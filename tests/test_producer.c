@@ -627,6 +627,8 @@ START_TEST(defaults_and_profiles) {
     expect_rk_conf(p, "acks", "-1");
     expect_rk_conf(p, "socket.nagle.disable", "true");
     expect_rk_conf(p, "linger.ms", "5");
+    expect_rk_conf(p, "compression.codec", "gzip");
+    expect_rk_conf(p, "partitioner", "murmur2_random");
     vtev_producer_destroy(p);
 
     c = mk_conf(name, sizeof(name), "prod-prof");
@@ -647,6 +649,7 @@ START_TEST(defaults_and_profiles) {
                      VTEV_CONF_OK);
     p = mk_producer(c, NULL);
     expect_rk_conf(p, "linger.ms", "0");
+    expect_rk_conf(p, "retry.backoff.ms", "20");
     expect_rk_conf(p, "enable.idempotence", "false");
     vtev_producer_destroy(p);
 

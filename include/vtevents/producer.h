@@ -6,7 +6,8 @@
  *
  * Defaults (each overridable with a `kafka.*` key, see doc/producer.md):
  * `enable.idempotence=true`, `acks=all`, `socket.nagle.disable=true`,
- * `compression.codec=lz4`, `partitioner=murmur2_random` (the partition
+ * `compression.codec=gzip` (the platform's topic-level codec: no broker
+ * recompression; see doc/producer.md for the measurement), `partitioner=murmur2_random` (the partition
  * of a vessel is the one the Java client and kafka-python pick), and the
  * knobs of the `producer.profile` (`default`, `low-latency`,
  * `throughput`).
