@@ -195,6 +195,13 @@ int main(int argc, char **argv) {
         got = wait_count(sent, 15);
         pthread_mutex_lock(&lock);
         qsort(lat, got, sizeof(*lat), bc_cmp_double);
+        {
+            double sum = 0;
+            size_t j;
+            for (j = 0; j < got; j++)
+                sum += lat[j];
+            bc_result("latency", kase, "typed", "avg_ms", got ? sum / (double)got : 0);
+        }
         bc_result("latency", kase, "typed", "p50_ms", bc_pct(lat, got, 50));
         bc_result("latency", kase, "typed", "p99_ms", bc_pct(lat, got, 99));
         bc_result("latency", kase, "typed", "p999_ms", bc_pct(lat, got, 99.9));
