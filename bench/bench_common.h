@@ -72,6 +72,16 @@ static inline const char *bc_registry(void) {
     return bc_env("SCHEMA_REGISTRY_URL", "mock://bench");
 }
 
+/* bootstrap.servers for a plain librdkafka handle: with mock:// the handle
+ * gets its own one-broker mock cluster (smoke runs only: not shared with the
+ * library's mock cluster of the same name). */
+static inline int bc_plain_bootstrap(void *rk_conf,
+                                     int (*set)(void *, const char *, const char *)) {
+    if (!strncmp(bc_bootstrap(), "mock://", 7))
+        return set(rk_conf, "test.mock.num.brokers", "1");
+    return set(rk_conf, "bootstrap.servers", bc_bootstrap());
+}
+
 static inline void bc_set(vtev_conf_t *c, const char *k, const char *v) {
     char e[512];
     if (vtev_conf_set(c, k, v, e, sizeof(e)) != VTEV_CONF_OK)
@@ -162,9 +172,12 @@ static inline void bc_event(vtev_event_t *ev, vtev_event_type_t type, const char
     }
 }
 
-/* Creates @p topic with @p partitions (no-op when it exists). */
+/* Creates @p topic with @p partitions (no-op when it exists). The mock
+ * cluster (mock://) creates topics on first use instead. */
 static inline void bc_topic(const char *topic, int partitions) {
     char e[512];
+    if (!strncmp(bc_bootstrap(), "mock://", 7))
+        return;
     vtev_conf_t *c = bc_conf();
     vtev_admin_t *a = vtev_admin_new(c, e, sizeof(e));
     vtev_topic_spec_t spec;

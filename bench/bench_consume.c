@@ -78,6 +78,7 @@ static void report(const char *side, const counter_t *k, double bytes) {
         bc_die("%s: only %ld of %ld events", side, k->count, n_events);
     bc_result("consume", kase, side, "eps", (double)(n_events - 1) / secs);
     bc_result("consume", kase, side, "MBps", (double)(n_events - 1) * bytes / secs / 1e6);
+    bc_result("consume", kase, side, "bytes", bytes);
 }
 
 static double msg_bytes;
@@ -106,6 +107,11 @@ static void kset(rd_kafka_conf_t *rc, const char *k, const char *v) {
         bc_die("%s: %s", k, e);
 }
 
+static int kset_v(void *rc, const char *k, const char *v) {
+    kset(rc, k, v);
+    return 0;
+}
+
 static void run_plain(int run) {
     char e[512], group[128];
     rd_kafka_conf_t *rc = rd_kafka_conf_new();
@@ -115,7 +121,7 @@ static void run_plain(int run) {
     double bytes = 0;
 
     snprintf(group, sizeof(group), "bench-consume-%d-%d-plain", (int)getpid(), run);
-    kset(rc, "bootstrap.servers", bc_bootstrap());
+    bc_plain_bootstrap(rc, kset_v);
     kset(rc, "group.id", group);
     kset(rc, "partition.assignment.strategy", "roundrobin");
     kset(rc, "auto.offset.reset", "earliest");

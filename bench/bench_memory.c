@@ -5,7 +5,8 @@
  *                [-i sample_interval_s]
  *
  * producer: publishes vessel.position.updated to TOPIC at RATE events/s.
- * consumer: reads TOPIC with a no-op handler (start it first, or together).
+ * consumer: reads TOPIC from the earliest offset with a no-op handler (use a
+ *           fresh topic).
  * both:     both in one process (for valgrind: short runs, low rates).
  * Samples VmRSS every interval and prints "S <mode> <t> <rss_kb>" lines, then
  * R lines: peak (VmHWM), steady (median RSS of the second half of the run),
@@ -84,7 +85,6 @@ int main(int argc, char **argv) {
         vtev_conf_t *cc = bc_conf();
         snprintf(group, sizeof(group), "bench-memory-%d", (int)getpid());
         bc_set(cc, "group.id", group);
-        bc_set(cc, "consumer.offset.reset", "latest");
         if (!(c = vtev_consumer_new(cc, e, sizeof(e))))
             bc_die("vtev_consumer_new: %s", e);
         if (vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, topic, on_event, NULL, e, sizeof(e)))

@@ -73,6 +73,11 @@ static void kset(rd_kafka_conf_t *rc, const char *k, const char *v) {
         bc_die("%s: %s", k, e);
 }
 
+static int kset_v(void *rc, const char *k, const char *v) {
+    kset(rc, k, v);
+    return 0;
+}
+
 static void run_plain(const vtev_event_t *ev, const void *val, size_t len, int run,
                       const char *kase) {
     char e[512];
@@ -85,7 +90,7 @@ static void run_plain(const vtev_event_t *ev, const void *val, size_t len, int r
     long i;
 
     /* The library's producer defaults (lib/producer.c), profile "default". */
-    kset(rc, "bootstrap.servers", bc_bootstrap());
+    bc_plain_bootstrap(rc, kset_v);
     kset(rc, "enable.idempotence", "true");
     kset(rc, "acks", "all");
     kset(rc, "socket.nagle.disable", "true");

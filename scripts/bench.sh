@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# scripts/bench.sh - runs every benchmark against the real local stack and
+# rewrites doc/PERFORMANCE.md (`./run bench` execs it after building).
+#
+#   scripts/bench.sh [--full] [--quick] [--no-doc]
+#     --full    memory run of 300 s (default 60 s)
+#     --quick   2 runs per side and smaller counts (a try-out; the document
+#               then says so through the settings table)
+#     --no-doc  keep the results in bench/results/ without rewriting the doc
+#
+# Environment: VTEV_BUILD_DIR (build), VTEV_PYTHON (.venv/bin/python),
+# VTEV_BENCH_RUNS (5), VTEV_BENCH_EVENTS (100000), VTEV_BENCH_PY_EVENTS (50000),
+# VTEV_STACK_DIR / VTEV_KAFKA_PORT / VTEV_REGISTRY_PORT (scripts/stack.sh).
+# A stack that is already running is used as it is; one this script starts is
+# stopped at the end.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+BUILD=${VTEV_BUILD_DIR:-build}
+B=$BUILD/bench
+PY=${VTEV_PYTHON:-$ROOT/.venv/bin/python}
+RUNS=${VTEV_BENCH_RUNS:-5}
+N=${VTEV_BENCH_EVENTS:-100000}
+NPY=${VTEV_BENCH_PY_EVENTS:-50000}
+MEM_SECS=60
+MEM_RATE=5000
+LAT_SECS_100=10
+LAT_SECS_1000=3
+LAT_SECS_10000=2
+E2E_N=2000
+DOC=1
+OUT=$ROOT/bench/results
+
+for a in "$@"; do
+  case "$a" in
+    --full) MEM_SECS=300 ;;
+    --quick) RUNS=2; N=20000; NPY=10000; MEM_SECS=15; LAT_SECS_100=3; LAT_SECS_1000=2
+             LAT_SECS_10000=1; E2E_N=500 ;;
+    --no-doc) DOC=0 ;;
+    *) echo "usage: scripts/bench.sh [--full] [--quick] [--no-doc]" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '==> bench: %s\n' "$*" >&2; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+for p in bench_publish bench_consume bench_latency bench_memory; do
+  [ -x "$B/$p" ] || die "$B/$p is missing: build first (./run build)"
+done
+[ -x "$PY" ] || die "no Python at $PY (./run pydeps, or set VTEV_PYTHON)"
+
+# ------------------------------------------------------------------ stack --
+started=0
+cleanup() {
+  if [ "$started" = 1 ]; then log "stopping the stack this script started"; scripts/stack.sh down || true; fi
+}
+trap cleanup EXIT
+st=0
+scripts/stack.sh status --quiet >/dev/null 2>&1 || st=$?
+if [ "$st" != 0 ]; then
+  scripts/stack.sh up
+  [ "$st" = 1 ] && started=1
+fi
+set -a
+# shellcheck disable=SC1091
+. "${VTEV_STACK_DIR:-.stack}/env"
+set +a
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+RAW=$OUT/raw.tsv
+META=$OUT/meta.env
+: >"$RAW"
+meta() { printf '%s=%s\n' "$1" "$2" >>"$META"; }
+
+# ------------------------------------------------------------------- meta --
+meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+meta cpu "$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+meta nproc "$(nproc)"
+meta ram "$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+meta kernel "$(uname -r)"
+meta load_before "$(cut -d' ' -f1-3 /proc/loadavg)"
+meta kafka "4.1.1 (1 node, KRaft; scripts/stack/pom.xml)"
+meta apicurio "3.0.9 (ccompat API; scripts/stack/pom.xml)"
+meta librdkafka "$(pkg-config --modversion rdkafka 2>/dev/null || echo ?) (Debian package)"
+meta avro_c "$(pkg-config --modversion avro-c 2>/dev/null || echo ?) (Debian package)"
+meta confluent_kafka "$("$PY" -c 'import confluent_kafka as c; v = c.version(); v = v[0] if isinstance(v, tuple) else v; print(v, "(PyPI wheel, bundled librdkafka", c.libversion()[0] + ")")')"
+meta python "$("$PY" -c 'import sys; print(sys.version.split()[0])')"
+meta java "$(java -version 2>&1 | head -1)"
+meta compiler "$(cc --version | head -1), meson buildtype $(meson introspect "$BUILD" --buildoptions 2>/dev/null | "$PY" -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"][0])' 2>/dev/null || echo ?)"
+meta build "$BUILD"
+meta runs "$RUNS per side"
+meta events "$N per run"
+meta events_python "$NPY per run"
+meta memory_secs "$MEM_SECS (5000 events/s; --full: 300)"
+meta memory_rate "$MEM_RATE"
+
+# ---------------------------------------------------------------- publish --
+meta cmd_publish "$B/bench_publish -t {position,request,result} -p {1,3} -n $N -r $RUNS"
+for t in position request result; do
+  for p in 1 3; do
+    log "publish $t p=$p"
+    "$B/bench_publish" -t "$t" -p "$p" -n "$N" -r "$RUNS" >>"$RAW"
+  done
+done
+
+# ------------------------------------------------------- Python publish --
+meta cmd_py_publish "alternating: $B/bench_publish -t TYPE -p 1 -n $NPY -r 1 -s typed,plain; $PY bench/py/py_publish.py $B/bench_publish TYPE 1 $NPY 1"
+for t in position request result; do
+  log "publish vs Python: $t"
+  for ((i = 0; i < RUNS; i++)); do
+    c() { "$B/bench_publish" -t "$t" -p 1 -n "$NPY" -r 1 -s typed,plain; }
+    py() { "$PY" -W ignore bench/py/py_publish.py "$B/bench_publish" "$t" 1 "$NPY" 1; }
+    if ((i % 2 == 0)); then c; py; else py; c; fi | sed 's/^R\tpublish\t/R\tpypublish\t/' >>"$RAW"
+  done
+done
+
+# ---------------------------------------------------------------- consume --
+meta cmd_consume "$B/bench_consume -t {position,request,result} -p {1,3} -n $N -r $RUNS"
+for t in position request result; do
+  for p in 1 3; do
+    log "consume $t p=$p"
+    "$B/bench_consume" -t "$t" -p "$p" -n "$N" -r "$RUNS" >>"$RAW"
+  done
+done
+
+# ------------------------------------------------------- Python consume --
+meta cmd_py_consume "$B/bench_consume -t TYPE -n $NPY -T TOPIC --fill-only, then alternating: $B/bench_consume -t TYPE -n $NPY -T TOPIC --no-fill -r 1 -s typed; $PY bench/py/py_consume.py TYPE 1 TOPIC $NPY 1"
+for t in position request result; do
+  log "consume vs Python: $t"
+  topic="bench-pyconsume-$t-$$"
+  "$B/bench_consume" -t "$t" -n "$NPY" -T "$topic" --fill-only
+  for ((i = 0; i < RUNS; i++)); do
+    c() { "$B/bench_consume" -t "$t" -n "$NPY" -T "$topic" --no-fill -r 1 -s typed; }
+    py() { "$PY" -W ignore bench/py/py_consume.py "$t" 1 "$topic" "$NPY" 1; }
+    if ((i % 2 == 0)); then c; py; else py; c; fi | sed 's/^R\tconsume\t/R\tpyconsume\t/' >>"$RAW"
+  done
+done
+
+# ------------------------------------------------------------------ codec --
+CODEC_N=$((N * 2))
+meta cmd_codec "$B/bench_codec -n $CODEC_N -r $RUNS"
+log "codec"
+"$B/bench_codec" -n "$CODEC_N" -r "$RUNS" >"$OUT/codec.txt"
+
+# ---------------------------------------------------------------- latency --
+meta cmd_latency "$B/bench_latency -R {100,1000,10000} -d {$LAT_SECS_100,$LAT_SECS_1000,$LAT_SECS_10000} -r $RUNS -P {default,low-latency}; $B/bench_latency -R 0 -d 3 -r 1 -P low-latency (alternating with Kafka's tool)"
+for prof in default low-latency; do
+  for r in 100 1000 10000; do
+    d=$LAT_SECS_100; [ "$r" = 1000 ] && d=$LAT_SECS_1000; [ "$r" = 10000 ] && d=$LAT_SECS_10000
+    log "latency $r/s $prof"
+    "$B/bench_latency" -R "$r" -d "$d" -r "$RUNS" -P "$prof" >>"$RAW"
+  done
+done
+
+# Kafka's own EndToEndLatency (kafka-tools, the broker's version), alternating
+# with our one-at-a-time mode.
+TOOLS=$ROOT/.cache/kafka-tools
+if ! ls "$TOOLS"/kafka-tools-4.1.1.jar >/dev/null 2>&1; then
+  log "fetching kafka-tools through Maven"
+  mvn -B -q -Dstyle.color=never -f bench/pom.xml dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$TOOLS" >"$OUT/mvn.log" 2>&1 ||
+    die "maven failed; see $OUT/mvn.log"
+fi
+size=$("$B/bench_publish" -t position -n 1 -r 1 -s plain -p 1 | awk -F'\t' '$5=="bytes" {print $6; exit}')
+meta cmd_e2e "java -cp '.cache/kafka-tools/*' org.apache.kafka.tools.EndToEndLatency \$KAFKA_BOOTSTRAP_SERVERS bench-e2e-N $E2E_N all $size"
+for ((i = 0; i < RUNS; i++)); do
+  ours() { "$B/bench_latency" -R 0 -d 3 -r 1 -P low-latency >>"$RAW"; }
+  theirs() {
+    local o t0 t1
+    t0=$(date +%s.%N)
+    o=$(java -Xmx256m -cp "$TOOLS/*" org.apache.kafka.tools.EndToEndLatency \
+        "$KAFKA_BOOTSTRAP_SERVERS" "bench-e2e-$$-$i" "$E2E_N" all "$size" 2>&1) || die "EndToEndLatency failed: $o"
+    t1=$(date +%s.%N)
+    echo "$o" >>"$OUT/e2e.txt"
+    echo "$o" | "$PY" -c '
+import re, sys
+s = sys.stdin.read()
+avg = float(re.search(r"Avg latency: ([0-9.]+) ms", s).group(1))
+p = re.search(r"50th = ([0-9.]+), 99th = ([0-9.]+), 99.9th = ([0-9.]+)", s)
+case = "one at a time (acks=all)"
+for k, v in (("avg_ms", avg), ("p50_ms", p.group(1)), ("p99_ms", p.group(2)), ("p999_ms", p.group(3)), ("rate", 1000.0 / avg), ("lost", 0)):
+    print("R\tlatency\t%s\tkafka\t%s\t%s" % (case, k, v))
+' >>"$RAW"
+  }
+  log "one-at-a-time latency, run $((i + 1))"
+  if ((i % 2 == 0)); then ours; theirs; else theirs; ours; fi
+done
+# Our one-at-a-time case has its own name; give Kafka's rows the same case.
+sed -i 's/^R\tlatency\tone at a time low-latency\t/R\tlatency\tone at a time (acks=all)\t/' "$RAW"
+
+# ----------------------------------------------------------------- memory --
+meta cmd_memory "$B/bench_memory -m consumer -R $MEM_RATE -d $((MEM_SECS + 5)) -T TOPIC & $B/bench_memory -m producer -R $MEM_RATE -d $MEM_SECS -T TOPIC"
+log "memory: producer + consumer at $MEM_RATE/s for ${MEM_SECS}s"
+mt="bench-memory-$$"
+"$B/bench_memory" -m consumer -R "$MEM_RATE" -d "$((MEM_SECS + 5))" -T "$mt" >"$OUT/mem_consumer.txt" &
+cpid=$!
+sleep 3
+"$B/bench_memory" -m producer -R "$MEM_RATE" -d "$MEM_SECS" -T "$mt" >"$OUT/mem_producer.txt"
+wait "$cpid"
+cat "$OUT/mem_producer.txt" "$OUT/mem_consumer.txt" | grep '^S' >"$OUT/samples.tsv" || true
+cat "$OUT/mem_producer.txt" "$OUT/mem_consumer.txt" | grep '^R' >>"$RAW" || true
+
+# --------------------------------------------------------------- valgrind --
+VG="valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible"
+meta cmd_valgrind "$VG $B/bench_memory -m both -R {200,1000} -d 4 -T TOPIC"
+: >"$OUT/valgrind.txt"
+for r in 200 1000; do
+  log "valgrind memcheck, producer + consumer at $r/s for 4 s"
+  $VG "$B/bench_memory" -m both -R "$r" -d 4 -T "bench-valgrind-$$" >"$OUT/vg_$r.out" 2>"$OUT/vg_$r.err" || true
+  {
+    echo "# -R $r -d 4: $(grep -E 'published|consumed' "$OUT/vg_$r.out" | awk -F'\t' '{printf "%s %s ", $5, $6}')"
+    grep -E 'HEAP SUMMARY|in use at exit|total heap usage|LEAK SUMMARY|definitely lost:|indirectly lost:|possibly lost:|still reachable:|ERROR SUMMARY' "$OUT/vg_$r.err" | sed 's/^==[0-9]*== *//'
+    echo "# definitely/indirectly lost blocks allocated in (function, file:line):"
+    awk '/are (definitely|indirectly) lost/ {on=1; next} on && /by 0x.*\([a-z_]+\.c:[0-9]+\)/ {print "#   " $4, $5; on=0}' "$OUT/vg_$r.err" | sort | uniq -c | sed 's/^ */#   /'
+  } >>"$OUT/valgrind.txt"
+done
+
+# -------------------------------------------------------------- callgrind --
+CGN=20000
+meta cmd_callgrind "valgrind --tool=callgrind $B/bench_publish -t position -p 1 -n $CGN -r 1 -s {typed,plain}"
+for side in typed plain; do
+  log "callgrind: $side publish of $CGN events"
+  valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.$side" \
+    "$B/bench_publish" -t position -p 1 -n "$CGN" -r 1 -s "$side" >/dev/null 2>"$OUT/callgrind_$side.log" || true
+  callgrind_annotate "$OUT/callgrind.$side" 2>/dev/null | head -40 >"$OUT/callgrind_$side.full" || true
+  total=$(grep -m1 -E 'PROGRAM TOTALS' "$OUT/callgrind_$side.full" | awk '{gsub(",", "", $1); print $1}')
+  [ -n "$total" ] && meta "ir_per_event_$side" "$((total / CGN)) instructions"
+  grep -E '^ *[0-9,]+ \([ 0-9.]+%\)' "$OUT/callgrind_$side.full" | grep -v 'PROGRAM TOTALS' | head -15 >"$OUT/callgrind_$side.txt" || true
+done
+
+# --------------------------------------------------------------- pipeline --
+meta pipeline_note "the example worker (branch examples) does not exist yet; when it lands, a position -> result run through it belongs here."
+
+meta load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$DOC" = 1 ]; then
+  python3 bench/report.py "$OUT" doc/PERFORMANCE.md
+fi
+log "done; raw results in $OUT"
