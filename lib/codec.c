@@ -295,7 +295,8 @@ static vtev_err_t get_state(dctx_t *c, avro_value_t *rec, int nested, vtev_vesse
 }
 
 static vtev_err_t get_metadata(dctx_t *c, avro_value_t *map, vtev_envelope_t *env) {
-    size_t i, n;
+    size_t i, n, bytes = 0;
+    char *arena;
     if (avro_value_get_size(map, &n))
         return derr(c, "metadata", avro_strerror());
     if (n == 0)
@@ -303,70 +304,93 @@ static vtev_err_t get_metadata(dctx_t *c, avro_value_t *map, vtev_envelope_t *en
     if (n > VTEV_META_MAX_ENTRIES)
         return vtev__fail(VTEV_ERR_DECODE, c->errstr, c->errstr_size,
                           "metadata: %zu entries exceed the limit of %d", n, VTEV_META_MAX_ENTRIES);
-    if (!(env->metadata = vtev_metadata_new()))
-        return vtev__fail(VTEV_ERR_NOMEM, c->errstr, c->errstr_size, "out of memory");
+    /* pass 1: check everything and size the single allocation */
     for (i = 0; i < n; i++) {
         avro_value_t el, br;
-        const char *key = NULL, *why;
-        int disc, rc;
+        const char *key = NULL, *why, *s;
+        size_t size;
+        int disc;
         if (avro_value_get_by_index(map, i, &el, &key) || avro_value_get_discriminant(&el, &disc) ||
             avro_value_get_current_branch(&el, &br))
             return derr(c, "metadata", avro_strerror());
         if ((why = vtev__meta_key_problem(key)))
             return vtev__fail(VTEV_ERR_DECODE, c->errstr, c->errstr_size, "metadata: \"%.64s\": %s",
                               key ? key : "", why);
+        bytes += strlen(key) + 1;
         switch (disc) {
-        case MD_NULL:
-            rc = vtev_metadata_set_null(env->metadata, key);
-            break;
-        case MD_STRING: {
-            const char *s = NULL;
-            size_t size = 0;
-            if (avro_value_get_string(&br, &s, &size))
+        case MD_STRING:
+            if (avro_value_get_string(&br, &s, &size) || size == 0)
                 return derr(c, "metadata", avro_strerror());
             if (size - 1 > VTEV_META_STRING_MAX)
                 return vtev__fail(VTEV_ERR_DECODE, c->errstr, c->errstr_size,
-                                  "metadata.%s: string of %zu bytes exceeds the limit of %d", key,
-                                  size - 1, VTEV_META_STRING_MAX);
+                                  "metadata.%s: string of %zu bytes exceeds the limit of %d", key, size - 1,
+                                  VTEV_META_STRING_MAX);
             if (memchr(s, '\0', size - 1))
                 return vtev__fail(VTEV_ERR_DECODE, c->errstr, c->errstr_size,
                                   "metadata.%s: string contains a NUL byte", key);
-            rc = vtev_metadata_set_string(env->metadata, key, s);
+            bytes += size;
             break;
-        }
-        case MD_LONG: {
-            int64_t l = 0;
-            if (avro_value_get_long(&br, &l))
-                return derr(c, "metadata", avro_strerror());
-            rc = vtev_metadata_set_int(env->metadata, key, l);
-            break;
-        }
         case MD_DOUBLE: {
             double d = 0;
             if (avro_value_get_double(&br, &d))
                 return derr(c, "metadata", avro_strerror());
             if (!isfinite(d))
-                return vtev__fail(VTEV_ERR_DECODE, c->errstr, c->errstr_size,
-                                  "metadata.%s: not a finite number", key);
-            rc = vtev_metadata_set_double(env->metadata, key, d);
+                return vtev__fail(VTEV_ERR_DECODE, c->errstr, c->errstr_size, "metadata.%s: not a finite number",
+                                  key);
             break;
         }
-        case MD_BOOL: {
-            int b = 0;
-            if (avro_value_get_boolean(&br, &b))
-                return derr(c, "metadata", avro_strerror());
-            rc = vtev_metadata_set_bool(env->metadata, key, b != 0);
+        case MD_NULL:
+        case MD_LONG:
+        case MD_BOOL:
             break;
-        }
         default:
             return vtev__fail(VTEV_ERR_DECODE, c->errstr, c->errstr_size,
                               "metadata.%s: union branch %d is not a metadata type", key, disc);
         }
-        if (rc == VTEV_ERR_NOMEM)
-            return vtev__fail(VTEV_ERR_NOMEM, c->errstr, c->errstr_size, "out of memory");
-        if (rc != VTEV_ERR_OK)
-            return vtev__fail(VTEV_ERR_DECODE, c->errstr, c->errstr_size, "metadata.%s: %s", key,
-                              vtev_err2str(rc));
+    }
+    if (!(env->metadata = vtev__metadata_new_bulk(n, bytes, &arena)))
+        return vtev__fail(VTEV_ERR_NOMEM, c->errstr, c->errstr_size, "out of memory");
+    /* pass 2: copy (the values were checked above) */
+    for (i = 0; i < n; i++) {
+        avro_value_t el, br;
+        const char *key = NULL, *s;
+        size_t klen, size;
+        int disc, b = 0;
+        vtev_meta_value_t v;
+        char *kcopy = arena;
+        memset(&v, 0, sizeof(v));
+        avro_value_get_by_index(map, i, &el, &key);
+        avro_value_get_discriminant(&el, &disc);
+        avro_value_get_current_branch(&el, &br);
+        klen = strlen(key) + 1;
+        memcpy(arena, key, klen);
+        arena += klen;
+        switch (disc) {
+        case MD_STRING:
+            avro_value_get_string(&br, &s, &size);
+            memcpy(arena, s, size);
+            v.type = VTEV_META_STRING;
+            v.s = arena;
+            arena += size;
+            break;
+        case MD_LONG:
+            v.type = VTEV_META_INT;
+            avro_value_get_long(&br, &v.i);
+            break;
+        case MD_DOUBLE:
+            v.type = VTEV_META_DOUBLE;
+            avro_value_get_double(&br, &v.d);
+            break;
+        case MD_BOOL:
+            v.type = VTEV_META_BOOL;
+            avro_value_get_boolean(&br, &b);
+            v.b = b != 0;
+            break;
+        default:
+            v.type = VTEV_META_NULL;
+            break;
+        }
+        vtev__metadata_push(env->metadata, kcopy, &v);
     }
     return VTEV_ERR_OK;
 }
@@ -417,6 +441,7 @@ static vtev_err_t value_to_event(dctx_t *c, avro_value_t *root, vtev_event_t *ev
         TRY(get_state(c, &sub, 1, &r->data.vessel_snapshot));
         TRY(get_opt(c, &data, 1, "data.terminal_filter", &has, &br));
         r->data.has_terminal_filter = has;
+        r->data.terminal_filter = 0;
         if (has && avro_value_get_long(&br, &r->data.terminal_filter))
             return derr(c, "data.terminal_filter", avro_strerror());
         if (field(&data, 2, &sub) || avro_value_get_enum(&sub, &prio))
@@ -447,6 +472,7 @@ static vtev_err_t value_to_event(dctx_t *c, avro_value_t *root, vtev_event_t *ev
         TRY(get_double(c, &data, 5, "data.distance_km", &d->distance_km));
         TRY(get_opt(c, &data, 6, "data.eta_hours", &has, &br));
         d->has_eta_hours = has;
+        d->eta_hours = 0;
         if (has && avro_value_get_double(&br, &d->eta_hours))
             return derr(c, "data.eta_hours", avro_strerror());
         TRY(get_string(c, &data, 7, "data.ai_reasoning", d->ai_reasoning, VTEV_TEXT_MAX));
@@ -462,12 +488,14 @@ static vtev_err_t value_to_event(dctx_t *c, avro_value_t *root, vtev_event_t *ev
 vtev_err_t vtev_event_decode(vtev_event_t *ev, vtev_event_type_t type, const vtev_schema_t *writer,
                              const void *avro, size_t len, char *errstr, size_t errstr_size) {
     const vtev_schema_t *reader;
-    avro_value_t *root;
+    avro_value_t *root = NULL;
     dctx_t c = {errstr, errstr_size};
     vtev_err_t err;
     if (!ev)
         return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size, "NULL event");
-    memset(ev, 0, sizeof(*ev));
+    /* every member is written by value_to_event(); no need to clear ~5 KB */
+    ev->type = VTEV_EVENT_NONE;
+    ev->u.env.metadata = NULL;
     if (!vtev_event_type_name(type))
         return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size, "%d is not an event type", (int)type);
     if (!avro && len > 0)

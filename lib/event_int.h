@@ -43,6 +43,9 @@ int vtev__parse_timestamp(const char *s, int64_t *usp);
 int vtev__uuid4(char out[VTEV_UUID_LEN + 1]);
 bool vtev__uuid_valid(const char *s);
 
+/* Offset of the first byte that is not valid UTF-8 (RFC 3629), or -1. */
+long vtev__utf8_bad(const char *s, size_t n);
+
 /* Shortest round-trippable rendering of a double into buf. */
 const char *vtev__dtoa(double d, char *buf, size_t size);
 
@@ -50,18 +53,30 @@ const char *vtev__dtoa(double d, char *buf, size_t size);
  * Returns NULL when ok, else a static reason. */
 const char *vtev__meta_key_problem(const char *key);
 
+/* A map for n entries whose keys and string values (bytes in total,
+ * NULs included) share one allocation: *arenap receives that space.  Fill
+ * with vtev__metadata_push(): no checks, keys must be unique, n at most. */
+vtev_metadata_t *vtev__metadata_new_bulk(size_t n, size_t bytes, char **arenap);
+void vtev__metadata_push(vtev_metadata_t *md, char *key, const vtev_meta_value_t *v);
+
 /* Generic Avro decode through the per-thread resolver cache (serde_avro.c).
  * Decodes bytes written with writer into a value of reader that stays owned
  * by the cache (valid until the next decode on this thread with the same
- * pair) and returns it in *outp. */
+ * pair) and returns it in *outp.  When *outp is not NULL on entry and the
+ * writer is the reader, the bytes are read into *outp itself (which must be
+ * a value of reader) and *outp is left unchanged. */
 vtev_err_t vtev__avro_decode_cached(const vtev_schema_t *reader, const vtev_schema_t *writer,
                                     const void *buf, size_t len, avro_value_t **outp,
                                     char *errstr, size_t errstr_size);
 
-/* Walks Avro bytes against a schema without allocating: checks that every
- * length, index and count fits the input and that nothing trails. */
-vtev_err_t vtev__avro_check(avro_schema_t schema, const void *buf, size_t len,
-                            char *errstr, size_t errstr_size);
+/* Bounds check of Avro bytes against a writer schema compiled once
+ * (avro_scan.c): every length, index and count must fit the input, and
+ * nothing may trail. */
+typedef struct vtev__scanner_s vtev__scanner_t;
+vtev__scanner_t *vtev__scanner_new(avro_schema_t schema);
+void vtev__scanner_destroy(vtev__scanner_t *s);
+vtev_err_t vtev__scanner_check(const vtev__scanner_t *s, const void *buf, size_t len, char *errstr,
+                               size_t errstr_size);
 
 /* serde_avro.c internals used by codec.c */
 avro_value_t *vtev__encode_value(vtev_event_type_t type);

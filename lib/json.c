@@ -54,7 +54,41 @@ static void newline(out_t *o) {
         put(o, "  ", 2);
 }
 
+static void put_str_utf8(out_t *o, const char *s);
+
+/* A JSON string; bytes that are not UTF-8 (possible in decoded Avro, which
+ * fails validation) become U+FFFD so that the output stays JSON. */
 static void put_str(out_t *o, const char *s) {
+    size_t n = strlen(s);
+    long bad = vtev__utf8_bad(s, n);
+    if (bad >= 0) {
+        char *fixed = malloc(n * 3 + 1), *w = fixed;
+        size_t i = 0;
+        if (!fixed) {
+            o->oom = true;
+            return;
+        }
+        while (i < n) {
+            long b = vtev__utf8_bad(s + i, n - i);
+            size_t good = b < 0 ? n - i : (size_t)b;
+            memcpy(w, s + i, good);
+            w += good;
+            i += good;
+            if (b >= 0) {
+                memcpy(w, "\xef\xbf\xbd", 3);
+                w += 3;
+                i++;
+            }
+        }
+        *w = '\0';
+        put_str_utf8(o, fixed);
+        free(fixed);
+        return;
+    }
+    put_str_utf8(o, s);
+}
+
+static void put_str_utf8(out_t *o, const char *s) {
     const unsigned char *p = (const unsigned char *)s;
     put(o, "\"", 1);
     while (*p) {

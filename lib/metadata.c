@@ -11,24 +11,57 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An entry owns one block holding its key and, for strings, the value:
+ * "key\0value\0".  v.s points into that block. */
 typedef struct meta_entry_s {
     char *key;
-    vtev_meta_value_t v; /* v.s points into owned memory for strings */
+    vtev_meta_value_t v;
+    bool owned; /* key block malloc'd on its own (else in the map's arena) */
 } meta_entry_t;
 
+#define META_INLINE 4
+
 struct vtev_metadata_s {
-    meta_entry_t *e;
+    meta_entry_t *e; /* inline_e, or in the same allocation (bulk), or malloc'd */
     size_t n, cap;
+    bool e_owned;    /* e was malloc'd on its own */
+    meta_entry_t inline_e[META_INLINE];
 };
 
 vtev_metadata_t *vtev_metadata_new(void) {
-    return calloc(1, sizeof(vtev_metadata_t));
+    vtev_metadata_t *md = malloc(sizeof(*md));
+    if (md) {
+        md->e = md->inline_e;
+        md->n = 0;
+        md->cap = META_INLINE;
+        md->e_owned = false;
+    }
+    return md;
 }
 
-static void entry_free(meta_entry_t *e) {
-    free(e->key);
-    if (e->v.type == VTEV_META_STRING)
-        free((char *)e->v.s);
+vtev_metadata_t *vtev__metadata_new_bulk(size_t n, size_t bytes, char **arenap) {
+    size_t extra = n > META_INLINE ? n * sizeof(meta_entry_t) : 0;
+    vtev_metadata_t *md = malloc(sizeof(*md) + extra + bytes);
+    if (!md)
+        return NULL;
+    md->n = 0;
+    md->e_owned = false;
+    if (extra) {
+        md->e = (meta_entry_t *)(void *)(md + 1);
+        md->cap = n;
+    } else {
+        md->e = md->inline_e;
+        md->cap = META_INLINE;
+    }
+    *arenap = (char *)(md + 1) + extra;
+    return md;
+}
+
+void vtev__metadata_push(vtev_metadata_t *md, char *key, const vtev_meta_value_t *v) {
+    meta_entry_t *e = &md->e[md->n++];
+    e->key = key;
+    e->v = *v;
+    e->owned = false;
 }
 
 void vtev_metadata_destroy(vtev_metadata_t *md) {
@@ -36,9 +69,45 @@ void vtev_metadata_destroy(vtev_metadata_t *md) {
     if (!md)
         return;
     for (i = 0; i < md->n; i++)
-        entry_free(&md->e[i]);
-    free(md->e);
+        if (md->e[i].owned)
+            free(md->e[i].key);
+    if (md->e_owned)
+        free(md->e);
     free(md);
+}
+
+/* A block "key\0[value\0]"; returns NULL on ENOMEM. */
+static char *entry_block(const char *key, size_t klen, const char *s, size_t slen, const char **sp) {
+    char *b = malloc(klen + 1 + (s ? slen + 1 : 0));
+    if (!b)
+        return NULL;
+    memcpy(b, key, klen + 1);
+    if (s) {
+        memcpy(b + klen + 1, s, slen + 1);
+        *sp = b + klen + 1;
+    }
+    return b;
+}
+
+static bool grow(vtev_metadata_t *md, size_t need) {
+    size_t ncap;
+    meta_entry_t *ne;
+    if (need <= md->cap)
+        return true;
+    ncap = md->cap * 2 < need ? need : md->cap * 2;
+    if (ncap > VTEV_META_MAX_ENTRIES)
+        ncap = VTEV_META_MAX_ENTRIES;
+    if (!md->e_owned) {
+        if (!(ne = malloc(ncap * sizeof(*ne))))
+            return false;
+        memcpy(ne, md->e, md->n * sizeof(*ne));
+    } else if (!(ne = realloc(md->e, ncap * sizeof(*ne)))) {
+        return false;
+    }
+    md->e = ne;
+    md->e_owned = true;
+    md->cap = ncap;
+    return true;
 }
 
 vtev_metadata_t *vtev_metadata_dup(const vtev_metadata_t *md) {
@@ -48,28 +117,20 @@ vtev_metadata_t *vtev_metadata_dup(const vtev_metadata_t *md) {
         return NULL;
     if (!(d = vtev_metadata_new()))
         return NULL;
-    if (md->n > 0) {
-        d->e = calloc(md->n, sizeof(*d->e));
-        if (!d->e)
-            goto fail;
-        d->cap = md->n;
-    }
+    if (!grow(d, md->n))
+        goto fail;
     for (i = 0; i < md->n; i++) {
-        meta_entry_t *s = &md->e[i], *t = &d->e[i];
+        const meta_entry_t *s = &md->e[i];
+        meta_entry_t *t = &d->e[i];
+        const char *sv = NULL;
         t->v = s->v;
-        t->key = vtev__strdup(s->key);
-        if (s->v.type == VTEV_META_STRING) {
-            t->v.s = vtev__strdup(s->v.s);
-            if (!t->v.s) {
-                free(t->key);
-                goto fail;
-            }
-        }
-        if (!t->key) {
-            if (s->v.type == VTEV_META_STRING)
-                free((char *)t->v.s);
+        t->key = entry_block(s->key, strlen(s->key), s->v.type == VTEV_META_STRING ? s->v.s : NULL,
+                             s->v.type == VTEV_META_STRING ? strlen(s->v.s) : 0, &sv);
+        if (!t->key)
             goto fail;
-        }
+        t->owned = true;
+        if (s->v.type == VTEV_META_STRING)
+            t->v.s = sv;
         d->n++;
     }
     return d;
@@ -109,53 +170,36 @@ static meta_entry_t *find(const vtev_metadata_t *md, const char *key) {
 /* Sets key to v (v.s copied when a string). */
 static vtev_err_t set(vtev_metadata_t *md, const char *key, const vtev_meta_value_t *v) {
     meta_entry_t *e;
-    char *s = NULL;
+    char *block;
+    const char *sv = NULL;
+    size_t klen, slen = 0;
     if (!md || vtev__meta_key_problem(key))
         return VTEV_ERR_INVALID_ARG;
     if (v->type == VTEV_META_STRING) {
-        if (!v->s || strnlen(v->s, VTEV_META_STRING_MAX + 1) > VTEV_META_STRING_MAX)
+        if (!v->s || (slen = strnlen(v->s, VTEV_META_STRING_MAX + 1)) > VTEV_META_STRING_MAX)
             return VTEV_ERR_INVALID_ARG;
-        if (!(s = vtev__strdup(v->s)))
-            return VTEV_ERR_NOMEM;
+    } else if (v->type < VTEV_META_NULL || v->type > VTEV_META_BOOL) {
+        return VTEV_ERR_INVALID_ARG;
     }
     e = find(md, key);
-    if (!e) {
-        if (md->n >= VTEV_META_MAX_ENTRIES) {
-            free(s);
-            return VTEV_ERR_INVALID_ARG;
-        }
-        if (md->n == md->cap) {
-            size_t ncap = md->cap ? md->cap * 2 : 4;
-            meta_entry_t *ne;
-            if (ncap > VTEV_META_MAX_ENTRIES)
-                ncap = VTEV_META_MAX_ENTRIES;
-            ne = realloc(md->e, ncap * sizeof(*ne));
-            if (!ne) {
-                free(s);
-                return VTEV_ERR_NOMEM;
-            }
-            md->e = ne;
-            md->cap = ncap;
-        }
-        e = &md->e[md->n];
-        memset(e, 0, sizeof(*e));
-        if (!(e->key = vtev__strdup(key))) {
-            free(s);
-            return VTEV_ERR_NOMEM;
-        }
-        md->n++;
-    } else if (e->v.type == VTEV_META_STRING) {
-        free((char *)e->v.s);
+    if (!e && md->n >= VTEV_META_MAX_ENTRIES)
+        return VTEV_ERR_INVALID_ARG;
+    if (!e && !grow(md, md->n + 1))
+        return VTEV_ERR_NOMEM;
+    klen = strlen(key);
+    if (!(block = entry_block(key, klen, v->type == VTEV_META_STRING ? v->s : NULL, slen, &sv)))
+        return VTEV_ERR_NOMEM;
+    if (e) {
+        if (e->owned)
+            free(e->key);
+    } else {
+        e = &md->e[md->n++];
     }
-    memset(&e->v, 0, sizeof(e->v));
-    e->v.type = v->type;
-    switch (v->type) {
-    case VTEV_META_STRING: e->v.s = s; break;
-    case VTEV_META_INT: e->v.i = v->i; break;
-    case VTEV_META_DOUBLE: e->v.d = v->d; break;
-    case VTEV_META_BOOL: e->v.b = v->b; break;
-    default: break;
-    }
+    e->key = block;
+    e->owned = true;
+    e->v = *v;
+    if (v->type == VTEV_META_STRING)
+        e->v.s = sv;
     return VTEV_ERR_OK;
 }
 
@@ -194,7 +238,8 @@ vtev_err_t vtev_metadata_remove(vtev_metadata_t *md, const char *key) {
     if (!(e = find(md, key)))
         return VTEV_ERR_NOT_FOUND;
     idx = (size_t)(e - md->e);
-    entry_free(e);
+    if (e->owned)
+        free(e->key);
     memmove(&md->e[idx], &md->e[idx + 1], (md->n - idx - 1) * sizeof(*e));
     md->n--;
     return VTEV_ERR_OK;

@@ -28,193 +28,6 @@
 #define SCAN_MAX_DEPTH 128
 
 /* ---------------------------------------------------------------------- */
-/* Bounds check of Avro bytes against a schema (no allocation).           */
-
-typedef struct scan_s {
-    const unsigned char *p, *end;
-    uint64_t items; /* collection items seen */
-    uint64_t max_items;
-    const char *why;
-} scan_t;
-
-static int scan_varint(scan_t *s, int64_t *v, int maxbytes) {
-    uint64_t u = 0;
-    int shift = 0, i;
-    for (i = 0; i < maxbytes; i++) {
-        unsigned char b;
-        if (s->p >= s->end) {
-            s->why = "truncated number";
-            return -1;
-        }
-        b = *s->p++;
-        u |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *v = (int64_t)((u >> 1) ^ (~(u & 1) + 1));
-            return 0;
-        }
-        shift += 7;
-    }
-    s->why = "varint too long";
-    return -1;
-}
-
-static int scan_len(scan_t *s, int64_t *n) {
-    if (scan_varint(s, n, 10))
-        return -1;
-    if (*n < 0) {
-        s->why = "negative length";
-        return -1;
-    }
-    if (*n > (int64_t)(s->end - s->p)) {
-        s->why = "length beyond the end of the data";
-        return -1;
-    }
-    return 0;
-}
-
-static int scan(scan_t *s, avro_schema_t sch, int depth) {
-    int64_t v;
-    if (depth > SCAN_MAX_DEPTH) {
-        s->why = "nesting too deep";
-        return -1;
-    }
-    switch (avro_typeof(sch)) {
-    case AVRO_NULL:
-        return 0;
-    case AVRO_BOOLEAN:
-        if (s->p >= s->end) {
-            s->why = "truncated boolean";
-            return -1;
-        }
-        if (*s->p > 1) {
-            s->why = "invalid boolean";
-            return -1;
-        }
-        s->p++;
-        return 0;
-    case AVRO_INT32:
-        if (scan_varint(s, &v, 5))
-            return -1;
-        if (v < INT32_MIN || v > INT32_MAX) {
-            s->why = "int out of range";
-            return -1;
-        }
-        return 0;
-    case AVRO_INT64:
-        return scan_varint(s, &v, 10);
-    case AVRO_FLOAT:
-    case AVRO_DOUBLE: {
-        size_t n = avro_typeof(sch) == AVRO_FLOAT ? 4 : 8;
-        if ((size_t)(s->end - s->p) < n) {
-            s->why = "truncated floating-point number";
-            return -1;
-        }
-        s->p += n;
-        return 0;
-    }
-    case AVRO_STRING:
-    case AVRO_BYTES:
-        if (scan_len(s, &v))
-            return -1;
-        s->p += v;
-        return 0;
-    case AVRO_FIXED: {
-        int64_t n = avro_schema_fixed_size(sch);
-        if (n < 0 || n > (int64_t)(s->end - s->p)) {
-            s->why = "truncated fixed";
-            return -1;
-        }
-        s->p += n;
-        return 0;
-    }
-    case AVRO_ENUM:
-        if (scan_varint(s, &v, 10))
-            return -1;
-        if (v < 0 || v >= avro_schema_enum_number_of_symbols(sch)) {
-            s->why = "enum index out of range";
-            return -1;
-        }
-        return 0;
-    case AVRO_UNION:
-        if (scan_varint(s, &v, 10))
-            return -1;
-        if (v < 0 || (uint64_t)v >= avro_schema_union_size(sch)) {
-            s->why = "union branch index out of range";
-            return -1;
-        }
-        return scan(s, avro_schema_union_branch(sch, (int)v), depth + 1);
-    case AVRO_RECORD: {
-        size_t i, n = avro_schema_record_size(sch);
-        for (i = 0; i < n; i++)
-            if (scan(s, avro_schema_record_field_get_by_index(sch, (int)i), depth + 1))
-                return -1;
-        return 0;
-    }
-    case AVRO_ARRAY:
-    case AVRO_MAP: {
-        bool is_map = avro_typeof(sch) == AVRO_MAP;
-        avro_schema_t item = is_map ? avro_schema_map_values(sch) : avro_schema_array_items(sch);
-        for (;;) {
-            int64_t count, i;
-            if (scan_varint(s, &count, 10))
-                return -1;
-            if (count == 0)
-                return 0;
-            if (count < 0) {
-                int64_t bytes;
-                if (count == INT64_MIN) {
-                    s->why = "invalid block count";
-                    return -1;
-                }
-                count = -count;
-                if (scan_len(s, &bytes))
-                    return -1;
-            }
-            if ((uint64_t)count > s->max_items - s->items) {
-                s->why = "too many collection items for the data size";
-                return -1;
-            }
-            s->items += (uint64_t)count;
-            for (i = 0; i < count; i++) {
-                if (is_map) {
-                    if (scan_len(s, &v))
-                        return -1;
-                    s->p += v;
-                }
-                if (scan(s, item, depth + 1))
-                    return -1;
-            }
-        }
-    }
-    case AVRO_LINK:
-        return scan(s, avro_schema_link_target(sch), depth + 1);
-    default:
-        s->why = "unsupported schema type";
-        return -1;
-    }
-}
-
-vtev_err_t vtev__avro_check(avro_schema_t schema, const void *buf, size_t len, char *errstr,
-                            size_t errstr_size) {
-    scan_t s;
-    s.p = buf;
-    s.end = s.p + len;
-    s.items = 0;
-    s.max_items = (uint64_t)len + 1024;
-    s.why = NULL;
-    if (!buf && len > 0)
-        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size, "NULL buffer");
-    if (scan(&s, schema, 0) != 0)
-        return vtev__fail(VTEV_ERR_DECODE, errstr, errstr_size, "Avro data: %s at byte %zu", s.why,
-                          (size_t)(s.p - (const unsigned char *)buf));
-    if (s.p != s.end)
-        return vtev__fail(VTEV_ERR_DECODE, errstr, errstr_size,
-                          "Avro data: %zu trailing bytes after the value",
-                          (size_t)(s.end - s.p));
-    return VTEV_ERR_OK;
-}
-
-/* ---------------------------------------------------------------------- */
 /* Reader defaults for fields the writer lacks.                           */
 
 /* Finds the JSON definition (object) of the named record fullname in j. */
@@ -536,6 +349,7 @@ typedef struct res_entry_s {
     struct res_entry_s *next;
     uint64_t wuid, ruid;
     avro_schema_t wschema, rschema, pruned; /* references */
+    vtev__scanner_t *scanner;       /* bounds check for the writer's bytes */
     avro_value_iface_t *wclass;
     avro_value_t wvalue;            /* writer value; the result when direct */
     avro_value_iface_t *resolver;   /* NULL when writer == reader */
@@ -583,6 +397,7 @@ static void entry_free(res_entry_t *e) {
         json_decref(e->rjson);
     if (e->pruned)
         avro_schema_decref(e->pruned);
+    vtev__scanner_destroy(e->scanner);
     if (e->wschema)
         avro_schema_decref(e->wschema);
     if (e->rschema)
@@ -627,6 +442,19 @@ static void tls_free(void *p) {
 static void tls_key_init(void) {
     tls_key_ok = pthread_key_create(&tls_key, tls_free) == 0;
 }
+
+/* At exit (or dlclose) free the exiting thread's state: pthread key
+ * destructors do not run for the main thread.  Another thread's state stays
+ * (it may still be running). */
+#if defined(__GNUC__)
+__attribute__((destructor)) static void tls_at_exit(void) {
+    tls_t *t = tls_cur;
+    if (t && tls_key_ok) {
+        pthread_setspecific(tls_key, NULL);
+        tls_free(t);
+    }
+}
+#endif
 
 static tls_t *tls_get(void) {
     tls_t *t = tls_cur;
@@ -717,6 +545,11 @@ static vtev_err_t entry_new(res_entry_t **ep, const vtev_schema_t *reader, const
     e->ruid = reader->uid;
     e->wschema = avro_schema_incref(writer->avro);
     e->rschema = avro_schema_incref(reader->avro);
+    if (!(e->scanner = vtev__scanner_new(writer->avro))) {
+        entry_free(e);
+        return vtev__fail(VTEV_ERR_SCHEMA, errstr, errstr_size, "writer schema %s: unsupported or out of memory",
+                          writer->fullname);
+    }
     if (!(e->wclass = avro_generic_class_from_schema(writer->avro)))
         goto nomem;
     if (avro_generic_value_new(e->wclass, &e->wvalue) != 0) {
@@ -805,9 +638,14 @@ vtev_err_t vtev__avro_decode_cached(const vtev_schema_t *reader, const vtev_sche
             t->nres--;
         }
     }
-    if ((err = vtev__avro_check(e->wschema, buf, len, errstr, errstr_size)) != VTEV_ERR_OK)
+    if ((err = vtev__scanner_check(e->scanner, buf, len, errstr, errstr_size)) != VTEV_ERR_OK)
         return err;
     avro_reader_memory_set_source(t->reader, buf, (int64_t)len);
+    if (!e->resolver && *outp) { /* same schema: straight into the caller's value */
+        if (avro_value_read(t->reader, *outp) != 0)
+            return vtev__fail(VTEV_ERR_DECODE, errstr, errstr_size, "Avro data: %s", avro_strerror());
+        return VTEV_ERR_OK;
+    }
     if (avro_value_read(t->reader, &e->wvalue) != 0)
         return vtev__fail(VTEV_ERR_DECODE, errstr, errstr_size, "Avro data: %s", avro_strerror());
     if (!e->resolver) {
@@ -855,9 +693,12 @@ vtev_err_t vtev_avro_decode(const vtev_schema_t *reader, const vtev_schema_t *wr
     if (!avro_schema_equal(avro_value_get_schema(out), reader->avro))
         return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
                           "the output value is not an instance of the reader schema %s", reader->fullname);
+    v = out; /* read into out directly when no resolution is needed */
     err = vtev__avro_decode_cached(reader, writer, avro, len, &v, errstr, errstr_size);
     if (err != VTEV_ERR_OK)
         return err;
+    if (v == out)
+        return VTEV_ERR_OK;
     avro_value_reset(out);
     if (avro_value_copy_fast(out, v) != 0)
         return vtev__fail(VTEV_ERR_DECODE, errstr, errstr_size, "Avro data: %s", avro_strerror());

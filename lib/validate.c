@@ -25,6 +25,44 @@ const char *vtev__dtoa(double d, char *buf, size_t size) {
     return buf;
 }
 
+long vtev__utf8_bad(const char *str, size_t n) {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t len, k;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            len = 2;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            len = 3;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            len = 4;
+            cp = c & 0x07;
+        } else {
+            return (long)i;
+        }
+        if (i + len > n)
+            return (long)i;
+        for (k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return (long)i;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return (long)i;
+        i += len;
+    }
+    return -1;
+}
+
 /* Checks lo <= v <= hi (or v < hi when hi_open). */
 static vtev_err_t range(const char *prefix, const char *field, double v, double lo, double hi,
                         bool hi_open, char *errstr, size_t errstr_size) {
@@ -57,6 +95,7 @@ static vtev_err_t min0(const char *prefix, const char *field, double v, char *er
 static vtev_err_t str(const char *prefix, const char *field, const char *s, size_t max,
                       bool allow_empty, char *errstr, size_t errstr_size) {
     size_t n = strnlen(s, max + 1);
+    long bad;
     if (n > max)
         return vtev__fail(VTEV_ERR_INVALID, errstr, errstr_size,
                           "%s%s: \"%.20s...\" is longer than %zu bytes (or not NUL-terminated)",
@@ -64,6 +103,10 @@ static vtev_err_t str(const char *prefix, const char *field, const char *s, size
     if (n == 0 && !allow_empty)
         return vtev__fail(VTEV_ERR_INVALID, errstr, errstr_size, "%s%s: \"\" must not be empty",
                           prefix, field);
+    if ((bad = vtev__utf8_bad(s, n)) >= 0)
+        return vtev__fail(VTEV_ERR_INVALID, errstr, errstr_size,
+                          "%s%s: byte 0x%02x at offset %ld is not valid UTF-8", prefix, field,
+                          (unsigned char)s[bad], bad);
     return VTEV_ERR_OK;
 }
 
@@ -87,6 +130,8 @@ static vtev_err_t validate_metadata(const vtev_metadata_t *md, char *errstr, siz
         if (why)
             return vtev__fail(VTEV_ERR_INVALID, errstr, errstr_size, "metadata: \"%.*s\": %s",
                               VTEV_META_KEY_MAX, key ? key : "", why);
+        if (vtev__utf8_bad(key, strlen(key)) >= 0)
+            return vtev__fail(VTEV_ERR_INVALID, errstr, errstr_size, "metadata: key is not valid UTF-8");
         switch (v.type) {
         case VTEV_META_NULL:
         case VTEV_META_INT:
@@ -97,6 +142,9 @@ static vtev_err_t validate_metadata(const vtev_metadata_t *md, char *errstr, siz
                 return vtev__fail(VTEV_ERR_INVALID, errstr, errstr_size,
                                   "metadata.%s: string is longer than %d bytes", key,
                                   VTEV_META_STRING_MAX);
+            if (vtev__utf8_bad(v.s, strlen(v.s)) >= 0)
+                return vtev__fail(VTEV_ERR_INVALID, errstr, errstr_size,
+                                  "metadata.%s: string is not valid UTF-8", key);
             break;
         case VTEV_META_DOUBLE:
             if (!isfinite(v.d))

@@ -15,7 +15,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${VTEV_FUZZ_DIR:-$ROOT/build-fuzz}
 CC=${CC_FUZZ:-clang}
 TARGETS=(fuzz_decode fuzz_json)
-LIBSRC=(codec.c error.c event.c json.c metadata.c schema.c serde_avro.c timestamp.c util.c validate.c)
+LIBSRC=(avro_scan.c codec.c error.c event.c json.c metadata.c schema.c serde_avro.c timestamp.c util.c validate.c)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -57,7 +57,6 @@ run_target() {
   local t=$1; shift
   mkdir -p "$OUT/corpus/$t"
   (cd "$OUT" && ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
-     LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/fuzz/lsan.supp:print_suppressions=0} \
      "./$t" -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 "$@" \
      "$OUT/corpus/$t" "$ROOT/tests/fuzz/corpus/$t")
 }

@@ -284,6 +284,43 @@ START_TEST(test_threads) {
 }
 END_TEST
 
+/* More writer schemas than the per-thread cache holds: entries are evicted
+ * and rebuilt, a destroyed schema's entry never answers for a new one. */
+START_TEST(test_resolver_cache_eviction) {
+    const char *json = vtev_schema_json(vtev_event_schema(VTEV_EVENT_POSITION));
+    vtev_schema_t *w[40];
+    vtev_event_t ev, out;
+    void *buf;
+    size_t len;
+    int i, round;
+    char err[256] = "";
+    fx_position(&ev);
+    ck_assert_int_eq(vtev_event_encode(&ev, -1, &buf, &len, NULL, 0), VTEV_ERR_OK);
+    for (i = 0; i < 40; i++)
+        ck_assert_ptr_nonnull(w[i] = vtev_schema_new(json, strlen(json), NULL, 0));
+    for (round = 0; round < 3; round++) {
+        for (i = 0; i < 40; i++) {
+            ck_assert_msg(vtev_event_decode(&out, VTEV_EVENT_POSITION, w[i], buf, len, err, sizeof(err)) ==
+                              VTEV_ERR_OK,
+                          "%s", err);
+            fx_assert_event_eq(&ev, &out);
+            vtev_event_clear(&out);
+        }
+    }
+    for (i = 0; i < 40; i++) {
+        vtev_schema_destroy(w[i]);
+        /* a new schema (maybe at the same address) of another type */
+        w[i] = vtev_schema_new(vtev_schema_json(vtev_event_schema(VTEV_EVENT_RESULT)),
+                               strlen(vtev_schema_json(vtev_event_schema(VTEV_EVENT_RESULT))), NULL, 0);
+        ck_assert_int_eq(vtev_event_decode(&out, VTEV_EVENT_POSITION, w[i], buf, len, err, sizeof(err)),
+                         VTEV_ERR_SCHEMA_MISMATCH);
+        vtev_schema_destroy(w[i]);
+    }
+    vtev_free(buf);
+    vtev_event_clear(&ev);
+}
+END_TEST
+
 START_TEST(test_schemas) {
     const vtev_schema_t *p = vtev_event_schema(VTEV_EVENT_POSITION);
     vtev_schema_t *s;
@@ -322,6 +359,7 @@ int main(void) {
     tcase_add_test(tc, test_encode_errors);
     tcase_add_test(tc, test_threads);
     tcase_add_test(tc, test_schemas);
+    tcase_add_test(tc, test_resolver_cache_eviction);
     suite_add_tcase(s, tc);
     return vtev_test_run(s);
 }

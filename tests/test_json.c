@@ -133,6 +133,12 @@ START_TEST(test_roundtrips) {
     vtev_metadata_destroy(ev.u.env.metadata);
     ev.u.env.metadata = NULL;
     roundtrip(&ev, 0);
+    /* bytes that are not UTF-8 (a decoded event can hold them; validation
+     * refuses them) still give JSON: U+FFFD */
+    snprintf(ev.u.env.vessel_id, sizeof(ev.u.env.vessel_id), "a\xff\xe8\x88" "b");
+    ck_assert_int_eq(vtev_event_to_json(&ev, 0, &json, NULL), VTEV_ERR_OK);
+    ck_assert_str_contains(json, "\"vessel_id\": \"a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "b\"");
+    vtev_free(json);
     vtev_event_clear(&ev);
 
     fx_request(&ev);

@@ -5,6 +5,8 @@
 #include "event_fixtures.h"
 #include "testutil.h"
 
+#include "event_int.h" /* white-box: vtev__metadata_new_bulk() skips the setters' checks */
+
 #include <float.h>
 #include <math.h>
 
@@ -71,6 +73,17 @@ START_TEST(test_envelope_rules) {
     EXPECT_INVALID(&ev, "vessel_id: \"\" must not be empty");
     memset(ev.u.env.vessel_id, 'a', sizeof(ev.u.env.vessel_id)); /* not NUL-terminated */
     EXPECT_INVALID(&ev, "vessel_id: \"aaaaaaaaaaaaaaaaaaaa...\" is longer than 64 bytes");
+    snprintf(ev.u.env.vessel_id, sizeof(ev.u.env.vessel_id), "ab\xff");
+    EXPECT_INVALID(&ev, "vessel_id: byte 0xff at offset 2 is not valid UTF-8");
+    snprintf(ev.u.env.vessel_id, sizeof(ev.u.env.vessel_id), "\xc0\xaf"); /* overlong '/' */
+    EXPECT_INVALID(&ev, "vessel_id: byte 0xc0 at offset 0 is not valid UTF-8");
+    snprintf(ev.u.env.vessel_id, sizeof(ev.u.env.vessel_id), "\xed\xa0\x80"); /* surrogate */
+    EXPECT_INVALID(&ev, "vessel_id: byte 0xed at offset 0 is not valid UTF-8");
+    snprintf(ev.u.env.vessel_id, sizeof(ev.u.env.vessel_id), "\xe8\x88\xb9\xf0\x9f\x9a\xa2");
+    EXPECT_VALID(&ev);
+    snprintf(ev.u.position.data.status, sizeof(ev.u.position.data.status), "\xe8\x88");
+    EXPECT_INVALID(&ev, "data.status: byte 0xe8 at offset 0 is not valid UTF-8");
+    snprintf(ev.u.position.data.status, sizeof(ev.u.position.data.status), "moored");
     snprintf(ev.u.env.vessel_id, sizeof(ev.u.env.vessel_id), "x");
     EXPECT_VALID(&ev);
     vtev_event_clear(&ev);
@@ -161,6 +174,62 @@ static void state_rules(vtev_event_t *ev, vtev_vessel_state_t *s, const char *p)
 #undef BAD
 #undef GOOD
 }
+
+/* The validator checks metadata itself (a map could come from anywhere). */
+static void bad_meta(const char *key, vtev_meta_value_t v, const char *msg) {
+    vtev_event_t ev;
+    char *arena;
+    fx_position(&ev);
+    vtev_metadata_destroy(ev.u.env.metadata);
+    ev.u.env.metadata = vtev__metadata_new_bulk(1, strlen(key) + 1, &arena);
+    ck_assert_ptr_nonnull(ev.u.env.metadata);
+    memcpy(arena, key, strlen(key) + 1);
+    vtev__metadata_push(ev.u.env.metadata, arena, &v);
+    EXPECT_INVALID(&ev, msg);
+    vtev_event_clear(&ev);
+}
+
+START_TEST(test_metadata_validator) {
+    char big[VTEV_META_STRING_MAX + 2], longkey[VTEV_META_KEY_MAX + 2];
+    vtev_meta_value_t v;
+    vtev_event_t ev;
+    char *arena;
+    int i;
+    memset(big, 'b', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    memset(longkey, 'k', sizeof(longkey) - 1);
+    longkey[sizeof(longkey) - 1] = '\0';
+    memset(&v, 0, sizeof(v));
+    v.type = VTEV_META_DOUBLE;
+    v.d = NAN;
+    bad_meta("d", v, "metadata.d: NaN is not a finite number");
+    v.d = -INFINITY;
+    bad_meta("d", v, "metadata.d: -inf is not a finite number");
+    v.type = VTEV_META_STRING;
+    v.s = big;
+    bad_meta("s", v, "metadata.s: string is longer than 1024 bytes");
+    v.s = "\xff";
+    bad_meta("s", v, "metadata.s: string is not valid UTF-8");
+    v.type = VTEV_META_INT;
+    bad_meta("", v, "metadata: \"\": key is empty");
+    bad_meta(longkey, v, "key is longer than 64 bytes");
+    bad_meta("\xfe", v, "metadata: key is not valid UTF-8");
+    v.type = (vtev_meta_type_t)9;
+    bad_meta("t", v, "metadata.t: 9 is not a metadata type");
+    /* 65 entries */
+    fx_position(&ev);
+    vtev_metadata_destroy(ev.u.env.metadata);
+    ev.u.env.metadata = vtev__metadata_new_bulk(65, 65 * 4, &arena);
+    v.type = VTEV_META_NULL;
+    for (i = 0; i < 65; i++) {
+        snprintf(arena, 4, "%d", i);
+        vtev__metadata_push(ev.u.env.metadata, arena, &v);
+        arena += 4;
+    }
+    EXPECT_INVALID(&ev, "metadata: 65 entries exceed the limit of 64");
+    vtev_event_clear(&ev);
+}
+END_TEST
 
 START_TEST(test_position_rules) {
     vtev_event_t ev;
@@ -270,6 +339,7 @@ int main(void) {
     tcase_add_test(tc, test_fresh_init_is_invalid);
     tcase_add_test(tc, test_envelope_rules);
     tcase_add_test(tc, test_metadata_rules);
+    tcase_add_test(tc, test_metadata_validator);
     tcase_add_test(tc, test_position_rules);
     tcase_add_test(tc, test_request_rules);
     tcase_add_test(tc, test_result_rules);

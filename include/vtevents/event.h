@@ -204,6 +204,24 @@ VTEV_EXPORT vtev_err_t vtev_event_copy(vtev_event_t *dst, const vtev_event_t *sr
  * numbers (NaN and infinities rejected), non-empty ids, UUID syntax, enum
  * values, string limits.  On failure errstr names the field path and the
  * value, e.g. "data.lat: 91 is outside [-90, 90]".
+ *
+ * The rules, in the order they are checked:
+ * - event_id: 8-4-4-4-12 hex digits (either case);
+ * - timestamp: in (0, 253402300799999999] µs (after the epoch, before year 10000);
+ * - vessel_id, request_id, data.prediction_id (::VTEV_ID_MAX), status
+ *   (::VTEV_STATUS_MAX), terminal_name (::VTEV_NAME_MAX): non-empty,
+ *   NUL-terminated within the limit, valid UTF-8; ai_reasoning may be empty
+ *   (::VTEV_TEXT_MAX);
+ * - metadata: at most ::VTEV_META_MAX_ENTRIES entries, keys non-empty and at
+ *   most ::VTEV_META_KEY_MAX bytes, strings at most ::VTEV_META_STRING_MAX
+ *   bytes, all valid UTF-8, doubles finite;
+ * - lat [-90, 90], lon [-180, 180], speed >= 0, heading [0, 360);
+ * - priority one of the enum values;
+ * - confidence_score and scores.proximity/speed/heading [0, 1],
+ *   scores.rag_boost [0, 0.3], scores.ai_adjustment [-0.3, 0.3],
+ *   distance_km >= 0, eta_hours >= 0 when present.
+ * terminal_id and terminal_filter are any integer.
+ * @remark Thread-safe (reads the event only).
  * @{ */
 /** @brief Validate a position event. @returns ::VTEV_ERR_OK or ::VTEV_ERR_INVALID. @since 0.1.0 */
 VTEV_EXPORT vtev_err_t vtev_position_validate(const vtev_position_event_t *ev, char *errstr, size_t errstr_size);
@@ -251,6 +269,22 @@ VTEV_EXPORT const char *vtev_envelope_correlation_id(const vtev_envelope_t *env)
 /** @name JSON form
  * Exactly the platform's field names; timestamp as ISO-8601 UTC with
  * milliseconds or more ("2026-01-10T15:30:00.000Z").
+ *
+ * Output: one line with `", "` and `": "` separators (the layout of Python's
+ * json.dumps), fields in schema order, doubles in their shortest exact form
+ * and always with a fraction or exponent (275.0), metadata integers as
+ * integers; timestamps with milliseconds, or microseconds when the value
+ * has sub-millisecond precision, so a round trip is lossless.  A non-finite
+ * double (only possible in an event that fails validation) is written as
+ * NaN / Infinity / -Infinity like Python does, and bytes that are not UTF-8
+ * as U+FFFD.
+ *
+ * Input: timestamps with any number of fractional digits (beyond 6 are
+ * truncated), "Z", "+00:00" or any other "+HH:MM" / "+HHMM" offset
+ * (converted to UTC), or no zone at all (taken as UTC); integers are
+ * accepted where a double is expected; metadata keeps the JSON type of
+ * each value (1 is an integer, 1.0 a double); duplicate keys are an error.
+ * @remark Thread-safe.
  * @{ */
 /** Flag for vtev_event_to_json(): indented output. */
 #define VTEV_JSON_PRETTY 0x1
@@ -309,6 +343,16 @@ VTEV_EXPORT vtev_err_t vtev_event_encode(const vtev_event_t *ev, int32_t schema_
  *  (schema evolution both ways).  @p writer NULL means the compiled-in schema.
  *  @p ev is initialised by the call (caller clears it on success).
  *  Thread-safe for concurrent calls, also with the same writer schema.
+ *
+ *  The bytes are bounds-checked against the writer schema before avro-c
+ *  reads them (no allocation driven by a length the data does not hold;
+ *  trailing bytes are an error).  Reader fields the writer lacks get their
+ *  defaults from the reader schema.  The event_type string in the data must
+ *  be the name of @p type.  A string longer than the struct's limit is an
+ *  error (never truncated).  The result is not validated.
+ *  Each thread caches the resolver of up to 32 (writer, reader) pairs, and
+ *  keeps a reference to those writer schemas until evicted or the thread
+ *  exits.
  *  @returns ::VTEV_ERR_OK, ::VTEV_ERR_DECODE, ::VTEV_ERR_SCHEMA_MISMATCH. @since 0.1.0 */
 VTEV_EXPORT vtev_err_t vtev_event_decode(vtev_event_t *ev, vtev_event_type_t type,
                                          const vtev_schema_t *writer,
