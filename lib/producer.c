@@ -46,9 +46,7 @@ struct vtev_producer_s {
 
     rd_kafka_queue_t *mainq;
     pthread_t poll_thr;
-    pthread_t poll_thr_id; /* copy readable by the callbacks */
     atomic_bool run;
-    bool thr_started;
 
     pthread_mutex_t lock; /* guards cond waits and the callback pointers */
     pthread_cond_t cond;  /* signalled on every delivery report */
@@ -172,8 +170,30 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
     vtev__log(p ? p->conf : NULL, level, f, "%s", buf);
 }
 
-static void on_delivery(vtev_producer_t *p, const rd_kafka_message_t *m) {
-    pmsg_t *pm = m->_private;
+/* One delivery report, copied out of librdkafka's message so that the
+ * event (and the queue slots its messages hold) can be released before the
+ * user's callback runs: a callback that publishes into a full queue then
+ * finds room instead of waiting on the very messages it reports. */
+typedef struct dr_item_s {
+    pmsg_t *pm;
+    rd_kafka_resp_err_t err;
+    int32_t partition;
+    int64_t offset;
+    size_t len;
+    char topic[256];
+} dr_item_t;
+
+static void dr_item_fill(dr_item_t *it, const rd_kafka_message_t *m) {
+    it->pm = m->_private;
+    it->err = m->err;
+    it->partition = m->partition;
+    it->offset = m->offset;
+    it->len = m->len;
+    snprintf(it->topic, sizeof(it->topic), "%s", rd_kafka_topic_name(m->rkt));
+}
+
+static void on_delivery(vtev_producer_t *p, const dr_item_t *it) {
+    pmsg_t *pm = it->pm;
     vtev_delivery_report_t dr;
     vtev_producer_dr_cb_t *cb;
     void *op;
@@ -184,21 +204,21 @@ static void on_delivery(vtev_producer_t *p, const rd_kafka_message_t *m) {
     memset(&dr, 0, sizeof(dr));
     dr.event_id = pm->event_id;
     dr.type = pm->type;
-    dr.topic = rd_kafka_topic_name(m->rkt);
-    dr.kafka_err = (int)m->err;
-    dr.err = vtev__producer_kafka_err(m->err);
-    dr.errstr = m->err ? rd_kafka_err2str(m->err) : "";
-    dr.partition = m->err ? (m->partition >= 0 ? m->partition : -1) : m->partition;
-    dr.offset = m->err ? -1 : m->offset;
-    dr.value_len = m->len;
+    dr.topic = it->topic;
+    dr.kafka_err = (int)it->err;
+    dr.err = vtev__producer_kafka_err(it->err);
+    dr.errstr = it->err ? rd_kafka_err2str(it->err) : "";
+    dr.partition = it->partition >= 0 ? it->partition : -1;
+    dr.offset = it->err ? -1 : it->offset;
+    dr.value_len = it->len;
     dr.msg_opaque = pm->opaque;
-    if (m->err) {
+    if (it->err) {
         atomic_fetch_add(&p->stats[t][ST_FAILED], 1);
-        if (m->err == RD_KAFKA_RESP_ERR__FATAL)
+        if (it->err == RD_KAFKA_RESP_ERR__FATAL)
             check_fatal(p);
     } else {
         atomic_fetch_add(&p->stats[t][ST_DELIVERED], 1);
-        atomic_fetch_add(&p->stats[t][ST_BYTES], m->len);
+        atomic_fetch_add(&p->stats[t][ST_BYTES], it->len);
     }
     pthread_mutex_lock(&p->lock);
     cb = p->dr_cb;
@@ -216,17 +236,37 @@ static void on_delivery(vtev_producer_t *p, const rd_kafka_message_t *m) {
     pthread_mutex_unlock(&p->lock);
 }
 
+static void serve_dr(vtev_producer_t *p, rd_kafka_event_t *ev) {
+    size_t cnt = rd_kafka_event_message_count(ev), n = 0, i;
+    dr_item_t *items = cnt ? calloc(cnt, sizeof(*items)) : NULL;
+    const rd_kafka_message_t *m;
+    if (!items) {
+        /* out of memory: report in place, one at a time */
+        dr_item_t one;
+        while ((m = rd_kafka_event_message_next(ev))) {
+            dr_item_fill(&one, m);
+            on_delivery(p, &one);
+        }
+        rd_kafka_event_destroy(ev);
+        return;
+    }
+    while (n < cnt && (m = rd_kafka_event_message_next(ev)))
+        dr_item_fill(&items[n++], m);
+    rd_kafka_event_destroy(ev); /* frees the queue slots */
+    for (i = 0; i < n; i++)
+        on_delivery(p, &items[i]);
+    free(items);
+}
+
 /* Serves at most one event from the main queue. */
 static void serve_one(vtev_producer_t *p, int timeout_ms) {
     rd_kafka_event_t *ev = rd_kafka_queue_poll(p->mainq, timeout_ms);
-    const rd_kafka_message_t *m;
     if (!ev)
         return;
     switch (rd_kafka_event_type(ev)) {
     case RD_KAFKA_EVENT_DR:
-        while ((m = rd_kafka_event_message_next(ev)))
-            on_delivery(p, m);
-        break;
+        serve_dr(p, ev);
+        return;
     case RD_KAFKA_EVENT_ERROR:
         on_error(p, rd_kafka_event_error(ev), rd_kafka_event_error_is_fatal(ev),
                  rd_kafka_event_error_string(ev));
@@ -237,15 +277,19 @@ static void serve_one(vtev_producer_t *p, int timeout_ms) {
     rd_kafka_event_destroy(ev);
 }
 
+/* The producer whose poll thread this is (NULL on other threads). */
+static _Thread_local vtev_producer_t *tls_serving;
+
 static void *poll_main(void *arg) {
     vtev_producer_t *p = arg;
+    tls_serving = p;
     while (atomic_load(&p->run))
         serve_one(p, 100);
     return NULL;
 }
 
 static bool on_poll_thread(vtev_producer_t *p) {
-    return p->thr_started && pthread_equal(pthread_self(), p->poll_thr_id);
+    return tls_serving == p;
 }
 
 /* ---- creation ---- */
@@ -314,8 +358,8 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
     vtev_conf_t *sconf = NULL;
     const char *profile, *mock;
     pthread_mutexattr_t ma;
-    char e[512], buf[16];
-    size_t bsz = sizeof(buf);
+    char e[512];
+    size_t bsz = 0;
     vtev_err_t err;
 
     if (!conf) {
@@ -338,6 +382,7 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
     atomic_init(&p->closing, false);
     atomic_init(&p->outstanding, 0);
 
+    p->conf = conf; /* borrowed until success (for logging), owned after */
     p->queue_block_ms = vtev__conf_int(conf, "producer.queue.block.ms");
     p->close_timeout_ms = vtev__conf_int(conf, "producer.close.timeout.ms");
     p->topics[VTEV_EVENT_POSITION] = vtev__strdup(vtev__conf_str(conf, "topic.position"));
@@ -387,9 +432,8 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
     }
     if (vtev__conf_apply_kafka(conf, rc, errstr, errstr_size))
         goto fail;
-    p->transactional = rd_kafka_conf_get(rc, "transactional.id", buf, &bsz) ==
-                           RD_KAFKA_CONF_OK &&
-                       bsz > 1;
+    p->transactional =
+        rd_kafka_conf_get(rc, "transactional.id", NULL, &bsz) == RD_KAFKA_CONF_OK && bsz > 1;
     rd_kafka_conf_set_opaque(rc, p);
     rd_kafka_conf_set_events(rc, RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR);
     rd_kafka_conf_set_log_cb(rc, on_log);
@@ -415,9 +459,6 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
         p->rk = NULL;
         goto fail;
     }
-    p->poll_thr_id = p->poll_thr;
-    p->thr_started = true;
-    p->conf = conf; /* owned from here on */
     vtev__log(conf, 7, "PRODUCER", "created (profile %s, %s)", profile,
               p->transactional ? "transactional" : "idempotent");
     return p;
@@ -481,14 +522,26 @@ static bool wait_outstanding(vtev_producer_t *p, int64_t timeout_ms) {
     return atomic_load(&p->outstanding) == 0;
 }
 
+/* rd_kafka_flush() in event mode waits (linger ignored) until librdkafka
+ * released every message, while the poll thread serves; the reports copied
+ * out of the released events may still be running, so then wait for our own
+ * count. */
+static bool flush_wait(vtev_producer_t *p, int64_t timeout_ms) {
+    int64_t end = vtev__now_mono_us() + (timeout_ms < 0 ? 0 : timeout_ms * 1000);
+    int64_t left;
+    rd_kafka_flush(p->rk, timeout_ms < 0 ? -1 : (int)timeout_ms);
+    if (timeout_ms < 0)
+        return wait_outstanding(p, -1);
+    left = (end - vtev__now_mono_us()) / 1000;
+    return wait_outstanding(p, left > 0 ? left : 0);
+}
+
 vtev_err_t vtev_producer_flush(vtev_producer_t *p, int timeout_ms) {
     if (!p)
         return VTEV_ERR_INVALID_ARG;
     if (on_poll_thread(p)) /* from a callback: nothing else serves reports */
         return wait_outstanding(p, timeout_ms) ? VTEV_ERR_OK : VTEV_ERR_TIMED_OUT;
-    /* Event mode: waits (linger ignored) while the poll thread serves. */
-    rd_kafka_flush(p->rk, timeout_ms);
-    return wait_outstanding(p, 0) ? VTEV_ERR_OK : VTEV_ERR_TIMED_OUT;
+    return flush_wait(p, timeout_ms) ? VTEV_ERR_OK : VTEV_ERR_TIMED_OUT;
 }
 
 size_t vtev_producer_outstanding(vtev_producer_t *p) {
@@ -761,8 +814,7 @@ vtev_err_t vtev_producer_close(vtev_producer_t *p, size_t *undeliveredp) {
     if (!p)
         return VTEV_ERR_OK;
     atomic_store(&p->closing, true);
-    rd_kafka_flush(p->rk, (int)p->close_timeout_ms);
-    wait_outstanding(p, 0);
+    flush_wait(p, p->close_timeout_ms);
     undelivered = atomic_load(&p->outstanding);
     if (undelivered) {
         vtev__log(p->conf, 4, "PRODUCER",
@@ -774,7 +826,6 @@ vtev_err_t vtev_producer_close(vtev_producer_t *p, size_t *undeliveredp) {
     }
     atomic_store(&p->run, false);
     pthread_join(p->poll_thr, NULL);
-    p->thr_started = false;
     rd_kafka_queue_destroy(p->mainq);
     rd_kafka_destroy(p->rk);
     vtev_conf_destroy(p->conf);
@@ -858,8 +909,12 @@ vtev_err_t vtev_producer_commit_transaction(vtev_producer_t *p, int timeout_ms, 
     vtev_err_t err;
     if ((err = txn_check(p, "commit_transaction", errstr, errstr_size)))
         return err;
-    return vtev__producer_txn_error(p, rd_kafka_commit_transaction(p->rk, timeout_ms),
-                                    "commit_transaction", errstr, errstr_size);
+    err = vtev__producer_txn_error(p, rd_kafka_commit_transaction(p->rk, timeout_ms),
+                                   "commit_transaction", errstr, errstr_size);
+    /* every report of the transaction has run when commit returns */
+    if (!err)
+        wait_outstanding(p, timeout_ms < 0 ? -1 : timeout_ms);
+    return err;
 }
 
 vtev_err_t vtev_producer_abort_transaction(vtev_producer_t *p, int timeout_ms, char *errstr,
@@ -867,6 +922,9 @@ vtev_err_t vtev_producer_abort_transaction(vtev_producer_t *p, int timeout_ms, c
     vtev_err_t err;
     if ((err = txn_check(p, "abort_transaction", errstr, errstr_size)))
         return err;
-    return vtev__producer_txn_error(p, rd_kafka_abort_transaction(p->rk, timeout_ms),
-                                    "abort_transaction", errstr, errstr_size);
+    err = vtev__producer_txn_error(p, rd_kafka_abort_transaction(p->rk, timeout_ms),
+                                   "abort_transaction", errstr, errstr_size);
+    if (!err) /* the purged messages' reports have run when abort returns */
+        wait_outstanding(p, timeout_ms < 0 ? -1 : timeout_ms);
+    return err;
 }

@@ -44,6 +44,7 @@ struct vtev_serde_s {
     uint64_t tick;
     idcache_t *ids;
     size_t ids_cnt;
+    bool use_latest;
 };
 
 /* Id cache bound: beyond it the oldest entries are dropped (the registry
@@ -79,6 +80,7 @@ vtev_serde_t *vtev_serde_new(vtev_conf_t *conf, char *errstr, size_t errstr_size
         }
     }
     pthread_mutex_init(&s->lock, NULL);
+    s->use_latest = vtev__conf_bool(conf, "use.latest.version");
     s->conf = conf;
     return s;
 }
@@ -163,6 +165,32 @@ static void ids_put(vtev_serde_t *s, const char *topic, vtev_event_type_t type,
     pthread_mutex_unlock(&s->lock);
 }
 
+/* use.latest.version: the subject's latest id, which must be the id of the
+ * schema the bytes are written with (the compiled-in one): framing them with
+ * the id of another (evolved) schema would make every reader misread them.
+ * Not cached here: the registry client caches both answers (latest with its
+ * TTL), so a new latest version is noticed. */
+static vtev_err_t latest_id_for(vtev_serde_t *s, const char *subject, const char *json,
+                                int32_t *idp, char *errstr, size_t errstr_size) {
+    int32_t latest = -1, mine = -1;
+    vtev_err_t err;
+    if ((err = vtev_registry_schema_id_for(s->reg, subject, json, &latest, errstr,
+                                           errstr_size)))
+        return err;
+    err = vtev_registry_lookup(s->reg, subject, json, &mine, NULL, errstr, errstr_size);
+    if (err == VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND || err == VTEV_ERR_REGISTRY_SUBJECT_NOT_FOUND ||
+        (!err && mine != latest))
+        return vtev__fail(VTEV_ERR_SCHEMA_MISMATCH, errstr, errstr_size,
+                          "%s: use.latest.version: the latest schema (id %d) is not this "
+                          "library's schema (%s); events are written with the library's "
+                          "schema only",
+                          subject, (int)latest, err ? "not registered" : "another id");
+    if (err)
+        return err;
+    *idp = latest;
+    return VTEV_ERR_OK;
+}
+
 /* Schema id of `schema` under the subject for topic. */
 static vtev_err_t schema_id_for(vtev_serde_t *s, const char *topic, vtev_event_type_t type,
                                 const vtev_schema_t *schema, int32_t *idp, char *errstr,
@@ -171,6 +199,13 @@ static vtev_err_t schema_id_for(vtev_serde_t *s, const char *topic, vtev_event_t
     const char *json = vtev_schema_json(schema);
     idcache_t *c;
     vtev_err_t err;
+    if (s->use_latest) {
+        err = vtev_registry_subject_name(s->reg, topic, vtev_schema_fullname(schema), subject,
+                                         sizeof(subject));
+        if (err)
+            return vtev__fail(err, errstr, errstr_size, "%s: cannot name the subject", topic);
+        return latest_id_for(s, subject, json, idp, errstr, errstr_size);
+    }
     pthread_mutex_lock(&s->lock);
     c = ids_find(s, topic, type, json);
     if (c) {
@@ -213,6 +248,8 @@ vtev_err_t vtev__serde_schema_id_json(vtev_serde_t *s, const char *topic,
         if (err) {
             vtev__seterr(errstr, errstr_size, "%s: cannot name the subject (%s)", topic,
                          vtev_err2str(err));
+        } else if (s->use_latest) {
+            err = latest_id_for(s, subject, schema_json, idp, errstr, errstr_size);
         } else if (!(err = vtev_registry_schema_id_for(s->reg, subject, schema_json, idp, errstr,
                                                        errstr_size))) {
             ids_put(s, topic, VTEV_EVENT_NONE, schema_json, *idp);
@@ -346,6 +383,18 @@ vtev_err_t vtev_serde_deserialize(vtev_serde_t *s, const char *topic, vtev_event
                          (int)id, vtev_schema_fullname(writer));
         vtev_schema_destroy(writer);
         return err;
+    }
+    if (expected != VTEV_EVENT_NONE) {
+        /* a writer that is another of the three events is never resolvable */
+        vtev_event_type_t wt = type_of_fullname(vtev_schema_fullname(writer));
+        if (wt != VTEV_EVENT_NONE && wt != expected) {
+            err = vtev__fail(VTEV_ERR_SCHEMA_MISMATCH, errstr, errstr_size,
+                             "schema id %d: writer schema %s is a %s event, expected %s",
+                             (int)id, vtev_schema_fullname(writer), vtev_event_type_name(wt),
+                             vtev_event_type_name(expected));
+            vtev_schema_destroy(writer);
+            return err;
+        }
     }
     err = vtev_event_decode(ev, type, writer, payload, plen, errstr, errstr_size);
     vtev_schema_destroy(writer);

@@ -129,8 +129,9 @@ static inline rd_kafka_t *fx_reader(const char *bootstraps, const char *topic, i
     return rk;
 }
 
-/* Reads up to max messages (stops at max, or after idle_ms without one, or
- * at total_ms). Returns the count; msgs[] are owned by the caller. */
+/* Reads up to max messages (stops at max, or idle_ms after the last one once
+ * one arrived, or at total_ms). Returns the count; msgs[] are owned by the
+ * caller. */
 static inline int fx_read(rd_kafka_t *rk, rd_kafka_message_t **msgs, int max, int idle_ms,
                           int total_ms) {
     int n = 0;
@@ -147,10 +148,26 @@ static inline int fx_read(rd_kafka_t *rk, rd_kafka_message_t **msgs, int max, in
         }
         if (m)
             rd_kafka_message_destroy(m);
-        if ((t1.tv_sec - tl.tv_sec) * 1000 + (t1.tv_nsec - tl.tv_nsec) / 1000000 > idle_ms)
+        if (n > 0 &&
+            (t1.tv_sec - tl.tv_sec) * 1000 + (t1.tv_nsec - tl.tv_nsec) / 1000000 > idle_ms)
             break;
         if ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 > total_ms)
             break;
+    }
+    return n;
+}
+
+/* Counts (and drops) the messages that arrive within ms: none expected. */
+static inline int fx_extra(rd_kafka_t *rk, int ms) {
+    int n = 0, waited = 0;
+    while (waited < ms) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        waited += 100;
+        if (!m)
+            continue;
+        if (!m->err)
+            n++;
+        rd_kafka_message_destroy(m);
     }
     return n;
 }

@@ -65,6 +65,17 @@ static vtev_conf_t *mk_conf(char *name, size_t name_size, const char *prefix) {
     return c;
 }
 
+/* conf for the existing mock cluster + registry `name`. */
+static vtev_conf_t *mk_conf_named(const char *name) {
+    char e[512], url[256];
+    vtev_conf_t *c = vtev_conf_new();
+    snprintf(url, sizeof(url), "mock://%s", name);
+    ck_assert_int_eq(vtev_conf_set(c, "bootstrap.servers", url, e, sizeof(e)), VTEV_CONF_OK);
+    ck_assert_int_eq(vtev_conf_set(c, "schema.registry.url", url, e, sizeof(e)), VTEV_CONF_OK);
+    ck_assert_int_eq(vtev_conf_set(c, "log.level", "3", e, sizeof(e)), VTEV_CONF_OK);
+    return c;
+}
+
 static vtev_producer_t *mk_producer(vtev_conf_t *c, reports_t *rs) {
     char e[512];
     vtev_producer_t *p = vtev_producer_new(c, e, sizeof(e));
@@ -176,8 +187,10 @@ START_TEST(publish_each_type_roundtrip) {
         rd_kafka_message_t *msgs[N + 4];
         rd_kafka_t *rk = fx_reader(bootstraps(name), topics[ti].topic, topics[ti].parts,
                                    "read_committed");
-        int n = fx_read(rk, msgs, N + 4, 1500, 15000), found = 0, j;
+        int n = fx_read(rk, msgs, N, 10000, 20000), found = 0, j;
         ck_assert_int_eq(n, N);
+        ck_assert_int_eq(fx_extra(rk, 300), 0);
+        ck_assert_int_eq(fx_topic_count(bootstraps(name), topics[ti].topic, topics[ti].parts), N);
         for (j = 0; j < n; j++) {
             vtev_event_t out;
             char h[128];
@@ -226,7 +239,8 @@ START_TEST(no_correlation_header_without_id) {
     ck_assert_int_eq(vtev_producer_publish(p, &ev, NULL, e, sizeof(e)), VTEV_ERR_OK);
     ck_assert_int_eq(vtev_producer_flush(p, 10000), VTEV_ERR_OK);
     rk = fx_reader(bootstraps(name), "vessel-position-updates", 3, "read_committed");
-    ck_assert_int_eq(fx_read(rk, m, 2, 1500, 10000), 1);
+    ck_assert_int_eq(fx_read(rk, m, 1, 10000, 20000), 1);
+    ck_assert_int_eq(fx_extra(rk, 300), 0);
     ck_assert(!fx_header(m[0], "correlation_id", h, sizeof(h)));
     ck_assert(fx_header(m[0], "event_id", h, sizeof(h)));
     rd_kafka_message_destroy(m[0]);
@@ -235,6 +249,40 @@ START_TEST(no_correlation_header_without_id) {
     vtev_producer_destroy(p);
 }
 END_TEST
+
+/* Kafka's murmur2 (the Java client's key hash), for the expected partition. */
+static uint32_t murmur2(const void *key, size_t len) {
+    const uint32_t seed = 0x9747b28c, m = 0x5bd1e995;
+    const int r = 24;
+    uint32_t h = seed ^ (uint32_t)len;
+    const unsigned char *d = key;
+    while (len >= 4) {
+        uint32_t k = (uint32_t)d[0] | ((uint32_t)d[1] << 8) | ((uint32_t)d[2] << 16) |
+                     ((uint32_t)d[3] << 24);
+        k *= m;
+        k ^= k >> r;
+        k *= m;
+        h *= m;
+        h ^= k;
+        d += 4;
+        len -= 4;
+    }
+    switch (len) {
+    case 3:
+        h ^= (uint32_t)d[2] << 16;
+        /* fall through */
+    case 2:
+        h ^= (uint32_t)d[1] << 8;
+        /* fall through */
+    case 1:
+        h ^= d[0];
+        h *= m;
+    }
+    h ^= h >> 13;
+    h *= m;
+    h ^= h >> 15;
+    return h;
+}
 
 START_TEST(same_vessel_same_partition) {
     enum { N = 40 };
@@ -266,6 +314,12 @@ START_TEST(same_vessel_same_partition) {
             ck_assert_int_eq(rs.r[i].partition, part);
         }
         ck_assert_int_ge(part, 0);
+        {
+            /* the partition the Java client (murmur2) picks for this key */
+            char vessel[32];
+            snprintf(vessel, sizeof(vessel), "IMO-%d", j);
+            ck_assert_int_eq(part, (int)((murmur2(vessel, strlen(vessel)) & 0x7fffffff) % 3));
+        }
         seen[part] = 1;
         if (j == 0)
             pa = part;
@@ -588,8 +642,9 @@ START_TEST(generic_avro_and_raw) {
     ck_assert_uint_eq(st.delivered, 2);
     ck_assert_uint_eq(st.bytes, 6 + 4);
     rk = fx_reader(bootstraps(name), "prediction-results.dlq", 1, "read_committed");
-    n = fx_read(rk, m, 3, 1500, 10000);
+    n = fx_read(rk, m, 2, 10000, 20000);
     ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(fx_extra(rk, 300), 0);
     {
         const unsigned char *b = m[0]->payload;
         ck_assert_uint_eq(m[0]->len, 6);
@@ -631,7 +686,7 @@ START_TEST(defaults_and_profiles) {
     expect_rk_conf(p, "partitioner", "murmur2_random");
     vtev_producer_destroy(p);
 
-    c = mk_conf(name, sizeof(name), "prod-prof");
+    c = mk_conf_named(name);
     ck_assert_int_eq(vtev_conf_set(c, "producer.profile", "throughput", e, sizeof(e)),
                      VTEV_CONF_OK);
     ck_assert_int_eq(vtev_conf_set(c, "kafka.batch.num.messages", "777", e, sizeof(e)),
@@ -642,7 +697,7 @@ START_TEST(defaults_and_profiles) {
     expect_rk_conf(p, "enable.idempotence", "true");
     vtev_producer_destroy(p);
 
-    c = mk_conf(name, sizeof(name), "prod-prof");
+    c = mk_conf_named(name);
     ck_assert_int_eq(vtev_conf_set(c, "producer.profile", "low-latency", e, sizeof(e)),
                      VTEV_CONF_OK);
     ck_assert_int_eq(vtev_conf_set(c, "kafka.enable.idempotence", "false", e, sizeof(e)),
@@ -668,20 +723,178 @@ START_TEST(defaults_and_profiles) {
 }
 END_TEST
 
+/* Many threads publishing through one producer (shared serde caches). */
+typedef struct {
+    vtev_producer_t *p;
+    int idx;
+    int failures;
+} pub_thread_t;
+
+static void *pub_main(void *arg) {
+    pub_thread_t *t = arg;
+    char e[512], vessel[32];
+    int i;
+    for (i = 0; i < 100; i++) {
+        vtev_event_t ev;
+        snprintf(vessel, sizeof(vessel), "T%d-V%d", t->idx, i % 4);
+        /* all three types from every thread */
+        if (vtev_event_init(&ev, (vtev_event_type_t)(1 + i % 3)))
+            t->failures++;
+        vtev_event_clear(&ev);
+        if (i % 3 == 0)
+            fx_position(&ev, vessel, i);
+        else if (i % 3 == 1)
+            fx_request(&ev, vessel, i);
+        else
+            fx_result(&ev, vessel, i);
+        if (vtev_producer_publish(t->p, &ev, NULL, e, sizeof(e)))
+            t->failures++;
+        vtev_event_clear(&ev);
+    }
+    return NULL;
+}
+
+START_TEST(concurrent_publishers) {
+    char name[96];
+    reports_t rs;
+    vtev_producer_t *p;
+    pub_thread_t th[4];
+    pthread_t tid[4];
+    vtev_producer_stats_t st;
+    uint64_t total = 0;
+    int i;
+    reports_init(&rs);
+    p = mk_producer(mk_conf(name, sizeof(name), "prod-mt"), &rs);
+    for (i = 0; i < 4; i++) {
+        th[i].p = p;
+        th[i].idx = i;
+        th[i].failures = 0;
+        ck_assert_int_eq(pthread_create(&tid[i], NULL, pub_main, &th[i]), 0);
+    }
+    for (i = 0; i < 4; i++) {
+        pthread_join(tid[i], NULL);
+        ck_assert_int_eq(th[i].failures, 0);
+    }
+    ck_assert_int_eq(vtev_producer_flush(p, 20000), VTEV_ERR_OK);
+    ck_assert_int_eq(rs.n, 400);
+    ck_assert_int_eq(rs.ok, 400);
+    for (i = 1; i <= 3; i++) {
+        vtev_producer_stats(p, (vtev_event_type_t)i, &st);
+        ck_assert_uint_eq(st.published, st.delivered);
+        total += st.delivered;
+    }
+    ck_assert_uint_eq(total, 400);
+    ck_assert_int_eq(fx_topic_count(bootstraps(name), "vessel-position-updates", 3) +
+                         fx_topic_count(bootstraps(name), "prediction-requests", 5) +
+                         fx_topic_count(bootstraps(name), "prediction-results", 3),
+                     400);
+    vtev_producer_destroy(p);
+}
+END_TEST
+
+/* The delivery callback may publish: each delivered request triggers a result. */
+typedef struct {
+    int requests, results, errors;
+} chain_t;
+
+static void chain_cb(vtev_producer_t *p, const vtev_delivery_report_t *dr, void *opaque) {
+    chain_t *c = opaque;
+    char e[512];
+    if (dr->err) {
+        c->errors++;
+        return;
+    }
+    if (dr->type == VTEV_EVENT_REQUEST) {
+        vtev_event_t ev;
+        c->requests++;
+        fx_result(&ev, "V-chain", c->requests);
+        if (vtev_producer_publish(p, &ev, NULL, e, sizeof(e)))
+            c->errors++;
+        vtev_event_clear(&ev);
+    } else if (dr->type == VTEV_EVENT_RESULT) {
+        c->results++;
+    }
+}
+
+START_TEST(publish_from_delivery_callback) {
+    char name[96], e[512];
+    vtev_conf_t *c = mk_conf(name, sizeof(name), "prod-chain");
+    vtev_producer_t *p;
+    chain_t ch = {0, 0, 0};
+    int i;
+    /* a small queue: the callback's publishes must serve it inline */
+    ck_assert_int_eq(vtev_conf_set(c, "kafka.queue.buffering.max.messages", "8", e, sizeof(e)),
+                     VTEV_CONF_OK);
+    ck_assert_int_eq(vtev_conf_set(c, "producer.queue.block.ms", "10000", e, sizeof(e)),
+                     VTEV_CONF_OK);
+    p = mk_producer(c, NULL);
+    vtev_producer_set_dr_cb(p, chain_cb, &ch);
+    for (i = 0; i < 40; i++) {
+        vtev_event_t ev;
+        fx_request(&ev, "V-chain", i);
+        ck_assert_msg(vtev_producer_publish(p, &ev, NULL, e, sizeof(e)) == VTEV_ERR_OK, "%s", e);
+        vtev_event_clear(&ev);
+    }
+    ck_assert_int_eq(vtev_producer_flush(p, 30000), VTEV_ERR_OK);
+    ck_assert_int_eq(ch.errors, 0);
+    ck_assert_int_eq(ch.requests, 40);
+    ck_assert_int_eq(ch.results, 40);
+    vtev_producer_destroy(p);
+}
+END_TEST
+
+/* Registry down: the publish fails with the transient registry error and
+ * nothing is enqueued. */
+START_TEST(registry_unavailable_refused) {
+    char name[96], e[512];
+    vtev_conf_t *c = mk_conf(name, sizeof(name), "prod-noreg");
+    vtev_producer_t *p;
+    reports_t rs;
+    vtev_event_t ev;
+    vtev_producer_stats_t st;
+    ck_assert_int_eq(vtev_conf_set(c, "schema.registry.url", "http://127.0.0.1:1", e,
+                                   sizeof(e)),
+                     VTEV_CONF_OK);
+    ck_assert_int_eq(vtev_conf_set(c, "schema.registry.max.retries", "0", e, sizeof(e)),
+                     VTEV_CONF_OK);
+    reports_init(&rs);
+    p = mk_producer(c, &rs);
+    fx_position(&ev, "V1", 1);
+    ck_assert_int_eq(vtev_producer_publish(p, &ev, NULL, e, sizeof(e)),
+                     VTEV_ERR_REGISTRY_UNAVAILABLE);
+    vtev_producer_stats(p, VTEV_EVENT_POSITION, &st);
+    ck_assert_uint_eq(st.published, 0);
+    ck_assert_int_eq(vtev_producer_flush(p, 1000), VTEV_ERR_OK);
+    ck_assert_int_eq(rs.n, 0);
+    ck_assert_int_eq(fx_topic_count(bootstraps(name), "vessel-position-updates", 3), 0);
+    vtev_event_clear(&ev);
+    vtev_producer_destroy(p);
+}
+END_TEST
+
+/* One test case per test, so that CK_RUN_CASE=name runs one of them. */
+#define ADD(s, fn)                                                                            \
+    do {                                                                                      \
+        TCase *tc_ = tcase_create(#fn);                                                       \
+        tcase_set_timeout(tc_, 60);                                                           \
+        tcase_add_test(tc_, fn);                                                              \
+        suite_add_tcase(s, tc_);                                                              \
+    } while (0)
+
 int main(void) {
     Suite *s = suite_create("producer");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, publish_each_type_roundtrip);
-    tcase_add_test(tc, no_correlation_header_without_id);
-    tcase_add_test(tc, same_vessel_same_partition);
-    tcase_add_test(tc, invalid_events_refused);
-    tcase_add_test(tc, queue_full_backpressure);
-    tcase_add_test(tc, close_reports_undelivered);
-    tcase_add_test(tc, fatal_error_reported_once);
-    tcase_add_test(tc, transactions_state_rules);
-    tcase_add_test(tc, generic_avro_and_raw);
-    tcase_add_test(tc, defaults_and_profiles);
-    suite_add_tcase(s, tc);
+    ADD(s, publish_each_type_roundtrip);
+    ADD(s, no_correlation_header_without_id);
+    ADD(s, same_vessel_same_partition);
+    ADD(s, invalid_events_refused);
+    ADD(s, queue_full_backpressure);
+    ADD(s, close_reports_undelivered);
+    ADD(s, fatal_error_reported_once);
+    ADD(s, transactions_state_rules);
+    ADD(s, generic_avro_and_raw);
+    ADD(s, defaults_and_profiles);
+    ADD(s, concurrent_publishers);
+    ADD(s, publish_from_delivery_callback);
+    ADD(s, registry_unavailable_refused);
     return vtev_test_run(s);
 }

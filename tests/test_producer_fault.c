@@ -243,6 +243,52 @@ START_TEST(brokers_down_past_timeout_reports_every_event) {
 }
 END_TEST
 
+/* A produce error inside a transaction makes commit abortable
+ * (VTEV_ERR_TXN_ABORTABLE); abort, then the next transaction commits. */
+START_TEST(transaction_produce_error_is_abortable) {
+    char name[96], e[512], tid[160];
+    vtev_conf_t *c = mk_conf(name, sizeof(name), "fault-txn");
+    vtev_producer_t *p;
+    reports_t rs;
+    vtev_event_t ev;
+    vtev_err_t err;
+    memset(&rs, 0, sizeof(rs));
+    pthread_mutex_init(&rs.lock, NULL);
+    snprintf(tid, sizeof(tid), "tid-%s", name);
+    ck_assert_int_eq(vtev_conf_set(c, "kafka.transactional.id", tid, e, sizeof(e)),
+                     VTEV_CONF_OK);
+    bootstraps(name);
+    p = vtev_producer_new(c, e, sizeof(e));
+    ck_assert_msg(p != NULL, "%s", e);
+    vtev_producer_set_dr_cb(p, dr_cb, &rs);
+    ck_assert_msg(vtev_producer_init_transactions(p, 30000, e, sizeof(e)) == VTEV_ERR_OK, "%s",
+                  e);
+    ck_assert_int_eq(vtev_producer_begin_transaction(p, e, sizeof(e)), VTEV_ERR_OK);
+    rd_kafka_mock_push_request_errors(vtev__mock_cluster_get(name), PRODUCE_API, 1,
+                                      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+    fx_result(&ev, "V1", 1);
+    err = vtev_producer_publish(p, &ev, NULL, e, sizeof(e));
+    ck_assert_msg(err == VTEV_ERR_OK, "%s: %s", vtev_err2name(err), e);
+    err = vtev_producer_commit_transaction(p, 30000, e, sizeof(e));
+    ck_assert_msg(err == VTEV_ERR_TXN_ABORTABLE, "%s: %s", vtev_err2name(err), e);
+    ck_assert_int_eq(rs.failed, 1);
+    ck_assert_msg(vtev_producer_abort_transaction(p, 30000, e, sizeof(e)) == VTEV_ERR_OK, "%s",
+                  e);
+    /* (librdkafka keeps the topic's authorization error until its next
+     * metadata refresh: the next transaction writes another topic) */
+    vtev_event_clear(&ev);
+    fx_request(&ev, "V1", 1);
+    ck_assert_int_eq(vtev_producer_begin_transaction(p, e, sizeof(e)), VTEV_ERR_OK);
+    err = vtev_producer_publish(p, &ev, NULL, e, sizeof(e));
+    ck_assert_msg(err == VTEV_ERR_OK, "%s: %s", vtev_err2name(err), e);
+    ck_assert_msg(vtev_producer_commit_transaction(p, 30000, e, sizeof(e)) == VTEV_ERR_OK, "%s",
+                  e);
+    ck_assert_int_eq(rs.ok, 1);
+    vtev_event_clear(&ev);
+    vtev_producer_destroy(p);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("producer_fault");
     TCase *tc = tcase_create("fault");
@@ -250,6 +296,7 @@ int main(void) {
     tcase_add_test(tc, transient_produce_errors_retried_without_duplicates);
     tcase_add_test(tc, brokers_down_and_back_within_timeout);
     tcase_add_test(tc, brokers_down_past_timeout_reports_every_event);
+    tcase_add_test(tc, transaction_produce_error_is_abortable);
     suite_add_tcase(s, tc);
     return vtev_test_run(s);
 }

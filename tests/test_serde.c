@@ -2,6 +2,7 @@
  * test_serde.c - event <-> framed bytes with the mock:// registry.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <vtevents/vtevents.h>
@@ -212,9 +213,10 @@ START_TEST(framing_errors) {
                                             sizeof(e)),
                      VTEV_ERR_DECODE);
     /* a position is not a result */
-    ck_assert_int_ne(vtev_serde_deserialize(s, "t", VTEV_EVENT_RESULT, buf, len, &out, NULL, e,
+    ck_assert_int_eq(vtev_serde_deserialize(s, "t", VTEV_EVENT_RESULT, buf, len, &out, NULL, e,
                                             sizeof(e)),
-                     VTEV_ERR_OK);
+                     VTEV_ERR_SCHEMA_MISMATCH);
+    ck_assert_str_contains(e, "expected prediction.analysis.completed");
     vtev_free(buf);
     vtev_event_clear(&ev);
     vtev_serde_destroy(s);
@@ -243,6 +245,126 @@ START_TEST(bad_arguments) {
 }
 END_TEST
 
+/* Threads decoding through one serde whose writer-schema cache holds one
+ * entry, with two schema ids alternating: constant eviction while other
+ * threads still use the evicted schema (refcounts). */
+typedef struct {
+    vtev_serde_t *s;
+    void *buf[2];
+    size_t len[2];
+    int failures;
+} dec_ctx_t;
+
+static void *dec_main(void *arg) {
+    dec_ctx_t *c = arg;
+    char e[512];
+    int i;
+    for (i = 0; i < 300; i++) {
+        vtev_event_t out;
+        int k = i % 2;
+        if (vtev_serde_deserialize(c->s, NULL, VTEV_EVENT_NONE, c->buf[k], c->len[k], &out,
+                                   NULL, e, sizeof(e)) ||
+            out.type != (k ? VTEV_EVENT_RESULT : VTEV_EVENT_POSITION))
+            __atomic_add_fetch(&c->failures, 1, __ATOMIC_RELAXED);
+        vtev_event_clear(&out);
+    }
+    return NULL;
+}
+
+START_TEST(concurrent_decode_with_eviction) {
+    char reg[64], e[512], url[128];
+    vtev_serde_t *w, *r;
+    vtev_conf_t *c;
+    vtev_event_t a, b;
+    dec_ctx_t ctx;
+    pthread_t th[4];
+    int i;
+    fx_unique(reg, sizeof(reg), "serde");
+    w = new_serde(reg, NULL);
+    fx_position(&a, "V1", 1);
+    fx_result(&b, "V1", 2);
+    ck_assert_int_eq(vtev_serde_serialize(w, "pa", &a, &ctx.buf[0], &ctx.len[0], NULL, e,
+                                          sizeof(e)),
+                     0);
+    ck_assert_int_eq(vtev_serde_serialize(w, "pb", &b, &ctx.buf[1], &ctx.len[1], NULL, e,
+                                          sizeof(e)),
+                     0);
+    c = vtev_conf_new();
+    snprintf(url, sizeof(url), "mock://%s", reg);
+    vtev_conf_set(c, "schema.registry.url", url, e, sizeof(e));
+    vtev_conf_set(c, "schema.registry.cache.capacity", "1", e, sizeof(e));
+    r = vtev_serde_new(c, e, sizeof(e));
+    ck_assert_msg(r != NULL, "%s", e);
+    ctx.s = r;
+    ctx.failures = 0;
+    for (i = 0; i < 4; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, dec_main, &ctx), 0);
+    for (i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    ck_assert_int_eq(ctx.failures, 0);
+    vtev_free(ctx.buf[0]);
+    vtev_free(ctx.buf[1]);
+    vtev_event_clear(&a);
+    vtev_event_clear(&b);
+    vtev_serde_destroy(w);
+    vtev_serde_destroy(r);
+}
+END_TEST
+
+/* use.latest.version frames with the latest id only when the latest is the
+ * library's schema; an evolved latest is refused instead of mislabelled. */
+START_TEST(use_latest_version_checks_the_schema) {
+    char reg[64], e[512], url[128], evolved[16384];
+    vtev_serde_t *w, *s;
+    vtev_conf_t *c;
+    vtev_registry_t *r;
+    vtev_event_t ev;
+    void *buf = NULL;
+    size_t len;
+    int32_t id_w = -1, id = -1, id_ev = -1;
+    const char *json, *last;
+    fx_unique(reg, sizeof(reg), "serde");
+    snprintf(url, sizeof(url), "mock://%s", reg);
+    w = new_serde(reg, NULL); /* registers the library's schema */
+    fx_position(&ev, "V1", 1);
+    ck_assert_int_eq(vtev_serde_serialize(w, "pos", &ev, &buf, &len, &id_w, e, sizeof(e)), 0);
+    vtev_free(buf);
+    c = vtev_conf_new();
+    vtev_conf_set(c, "schema.registry.url", url, e, sizeof(e));
+    vtev_conf_set(c, "use.latest.version", "true", e, sizeof(e));
+    vtev_conf_set(c, "schema.registry.latest.cache.ttl.sec", "0", e, sizeof(e));
+    s = vtev_serde_new(c, e, sizeof(e));
+    ck_assert_msg(s != NULL, "%s", e);
+    ck_assert_msg(vtev_serde_serialize(s, "pos", &ev, &buf, &len, &id, e, sizeof(e)) == 0, "%s",
+                  e);
+    ck_assert_int_eq(id, id_w);
+    vtev_free(buf);
+    /* an evolved latest: the library's record plus an optional field */
+    json = vtev_schema_json(vtev_event_schema(VTEV_EVENT_POSITION));
+    last = strrchr(json, ']');
+    ck_assert_ptr_nonnull(last);
+    snprintf(evolved, sizeof(evolved),
+             "%.*s,{\"name\":\"zz_extra\",\"type\":[\"null\",\"string\"],\"default\":null}%s",
+             (int)(last - json), json, last);
+    c = vtev_conf_new();
+    vtev_conf_set(c, "schema.registry.url", url, e, sizeof(e));
+    r = vtev_registry_new(c, e, sizeof(e));
+    ck_assert_msg(r != NULL, "%s", e);
+    ck_assert_msg(vtev_registry_register(r, "pos-value", evolved, &id_ev, e, sizeof(e)) == 0,
+                  "%s", e);
+    ck_assert_int_ne(id_ev, id_w);
+    buf = NULL;
+    ck_assert_int_eq(vtev_serde_serialize(s, "pos", &ev, &buf, &len, &id, e, sizeof(e)),
+                     VTEV_ERR_SCHEMA_MISMATCH);
+    ck_assert_str_contains(e, "use.latest.version");
+    ck_assert_ptr_null(buf);
+    vtev_registry_destroy(r);
+    vtev_event_clear(&ev);
+    vtev_serde_destroy(w);
+    vtev_serde_destroy(s);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("serde");
     TCase *tc = tcase_create("core");
@@ -250,6 +372,8 @@ int main(void) {
     tcase_add_test(tc, ids_stable_and_shared);
     tcase_add_test(tc, incompatible_schema_refused);
     tcase_add_test(tc, no_registry_call_after_warmup);
+    tcase_add_test(tc, concurrent_decode_with_eviction);
+    tcase_add_test(tc, use_latest_version_checks_the_schema);
     tcase_add_test(tc, framing_errors);
     tcase_add_test(tc, bad_arguments);
     suite_add_tcase(s, tc);
