@@ -84,6 +84,10 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
     vtev_consumer_t *c = rd_kafka_opaque(rk);
     char f[64];
     snprintf(f, sizeof(f), "RDKAFKA-%s", fac);
+    /* kafka.* keys go to the dead-letter producer too: consumer-only
+     * properties there are expected, not worth a warning */
+    if (!strcmp(fac, "CONFWARN") && strstr(buf, "is a consumer property"))
+        level = 7;
     vtev__log(c ? c->conf : NULL, level, f, "%s", buf);
 }
 
@@ -611,7 +615,7 @@ vtev_err_t vtev_consumer_poll(vtev_consumer_t *c, int timeout_ms, char *errstr,
                               size_t errstr_size) {
     rd_kafka_message_t *m;
     vtev_err_t err;
-    char fe[512];
+    char fe[400];
     size_t i;
     int64_t now;
 

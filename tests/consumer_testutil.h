@@ -44,7 +44,7 @@ static inline vtev_conf_t *ctu_conf(const char *bootstrap, const char *registry,
     ctu_set(conf, "kafka.session.timeout.ms", "6000");
     ctu_set(conf, "kafka.heartbeat.interval.ms", "500");
     ctu_set(conf, "kafka.topic.metadata.refresh.interval.ms", "1000");
-    ctu_set(conf, "log.level", "4");
+    ctu_set(conf, "log.level", getenv("CTU_LOG") ? getenv("CTU_LOG") : "4");
     return conf;
 }
 
@@ -219,12 +219,13 @@ static inline size_t ctu_read_topic(const char *bootstraps, const char *topic, c
     rd_kafka_topic_t *rkt;
     char e[512];
     size_t n = 0;
-    int i;
+    int i, parts = 0, eofs = 0;
     int64_t end = ctu_now_ms() + timeout_ms;
     rd_kafka_conf_set(rkc, "bootstrap.servers", bootstraps, e, sizeof(e));
     rd_kafka_conf_set(rkc, "group.id", "ctu-reader", e, sizeof(e));
     rd_kafka_conf_set(rkc, "enable.auto.commit", "false", e, sizeof(e));
     rd_kafka_conf_set(rkc, "log_level", "3", e, sizeof(e));
+    rd_kafka_conf_set(rkc, "enable.partition.eof", "true", e, sizeof(e));
     rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkc, e, sizeof(e));
     ck_assert_ptr_nonnull(rk);
     rkt = rd_kafka_topic_new(rk, topic, NULL);
@@ -235,6 +236,7 @@ static inline size_t ctu_read_topic(const char *bootstraps, const char *topic, c
             RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_metadata_destroy(md);
     rd_kafka_topic_destroy(rkt);
+    parts = l->cnt;
     rd_kafka_assign(rk, l);
     rd_kafka_topic_partition_list_destroy(l);
     while (n < max && ctu_now_ms() < end) {
@@ -243,6 +245,12 @@ static inline size_t ctu_read_topic(const char *bootstraps, const char *topic, c
         if (!m)
             continue;
         if (m->err) {
+            /* every partition read to its end: done (the caller waited for
+             * the consumer to finish, so everything is written) */
+            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && ++eofs >= parts) {
+                rd_kafka_message_destroy(m);
+                break;
+            }
             rd_kafka_message_destroy(m);
             continue;
         }

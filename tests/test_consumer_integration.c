@@ -323,6 +323,94 @@ START_TEST(test_three_members_share_and_hand_over) {
 }
 END_TEST
 
+/* ---------------------------------------------------------------- transactions */
+
+typedef struct txctx_s {
+    vtev_producer_t *p;
+    const char *out_topic;
+    int handled;
+} txctx_t;
+
+static vtev_verdict_t txn_handler(vtev_consumer_t *c, const vtev_event_t *ev,
+                                  const vtev_msg_info_t *info, void *opaque) {
+    txctx_t *t = opaque;
+    char e[512];
+    (void)info;
+    ck_assert_int_eq(vtev_producer_begin_transaction(t->p, e, sizeof(e)), VTEV_ERR_OK);
+    ck_assert_msg(vtev_producer_publish_to(t->p, t->out_topic, ev, NULL, e, sizeof(e)) ==
+                      VTEV_ERR_OK, "%s", e);
+    ck_assert_msg(vtev_consumer_txn_send_offsets(c, t->p, 20000, e, sizeof(e)) == VTEV_ERR_OK,
+                  "send_offsets: %s", e);
+    ck_assert_msg(vtev_producer_commit_transaction(t->p, 20000, e, sizeof(e)) == VTEV_ERR_OK,
+                  "commit: %s", e);
+    t->handled++;
+    return VTEV_VERDICT_OK;
+}
+
+static int txn_done(void *arg) {
+    return ((txctx_t *)arg)->handled >= 6;
+}
+
+/* Offsets sent with vtev_consumer_txn_send_offsets() are the group's
+ * committed offsets once the transaction commits, although the consumer
+ * itself never committed (auto-commit off, checked before close). */
+START_TEST(test_txn_offsets_committed) {
+    ienv_t env, out;
+    txctx_t t;
+    vtev_conf_t *conf, *pconf;
+    vtev_consumer_t *c;
+    char e[512], txid[256];
+    rd_kafka_conf_t *rkc;
+    rd_kafka_t *rk;
+    rd_kafka_topic_partition_list_t *l;
+    int i;
+    int64_t sum = 0;
+
+    memset(&t, 0, sizeof(t));
+    ienv_init(&env, "txnin", 2);
+    ienv_init(&out, "txnout", 1);
+    t.out_topic = out.topic;
+    publish(&env, VTEV_EVENT_POSITION, 6, 5, NULL);
+    pconf = vtev_conf_new();
+    ctu_set(pconf, "bootstrap.servers", bootstraps);
+    ctu_set(pconf, "schema.registry.url", registry);
+    snprintf(txid, sizeof(txid), "tx-%s", env.topic);
+    ctu_set(pconf, "kafka.transactional.id", txid);
+    t.p = vtev_producer_new(pconf, e, sizeof(e));
+    ck_assert_msg(t.p != NULL, "%s", e);
+    ck_assert_msg(vtev_producer_init_transactions(t.p, 30000, e, sizeof(e)) == VTEV_ERR_OK, "%s", e);
+    conf = iconf(&env);
+    ctu_set(conf, "kafka.enable.auto.commit", "false");
+    c = vtev_consumer_new(conf, e, sizeof(e));
+    ck_assert_msg(c != NULL, "%s", e);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, env.topic, txn_handler, &t,
+                                             e, sizeof(e)),
+                     VTEV_ERR_OK);
+    ck_assert(ctu_poll_until(c, txn_done, &t, 60000));
+
+    rkc = rd_kafka_conf_new();
+    rd_kafka_conf_set(rkc, "bootstrap.servers", bootstraps, e, sizeof(e));
+    rd_kafka_conf_set(rkc, "group.id", env.group, e, sizeof(e));
+    rd_kafka_conf_set(rkc, "log_level", "3", e, sizeof(e));
+    rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkc, e, sizeof(e));
+    ck_assert_ptr_nonnull(rk);
+    l = rd_kafka_topic_partition_list_new(2);
+    for (i = 0; i < 2; i++)
+        rd_kafka_topic_partition_list_add(l, env.topic, i);
+    ck_assert_int_eq(rd_kafka_committed(rk, l, 20000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    for (i = 0; i < 2; i++)
+        if (l->elems[i].offset > 0)
+            sum += l->elems[i].offset;
+    ck_assert_int_eq(sum, 6);
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_destroy(rk);
+    vtev_consumer_destroy(c);
+    vtev_producer_destroy(t.p);
+    ctu_pub_destroy(env.pub);
+    ctu_pub_destroy(out.pub);
+}
+END_TEST
+
 static Suite *integration_suite(void) {
     Suite *s = suite_create("consumer_integration");
     TCase *tc = tcase_create("broker");
@@ -332,6 +420,7 @@ static Suite *integration_suite(void) {
     tcase_add_test(tc, test_retry_forever_dlq);
     tcase_add_test(tc, test_garbage);
     tcase_add_test(tc, test_three_members_share_and_hand_over);
+    tcase_add_test(tc, test_txn_offsets_committed);
     suite_add_tcase(s, tc);
     return s;
 }

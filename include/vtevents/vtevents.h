@@ -19,5 +19,6 @@
 #include <vtevents/registry.h>
 #include <vtevents/serde.h>
 #include <vtevents/producer.h>
+#include <vtevents/consumer.h>
 
 #endif /* VTEVENTS_VTEVENTS_H */
