@@ -93,7 +93,7 @@ meta build "$BUILD"
 meta runs "$RUNS per side"
 meta events "$N per run"
 meta events_python "$NPY per run"
-meta memory_secs "$MEM_SECS (5000 events/s; --full: 300)"
+meta memory_secs "$MEM_SECS"
 meta memory_rate "$MEM_RATE"
 
 # ---------------------------------------------------------------- publish --
@@ -208,10 +208,11 @@ meta cmd_valgrind "$VG $B/bench_memory -m both -R {200,1000} -d 4 -T TOPIC"
 : >"$OUT/valgrind.txt"
 for r in 200 1000; do
   log "valgrind memcheck, producer + consumer at $r/s for 4 s"
-  $VG "$B/bench_memory" -m both -R "$r" -d 4 -T "bench-valgrind-$$" >"$OUT/vg_$r.out" 2>"$OUT/vg_$r.err" || true
+  $VG "$B/bench_memory" -m both -R "$r" -d 4 -T "bench-valgrind-$$-$r" >"$OUT/vg_$r.out" 2>"$OUT/vg_$r.err" || true
   {
     echo "# -R $r -d 4: $(grep -E 'published|consumed' "$OUT/vg_$r.out" | awk -F'\t' '{printf "%s %s ", $5, $6}')"
     grep -E 'HEAP SUMMARY|in use at exit|total heap usage|LEAK SUMMARY|definitely lost:|indirectly lost:|possibly lost:|still reachable:|ERROR SUMMARY' "$OUT/vg_$r.err" | sed 's/^==[0-9]*== *//'
+    echo "# memory errors other than leaks (invalid read/write, uninitialised values, bad free): $(grep -cE 'Invalid (read|write|free)|uninitialised|Mismatched free' "$OUT/vg_$r.err" || true)"
     echo "# definitely/indirectly lost blocks allocated in (function, file:line):"
     awk '/are (definitely|indirectly) lost/ {on=1; next} on && /by 0x.*\([a-z_]+\.c:[0-9]+\)/ {print "#   " $4, $5; on=0}' "$OUT/vg_$r.err" | sort | uniq -c | sed 's/^ */#   /'
   } >>"$OUT/valgrind.txt"
@@ -228,12 +229,29 @@ for side in typed plain; do
   total=$(grep -m1 -E 'PROGRAM TOTALS' "$OUT/callgrind_$side.full" | awk '{gsub(",", "", $1); print $1}')
   [ -n "$total" ] && meta "ir_per_event_$side" "$((total / CGN)) instructions"
   grep -E '^ *[0-9,]+ \([ 0-9.]+%\)' "$OUT/callgrind_$side.full" | grep -v 'PROGRAM TOTALS' | head -15 >"$OUT/callgrind_$side.txt" || true
+  # inclusive instructions per event of the functions the analysis names
+  callgrind_annotate --inclusive=yes "$OUT/callgrind.$side" 2>/dev/null | python3 -c '
+import re, sys
+side, n = sys.argv[1], int(sys.argv[2])
+want = ["vtev_producer_publish_to", "vtev_serde_serialize", "vtev_event_encode", "avro_value_write",
+        "put_env", "vtev_event_validate", "vtev__uuid_valid", "enqueue", "rd_kafka_producev",
+        "serve_one", "rd_kafka_poll", "rd_kafka_headers_copy", "deflate"]
+seen = {}
+for line in sys.stdin:
+    m = re.match(r"\s*([0-9,]+) \([ 0-9.]+%\)\s+\S*:([A-Za-z_0-9]+)(\x27\d+)? ", line)
+    if m and m.group(2) in want and m.group(3) is None and m.group(2) not in seen:
+        seen[m.group(2)] = int(m.group(1).replace(",", "")) // n
+for w in want:
+    if w in seen:
+        print("%s\t%s\t%d" % (side, w, seen[w]))
+' "$side" "$CGN" >>"$OUT/callgrind_incl.tsv" || true
 done
 
 # --------------------------------------------------------------- pipeline --
 meta pipeline_note "the example worker (branch examples) does not exist yet; when it lands, a position -> result run through it belongs here."
 
 meta load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
+meta duration "$((SECONDS / 60)) min $((SECONDS % 60)) s for the whole run"
 if [ "$DOC" = 1 ]; then
   python3 bench/report.py "$OUT" doc/PERFORMANCE.md
 fi
