@@ -2,11 +2,14 @@
 # scripts/bench.sh - runs every benchmark against the real local stack and
 # rewrites doc/PERFORMANCE.md (`./run bench` execs it after building).
 #
-#   scripts/bench.sh [--full] [--quick] [--no-doc]
+#   scripts/bench.sh [--full] [--quick] [--no-doc] [--only PART,...]
 #     --full    memory run of 300 s (default 60 s)
 #     --quick   2 runs per side and smaller counts (a try-out; the document
 #               then says so through the settings table)
 #     --no-doc  keep the results in bench/results/ without rewriting the doc
+#     --only    rerun only these parts (publish, pypublish, consume, pyconsume,
+#               codec, latency, e2e, memory, valgrind, callgrind, pipeline),
+#               replacing their results in bench/results/, then rewrite the doc
 #
 # Environment: VTEV_BUILD_DIR (build), VTEV_PYTHON (.venv/bin/python),
 # VTEV_BENCH_RUNS (5), VTEV_BENCH_EVENTS (100000), VTEV_BENCH_PY_EVENTS (50000),
@@ -30,15 +33,18 @@ LAT_SECS_1000=3
 LAT_SECS_10000=2
 E2E_N=2000
 DOC=1
+ONLY=
 OUT=$ROOT/bench/results
 
-for a in "$@"; do
+while [ $# -gt 0 ]; do
+  a=$1; shift
   case "$a" in
+    --only) ONLY=",${1:?--only needs a list},"; shift ;;
     --full) MEM_SECS=300 ;;
     --quick) RUNS=2; N=20000; NPY=10000; MEM_SECS=15; LAT_SECS_100=3; LAT_SECS_1000=2
              LAT_SECS_10000=1; E2E_N=500 ;;
     --no-doc) DOC=0 ;;
-    *) echo "usage: scripts/bench.sh [--full] [--quick] [--no-doc]" >&2; exit 2 ;;
+    *) echo "usage: scripts/bench.sh [--full] [--quick] [--no-doc] [--only PART,...]" >&2; exit 2 ;;
   esac
 done
 
@@ -67,14 +73,41 @@ set -a
 . "${VTEV_STACK_DIR:-.stack}/env"
 set +a
 
-rm -rf "$OUT"
-mkdir -p "$OUT"
 RAW=$OUT/raw.tsv
 META=$OUT/meta.env
-: >"$RAW"
-meta() { printf '%s=%s\n' "$1" "$2" >>"$META"; }
+# want PART [TABLE...]: whether to run PART; with --only, drop the earlier
+# results of its tables first.
+want() {
+  local part=$1; shift
+  [ -z "$ONLY" ] && return 0
+  case "$ONLY" in *",$part,"*) ;; *) return 1 ;; esac
+  local t
+  for t in "$@"; do
+    case "$t" in
+      latency-rates) awk -F'\t' '!($2 == "latency" && $3 !~ /^one at a time/)' "$RAW" >"$RAW.tmp" ;;
+      latency-e2e) awk -F'\t' '!($2 == "latency" && $3 ~ /^one at a time/)' "$RAW" >"$RAW.tmp" ;;
+      *) awk -F'\t' -v t="$t" '$2 != t' "$RAW" >"$RAW.tmp" ;;
+    esac
+    mv "$RAW.tmp" "$RAW"
+  done
+  return 0
+}
+meta() {
+  if [ -f "$META" ]; then
+    awk -F= -v k="$1" '$1 != k' "$META" >"$META.tmp" && mv "$META.tmp" "$META"
+  fi
+  printf '%s=%s\n' "$1" "$2" >>"$META"
+}
+if [ -z "$ONLY" ]; then
+  rm -rf "$OUT"
+  mkdir -p "$OUT"
+  : >"$RAW"
+else
+  [ -f "$RAW" ] || die "--only needs the results of a full run in $OUT"
+fi
 
 # ------------------------------------------------------------------- meta --
+if [ -z "$ONLY" ]; then
 meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 meta cpu "$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
 meta nproc "$(nproc)"
@@ -95,8 +128,10 @@ meta events "$N per run"
 meta events_python "$NPY per run"
 meta memory_secs "$MEM_SECS"
 meta memory_rate "$MEM_RATE"
+fi
 
 # ---------------------------------------------------------------- publish --
+if want publish publish; then
 meta cmd_publish "$B/bench_publish -t {position,request,result} -p {1,3} -n $N -r $RUNS"
 for t in position request result; do
   for p in 1 3; do
@@ -104,8 +139,10 @@ for t in position request result; do
     "$B/bench_publish" -t "$t" -p "$p" -n "$N" -r "$RUNS" >>"$RAW"
   done
 done
+fi
 
 # ------------------------------------------------------- Python publish --
+if want pypublish pypublish; then
 meta cmd_py_publish "alternating: $B/bench_publish -t TYPE -p 1 -n $NPY -r 1 -s typed,plain; $PY bench/py/py_publish.py $B/bench_publish TYPE 1 $NPY 1"
 for t in position request result; do
   log "publish vs Python: $t"
@@ -115,8 +152,10 @@ for t in position request result; do
     if ((i % 2 == 0)); then c; py; else py; c; fi | sed 's/^R\tpublish\t/R\tpypublish\t/' >>"$RAW"
   done
 done
+fi
 
 # ---------------------------------------------------------------- consume --
+if want consume consume; then
 meta cmd_consume "$B/bench_consume -t {position,request,result} -p {1,3} -n $N -r $RUNS"
 for t in position request result; do
   for p in 1 3; do
@@ -124,8 +163,10 @@ for t in position request result; do
     "$B/bench_consume" -t "$t" -p "$p" -n "$N" -r "$RUNS" >>"$RAW"
   done
 done
+fi
 
 # ------------------------------------------------------- Python consume --
+if want pyconsume pyconsume; then
 meta cmd_py_consume "$B/bench_consume -t TYPE -n $NPY -T TOPIC --fill-only, then alternating: $B/bench_consume -t TYPE -n $NPY -T TOPIC --no-fill -r 1 -s typed; $PY bench/py/py_consume.py TYPE 1 TOPIC $NPY 1"
 for t in position request result; do
   log "consume vs Python: $t"
@@ -137,14 +178,18 @@ for t in position request result; do
     if ((i % 2 == 0)); then c; py; else py; c; fi | sed 's/^R\tconsume\t/R\tpyconsume\t/' >>"$RAW"
   done
 done
+fi
 
 # ------------------------------------------------------------------ codec --
+if want codec; then
 CODEC_N=$((N * 2))
 meta cmd_codec "$B/bench_codec -n $CODEC_N -r $RUNS"
 log "codec"
 "$B/bench_codec" -n "$CODEC_N" -r "$RUNS" >"$OUT/codec.txt"
+fi
 
 # ---------------------------------------------------------------- latency --
+if want latency latency-rates; then
 meta cmd_latency "$B/bench_latency -R {100,1000,10000} -d {$LAT_SECS_100,$LAT_SECS_1000,$LAT_SECS_10000} -r $RUNS -P {default,low-latency}; $B/bench_latency -R 0 -d 3 -r 1 -P low-latency (alternating with Kafka's tool)"
 for prof in default low-latency; do
   for r in 100 1000 10000; do
@@ -153,7 +198,11 @@ for prof in default low-latency; do
     "$B/bench_latency" -R "$r" -d "$d" -r "$RUNS" -P "$prof" >>"$RAW"
   done
 done
+fi
 
+# @@E2E@@
+if want e2e latency-e2e; then
+: >"$OUT/e2e.txt"
 # Kafka's own EndToEndLatency (kafka-tools, the broker's version), alternating
 # with our one-at-a-time mode.
 TOOLS=$ROOT/.cache/kafka-tools
@@ -189,8 +238,10 @@ for k, v in (("avg_ms", avg), ("p50_ms", p.group(1)), ("p99_ms", p.group(2)), ("
 done
 # Our one-at-a-time case has its own name; give Kafka's rows the same case.
 sed -i 's/^R\tlatency\tone at a time low-latency\t/R\tlatency\tone at a time (acks=all)\t/' "$RAW"
+fi
 
 # ----------------------------------------------------------------- memory --
+if want memory memory; then
 meta cmd_memory "$B/bench_memory -m consumer -R $MEM_RATE -d $((MEM_SECS + 5)) -T TOPIC & $B/bench_memory -m producer -R $MEM_RATE -d $MEM_SECS -T TOPIC"
 log "memory: producer + consumer at $MEM_RATE/s for ${MEM_SECS}s"
 mt="bench-memory-$$"
@@ -201,8 +252,10 @@ sleep 3
 wait "$cpid"
 cat "$OUT/mem_producer.txt" "$OUT/mem_consumer.txt" | grep '^S' >"$OUT/samples.tsv" || true
 cat "$OUT/mem_producer.txt" "$OUT/mem_consumer.txt" | grep '^R' >>"$RAW" || true
+fi
 
 # --------------------------------------------------------------- valgrind --
+if want valgrind; then
 VG="valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible"
 meta cmd_valgrind "$VG $B/bench_memory -m both -R {200,1000} -d 4 -T TOPIC"
 : >"$OUT/valgrind.txt"
@@ -217,8 +270,11 @@ for r in 200 1000; do
     awk '/are (definitely|indirectly) lost/ {on=1; next} on && /by 0x.*\([a-z_]+\.c:[0-9]+\)/ {print "#   " $4, $5; on=0}' "$OUT/vg_$r.err" | sort | uniq -c | sed 's/^ */#   /'
   } >>"$OUT/valgrind.txt"
 done
+fi
 
 # -------------------------------------------------------------- callgrind --
+if want callgrind; then
+rm -f "$OUT/callgrind_incl.tsv"
 CGN=20000
 meta cmd_callgrind "valgrind --tool=callgrind $B/bench_publish -t position -p 1 -n $CGN -r 1 -s {typed,plain}"
 for side in typed plain; do
@@ -246,9 +302,35 @@ for w in want:
         print("%s\t%s\t%d" % (side, w, seen[w]))
 ' "$side" "$CGN" >>"$OUT/callgrind_incl.tsv" || true
 done
+fi
 
 # --------------------------------------------------------------- pipeline --
-meta pipeline_note "the example worker (branch examples) does not exist yet; when it lands, a position -> result run through it belongs here."
+# position -> result through the example services (vt-demo --real runs the
+# simulator, trigger, worker and persister as processes on this stack and
+# prints the position -> result latency at the persister).
+if want pipeline pipeline; then
+DEMO=$BUILD/examples/vt-demo
+if [ -x "$DEMO" ]; then
+  meta cmd_pipeline "$DEMO --real -b \$KAFKA_BOOTSTRAP_SERVERS -r \$SCHEMA_REGISTRY_URL --count 400 --rate 100 --quiet-predictions (x $RUNS)"
+  meta pipeline_note ""
+  : >"$OUT/pipeline.txt"
+  for ((i = 0; i < RUNS; i++)); do
+    log "pipeline run $((i + 1))"
+    o=$("$DEMO" --real -b "$KAFKA_BOOTSTRAP_SERVERS" -r "$SCHEMA_REGISTRY_URL" --count 400 --rate 100 \
+        --quiet-predictions 2>&1) || { echo "$o" >>"$OUT/pipeline.txt"; log "vt-demo failed (see $OUT/pipeline.txt)"; continue; }
+    echo "$o" | tail -5 >>"$OUT/pipeline.txt"
+    echo "$o" | python3 -c '
+import re, sys
+m = re.search(r"latency position -> result at the persister: p50 ([0-9.]+) ms, p99 ([0-9.]+) ms \(([0-9]+) results\)", sys.stdin.read())
+if m:
+    for k, v in (("p50_ms", m.group(1)), ("p99_ms", m.group(2)), ("results", m.group(3))):
+        print("R\tpipeline\tposition -> result\ttyped\t%s\t%s" % (k, v))
+' >>"$RAW"
+  done
+else
+  meta pipeline_note "the example services are not built on this branch ($DEMO is missing)."
+fi
+fi
 
 meta load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
 meta duration "$((SECONDS / 60)) min $((SECONDS % 60)) s for the whole run"
