@@ -281,6 +281,7 @@ start_registry() {
       -Dapicurio.datasource.url="jdbc:h2:mem:vtev_registry" \
       -Dapicurio.import.work-dir="$dir/tmp" -Dapicurio.storage.snapshot.location="$dir/tmp" \
       -Dquarkus.http.access-log.enabled=false \
+      -Dapicurio.ccompat.use-canonical-hash=true \
       -jar "$jar" </dev/null >"$dir/registry.log" 2>&1
   ) &
   echo $! >"$dir/registry.pid"

@@ -14,10 +14,23 @@ fails=0
 check() { if "$@"; then :; else echo "FAIL: $*"; fails=$((fails + 1)); fi; }
 ver=$(pkg-config --modversion vtevents)
 check test "$ver" = "0.1.0"
-# shellcheck disable=SC2046
-cc -std=c11 -Wall -Wextra -Werror -o "$root/consumer" "$src/tests/install/consumer.c" \
-   $(pkg-config --cflags --libs vtevents)
 libdir=$(dirname "$(find "$root" -name 'libvtevents.so.0' | head -n1)")
+# A sanitizer build of the library needs the program built the same way.
+san=()
+readelf -d "$libdir/libvtevents.so.0" | grep -q 'libasan' && san=(-fsanitize=address,undefined)
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o "$root/consumer" "$src/tests/install/consumer.c" \
+   $(pkg-config --cflags --libs vtevents)
+# The example services build out of tree with pkg-config alone.
+if [ -f "$src/examples/common.c" ] && PKG_CONFIG_SYSROOT_DIR= pkg-config --exists sqlite3 libpq; then
+  # shellcheck disable=SC2046
+  for p in position-simulator prediction-trigger prediction-worker prediction-persister vt-demo; do
+    check cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "${san[@]}" -o "$root/$p" \
+      $([ "$p" = vt-demo ] && echo "-DEX_NO_MAIN $src/examples/p*.c") "$src/examples/$p.c" \
+      "$src/examples/common.c" $(pkg-config --cflags --libs vtevents) \
+      $(PKG_CONFIG_SYSROOT_DIR= pkg-config --cflags --libs sqlite3 libpq) -lm -pthread
+  done
+fi
 out=$(LD_LIBRARY_PATH=$libdir "$root/consumer")
 echo "$out"
 check grep -q "libvtevents 0.1.0" <<<"$out"

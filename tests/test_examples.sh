@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Integration test of the example pipeline over the real stack
+# (KAFKA_BOOTSTRAP_SERVERS / SCHEMA_REGISTRY_URL, as ./run test sets them).
+#
+#   test_examples.sh sqlite       DIR   a few thousand positions, SQLite
+#   test_examples.sh postgresql   DIR   the same into a PostgreSQL server started here
+#   test_examples.sh exactly-once DIR   --exactly-once worker SIGKILLed mid-stream and
+#                                       restarted: exactly one result set per request
+#
+# DIR holds vt-demo and the four programs.  vt-demo runs each service as its
+# own process on topics and groups unique to the run, waits until every group
+# has consumed its input, and exits 0 only when every request has its three
+# results, rows == results (a duplicate delivery to the read_committed
+# persister would make them differ), and the dead-letter topics are empty.
+# This script checks the database independently as well.
+set -euo pipefail
+mode=$1 dir=$2
+demo=$dir/vt-demo
+# The stack's VTEV_KAFKA_PORT / VTEV_KAFKA_HEAP would be read as the
+# configuration keys kafka.port / kafka.heap by the services (vtev_conf_load_env).
+unset VTEV_KAFKA_PORT VTEV_KAFKA_HEAP
+
+fail() { echo "FAIL: $*"; exit 1; }
+if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ] || [ -z "${SCHEMA_REGISTRY_URL:-}" ]; then
+  if [ "${VTEV_ALLOW_SKIP:-}" = 1 ]; then exit 77; fi
+  fail "KAFKA_BOOTSTRAP_SERVERS / SCHEMA_REGISTRY_URL are not set: start the stack with ./run stack up"
+fi
+[ -x "$demo" ] || fail "$demo is not built"
+
+tmp=$(mktemp -d /tmp/vtev-examples-XXXXXX)
+chmod 755 "$tmp"
+pg_ctl=
+cleanup() {
+  if [ -n "$pg_ctl" ]; then $pg_ctl stop -m fast >/dev/null 2>&1 || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# Runs vt-demo, keeps its output, checks the summary lines.
+run_demo() {
+  local rc=0
+  "$demo" --real --quiet-predictions --timeout 240 "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  cat "$tmp/out"
+  if [ "$rc" != 0 ]; then
+    sed 's/^/stderr: /' "$tmp/err" | tail -n 40
+    fail "vt-demo exited with $rc"
+  fi
+  grep -q '^OK: every request got its 3 results' "$tmp/out" || fail "no OK line"
+  grep -q 'dead letters 0$' "$tmp/out" || fail "dead letters"
+}
+
+# summary field: "summary: positions N, requests N, results N, rows persisted N, dead letters N"
+field() { sed -n "s/^summary:.* $1 \([0-9]*\).*/\1/p" "$tmp/out"; }
+
+# The database, read by another client: rows, distinct requests, requests
+# without exactly three rows, rows breaking the engine's invariants.
+check_db() {
+  local rows=$1 requests=$2 incomplete=$3 bad=$4
+  local want_rows want_requests
+  want_rows=$(field results)
+  want_requests=$(field requests)
+  [ -n "$want_rows" ] && [ "$want_rows" -gt 0 ] || fail "no results in the summary"
+  [ "$rows" = "$want_rows" ] || fail "database has $rows rows, summary says $want_rows results"
+  [ "$requests" = "$want_requests" ] || fail "database has $requests requests, summary says $want_requests"
+  [ "$rows" = $((3 * requests)) ] || fail "$rows rows for $requests requests (3 each expected)"
+  [ "$incomplete" = 0 ] || fail "$incomplete requests without exactly 3 results"
+  [ "$bad" = 0 ] || fail "$bad rows with scores out of range or non-zero rag_boost/ai_adjustment"
+  echo "database: $rows rows, $requests requests, every request with 3 results"
+}
+
+sql_checks=(
+  "SELECT COUNT(*) FROM predictions"
+  "SELECT COUNT(DISTINCT request_id) FROM predictions"
+  "SELECT COUNT(*) FROM (SELECT request_id FROM predictions GROUP BY request_id HAVING COUNT(*) <> 3) x"
+  "SELECT COUNT(*) FROM predictions WHERE confidence_score < 0 OR confidence_score > 1 OR proximity_score < 0 OR proximity_score > 1 OR speed_score < 0 OR speed_score > 1 OR heading_score < 0 OR heading_score > 1 OR rag_boost <> 0 OR ai_adjustment <> 0 OR distance_km < 0 OR ai_reasoning = '' OR correlation_id IS NULL"
+)
+
+case "$mode" in
+sqlite)
+  db=$tmp/predictions.db
+  run_demo --count 3000 --rate 500 --db "$db"
+  vals=()
+  for q in "${sql_checks[@]}"; do
+    vals+=("$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$db" "$q")")
+  done
+  check_db "${vals[@]}"
+  ;;
+postgresql)
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+  [ -x "$pgbin/initdb" ] || fail "PostgreSQL server binaries not found (Debian package postgresql)"
+  port=${VTEV_PG_PORT:-39750}
+  as_pg=()
+  if [ "$(id -u)" = 0 ]; then
+    # the server refuses to run as root
+    id postgres >/dev/null 2>&1 || fail "running as root and there is no postgres user"
+    chown postgres "$tmp"
+    as_pg=(runuser -u postgres --)
+  fi
+  "${as_pg[@]}" "$pgbin/initdb" -D "$tmp/pg" -U vtev --auth=trust -E UTF8 >"$tmp/initdb.log" 2>&1 ||
+    { cat "$tmp/initdb.log"; fail "initdb"; }
+  pg_ctl="${as_pg[*]} $pgbin/pg_ctl -D $tmp/pg"
+  $pg_ctl -w -t 60 -l "$tmp/pg.log" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $tmp -c fsync=off" start >/dev/null ||
+    { cat "$tmp/pg.log"; fail "PostgreSQL did not start on 127.0.0.1:$port"; }
+  url="postgresql://vtev@127.0.0.1:$port/postgres"
+  run_demo --count 2000 --rate 500 --db "$url"
+  vals=()
+  for q in "${sql_checks[@]}"; do
+    vals+=("$(psql -X -At "$url" -c "$q")")
+  done
+  check_db "${vals[@]}"
+  ;;
+exactly-once)
+  db=$tmp/predictions.db
+  # The transactional worker commits one transaction per request; the rate
+  # keeps a steady stream while the worker is killed 4 s into it.
+  run_demo --exactly-once --count 900 --rate 60 --kill-worker-after 4 --db "$db"
+  killed=$(sed -n 's/^vt-demo: killed prediction-worker (SIGKILL) with \([0-9]*\) results persisted.*/\1/p' "$tmp/out")
+  [ -n "$killed" ] || fail "the worker was not killed"
+  results=$(field results)
+  # mid-stream: some results before the kill, more after the restart
+  [ "$killed" -gt 0 ] && [ "$killed" -lt "$results" ] ||
+    fail "killed with $killed of $results results persisted: not mid-stream"
+  vals=()
+  for q in "${sql_checks[@]}"; do
+    vals+=("$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$db" "$q")")
+  done
+  check_db "${vals[@]}"
+  ;;
+*)
+  fail "unknown mode $mode"
+  ;;
+esac
+echo "PASS: examples $mode"
