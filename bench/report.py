@@ -311,10 +311,12 @@ def main():
           "prediction-worker → prediction-persister) as separate processes on this stack, "
           "started by `vt-demo --real`, which reports the latency from a position's "
           "timestamp (carried through the request and result metadata) to the result's "
-          "arrival at the persister. 400 positions at 100/s per run; the latency includes "
+          "arrival at the persister. 1,500 positions at 100/s per run; the latency includes "
           "the trigger's and the worker's processing, two more Kafka hops and the "
           "consumers' group joins at the start of each run (the early positions wait for "
-          "the later-starting services), which dominates p99. Command: `%s`." %
+          "the later-starting services): that start-up wait is the p99 (about the same in "
+          "every run), while the p50 is the steady state; vt-demo has no option to leave the "
+          "warm-up out. Command: `%s`." %
           m.get("cmd_pipeline", ""))
         w("")
         w("| path | runs | p50 (ms) | p99 (ms) | results per run |")

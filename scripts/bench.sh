@@ -311,12 +311,16 @@ fi
 if want pipeline pipeline; then
 DEMO=$BUILD/examples/vt-demo
 if [ -x "$DEMO" ]; then
-  meta cmd_pipeline "$DEMO --real -b \$KAFKA_BOOTSTRAP_SERVERS -r \$SCHEMA_REGISTRY_URL --count 400 --rate 100 --quiet-predictions (x $RUNS)"
+  meta cmd_pipeline "$DEMO --real -b \$KAFKA_BOOTSTRAP_SERVERS -r \$SCHEMA_REGISTRY_URL --count 1500 --rate 100 --quiet-predictions (x $RUNS)"
   meta pipeline_note ""
   : >"$OUT/pipeline.txt"
   for ((i = 0; i < RUNS; i++)); do
     log "pipeline run $((i + 1))"
-    o=$("$DEMO" --real -b "$KAFKA_BOOTSTRAP_SERVERS" -r "$SCHEMA_REGISTRY_URL" --count 400 --rate 100 \
+    # (vt-demo reads VTEV_* variables as configuration keys: VTEV_KAFKA_PORT
+    # would become kafka.port, so the stack script's variables are removed)
+    o=$(env -u VTEV_KAFKA_PORT -u VTEV_REGISTRY_PORT -u VTEV_STACK_DIR -u VTEV_CONTROLLER_PORT \
+        -u VTEV_PYTHON -u VTEV_BENCH_RUNS -u VTEV_BENCH_EVENTS -u VTEV_BENCH_PY_EVENTS -u VTEV_BUILD_DIR \
+        "$DEMO" --real -b "$KAFKA_BOOTSTRAP_SERVERS" -r "$SCHEMA_REGISTRY_URL" --count 1500 --rate 100 \
         --quiet-predictions 2>&1) || { echo "$o" >>"$OUT/pipeline.txt"; log "vt-demo failed (see $OUT/pipeline.txt)"; continue; }
     echo "$o" | tail -5 >>"$OUT/pipeline.txt"
     echo "$o" | python3 -c '
