@@ -147,7 +147,7 @@ def main():
     for k in ("cpu", "nproc", "ram", "kernel", "load_before", "load_after", "kafka",
               "apicurio", "librdkafka", "avro_c", "confluent_kafka", "python", "java",
               "compiler", "build", "runs", "events", "events_python", "memory_secs",
-              "duration"):
+              "duration", "rerun"):
         if k in m:
             w("| %s | %s |" % (k.replace("_", " "), m[k]))
     w("")

@@ -336,8 +336,12 @@ else
 fi
 fi
 
-meta load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
-meta duration "$((SECONDS / 60)) min $((SECONDS % 60)) s for the whole run"
+if [ -z "$ONLY" ]; then
+  meta load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
+  meta duration "$((SECONDS / 60)) min $((SECONDS % 60)) s for the whole run"
+else
+  meta rerun "${ONLY//,/ } rerun on $(date -u '+%Y-%m-%d %H:%M UTC'), load after $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
 if [ "$DOC" = 1 ]; then
   python3 bench/report.py "$OUT" doc/PERFORMANCE.md
 fi
