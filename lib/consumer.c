@@ -495,11 +495,32 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
         if (p->paused)
             return VTEV_ERR_OK;
         if (m->offset != p->retry_offset) {
-            /* fetched from the wrong place: go back to the retried message */
-            rd_kafka_seek(m->rkt, m->partition, p->retry_offset, 0);
-            return VTEV_ERR_OK;
+            if (m->offset < p->retry_offset || p->reseeks < 3) {
+                /* fetched from the wrong place: go back to the retried message */
+                p->reseeks++;
+                vtev__log(c->conf, 7, "CONSUMER",
+                          "%s [%" PRId32 "]: offset %" PRId64 " while retrying %" PRId64
+                          ": seeking back",
+                          topic, m->partition, m->offset, p->retry_offset);
+                rd_kafka_seek(m->rkt, m->partition, p->retry_offset, 0);
+                return VTEV_ERR_OK;
+            }
+            /* the log no longer starts at or before it (retention) */
+            vtev__log(c->conf, 3, "CONSUMER",
+                      "%s [%" PRId32 "]: retried offset %" PRId64
+                      " is no longer available (next is %" PRId64 "); moving on",
+                      topic, m->partition, p->retry_offset, m->offset);
+            pthread_mutex_lock(&c->lock);
+            p->retry_active = false;
+            p->pending_dlq = false;
+            p->attempts = 0;
+            pthread_mutex_unlock(&c->lock);
+        } else {
+            p->reseeks = 0;
+            attempt = p->attempts + 1;
         }
-        attempt = p->attempts + 1;
+    }
+    if (p->retry_active) {
         if (p->pending_dlq) {
             char msg[512];
             snprintf(msg, sizeof(msg), "%s", p->dlq_msg);

@@ -26,6 +26,7 @@ typedef struct vtev_cpart_s {
     bool paused;
     int64_t retry_offset;
     int attempts;         /* handler attempts made on retry_offset */
+    int reseeks;          /* seeks back after a later offset came instead */
     int64_t resume_at_us; /* monotonic */
     /* the message at retry_offset must be dead-lettered (earlier DLQ produce failed) */
     bool pending_dlq;

@@ -62,6 +62,15 @@ vtev_err_t vtev__dlq_new(vtev_consumer_t *c, rd_kafka_conf_t *base, char *errstr
                               "dead-letter producer: %s: %s", props[i][0], rkerr);
         }
     }
+    /* The poll thread waits for the delivery report: keep that well below
+     * max.poll.interval.ms (300 s) unless the user chose a timeout. */
+    if (!vtev__conf_is_set(c->conf, "kafka.message.timeout.ms") &&
+        rd_kafka_conf_set(conf, "message.timeout.ms", "30000", rkerr, sizeof(rkerr)) !=
+            RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "dead-letter producer: message.timeout.ms: %s", rkerr);
+    }
     rd_kafka_conf_set_dr_msg_cb(conf, dlq_dr_cb);
     if (rd_kafka_conf_get(conf, "message.timeout.ms", tmo, &tmo_size) == RD_KAFKA_CONF_OK)
         c->dlq_timeout_ms = atoi(tmo);

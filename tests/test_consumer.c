@@ -8,6 +8,7 @@
 
 #include "consumer_testutil.h"
 #include "mock_cluster.h"
+#include "registry_int.h"
 #include "testutil.h"
 
 typedef struct env_s {
@@ -766,6 +767,47 @@ START_TEST(test_txn_send_offsets) {
 }
 END_TEST
 
+/* ---------------------------------------------------------------- transient registry */
+
+/* The registry answers 503 five times: the message is retried (the attempts
+ * do not count against consumer.retry.max.attempts) and handled, never
+ * dead-lettered. */
+START_TEST(test_registry_unavailable_is_transient) {
+    env_t env;
+    ctu_pub_t *pub;
+    vtev_consumer_t *c;
+    vtev_conf_t *conf;
+    hctx_t *h = hctx_new();
+    char ids[2][VTEV_UUID_LEN + 1];
+    vtev_consumer_stats_t st;
+    char e[512];
+
+    env_init(&env, "regdown");
+    pub = env_pub(&env);
+    publish_positions(pub, 2, 1, ids);
+    vtev__mock_registry_inject(env.mock + 7, 5, 503);
+    conf = env_conf(&env);
+    ctu_set(conf, "consumer.retry.max.attempts", "2");
+    ctu_set(conf, "schema.registry.max.retries", "0");
+    c = env_consumer(&env, conf);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    h->want = 2;
+    ck_assert(ctu_poll_until(c, have_want, h, 30000));
+    ck_assert_int_eq(ctu_rec_count(&h->rec, ids[0]), 1);
+    ck_assert_int_eq(ctu_rec_count(&h->rec, ids[1]), 1);
+    ck_assert_int_eq(vtev_consumer_stats(c, VTEV_EVENT_POSITION, &st), VTEV_ERR_OK);
+    ck_assert_uint_ge(st.retried, 5);
+    ck_assert_uint_eq(st.dead_lettered, 0);
+    ck_assert_uint_eq(st.ok, 2);
+    vtev_consumer_destroy(c);
+    ck_assert_int_eq(ctu_topic_count(env.bootstraps, "vessel-position-updates.dlq", 1), 0);
+    ctu_pub_destroy(pub);
+    free(h);
+}
+END_TEST
+
 /* One case per test so that meson can run them in parallel
  * (CK_RUN_CASE=<name>; tests/meson.build lists the names). */
 #define ADD(name)                                  \
@@ -792,6 +834,7 @@ static Suite *consumer_suite(void) {
     ADD(stop_from_handler);
     ADD(lag);
     ADD(txn_send_offsets);
+    ADD(registry_unavailable_is_transient);
     return s;
 }
 

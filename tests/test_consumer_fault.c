@@ -10,6 +10,8 @@
 
 /* Kafka protocol API key of OffsetCommit (the request that commits offsets). */
 #define APIKEY_OFFSET_COMMIT 8
+/* ... and of Produce. */
+#define APIKEY_PRODUCE 0
 
 typedef struct fctx_s {
     ctu_rec_t rec;
@@ -159,12 +161,50 @@ START_TEST(test_coordinator_move) {
 }
 END_TEST
 
+/* The first produce of a dead letter fails for good (a non-retriable
+ * produce error): the offset does not move, the message comes again and its
+ * dead letter is written on the next try; the events after it are handled. */
+START_TEST(test_dlq_produce_failure) {
+    fenv_t f;
+    fctx_t *ctx = calloc(1, sizeof(*ctx));
+    char ids[3][VTEV_UUID_LEN + 1];
+    vtev_consumer_t *c;
+    vtev_consumer_stats_t st;
+    ctu_dlq_msg_t dl[4];
+    size_t n;
+    char b[64];
+
+    ctu_rec_init(&ctx->rec);
+    fenv_init(&f, "dlqfail");
+    ctu_publish_raw(f.pub, "prediction-requests", "v0", "poison", 6);
+    publish(&f, 3, ids);
+    rd_kafka_mock_push_request_errors(f.mc, APIKEY_PRODUCE, 2,
+                                      RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE,
+                                      RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+    c = fconsumer(&f, ctx);
+    ctx->want = 3;
+    ck_assert(ctu_poll_until(c, have_want, ctx, 30000));
+    ck_assert_int_eq(vtev_consumer_stats(c, VTEV_EVENT_REQUEST, &st), VTEV_ERR_OK);
+    ck_assert_uint_eq(st.dead_lettered, 1);
+    n = ctu_read_topic(f.bootstraps, "prediction-requests.dlq", dl, 4, 5000);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(dl[0].len, 6);
+    ck_assert(!memcmp(dl[0].value, "poison", 6));
+    ck_assert_str_eq(ctu_hdr(&dl[0], "vtev.error.code", b, sizeof(b)), "BAD_MAGIC");
+    ctu_dlq_free(dl, n);
+    vtev_consumer_destroy(c);
+    ctu_pub_destroy(f.pub);
+    free(ctx);
+}
+END_TEST
+
 static Suite *fault_suite(void) {
     Suite *s = suite_create("consumer_fault");
     TCase *tc = tcase_create("faults");
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_commit_errors);
     tcase_add_test(tc, test_coordinator_move);
+    tcase_add_test(tc, test_dlq_produce_failure);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -5,6 +5,7 @@
 #define VTEV_TESTUTIL_H
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
