@@ -446,9 +446,16 @@ static int run_processes(demo_t *d, vtev_conf_t *base, ex_stats_t *out, uint64_t
                waitpid(pids[SIM], &status, WNOHANG) == 0)
             ex_sleep_ms(20);
         {
-            ex_store_t *st = ex_store_open(d->db, NULL, errstr, sizeof(errstr));
-            int64_t before = st ? ex_store_count(st, false, errstr, sizeof(errstr)) : -1;
-            ex_store_close(st);
+            /* mid-stream: at least one result persisted (slow machines) */
+            int64_t before = -1, give_up = ex_now_us() + (int64_t)(d->timeout_s * 1e6);
+            while (!atomic_load(&g_interrupted)) {
+                ex_store_t *st = ex_store_open(d->db, NULL, errstr, sizeof(errstr));
+                before = st ? ex_store_count(st, false, errstr, sizeof(errstr)) : -1;
+                ex_store_close(st);
+                if (before > 0 || ex_now_us() > give_up)
+                    break;
+                ex_sleep_ms(100);
+            }
             kill(pids[WORK], SIGKILL);
             wait_pid(pids[WORK]);
             printf("vt-demo: killed prediction-worker (SIGKILL) with %" PRId64
