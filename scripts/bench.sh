@@ -13,7 +13,7 @@
 #
 # Environment: VTEV_BUILD_DIR (build), VTEV_PYTHON (.venv/bin/python),
 # VTEV_BENCH_RUNS (5), VTEV_BENCH_EVENTS (100000), VTEV_BENCH_PY_EVENTS (50000),
-# VTEV_STACK_DIR / VTEV_KAFKA_PORT / VTEV_REGISTRY_PORT (scripts/stack.sh).
+# VTEV_STACK_DIR / VTEV_STACK_KAFKA_PORT / VTEV_STACK_REGISTRY_PORT (scripts/stack.sh).
 # A stack that is already running is used as it is; one this script starts is
 # stopped at the end.
 set -euo pipefail
@@ -316,11 +316,7 @@ if [ -x "$DEMO" ]; then
   : >"$OUT/pipeline.txt"
   for ((i = 0; i < RUNS; i++)); do
     log "pipeline run $((i + 1))"
-    # (vt-demo reads VTEV_* variables as configuration keys: VTEV_KAFKA_PORT
-    # would become kafka.port, so the stack script's variables are removed)
-    o=$(env -u VTEV_KAFKA_PORT -u VTEV_REGISTRY_PORT -u VTEV_STACK_DIR -u VTEV_CONTROLLER_PORT \
-        -u VTEV_PYTHON -u VTEV_BENCH_RUNS -u VTEV_BENCH_EVENTS -u VTEV_BENCH_PY_EVENTS -u VTEV_BUILD_DIR \
-        "$DEMO" --real -b "$KAFKA_BOOTSTRAP_SERVERS" -r "$SCHEMA_REGISTRY_URL" --count 1500 --rate 100 \
+    o=$("$DEMO" --real -b "$KAFKA_BOOTSTRAP_SERVERS" -r "$SCHEMA_REGISTRY_URL" --count 1500 --rate 100 \
         --quiet-predictions 2>&1) || { echo "$o" >>"$OUT/pipeline.txt"; log "vt-demo failed (see $OUT/pipeline.txt)"; continue; }
     echo "$o" | tail -5 >>"$OUT/pipeline.txt"
     echo "$o" | python3 -c '
