@@ -33,8 +33,11 @@ build() {
   libs=$(pkg-config --libs avro-c jansson)
   # a version.h for <vtevents/vtevents.h>
   mkdir -p "$OUT/vtevents"
-  sed -e 's/@VTEV_VERSION_MAJOR@/0/; s/@VTEV_VERSION_MINOR@/1/; s/@VTEV_VERSION_PATCH@/0/' \
-      -e 's/@VTEV_VERSION_STR@/"0.1.0"/' "$ROOT/include/vtevents/version.h.in" > "$OUT/vtevents/version.h"
+  local ver maj min pat
+  ver=$(sed -n "s/^  version: '\([0-9.]*\)',/\1/p" "$ROOT/meson.build" | head -n1)
+  IFS=. read -r maj min pat <<<"$ver"
+  sed -e "s/@VTEV_VERSION_MAJOR@/$maj/; s/@VTEV_VERSION_MINOR@/$min/; s/@VTEV_VERSION_PATCH@/$pat/" \
+      -e "s/@VTEV_VERSION_STR@/\"$ver\"/" "$ROOT/include/vtevents/version.h.in" > "$OUT/vtevents/version.h"
   local objs=() f o
   for f in "${LIBSRC[@]}" ; do
     o="$OUT/obj/${f%.c}.o"
