@@ -457,6 +457,22 @@ int ex_consumer_conf(vtev_conf_t *conf, char *errstr, size_t errstr_size) {
     return 0;
 }
 
+int ex_consume_loop(const char *name, vtev_consumer_t *c, ex_stats_t *st, atomic_int *stop) {
+    char errstr[512];
+    int64_t last_check = 0;
+    atomic_store(&st->ready, 1);
+    while (!atomic_load(stop)) {
+        vtev_err_t err;
+        ex_check_assigned(c, st, &last_check);
+        if ((err = vtev_consumer_poll(c, 100, errstr, sizeof(errstr))) != VTEV_ERR_OK) {
+            fprintf(stderr, "%s: poll: %s: %s\n", name, vtev_err2name(err), errstr);
+            return 1;
+        }
+        atomic_store(&st->dead_letters, ex_dead_letters(c));
+    }
+    return 0;
+}
+
 void ex_check_assigned(vtev_consumer_t *c, ex_stats_t *st, int64_t *last_check_us) {
     vtev_partition_lag_t *lags = NULL;
     size_t cnt = 0;

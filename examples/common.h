@@ -146,6 +146,10 @@ int ex_consumer_conf(vtev_conf_t *conf, char *errstr, size_t errstr_size);
 void ex_check_assigned(vtev_consumer_t *c, ex_stats_t *st, int64_t *last_check_us);
 /* Dead letters of every type of @p c. */
 uint64_t ex_dead_letters(vtev_consumer_t *c);
+/* The services' poll loop: marks st ready, then polls @p c until *stop is set,
+ * keeping st->assigned and st->dead_letters current. A poll error is printed
+ * with @p name and ends the loop. Returns 0, or 1 after a poll error. */
+int ex_consume_loop(const char *name, vtev_consumer_t *c, ex_stats_t *st, atomic_int *stop);
 
 /* Writes the counters as "key=value" lines (for vt-demo); 0 or -1. */
 int ex_stats_write(const ex_stats_t *st, const char *path);

@@ -392,7 +392,6 @@ int ex_persister_run(vtev_conf_t *conf, const ex_persister_opts_t *o, ex_stats_t
     persister_t ps;
     vtev_consumer_t *c = NULL;
     int rc = 0;
-    int64_t last_check = 0;
 
     memset(&ps, 0, sizeof(ps));
     ps.o = *o;
@@ -415,17 +414,7 @@ int ex_persister_run(vtev_conf_t *conf, const ex_persister_opts_t *o, ex_stats_t
     if (vtev_consumer_subscribe(c, VTEV_EVENT_RESULT, NULL, on_result, &ps, errstr,
                                 sizeof(errstr)) != VTEV_ERR_OK)
         goto fail;
-    atomic_store(&st->ready, 1);
-    while (!atomic_load(stop)) {
-        ex_check_assigned(c, st, &last_check);
-        vtev_err_t err = vtev_consumer_poll(c, 100, errstr, sizeof(errstr));
-        if (err != VTEV_ERR_OK) {
-            fprintf(stderr, "prediction-persister: poll: %s: %s\n", vtev_err2name(err), errstr);
-            rc = 1;
-            break;
-        }
-        atomic_store(&st->dead_letters, ex_dead_letters(c));
-    }
+    rc = ex_consume_loop("prediction-persister", c, st, stop);
     if (vtev_consumer_close(c, errstr, sizeof(errstr)) != VTEV_ERR_OK) {
         fprintf(stderr, "prediction-persister: close: %s\n", errstr);
         rc = 1;

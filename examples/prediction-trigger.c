@@ -150,7 +150,6 @@ int ex_trigger_run(vtev_conf_t *conf, const ex_trigger_opts_t *o, ex_stats_t *st
     vtev_conf_t *pconf = NULL;
     vtev_consumer_t *c = NULL;
     int rc = 0;
-    int64_t last_check = 0;
 
     memset(&tr, 0, sizeof(tr));
     tr.o = *o;
@@ -176,17 +175,7 @@ int ex_trigger_run(vtev_conf_t *conf, const ex_trigger_opts_t *o, ex_stats_t *st
     if (vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, on_position, &tr, errstr,
                                 sizeof(errstr)) != VTEV_ERR_OK)
         goto fail;
-    atomic_store(&st->ready, 1);
-    while (!atomic_load(stop)) {
-        ex_check_assigned(c, st, &last_check);
-        vtev_err_t err = vtev_consumer_poll(c, 100, errstr, sizeof(errstr));
-        if (err != VTEV_ERR_OK) {
-            fprintf(stderr, "prediction-trigger: poll: %s: %s\n", vtev_err2name(err), errstr);
-            rc = 1;
-            break;
-        }
-        atomic_store(&st->dead_letters, ex_dead_letters(c));
-    }
+    rc = ex_consume_loop("prediction-trigger", c, st, stop);
     /* requests first, then the positions' offsets */
     if (vtev_producer_flush(tr.prod, 10000) != VTEV_ERR_OK)
         rc = 1;

@@ -178,7 +178,6 @@ int ex_worker_run(vtev_conf_t *conf, const ex_worker_opts_t *o, ex_stats_t *st,
     vtev_conf_t *pconf = NULL;
     vtev_consumer_t *c = NULL;
     int rc = 0;
-    int64_t last_check = 0;
 
     memset(&w, 0, sizeof(w));
     w.o = *o;
@@ -231,17 +230,7 @@ int ex_worker_run(vtev_conf_t *conf, const ex_worker_opts_t *o, ex_stats_t *st,
     if (vtev_consumer_subscribe(c, VTEV_EVENT_REQUEST, NULL, on_request, &w, errstr,
                                 sizeof(errstr)) != VTEV_ERR_OK)
         goto fail;
-    atomic_store(&st->ready, 1);
-    while (!atomic_load(stop)) {
-        ex_check_assigned(c, st, &last_check);
-        vtev_err_t err = vtev_consumer_poll(c, 100, errstr, sizeof(errstr));
-        if (err != VTEV_ERR_OK) {
-            fprintf(stderr, "prediction-worker: poll: %s: %s\n", vtev_err2name(err), errstr);
-            rc = 1;
-            break;
-        }
-        atomic_store(&st->dead_letters, ex_dead_letters(c));
-    }
+    rc = ex_consume_loop("prediction-worker", c, st, stop);
     if (w.fatal) {
         /* Leave without committing anything: the uncommitted requests are
          * redelivered to the next worker. */
