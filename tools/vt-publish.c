@@ -632,7 +632,7 @@ int main(int argc, char **argv) {
     const char *file = NULL;
     vtev_conf_t *conf;
     vtev_event_type_t type = VTEV_EVENT_NONE;
-    int opt, rc;
+    int opt, rc = VT_EXIT_OK;
     static const struct option fixed[] = {
         VT_COMMON_LONGOPTS,
         {"json", no_argument, NULL, OPT_JSON},
@@ -652,7 +652,7 @@ int main(int argc, char **argv) {
     longopts = calloc(nfixed + FLAG_CNT + 1, sizeof(*longopts));
     if (!longopts) {
         vt_err(&st.common, "out of memory");
-        return VT_EXIT_FAIL;
+        { rc = VT_EXIT_FAIL; goto out; }
     }
     for (i = 0; i < nfixed; i++)
         longopts[nlong++] = fixed[i];
@@ -669,7 +669,7 @@ int main(int argc, char **argv) {
         int r = vt_common_opt(&st.common, opt, optarg);
         if (r < 0) {
             vt_err(&st.common, "out of memory");
-            return VT_EXIT_FAIL;
+            { rc = VT_EXIT_FAIL; goto out; }
         }
         if (r > 0)
             continue;
@@ -691,7 +691,7 @@ int main(int argc, char **argv) {
                 st.output_json = false;
             else {
                 vt_err(&st.common, "--output: \"%s\" is not one of text, json", optarg);
-                return VT_EXIT_USAGE;
+                { rc = VT_EXIT_USAGE; goto out; }
             }
             break;
         case OPT_SKIP:
@@ -701,7 +701,7 @@ int main(int argc, char **argv) {
             const char **nm = realloc(metas, (meta_cnt + 1) * sizeof(*nm));
             if (!nm) {
                 vt_err(&st.common, "out of memory");
-                return VT_EXIT_FAIL;
+                { rc = VT_EXIT_FAIL; goto out; }
             }
             metas = nm;
             metas[meta_cnt++] = optarg;
@@ -709,67 +709,70 @@ int main(int argc, char **argv) {
         }
         case ':':
             vt_err(&st.common, "%s: needs a value (see --help)", argv[optind - 1]);
-            return VT_EXIT_USAGE;
+            { rc = VT_EXIT_USAGE; goto out; }
         default:
             vt_err(&st.common, "%s: unknown option (see --help)", argv[optind - 1]);
-            return VT_EXIT_USAGE;
+            { rc = VT_EXIT_USAGE; goto out; }
         }
     }
     free(longopts);
+    longopts = NULL;
     if (st.common.want_help) {
         usage(stdout);
-        return VT_EXIT_OK;
+        { rc = VT_EXIT_OK; goto out; }
     }
     if (st.common.want_version) {
         vt_common_print_version(&st.common);
-        return VT_EXIT_OK;
+        { rc = VT_EXIT_OK; goto out; }
     }
 
     if (json_mode) {
         if (optind < argc) {
             vt_err(&st.common, "%s: unexpected argument with --json", argv[optind]);
-            return VT_EXIT_USAGE;
+            { rc = VT_EXIT_USAGE; goto out; }
         }
         for (i = 0; i < FLAG_CNT; i++)
             if (values[i]) {
                 vt_err(&st.common, "--%s: event flags cannot be combined with --json",
                        flags[i].name);
-                return VT_EXIT_USAGE;
+                { rc = VT_EXIT_USAGE; goto out; }
             }
         if (meta_cnt) {
             vt_err(&st.common, "--meta: event flags cannot be combined with --json");
-            return VT_EXIT_USAGE;
+            { rc = VT_EXIT_USAGE; goto out; }
         }
     } else {
         if (optind >= argc) {
             vt_err(&st.common, "give an event type (position, request, result) or --json; "
                                "see --help");
-            return VT_EXIT_USAGE;
+            { rc = VT_EXIT_USAGE; goto out; }
         }
         type = vt_type_from_arg(argv[optind]);
         if (type == VTEV_EVENT_NONE) {
             vt_err(&st.common, "%s: not an event type (position, request, result)",
                    argv[optind]);
-            return VT_EXIT_USAGE;
+            { rc = VT_EXIT_USAGE; goto out; }
         }
         if (optind + 1 < argc) {
             vt_err(&st.common, "%s: unexpected argument", argv[optind + 1]);
-            return VT_EXIT_USAGE;
+            { rc = VT_EXIT_USAGE; goto out; }
         }
         if (file || skip_invalid) {
             vt_err(&st.common, "%s: only with --json", file ? "--file" : "--skip-invalid");
-            return VT_EXIT_USAGE;
+            { rc = VT_EXIT_USAGE; goto out; }
         }
     }
 
     conf = vt_common_conf(&st.common, &rc);
     if (!conf)
-        return rc;
+        goto out;
     vt_signals_install();
     if (json_mode)
         rc = run_json(&st, conf, file, skip_invalid);
     else
         rc = run_flags(&st, conf, type, values, metas, meta_cnt);
+out:
+    free(longopts);
     free(metas);
     vt_common_clear(&st.common);
     return rc;
