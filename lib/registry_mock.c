@@ -126,6 +126,26 @@ static msubject_t *subject_find(vtev__mock_reg_t *m, const char *name) {
     return NULL;
 }
 
+/* Appends an empty subject (no versions, no level of its own); NULL on ENOMEM. */
+static msubject_t *subject_add(vtev__mock_reg_t *m, const char *name) {
+    msubject_t *s;
+    if (m->nsubjects == m->capsubjects) {
+        size_t nc = m->capsubjects ? m->capsubjects * 2 : 16;
+        msubject_t *n = realloc(m->subjects, nc * sizeof(*n));
+        if (!n)
+            return NULL;
+        m->subjects = n;
+        m->capsubjects = nc;
+    }
+    s = &m->subjects[m->nsubjects];
+    memset(s, 0, sizeof(*s));
+    if (!(s->name = vtev__strdup(name)))
+        return NULL;
+    s->compat = -1;
+    m->nsubjects++;
+    return s;
+}
+
 static bool subject_live(const msubject_t *s) {
     size_t i;
     for (i = 0; i < s->cnt; i++)
@@ -530,22 +550,8 @@ static vtev_err_t op_register(vtev__mock_reg_t *m, const char *subject, json_t *
     } else {
         free(canon);
     }
-    if (!s) {
-        if (m->nsubjects == m->capsubjects) {
-            size_t nc = m->capsubjects ? m->capsubjects * 2 : 16;
-            msubject_t *n = realloc(m->subjects, nc * sizeof(*n));
-            if (!n)
-                return VTEV_ERR_NOMEM;
-            m->subjects = n;
-            m->capsubjects = nc;
-        }
-        s = &m->subjects[m->nsubjects];
-        memset(s, 0, sizeof(*s));
-        if (!(s->name = vtev__strdup(subject)))
-            return VTEV_ERR_NOMEM;
-        s->compat = -1;
-        m->nsubjects++;
-    }
+    if (!s && !(s = subject_add(m, subject)))
+        return VTEV_ERR_NOMEM;
     if (s->cnt == s->cap) {
         size_t nc = s->cap ? s->cap * 2 : 8;
         mversion_t *n = realloc(s->v, nc * sizeof(*n));
@@ -774,19 +780,8 @@ static vtev_err_t op_set_config(vtev__mock_reg_t *m, const char *subject, json_t
         msubject_t *s = subject_find(m, subject);
         if (!s) {
             /* A level may be set before the subject has versions. */
-            if (m->nsubjects == m->capsubjects) {
-                size_t nc = m->capsubjects ? m->capsubjects * 2 : 16;
-                msubject_t *n = realloc(m->subjects, nc * sizeof(*n));
-                if (!n)
-                    return VTEV_ERR_NOMEM;
-                m->subjects = n;
-                m->capsubjects = nc;
-            }
-            s = &m->subjects[m->nsubjects];
-            memset(s, 0, sizeof(*s));
-            if (!(s->name = vtev__strdup(subject)))
+            if (!(s = subject_add(m, subject)))
                 return VTEV_ERR_NOMEM;
-            m->nsubjects++;
         }
         s->compat = (int)level;
     } else {
