@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -455,6 +456,18 @@ int ex_consumer_conf(vtev_conf_t *conf, char *errstr, size_t errstr_size) {
             return -1;
     }
     return 0;
+}
+
+atomic_int ex_interrupted;
+
+static void on_stop_signal(int sig) {
+    (void)sig;
+    atomic_store(&ex_interrupted, 1);
+}
+
+void ex_stop_on_signals(void) {
+    signal(SIGINT, on_stop_signal);
+    signal(SIGTERM, on_stop_signal);
 }
 
 int ex_consume_loop(const char *name, vtev_consumer_t *c, ex_stats_t *st, atomic_int *stop) {

@@ -146,6 +146,10 @@ int ex_consumer_conf(vtev_conf_t *conf, char *errstr, size_t errstr_size);
 void ex_check_assigned(vtev_consumer_t *c, ex_stats_t *st, int64_t *last_check_us);
 /* Dead letters of every type of @p c. */
 uint64_t ex_dead_letters(vtev_consumer_t *c);
+/* Set to 1 by SIGINT or SIGTERM once ex_stop_on_signals() has run. */
+extern atomic_int ex_interrupted;
+/* Installs the SIGINT/SIGTERM handler that sets ex_interrupted (async-signal-safe). */
+void ex_stop_on_signals(void);
 /* The services' poll loop: marks st ready, then polls @p c until *stop is set,
  * keeping st->assigned and st->dead_letters current. A poll error is printed
  * with @p name and ends the loop. Returns 0, or 1 after a poll error. */

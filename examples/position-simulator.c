@@ -15,7 +15,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,12 +372,6 @@ int ex_sim_run(vtev_conf_t *conf, const ex_sim_opts_t *o, ex_stats_t *st, atomic
 }
 
 #ifndef EX_NO_MAIN
-static atomic_int g_stop;
-static void on_signal(int sig) {
-    (void)sig;
-    atomic_store(&g_stop, 1);
-}
-
 static const char usage[] =
     "usage: position-simulator [OPTIONS]\n"
     "Publishes vessel.position.updated events of LNG carriers approaching the Gulf Coast\n"
@@ -439,9 +432,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "position-simulator: %s\n", errstr);
         return 2;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    st.rc = ex_sim_run(conf, &o, &st, &g_stop);
+    ex_stop_on_signals();
+    st.rc = ex_sim_run(conf, &o, &st, &ex_interrupted);
     if (cli.verbosity >= 0)
         fprintf(stderr, "position-simulator: %" PRIu64 " positions published, %" PRIu64
                         " delivered\n",

@@ -11,7 +11,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -432,12 +431,6 @@ fail:
 }
 
 #ifndef EX_NO_MAIN
-static atomic_int g_stop;
-static void on_signal(int sig) {
-    (void)sig;
-    atomic_store(&g_stop, 1);
-}
-
 static const char usage[] =
     "usage: prediction-persister [OPTIONS]\n"
     "Consumes prediction results (group prediction-db-writers unless -X group.id=...) and\n"
@@ -490,9 +483,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "prediction-persister: %s\n", errstr);
         return 2;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    st.rc = ex_persister_run(conf, &o, &st, &g_stop);
+    ex_stop_on_signals();
+    st.rc = ex_persister_run(conf, &o, &st, &ex_interrupted);
     if (cli.verbosity >= 0)
         fprintf(stderr, "prediction-persister: %" PRIu64 " results, %" PRIu64 " upserts, %" PRIu64
                         " dead letters\n",

@@ -11,7 +11,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,12 +199,6 @@ fail:
 }
 
 #ifndef EX_NO_MAIN
-static atomic_int g_stop;
-static void on_signal(int sig) {
-    (void)sig;
-    atomic_store(&g_stop, 1);
-}
-
 static const char usage[] =
     "usage: prediction-trigger [OPTIONS]\n"
     "Consumes vessel positions (group prediction-triggers unless -X group.id=...) and\n"
@@ -270,9 +263,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "prediction-trigger: %s\n", errstr);
         return 2;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    st.rc = ex_trigger_run(conf, &o, &st, &g_stop);
+    ex_stop_on_signals();
+    st.rc = ex_trigger_run(conf, &o, &st, &ex_interrupted);
     if (cli.verbosity >= 0)
         fprintf(stderr, "prediction-trigger: %" PRIu64 " positions, %" PRIu64
                         " requests delivered, %" PRIu64 " dead letters\n",

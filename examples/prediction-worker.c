@@ -16,7 +16,6 @@
 
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,12 +257,6 @@ fail:
 }
 
 #ifndef EX_NO_MAIN
-static atomic_int g_stop;
-static void on_signal(int sig) {
-    (void)sig;
-    atomic_store(&g_stop, 1);
-}
-
 static const char usage[] =
     "usage: prediction-worker [OPTIONS]\n"
     "Consumes prediction requests (group prediction-workers unless -X group.id=...) and\n"
@@ -329,9 +322,8 @@ int main(int argc, char **argv) {
         vtev_conf_destroy(conf);
         return 2;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    st.rc = ex_worker_run(conf, &o, &st, &g_stop);
+    ex_stop_on_signals();
+    st.rc = ex_worker_run(conf, &o, &st, &ex_interrupted);
     if (cli.verbosity >= 0)
         fprintf(stderr, "prediction-worker: %" PRIu64 " requests, %" PRIu64
                         " results delivered, %" PRIu64 " aborted transactions, %" PRIu64

@@ -47,12 +47,6 @@ typedef struct demo_s {
     ex_cli_t cli;
 } demo_t;
 
-static atomic_int g_interrupted;
-static void on_signal(int sig) {
-    (void)sig;
-    atomic_store(&g_interrupted, 1);
-}
-
 /* ------------------------------------------------------------------ threads */
 
 enum { SIM, TRIG, WORK, PERS, NSVC };
@@ -175,11 +169,11 @@ static int run_threads(demo_t *d, vtev_conf_t *base, ex_stats_t *out) {
                         all = false;
                 if (!all)
                     ex_sleep_ms(20);
-            } while (!all && ex_now_us() < until && !atomic_load(&g_interrupted));
+            } while (!all && ex_now_us() < until && !atomic_load(&ex_interrupted));
         }
     }
     deadline = ex_now_us() + (int64_t)(d->timeout_s * 1e6);
-    while (!atomic_load(&g_interrupted)) {
+    while (!atomic_load(&ex_interrupted)) {
         bool failed = false;
         for (i = TRIG; i < NSVC; i++)
             if (atomic_load(&s[i].st.done))
@@ -203,7 +197,7 @@ static int run_threads(demo_t *d, vtev_conf_t *base, ex_stats_t *out) {
         }
         ex_sleep_ms(50);
     }
-    if (atomic_load(&g_interrupted))
+    if (atomic_load(&ex_interrupted))
         rc = 1;
 out:
     for (i = 0; i < NSVC; i++)
@@ -429,7 +423,7 @@ static int run_processes(demo_t *d, vtev_conf_t *base, ex_stats_t *out, uint64_t
                         all = false;
                 if (!all)
                     ex_sleep_ms(50);
-            } while (!all && ex_now_us() < until && !atomic_load(&g_interrupted));
+            } while (!all && ex_now_us() < until && !atomic_load(&ex_interrupted));
         }
         if ((pids[k] = spawn(dir, svc_names[k], &v)) < 0) {
             rc = 1;
@@ -442,13 +436,13 @@ static int run_processes(demo_t *d, vtev_conf_t *base, ex_stats_t *out, uint64_t
         /* chaos: SIGKILL the worker mid-stream, then start it again */
         int64_t kill_at = ex_now_us() + (int64_t)(d->kill_worker_after * 1e6);
         int status;
-        while (ex_now_us() < kill_at && !atomic_load(&g_interrupted) &&
+        while (ex_now_us() < kill_at && !atomic_load(&ex_interrupted) &&
                waitpid(pids[SIM], &status, WNOHANG) == 0)
             ex_sleep_ms(20);
         {
             /* mid-stream: at least one result persisted (slow machines) */
             int64_t before = -1, give_up = ex_now_us() + (int64_t)(d->timeout_s * 1e6);
-            while (!atomic_load(&g_interrupted)) {
+            while (!atomic_load(&ex_interrupted)) {
                 ex_store_t *st = ex_store_open(d->db, NULL, errstr, sizeof(errstr));
                 before = st ? ex_store_count(st, false, errstr, sizeof(errstr)) : -1;
                 ex_store_close(st);
@@ -482,7 +476,7 @@ static int run_processes(demo_t *d, vtev_conf_t *base, ex_stats_t *out, uint64_t
     }
     /* drained: every group has committed everything of its input topic */
     deadline = ex_now_us() + (int64_t)(d->timeout_s * 1e6);
-    while (!atomic_load(&g_interrupted)) {
+    while (!atomic_load(&ex_interrupted)) {
         char gname[300];
         int64_t total = 0, l;
         for (k = TRIG; k < NSVC; k++) {
@@ -508,7 +502,7 @@ static int run_processes(demo_t *d, vtev_conf_t *base, ex_stats_t *out, uint64_t
         }
         ex_sleep_ms(300);
     }
-    if (atomic_load(&g_interrupted))
+    if (atomic_load(&ex_interrupted))
         rc = 1;
 out:
     for (k = TRIG; k < NSVC; k++)
@@ -687,8 +681,7 @@ int main(int argc, char **argv) {
         close(fd);
         d.db = d.db_tmp;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    ex_stop_on_signals();
     signal(SIGPIPE, SIG_IGN);
 
     printf("vt-demo: %" PRId64 " positions of %d LNG carriers at %g/s, %s, %s%s\n", d.count,
