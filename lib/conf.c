@@ -46,6 +46,7 @@ static const prop_t props[] = {
     {"schema.registry.max.retries", T_INT, "3", 0, 100, NULL, false},
     {"schema.registry.retry.backoff.ms", T_INT, "100", 0, 600000, NULL, false},
     {"schema.registry.retry.backoff.max.ms", T_INT, "2000", 0, 3600000, NULL, false},
+    {"schema.registry.call.timeout.ms", T_INT, "30000", 1, 3600000, NULL, false},
     {"schema.registry.cache.capacity", T_INT, "1000", 1, 10000000, NULL, false},
     {"schema.registry.latest.cache.ttl.sec", T_INT, "300", 0, 86400 * 365, NULL, false},
     {"auto.register.schemas", T_BOOL, "true", 0, 0, NULL, false},

@@ -9,7 +9,6 @@
  */
 #include "registry_int.h"
 
-#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,127 +41,6 @@ vtev_err_t vtev_compat_level_parse(const char *name, vtev_compat_level_t *levelp
         }
     }
     return VTEV_ERR_INVALID_ARG;
-}
-
-/* ---------------- helpers ---------------- */
-
-void vtev__reg_resp_clear(vtev__reg_resp_t *resp) {
-    free(resp->body);
-    resp->body = NULL;
-    resp->len = 0;
-    resp->status = 0;
-}
-
-char *vtev__schema_canonical(const char *schema_json) {
-    json_t *j = json_loads(schema_json, JSON_DECODE_ANY, NULL);
-    char *s;
-    if (!j)
-        return vtev__strdup(schema_json);
-    s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-    json_decref(j);
-    return s;
-}
-
-char *vtev__url_escape(const char *s) {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = strlen(s), i, j = 0;
-    char *out = malloc(n * 3 + 1);
-    if (!out)
-        return NULL;
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out[j++] = (char)c;
-        } else {
-            out[j++] = '%';
-            out[j++] = hex[c >> 4];
-            out[j++] = hex[c & 15];
-        }
-    }
-    out[j] = '\0';
-    return out;
-}
-
-static int hexval(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-void vtev__url_unescape(char *s) {
-    char *w = s;
-    for (; *s; s++) {
-        if (*s == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
-            *w++ = (char)(hexval(s[1]) * 16 + hexval(s[2]));
-            s += 2;
-        } else {
-            *w++ = *s;
-        }
-    }
-    *w = '\0';
-}
-
-/* Copies the text of an HTML <title> (or the start of the body) into out. */
-static void body_excerpt(const char *body, char *out, size_t out_size) {
-    const char *t;
-    size_t n;
-    if (!body || !*body) {
-        snprintf(out, out_size, "(empty body)");
-        return;
-    }
-    if ((t = strstr(body, "<title>"))) {
-        const char *e = strstr(t, "</title>");
-        t += 7;
-        n = e ? (size_t)(e - t) : strlen(t);
-    } else {
-        t = body;
-        n = strlen(t);
-    }
-    if (n > 200)
-        n = 200;
-    snprintf(out, out_size, "%.*s", (int)n, t);
-    for (n = 0; out[n]; n++)
-        if (out[n] == '\n' || out[n] == '\r')
-            out[n] = ' ';
-}
-
-vtev_err_t vtev__reg_transport(vtev_registry_t *reg, const char *method, const char *path,
-                               const char *body, vtev__reg_resp_t *resp, char *errstr,
-                               size_t errstr_size) {
-    memset(resp, 0, sizeof(*resp));
-    if (reg->mock) {
-        vtev_err_t err;
-        int attempt = 0;
-        int max_retries = (int)vtev__conf_int(reg->conf, "schema.registry.max.retries");
-        /* Same retry policy as HTTP (without sleeping) so fault injection can
-         * exercise it: 429 and 5xx are retried, other statuses are final. */
-        for (;;) {
-            atomic_fetch_add(&reg->requests, 1);
-            if (attempt > 0)
-                atomic_fetch_add(&reg->retries, 1);
-            err = vtev__mock_registry_request(reg->mock, method, path, body, resp);
-            if (err != VTEV_ERR_OK)
-                return vtev__fail(err, errstr, errstr_size, "%s %s: out of memory", method,
-                                  path);
-            if (resp->status != 429 && resp->status < 500)
-                return VTEV_ERR_OK;
-            if (attempt++ >= max_retries) {
-                char ex[256];
-                body_excerpt(resp->body, ex, sizeof(ex));
-                vtev__seterr(errstr, errstr_size,
-                             "%s %s: registry %s unavailable after %d attempt(s): HTTP %d: %s",
-                             method, path, reg->url_desc, attempt, resp->status, ex);
-                vtev__reg_resp_clear(resp);
-                return VTEV_ERR_REGISTRY_UNAVAILABLE;
-            }
-            vtev__reg_resp_clear(resp);
-        }
-    }
-    return vtev__http_request(reg, method, path, body, resp, errstr, errstr_size);
 }
 
 /* Maps a Confluent error code / HTTP status to a vtev_err_t. */
@@ -222,7 +100,7 @@ static vtev_err_t rest_call(vtev_registry_t *reg, const char *method, const char
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "%s %s: out of memory", method,
                           path);
     atomic_fetch_add(&reg->misses, 1);
-    err = vtev__reg_transport(reg, method, path, btext, &resp, errstr, errstr_size);
+    err = vtev__reg_call(reg, method, path, btext, &resp, errstr, errstr_size);
     free(btext);
     if (err != VTEV_ERR_OK)
         return err;
@@ -231,7 +109,7 @@ static vtev_err_t rest_call(vtev_registry_t *reg, const char *method, const char
     if (resp.status >= 200 && resp.status < 300) {
         if (!j) {
             char ex[256];
-            body_excerpt(resp.body, ex, sizeof(ex));
+            vtev__reg_body_excerpt(resp.body, ex, sizeof(ex));
             err = vtev__fail(VTEV_ERR_REGISTRY, errstr, errstr_size,
                              "%s %s: registry %s answered HTTP %d with a body that is not "
                              "JSON: %s",
@@ -253,7 +131,7 @@ static vtev_err_t rest_call(vtev_registry_t *reg, const char *method, const char
                 msg = json_string_value(json_object_get(j, "title"));
         }
         if (!msg) {
-            body_excerpt(resp.body, ex, sizeof(ex));
+            vtev__reg_body_excerpt(resp.body, ex, sizeof(ex));
             msg = ex;
         }
         if (codep)
@@ -357,6 +235,11 @@ vtev_registry_t *vtev_registry_new(vtev_conf_t *conf, char *errstr, size_t errst
         vtev__seterr(errstr, errstr_size, "vtev_registry_new: out of memory");
         goto fail;
     }
+    reg->max_retries = (int)vtev__conf_int(conf, "schema.registry.max.retries");
+    reg->backoff_ms = vtev__conf_int(conf, "schema.registry.retry.backoff.ms");
+    reg->backoff_max_ms = vtev__conf_int(conf, "schema.registry.retry.backoff.max.ms");
+    reg->call_timeout_ms = vtev__conf_int(conf, "schema.registry.call.timeout.ms");
+    atomic_init(&reg->preferred, 0);
     if (!strncmp(url, "mock://", 7)) {
         const char *name = url[7] ? url + 7 : "default";
         if (strchr(name, ',') || strchr(name, '/')) {
@@ -366,11 +249,11 @@ vtev_registry_t *vtev_registry_new(vtev_conf_t *conf, char *errstr, size_t errst
                          url);
             goto fail;
         }
-        if (!(reg->mock = vtev__mock_registry_get(name))) {
+        if (!(reg->tx = vtev__mock_transport_new(name))) {
             vtev__seterr(errstr, errstr_size, "vtev_registry_new: out of memory");
             goto fail;
         }
-    } else if (!(reg->http = vtev__http_new(conf, url, errstr, errstr_size))) {
+    } else if (!(reg->tx = vtev__http_transport_new(conf, url, errstr, errstr_size))) {
         goto fail;
     }
     atomic_init(&reg->requests, 0);
@@ -389,7 +272,7 @@ fail:
 void vtev_registry_destroy(vtev_registry_t *reg) {
     if (!reg)
         return;
-    vtev__http_destroy(reg->http);
+    vtev__transport_destroy(reg->tx);
     vtev__cache_destroy(reg->ids);
     vtev__cache_destroy(reg->subj);
     vtev__cache_destroy(reg->vers);

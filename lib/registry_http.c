@@ -1,11 +1,12 @@
 /*
- * registry_http.c - the libcurl transport of the Schema Registry client:
- * connection reuse (a pool of easy handles, each keeping its connections),
- * timeouts, retries with full-jitter exponential backoff on transport errors,
- * 429 and 5xx, failover across the comma-separated URLs, basic and bearer
- * authentication, TLS (CA, client certificate and key, verification).
+ * registry_http.c - the libcurl transport of the Schema Registry client
+ * (registry_transport.h): connection reuse (a pool of easy handles, each
+ * keeping its connections), timeouts, basic and bearer authentication, TLS
+ * (CA, client certificate and key, verification). One exchange with one URL
+ * per call; retries and failover are registry_call.c's.
  */
-#include "registry_int.h"
+#include "registry_transport.h"
+#include "conf_int.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -13,27 +14,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <vtevents/version.h>
 
 #define MAX_BODY (64u * 1024u * 1024u)
 
-struct vtev__http_s {
+typedef struct vtev__http_s {
+    vtev__transport_t base; /* first: the transport head */
     char **urls;
     size_t nurls;
-    atomic_size_t preferred; /* index of the URL that last answered */
     char *user, *password;   /* basic.auth.user.info, split at the first ':' */
     struct curl_slist *headers;
     char *ca, *cert, *key, *key_password;
     bool verify;
     long connect_timeout_ms, request_timeout_ms;
-    int max_retries;
-    int64_t backoff_ms, backoff_max_ms;
     pthread_mutex_t pool_lock;
     CURL **pool;
     size_t npool, cappool;
-};
+} vtev__http_t;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
@@ -81,7 +79,7 @@ static bool file_readable(const vtev_conf_t *conf, const char *key, char *errstr
     return true;
 }
 
-void vtev__http_destroy(vtev__http_t *h) {
+static void http_destroy(vtev__http_t *h) {
     size_t i;
     if (!h)
         return;
@@ -108,8 +106,10 @@ void vtev__http_destroy(vtev__http_t *h) {
     free(h);
 }
 
-vtev__http_t *vtev__http_new(const vtev_conf_t *conf, const char *urls, char *errstr,
-                             size_t errstr_size) {
+static const vtev__transport_ops_t http_ops;
+
+vtev__transport_t *vtev__http_transport_new(const vtev_conf_t *conf, const char *urls,
+                                            char *errstr, size_t errstr_size) {
     vtev__http_t *h;
     const char *p, *ui, *tok;
     size_t i;
@@ -124,7 +124,6 @@ vtev__http_t *vtev__http_new(const vtev_conf_t *conf, const char *urls, char *er
         return NULL;
     }
     pthread_mutex_init(&h->pool_lock, NULL);
-    atomic_init(&h->preferred, 0);
     /* URLs */
     for (p = urls, i = 1; *p; p++)
         if (*p == ',')
@@ -236,14 +235,15 @@ vtev__http_t *vtev__http_new(const vtev_conf_t *conf, const char *urls, char *er
     h->verify = vtev__conf_bool(conf, "schema.registry.ssl.verify");
     h->connect_timeout_ms = (long)vtev__conf_int(conf, "schema.registry.connect.timeout.ms");
     h->request_timeout_ms = (long)vtev__conf_int(conf, "schema.registry.request.timeout.ms");
-    h->max_retries = (int)vtev__conf_int(conf, "schema.registry.max.retries");
-    h->backoff_ms = vtev__conf_int(conf, "schema.registry.retry.backoff.ms");
-    h->backoff_max_ms = vtev__conf_int(conf, "schema.registry.retry.backoff.max.ms");
-    return h;
+    h->base.ops = &http_ops;
+    h->base.nendpoints = h->nurls;
+    h->base.names = (const char *const *)h->urls;
+    h->base.backoff = true;
+    return &h->base;
 nomem:
     vtev__seterr(errstr, errstr_size, "vtev_registry_new: out of memory");
 fail:
-    vtev__http_destroy(h);
+    http_destroy(h);
     return NULL;
 }
 
@@ -344,12 +344,11 @@ static const char *tls_hint(CURLcode rc) {
     }
 }
 
-/* Performs one HTTP exchange with url+path. Returns CURLE_*; on CURLE_OK the
- * response is in resp. */
-static CURLcode attempt(vtev_registry_t *reg, vtev__http_t *h, CURL *c, const char *url,
-                        const char *method,
-                        const char *path, const char *body, vtev__reg_resp_t *resp,
-                        char *cerr) {
+/* Performs one HTTP exchange with url+path within timeout_ms. Returns
+ * CURLE_*; on CURLE_OK the response is in resp. */
+static CURLcode attempt(vtev__http_t *h, CURL *c, const char *url, const char *method,
+                        const char *path, const char *body, int64_t timeout_ms,
+                        vtev__reg_resp_t *resp, uint64_t *connectsp, char *cerr) {
     size_t n = strlen(url) + strlen(path) + 1;
     char *full = malloc(n);
     wbuf_t wb = {NULL, 0, 0, false};
@@ -368,8 +367,12 @@ static CURLcode attempt(vtev_registry_t *reg, vtev__http_t *h, CURL *c, const ch
 #else
     curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->request_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)(timeout_ms < h->connect_timeout_ms ? timeout_ms
+                                                               : h->connect_timeout_ms));
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                     (long)(timeout_ms < h->request_timeout_ms ? timeout_ms
+                                                               : h->request_timeout_ms));
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "libvtevents/" VTEV_VERSION_STR);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
@@ -402,7 +405,7 @@ static CURLcode attempt(vtev_registry_t *reg, vtev__http_t *h, CURL *c, const ch
     {
         long nconn = 0;
         if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &nconn) == CURLE_OK && nconn > 0)
-            atomic_fetch_add(&reg->connects, (uint_fast64_t)nconn);
+            *connectsp += (uint64_t)nconn;
     }
     if (rc == CURLE_WRITE_ERROR && wb.overflow) {
         snprintf(cerr, CURL_ERROR_SIZE, "response larger than %u bytes", MAX_BODY);
@@ -419,104 +422,36 @@ static CURLcode attempt(vtev_registry_t *reg, vtev__http_t *h, CURL *c, const ch
     return CURLE_OK;
 }
 
-int64_t vtev__backoff_ms(int attempt_no, int64_t base_ms, int64_t max_ms) {
-    int64_t cap = base_ms;
-    uint32_t r;
-    int i;
-    for (i = 1; i < attempt_no && cap < max_ms; i++)
-        cap *= 2;
-    if (cap > max_ms)
-        cap = max_ms;
-    if (cap <= 0)
-        return 0;
-    if (vtev__random_bytes(&r, sizeof(r)) != 0)
-        r = (uint32_t)vtev__now_mono_us();
-    return (int64_t)(r % (uint64_t)(cap + 1)); /* full jitter: [0, cap] */
-}
-
-static void sleep_ms(int64_t ms) {
-    struct timespec ts;
-    ts.tv_sec = (time_t)(ms / 1000);
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-        ;
-}
-
-vtev_err_t vtev__http_request(vtev_registry_t *reg, const char *method, const char *path,
-                              const char *body, vtev__reg_resp_t *resp, char *errstr,
-                              size_t errstr_size) {
-    vtev__http_t *h = reg->http;
+static vtev__tx_rc_t http_exchange(vtev__transport_t *t, size_t idx, const char *method,
+                                   const char *path, const char *body, int64_t timeout_ms,
+                                   vtev__reg_resp_t *resp, uint64_t *connectsp, char *why,
+                                   size_t why_size) {
+    vtev__http_t *h = (vtev__http_t *)t;
     CURL *c = pool_get(h);
     char cerr[CURL_ERROR_SIZE];
-    char last[512] = "";
-    int round;
-    size_t k, start = atomic_load(&h->preferred) % h->nurls;
-    uint64_t sent = 0;
-    bool last_tls = false;
+    CURLcode rc;
     memset(resp, 0, sizeof(*resp));
-    if (!c)
-        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "%s %s: curl_easy_init failed",
-                          method, path);
-    for (round = 0; round <= h->max_retries; round++) {
-        if (round > 0) {
-            int64_t ms = vtev__backoff_ms(round, h->backoff_ms, h->backoff_max_ms);
-            vtev__log(reg->conf, 7, "REGISTRY", "%s %s: retry %d in %lld ms (%s)", method, path,
-                      round, (long long)ms, last);
-            sleep_ms(ms);
-        }
-        for (k = 0; k < h->nurls; k++) {
-            size_t idx = (start + k) % h->nurls;
-            const char *url = h->urls[idx];
-            CURLcode rc;
-            atomic_fetch_add(&reg->requests, 1);
-            if (sent++ > 0)
-                atomic_fetch_add(&reg->retries, 1);
-            rc = attempt(reg, h, c, url, method, path, body, resp, cerr);
-            if (rc == CURLE_OK) {
-                if (resp->status == 429 || resp->status >= 500) {
-                    last_tls = false;
-                    snprintf(last, sizeof(last), "%s: HTTP %d", url, resp->status);
-                    if (resp->body && resp->len) {
-                        size_t n = strlen(last);
-                        snprintf(last + n, sizeof(last) - n, ": %.200s", resp->body);
-                    }
-                    vtev__reg_resp_clear(resp);
-                    continue;
-                }
-                atomic_store(&h->preferred, idx);
-                pool_put(h, c);
-                return VTEV_ERR_OK;
-            }
-            if (rc == CURLE_OUT_OF_MEMORY) {
-                pool_put(h, c);
-                return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "%s %s: out of memory",
-                                  method, path);
-            }
-            if (rc == CURLE_SSL_CONNECT_ERROR) {
-                /* may be a server going down mid-handshake: retried, and
-                 * reported as a TLS error if it persists */
-                snprintf(last, sizeof(last), "%s: %s", url,
-                         cerr[0] ? cerr : curl_easy_strerror(rc));
-                last_tls = true;
-                continue;
-            }
-            if (is_tls_error(rc)) {
-                pool_put(h, c);
-                return vtev__fail(VTEV_ERR_REGISTRY_TLS, errstr, errstr_size,
-                                  "%s %s: TLS with registry %s failed: %s%s", method, path, url,
-                                  cerr[0] ? cerr : curl_easy_strerror(rc), tls_hint(rc));
-            }
-            snprintf(last, sizeof(last), "%s: %s", url, cerr[0] ? cerr : curl_easy_strerror(rc));
-            last_tls = false;
-        }
+    if (!c) {
+        snprintf(why, why_size, "curl_easy_init failed");
+        return VTEV__TX_NOMEM;
     }
+    rc = attempt(h, c, h->urls[idx], method, path, body, timeout_ms, resp, connectsp, cerr);
     pool_put(h, c);
-    if (last_tls)
-        return vtev__fail(VTEV_ERR_REGISTRY_TLS, errstr, errstr_size,
-                          "%s %s: TLS handshake failed after %llu attempt(s): %s", method, path,
-                          (unsigned long long)sent, last);
-    return vtev__fail(VTEV_ERR_REGISTRY_UNAVAILABLE, errstr, errstr_size,
-                      "%s %s: registry unavailable after %llu attempt(s) on %zu URL(s) "
-                      "(schema.registry.max.retries=%d); last error: %s",
-                      method, path, (unsigned long long)sent, h->nurls, h->max_retries, last);
+    if (rc == CURLE_OK)
+        return VTEV__TX_OK;
+    snprintf(why, why_size, "%s%s", cerr[0] ? cerr : curl_easy_strerror(rc),
+             is_tls_error(rc) && rc != CURLE_SSL_CONNECT_ERROR ? tls_hint(rc) : "");
+    if (rc == CURLE_OUT_OF_MEMORY)
+        return VTEV__TX_NOMEM;
+    if (rc == CURLE_SSL_CONNECT_ERROR)
+        return VTEV__TX_TLS_AGAIN; /* may be a server going down mid-handshake */
+    if (is_tls_error(rc))
+        return VTEV__TX_TLS;
+    return VTEV__TX_AGAIN;
 }
+
+static void http_transport_destroy(vtev__transport_t *t) {
+    http_destroy((vtev__http_t *)t);
+}
+
+static const vtev__transport_ops_t http_ops = {http_exchange, http_transport_destroy};

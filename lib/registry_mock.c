@@ -15,7 +15,7 @@
  * common evolution (adding a field with a default); so the rules are applied
  * here, with defaults read from the schema JSON.
  */
-#include "registry_int.h"
+#include "registry_transport.h"
 
 #include <avro.h>
 #include <jansson.h>
@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <vtevents/registry.h>
 
 typedef struct {
     int32_t id;
@@ -53,6 +54,8 @@ struct vtev__mock_reg_s {
     size_t nsubjects, capsubjects;
     int global_compat;
     int inject_cnt, inject_status;
+    char *inject_body; /* NULL: a JSON error body */
+    bool inject_raw;
     struct vtev__mock_reg_s *next;
 };
 
@@ -80,14 +83,28 @@ vtev__mock_reg_t *vtev__mock_registry_get(const char *name) {
     return m;
 }
 
-void vtev__mock_registry_inject(const char *name, int cnt, int status) {
+static void inject(const char *name, int cnt, int status, bool raw, const char *body) {
     vtev__mock_reg_t *m = vtev__mock_registry_get(name);
-    if (!m)
+    char *copy = raw && body ? vtev__strdup(body) : NULL;
+    if (!m || (raw && body && !copy)) {
+        free(copy);
         return;
+    }
     pthread_mutex_lock(&m->lock);
     m->inject_cnt = cnt;
     m->inject_status = status;
+    m->inject_raw = raw;
+    free(m->inject_body);
+    m->inject_body = copy;
     pthread_mutex_unlock(&m->lock);
+}
+
+void vtev__mock_registry_inject(const char *name, int cnt, int status) {
+    inject(name, cnt, status, false, NULL);
+}
+
+void vtev__mock_registry_inject_raw(const char *name, int cnt, int status, const char *body) {
+    inject(name, cnt, status, true, body);
 }
 
 /* ---------------- responses ---------------- */
@@ -827,7 +844,17 @@ vtev_err_t vtev__mock_registry_request(vtev__mock_reg_t *m, const char *method,
         jb = json_loads(body, 0, NULL);
 
     pthread_mutex_lock(&m->lock);
-    if (m->inject_cnt > 0) {
+    if (m->inject_cnt > 0 && m->inject_raw) {
+        m->inject_cnt--;
+        resp->status = m->inject_status;
+        err = VTEV_ERR_OK;
+        if (m->inject_body) {
+            if ((resp->body = vtev__strdup(m->inject_body)))
+                resp->len = strlen(resp->body);
+            else
+                err = VTEV_ERR_NOMEM;
+        }
+    } else if (m->inject_cnt > 0) {
         m->inject_cnt--;
         err = respond_err(resp, m->inject_status * 100 + 1, "injected failure: HTTP %d",
                           m->inject_status);
@@ -876,4 +903,51 @@ vtev_err_t vtev__mock_registry_request(vtev__mock_reg_t *m, const char *method,
     if (err != VTEV_ERR_OK)
         vtev__reg_resp_clear(resp);
     return err;
+}
+
+/* ---------------- transport ---------------- */
+
+typedef struct {
+    vtev__transport_t base; /* first: the transport head */
+    vtev__mock_reg_t *m;
+    char *name; /* "mock://NAME" */
+} mock_tx_t;
+
+static vtev__tx_rc_t mock_exchange(vtev__transport_t *t, size_t idx, const char *method,
+                                   const char *path, const char *body, int64_t timeout_ms,
+                                   vtev__reg_resp_t *resp, uint64_t *connectsp, char *why,
+                                   size_t why_size) {
+    (void)idx;
+    (void)timeout_ms;
+    (void)connectsp;
+    if (vtev__mock_registry_request(((mock_tx_t *)t)->m, method, path, body, resp)) {
+        snprintf(why, why_size, "out of memory");
+        return VTEV__TX_NOMEM;
+    }
+    return VTEV__TX_OK;
+}
+
+static void mock_destroy(vtev__transport_t *t) {
+    mock_tx_t *mt = (mock_tx_t *)t;
+    if (!mt)
+        return;
+    free(mt->name); /* the registry itself lives until the process exits */
+    free(mt);
+}
+
+static const vtev__transport_ops_t mock_ops = {mock_exchange, mock_destroy};
+
+vtev__transport_t *vtev__mock_transport_new(const char *name) {
+    mock_tx_t *mt = calloc(1, sizeof(*mt));
+    size_t n = strlen(name) + 8;
+    if (!mt || !(mt->m = vtev__mock_registry_get(name)) || !(mt->name = malloc(n))) {
+        free(mt);
+        return NULL;
+    }
+    snprintf(mt->name, n, "mock://%s", name);
+    mt->base.ops = &mock_ops;
+    mt->base.nendpoints = 1;
+    mt->base.names = (const char *const *)&mt->name;
+    mt->base.backoff = false; /* in-process: nothing to wait for */
+    return &mt->base;
 }

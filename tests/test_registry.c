@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <vtevents/registry.h>
 
 #include "registry_int.h"
@@ -857,6 +860,61 @@ START_TEST(test_backoff) {
 }
 END_TEST
 
+/* A listening socket on 127.0.0.1 that nobody reads: connections complete
+ * (the kernel's backlog), no answer ever comes. Returns the fd; *portp. */
+static int blackhole(int *portp) {
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(listen(fd, 64), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    *portp = (int)ntohs(sa.sin_port);
+    return fd;
+}
+
+START_TEST(test_call_time_bound_dead_urls) {
+    /* 8 URLs that never answer: 8 x (1 + 3 retries) attempts of 400 ms would
+     * hold the caller 12.8 s; schema.registry.call.timeout.ms bounds the
+     * whole call, so at most 1000 / 400 (+1 for rounding) attempts fit: each
+     * waits its full share, a slow machine fits fewer, never more. */
+    char urls[8 * 40] = "", errstr[1024], *schema = NULL;
+    const char *kv[] = {"schema.registry.url", urls,
+                        "schema.registry.request.timeout.ms", "400",
+                        "schema.registry.max.retries", "3",
+                        "schema.registry.retry.backoff.ms", "10",
+                        "schema.registry.call.timeout.ms", "1000", NULL};
+    vtev_conf_t *conf = vtev_conf_new();
+    vtev_registry_t *reg;
+    int fds[8], i, port;
+    uint64_t n;
+    for (i = 0; i < 8; i++) {
+        size_t off = strlen(urls);
+        fds[i] = blackhole(&port);
+        snprintf(urls + off, sizeof(urls) - off, "%shttp://127.0.0.1:%d", i ? "," : "", port);
+    }
+    for (i = 0; kv[i]; i += 2)
+        ck_assert_msg(vtev_conf_set(conf, kv[i], kv[i + 1], errstr, sizeof(errstr)) ==
+                          VTEV_CONF_OK,
+                      "%s", errstr);
+    reg = vtev_registry_new(conf, errstr, sizeof(errstr));
+    ck_assert_msg(reg != NULL, "%s", errstr);
+    ck_assert_int_eq(vtev_registry_get_schema(reg, 1, &schema, errstr, sizeof(errstr)),
+                     VTEV_ERR_REGISTRY_UNAVAILABLE);
+    ck_assert_ptr_null(schema);
+    ck_assert_str_contains(errstr, "schema.registry.call.timeout.ms=1000");
+    n = requests(reg);
+    ck_assert_msg(n >= 1 && n <= 4, "%llu attempts: %s", (unsigned long long)n, errstr);
+    vtev_registry_destroy(reg);
+    for (i = 0; i < 8; i++)
+        close(fds[i]);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("registry");
     TCase *tc = tcase_create("mock");
@@ -879,6 +937,7 @@ int main(void) {
     tcase_add_test(tc, test_new_errors);
     tcase_add_test(tc, test_level_names);
     tcase_add_test(tc, test_backoff);
+    tcase_add_test(tc, test_call_time_bound_dead_urls);
     suite_add_tcase(s, tc);
     return vtev_test_run(s);
 }

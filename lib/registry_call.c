@@ -1,0 +1,127 @@
+/*
+ * registry_call.c - the one retry and failover loop of the Schema Registry
+ * client, over any transport (registry_transport.h).
+ *
+ * A logical request is tried on the endpoint that answered last, then on the
+ * others in order; a round that got no usable answer (no response, 429, 5xx)
+ * is followed by a full-jitter exponential backoff and another round, up to
+ * schema.registry.max.retries extra rounds. The whole call, backoffs
+ * included, never takes longer than schema.registry.call.timeout.ms: each
+ * exchange gets at most the time that is left, and the loop gives up when
+ * none is left. That bounds how long a consumer's poll thread can be held.
+ */
+#include "registry_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int64_t vtev__backoff_ms(int attempt_no, int64_t base_ms, int64_t max_ms) {
+    int64_t cap = base_ms;
+    uint32_t r;
+    int i;
+    for (i = 1; i < attempt_no && cap < max_ms; i++)
+        cap *= 2;
+    if (cap > max_ms)
+        cap = max_ms;
+    if (cap <= 0)
+        return 0;
+    if (vtev__random_bytes(&r, sizeof(r)) != 0)
+        r = (uint32_t)vtev__now_mono_us();
+    return (int64_t)(r % (uint64_t)(cap + 1)); /* full jitter: [0, cap] */
+}
+
+static void sleep_ms(int64_t ms) {
+    struct timespec ts;
+    ts.tv_sec = (time_t)(ms / 1000);
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+        ;
+}
+
+vtev_err_t vtev__reg_call(vtev_registry_t *reg, const char *method, const char *path,
+                          const char *body, vtev__reg_resp_t *resp, char *errstr,
+                          size_t errstr_size) {
+    vtev__transport_t *t = reg->tx;
+    size_t n = t->nendpoints, k, start = atomic_load(&reg->preferred) % n;
+    int64_t deadline_us = vtev__now_mono_us() + reg->call_timeout_ms * 1000;
+    char why[384], last[640] = "";
+    uint64_t sent = 0;
+    bool last_tls = false, out_of_time = false;
+    int round;
+    memset(resp, 0, sizeof(*resp));
+    for (round = 0; round <= reg->max_retries && !out_of_time; round++) {
+        if (round > 0 && t->backoff) {
+            int64_t ms = vtev__backoff_ms(round, reg->backoff_ms, reg->backoff_max_ms);
+            if (vtev__now_mono_us() + ms * 1000 >= deadline_us) {
+                out_of_time = true;
+                break;
+            }
+            vtev__log(reg->conf, 7, "REGISTRY", "%s %s: retry %d in %lld ms (%s)", method, path,
+                      round, (long long)ms, last);
+            sleep_ms(ms);
+        }
+        for (k = 0; k < n; k++) {
+            size_t idx = (start + k) % n;
+            int64_t left_ms = (deadline_us - vtev__now_mono_us()) / 1000;
+            uint64_t conns = 0;
+            vtev__tx_rc_t rc;
+            if (left_ms <= 0) {
+                out_of_time = true;
+                break;
+            }
+            atomic_fetch_add(&reg->requests, 1);
+            if (sent++ > 0)
+                atomic_fetch_add(&reg->retries, 1);
+            why[0] = '\0';
+            rc = t->ops->exchange(t, idx, method, path, body, left_ms, resp, &conns, why,
+                                  sizeof(why));
+            if (conns)
+                atomic_fetch_add(&reg->connects, (uint_fast64_t)conns);
+            switch (rc) {
+            case VTEV__TX_OK:
+                if (resp->status == 429 || resp->status >= 500) {
+                    char ex[256];
+                    vtev__reg_body_excerpt(resp->body, ex, sizeof(ex));
+                    snprintf(last, sizeof(last), "%s: HTTP %d: %s", t->names[idx], resp->status,
+                             ex);
+                    last_tls = false;
+                    vtev__reg_resp_clear(resp);
+                    continue;
+                }
+                atomic_store(&reg->preferred, idx);
+                return VTEV_ERR_OK;
+            case VTEV__TX_NOMEM:
+                return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "%s %s: out of memory",
+                                  method, path);
+            case VTEV__TX_TLS:
+                return vtev__fail(VTEV_ERR_REGISTRY_TLS, errstr, errstr_size,
+                                  "%s %s: TLS with registry %s failed: %s", method, path,
+                                  t->names[idx], why);
+            case VTEV__TX_TLS_AGAIN:
+            case VTEV__TX_AGAIN:
+            default:
+                snprintf(last, sizeof(last), "%s: %s", t->names[idx], why);
+                last_tls = rc == VTEV__TX_TLS_AGAIN;
+                break;
+            }
+        }
+    }
+    if (out_of_time)
+        return vtev__fail(VTEV_ERR_REGISTRY_UNAVAILABLE, errstr, errstr_size,
+                          "%s %s: registry %s gave no usable answer within "
+                          "schema.registry.call.timeout.ms=%lld (%llu attempt(s) on %zu URL(s)); "
+                          "last error: %s",
+                          method, path, reg->url_desc, (long long)reg->call_timeout_ms,
+                          (unsigned long long)sent, n, last[0] ? last : "none");
+    if (last_tls)
+        return vtev__fail(VTEV_ERR_REGISTRY_TLS, errstr, errstr_size,
+                          "%s %s: TLS handshake failed after %llu attempt(s): %s", method, path,
+                          (unsigned long long)sent, last);
+    return vtev__fail(VTEV_ERR_REGISTRY_UNAVAILABLE, errstr, errstr_size,
+                      "%s %s: registry %s unavailable after %llu attempt(s) on %zu URL(s) "
+                      "(schema.registry.max.retries=%d); last error: %s",
+                      method, path, reg->url_desc, (unsigned long long)sent, n, reg->max_retries,
+                      last);
+}
