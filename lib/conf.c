@@ -64,6 +64,7 @@ static const prop_t props[] = {
     {"consumer.commit.interval.ms", T_INT, "1000", 0, 3600000, NULL, false},
     {"consumer.dlq.enable", T_BOOL, "true", 0, 0, NULL, false},
     {"consumer.offset.reset", T_ENUM, "earliest", 0, 0, "|earliest|latest|", false},
+    {"consumer.schema.not.found.retry.ms", T_INT, "30000", 0, 86400000, NULL, false},
 };
 
 typedef struct {

@@ -191,6 +191,7 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
     const char *group, *mock, *suffix;
     char rkerr[512], num[32];
     vtev_conf_t *serde_conf;
+    int64_t call_timeout_cap_ms = 150000;
 
     if (!conf) {
         vtev__seterr(errstr, errstr_size, "vtev_consumer_new: conf must not be NULL");
@@ -221,6 +222,7 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
         c->backoff_max_ms = c->backoff_ms;
     c->commit_interval_ms = vtev__conf_int(conf, "consumer.commit.interval.ms");
     c->dlq_enable = vtev__conf_bool(conf, "consumer.dlq.enable");
+    c->schema_nf_window_ms = vtev__conf_int(conf, "consumer.schema.not.found.retry.ms");
     snprintf(c->dlq_suffix, sizeof(c->dlq_suffix), "%s", suffix);
 
     if (!(rkc = rd_kafka_conf_new()))
@@ -258,6 +260,18 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
             goto fail;
     }
     rd_kafka_conf_set_rebalance_cb(rkc, rebalance_cb);
+    {
+        /* a registry call runs on the poll thread: bound it well below
+         * max.poll.interval.ms, or the group would evict the consumer */
+        char mpi[32];
+        size_t mpisz = sizeof(mpi);
+        int64_t cap = 300000 / 2;
+        if (rd_kafka_conf_get(rkc, "max.poll.interval.ms", mpi, &mpisz) == RD_KAFKA_CONF_OK)
+            cap = strtoll(mpi, NULL, 10) / 2;
+        if (cap < 1)
+            cap = 1;
+        call_timeout_cap_ms = cap;
+    }
 
     if (!(c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkc, rkerr, sizeof(rkerr)))) {
         vtev__seterr(errstr, errstr_size, "consumer: %s", rkerr);
@@ -268,6 +282,17 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
 
     if (!(serde_conf = vtev_conf_dup(conf)))
         goto nomem;
+    if (vtev__conf_int(conf, "schema.registry.call.timeout.ms") > call_timeout_cap_ms) {
+        snprintf(num, sizeof(num), "%" PRId64, call_timeout_cap_ms);
+        vtev__log(conf, 6, "CONSUMER",
+                  "schema.registry.call.timeout.ms capped at %s (half of max.poll.interval.ms)",
+                  num);
+        if (vtev_conf_set(serde_conf, "schema.registry.call.timeout.ms", num, NULL, 0) !=
+            VTEV_CONF_OK) {
+            vtev_conf_destroy(serde_conf);
+            goto nomem;
+        }
+    }
     if (!(c->serde = vtev_serde_new(serde_conf, errstr, errstr_size))) {
         vtev_conf_destroy(serde_conf);
         goto fail;
@@ -427,6 +452,8 @@ static void mark_done(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_messag
     p->retry_active = false;
     p->pending_dlq = false;
     p->attempts = 0;
+    p->env_failures = 0;
+    p->missing_since_us = 0;
     pthread_mutex_unlock(&c->lock);
     if (c->commit_interval_ms == 0)
         rd_kafka_commit(c->rk, NULL, 1);
@@ -466,9 +493,53 @@ static vtev_err_t dead_letter(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafk
     return VTEV_ERR_OK;
 }
 
-static bool transient(vtev_err_t err) {
-    return err == VTEV_ERR_REGISTRY_UNAVAILABLE || err == VTEV_ERR_NOMEM ||
-           err == VTEV_ERR_TIMED_OUT;
+/*
+ * Errors of decoding that are about the environment, not the message: never
+ * dead-lettered. On this path the registry is only asked for a writer schema
+ * by id, so any registry answer but "not found" (vtev_err_is_retriable(), and
+ * an unexpected error answer) is the registry's trouble.
+ */
+static bool environment_error(vtev_err_t err) {
+    return vtev_err_is_retriable(err) || err == VTEV_ERR_REGISTRY;
+}
+
+/* Pauses the partition, seeks back to m and retries it after a backoff that
+ * grows with the failures, without limit and without using up handler
+ * attempts; reports err through the error callback. */
+static void environment_retry(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_message_t *m,
+                              int attempt, int tidx, int32_t schema_id, vtev_err_t err,
+                              const char *why) {
+    int failures;
+    pthread_mutex_lock(&c->lock);
+    failures = ++p->env_failures;
+    pthread_mutex_unlock(&c->lock);
+    vtev__log(c->conf, 4, "CONSUMER",
+              "%s [%" PRId32 "] offset %" PRId64 ": %s: %s (not the message's fault: paused, "
+              "retry %d)",
+              p->topic, p->partition, m->offset, vtev_err2name(err), why, failures);
+    STAT_INC(c, tidx, retried);
+    vtev__consumer_schedule_env_retry(c, p, m, attempt - 1);
+    if (c->error_cb) {
+        vtev_msg_info_t info;
+        memset(&info, 0, sizeof(info));
+        info.topic = p->topic;
+        info.partition = m->partition;
+        info.offset = m->offset;
+        info.key = m->key;
+        info.key_len = m->key_len;
+        info.timestamp_ms = rd_kafka_message_timestamp(m, NULL);
+        info.schema_id = schema_id;
+        info.attempt = failures;
+        c->error_cb(c, err, why, &info, c->error_opaque);
+    }
+}
+
+void vtev_consumer_set_error_cb(vtev_consumer_t *c, vtev_consumer_error_cb_t *error_cb,
+                                void *opaque) {
+    if (!c)
+        return;
+    c->error_cb = error_cb;
+    c->error_opaque = opaque;
 }
 
 static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m,
@@ -514,6 +585,8 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
             p->retry_active = false;
             p->pending_dlq = false;
             p->attempts = 0;
+            p->env_failures = 0;
+            p->missing_since_us = 0;
             pthread_mutex_unlock(&c->lock);
         } else {
             p->reseeks = 0;
@@ -536,17 +609,33 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
                                  &schema_id, emsg, sizeof(emsg));
     tidx = TYPE_IDX(err == VTEV_ERR_OK ? ev.type : expected);
     STAT_INC(c, tidx, consumed);
+    if (err == VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND && c->schema_nf_window_ms > 0) {
+        /* a replica of the registry may lag behind the producer's: re-check
+         * for a bounded time, then dead-letter */
+        int64_t now = vtev__now_mono_us(), since;
+        pthread_mutex_lock(&c->lock);
+        if (!p->missing_since_us)
+            p->missing_since_us = now;
+        since = p->missing_since_us;
+        pthread_mutex_unlock(&c->lock);
+        if (now - since < c->schema_nf_window_ms * 1000) {
+            size_t n = strlen(emsg);
+            snprintf(emsg + n, sizeof(emsg) - n,
+                     " (re-checked for consumer.schema.not.found.retry.ms=%" PRId64 ")",
+                     c->schema_nf_window_ms);
+            environment_retry(c, p, m, attempt, tidx, schema_id, err, emsg);
+            return VTEV_ERR_OK;
+        }
+        {
+            size_t n = strlen(emsg);
+            snprintf(emsg + n, sizeof(emsg) - n,
+                     " (still unknown after consumer.schema.not.found.retry.ms=%" PRId64 ")",
+                     c->schema_nf_window_ms);
+        }
+    }
     if (err != VTEV_ERR_OK) {
-        if (transient(err)) {
-            vtev__log(c->conf, 4, "CONSUMER",
-                      "%s [%" PRId32 "] offset %" PRId64 ": %s (transient; retrying)", topic,
-                      m->partition, m->offset, emsg);
-            STAT_INC(c, tidx, retried);
-            /* transient failures do not use up handler attempts */
-            vtev__consumer_schedule_retry(c, p, m, attempt);
-            pthread_mutex_lock(&c->lock);
-            p->attempts = attempt - 1;
-            pthread_mutex_unlock(&c->lock);
+        if (environment_error(err)) {
+            environment_retry(c, p, m, attempt, tidx, schema_id, err, emsg);
             return VTEV_ERR_OK;
         }
         return dead_letter(c, p, m, err, emsg, attempt, tidx, errstr, errstr_size);

@@ -28,6 +28,10 @@ typedef struct vtev_cpart_s {
     int attempts;         /* handler attempts made on retry_offset */
     int reseeks;          /* seeks back after a later offset came instead */
     int64_t resume_at_us; /* monotonic */
+    /* environment failures (registry trouble) on retry_offset: retried without
+     * limit, never dead-lettered; the count only grows the backoff */
+    int env_failures;
+    int64_t missing_since_us; /* first "schema id not found" on retry_offset, 0: none */
     /* the message at retry_offset must be dead-lettered (earlier DLQ produce failed) */
     bool pending_dlq;
     vtev_err_t dlq_err;
@@ -63,6 +67,11 @@ struct vtev_consumer_s {
     bool dlq_enable;
     char dlq_suffix[64];
     int dlq_timeout_ms;
+    int64_t schema_nf_window_ms; /* consumer.schema.not.found.retry.ms */
+
+    /* reports environment errors (vtev_consumer_set_error_cb) */
+    vtev_consumer_error_cb_t *error_cb;
+    void *error_opaque;
 
     /* partitions: guarded by lock (read by vtev_consumer_lag from other threads) */
     pthread_mutex_t lock;
@@ -93,6 +102,10 @@ int64_t vtev__consumer_backoff_ms(int64_t base_ms, int64_t max_ms, int attempts)
  * redelivered after the backoff. */
 void vtev__consumer_schedule_retry(vtev_consumer_t *c, vtev_cpart_t *p,
                                    const rd_kafka_message_t *m, int attempts);
+/* Like vtev__consumer_schedule_retry() for an environment failure: the backoff
+ * grows with p->env_failures, and the handler attempts made stay attempts. */
+void vtev__consumer_schedule_env_retry(vtev_consumer_t *c, vtev_cpart_t *p,
+                                       const rd_kafka_message_t *m, int attempts);
 /* Resumes paused partitions whose backoff expired. */
 void vtev__consumer_resume_due(vtev_consumer_t *c);
 

@@ -47,9 +47,9 @@ static void pause_resume(vtev_consumer_t *c, vtev_cpart_t *p, bool pause) {
     p->paused = pause;
 }
 
-void vtev__consumer_schedule_retry(vtev_consumer_t *c, vtev_cpart_t *p,
-                                   const rd_kafka_message_t *m, int attempts) {
-    int64_t delay = vtev__consumer_backoff_ms(c->backoff_ms, c->backoff_max_ms, attempts);
+static void schedule(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_message_t *m,
+                     int attempts, int backoff_n) {
+    int64_t delay = vtev__consumer_backoff_ms(c->backoff_ms, c->backoff_max_ms, backoff_n);
     rd_kafka_resp_err_t err;
     pthread_mutex_lock(&c->lock);
     p->retry_active = true;
@@ -65,6 +65,16 @@ void vtev__consumer_schedule_retry(vtev_consumer_t *c, vtev_cpart_t *p,
     vtev__log(c->conf, 7, "CONSUMER",
               "%s [%" PRId32 "] offset %" PRId64 ": retry after %" PRId64 " ms (attempts so far %d)",
               p->topic, p->partition, m->offset, delay, attempts);
+}
+
+void vtev__consumer_schedule_retry(vtev_consumer_t *c, vtev_cpart_t *p,
+                                   const rd_kafka_message_t *m, int attempts) {
+    schedule(c, p, m, attempts, attempts);
+}
+
+void vtev__consumer_schedule_env_retry(vtev_consumer_t *c, vtev_cpart_t *p,
+                                       const rd_kafka_message_t *m, int attempts) {
+    schedule(c, p, m, attempts, p->env_failures);
 }
 
 void vtev__consumer_resume_due(vtev_consumer_t *c) {

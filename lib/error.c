@@ -41,7 +41,25 @@ static const struct {
     [VTEV_ERR_MSG_TOO_LARGE] = {"MSG_TOO_LARGE", "Message too large"},
     [VTEV_ERR_REJECTED] = {"REJECTED", "Rejected by the handler"},
     [VTEV_ERR_RETRIES_EXHAUSTED] = {"RETRIES_EXHAUSTED", "Retries exhausted"},
+    [VTEV_ERR_REGISTRY_PROTOCOL] = {"REGISTRY_PROTOCOL",
+                                    "Schema registry URL gave an answer that is not a registry's"},
 };
+
+int vtev_err_is_retriable(vtev_err_t err) {
+    switch (err) {
+    case VTEV_ERR_REGISTRY_UNAVAILABLE:
+    case VTEV_ERR_REGISTRY_AUTH:
+    case VTEV_ERR_REGISTRY_TLS:
+    case VTEV_ERR_REGISTRY_PROTOCOL:
+    case VTEV_ERR_TIMED_OUT:
+    case VTEV_ERR_NOMEM:
+    case VTEV_ERR_QUEUE_FULL:
+    case VTEV_ERR_TXN_RETRIABLE:
+        return 1;
+    default:
+        return 0;
+    }
+}
 
 const char *vtev_err2str(vtev_err_t err) {
     if ((int)err < 0 || err >= VTEV_ERR__END || !err_descs[err].desc)

@@ -110,7 +110,7 @@ static vtev_err_t rest_call(vtev_registry_t *reg, const char *method, const char
         if (!j) {
             char ex[256];
             vtev__reg_body_excerpt(resp.body, ex, sizeof(ex));
-            err = vtev__fail(VTEV_ERR_REGISTRY, errstr, errstr_size,
+            err = vtev__fail(VTEV_ERR_REGISTRY_PROTOCOL, errstr, errstr_size,
                              "%s %s: registry %s answered HTTP %d with a body that is not "
                              "JSON: %s",
                              method, path, reg->url_desc, resp.status, ex);
@@ -154,6 +154,20 @@ static vtev_err_t rest_call(vtev_registry_t *reg, const char *method, const char
                                        : "requires credentials (basic.auth.user.info or "
                                          "bearer.auth.token are not set)",
                          resp.status, msg);
+        } else if (resp.status >= 300 && resp.status < 400) {
+            /* libcurl does not follow redirects: the URL is not the registry's */
+            err = VTEV_ERR_REGISTRY_PROTOCOL;
+            vtev__seterr(errstr, errstr_size,
+                         "%s %s: registry %s answered with a redirect (HTTP %d): "
+                         "schema.registry.url must name the registry itself: %s",
+                         method, path, reg->url_desc, resp.status, msg);
+        } else if (!json_is_object(j) && err == VTEV_ERR_REGISTRY) {
+            /* not a registry's answer: a proxy's error page, an empty body */
+            err = VTEV_ERR_REGISTRY_PROTOCOL;
+            vtev__seterr(errstr, errstr_size,
+                         "%s %s: %s answered HTTP %d without a registry error (a proxy or a "
+                         "wrong schema.registry.url?): %s",
+                         method, path, reg->url_desc, resp.status, msg);
         } else if (code) {
             vtev__seterr(errstr, errstr_size, "%s %s: %s (HTTP %d, error code %ld)", method,
                          path, msg, resp.status, code);
@@ -407,7 +421,7 @@ vtev_err_t vtev_registry_register(vtev_registry_t *reg, const char *subject,
     if (err == VTEV_ERR_OK) {
         json_t *jid = json_object_get(resp, "id");
         if (!json_is_integer(jid)) {
-            err = vtev__fail(VTEV_ERR_REGISTRY, errstr, errstr_size,
+            err = vtev__fail(VTEV_ERR_REGISTRY_PROTOCOL, errstr, errstr_size,
                              "POST %s: the response has no integer \"id\"", path);
         } else {
             *idp = (int32_t)json_integer_value(jid);
@@ -508,7 +522,7 @@ vtev_err_t vtev_registry_lookup(vtev_registry_t *reg, const char *subject,
     } else if (err == VTEV_ERR_OK) {
         json_t *jid = json_object_get(resp, "id"), *jv = json_object_get(resp, "version");
         if (!json_is_integer(jid) || !json_is_integer(jv)) {
-            err = vtev__fail(VTEV_ERR_REGISTRY, errstr, errstr_size,
+            err = vtev__fail(VTEV_ERR_REGISTRY_PROTOCOL, errstr, errstr_size,
                              "POST %s: the response lacks integer \"id\" and \"version\"",
                              path);
         } else {
@@ -549,7 +563,7 @@ vtev_err_t vtev_registry_get_schema(vtev_registry_t *reg, int32_t id, char **sch
     if (err == VTEV_ERR_OK) {
         const char *s = json_string_value(json_object_get(resp, "schema"));
         if (!s)
-            err = vtev__fail(VTEV_ERR_REGISTRY, errstr, errstr_size,
+            err = vtev__fail(VTEV_ERR_REGISTRY_PROTOCOL, errstr, errstr_size,
                              "GET %s: the response has no \"schema\" string", path);
         else if (!(*schema_jsonp = vtev__strdup(s)))
             err = NOMEM("get_schema");
@@ -612,7 +626,7 @@ vtev_err_t vtev_registry_get_version(vtev_registry_t *reg, const char *subject, 
         json_t *jid = json_object_get(resp, "id"), *jv = json_object_get(resp, "version");
         const char *s = json_string_value(json_object_get(resp, "schema"));
         if (!json_is_integer(jid) || !json_is_integer(jv) || !s) {
-            err = vtev__fail(VTEV_ERR_REGISTRY, errstr, errstr_size,
+            err = vtev__fail(VTEV_ERR_REGISTRY_PROTOCOL, errstr, errstr_size,
                              "GET %s: the response lacks \"id\", \"version\" or \"schema\"",
                              path);
         } else {
@@ -706,7 +720,7 @@ vtev_err_t vtev_registry_list_subjects(vtev_registry_t *reg, char ***subjectsp, 
         return err;
     if (!json_is_array(resp)) {
         json_decref(resp);
-        return vtev__fail(VTEV_ERR_REGISTRY, errstr, errstr_size,
+        return vtev__fail(VTEV_ERR_REGISTRY_PROTOCOL, errstr, errstr_size,
                           "GET /subjects: the response is not an array");
     }
     n = json_array_size(resp);
@@ -719,7 +733,7 @@ vtev_err_t vtev_registry_list_subjects(vtev_registry_t *reg, char ***subjectsp, 
             vtev_registry_strings_free(arr, n);
             json_decref(resp);
             return json_is_string(v) ? NOMEM("list_subjects")
-                                     : vtev__fail(VTEV_ERR_REGISTRY, errstr, errstr_size,
+                                     : vtev__fail(VTEV_ERR_REGISTRY_PROTOCOL, errstr, errstr_size,
                                                   "GET /subjects: element %zu is not a string",
                                                   i);
         }
@@ -737,7 +751,7 @@ static vtev_err_t int_array(json_t *a, const char *what, int **outp, size_t *cnt
     int *arr;
     json_t *v;
     if (!json_is_array(a))
-        return vtev__fail(VTEV_ERR_REGISTRY, errstr, errstr_size,
+        return vtev__fail(VTEV_ERR_REGISTRY_PROTOCOL, errstr, errstr_size,
                           "%s: the response is not an array", what);
     n = json_array_size(a);
     if (!(arr = malloc((n ? n : 1) * sizeof(*arr))))
@@ -745,7 +759,7 @@ static vtev_err_t int_array(json_t *a, const char *what, int **outp, size_t *cnt
     json_array_foreach(a, i, v) {
         if (!json_is_integer(v)) {
             free(arr);
-            return vtev__fail(VTEV_ERR_REGISTRY, errstr, errstr_size,
+            return vtev__fail(VTEV_ERR_REGISTRY_PROTOCOL, errstr, errstr_size,
                               "%s: element %zu is not an integer", what, i);
         }
         arr[i] = (int)json_integer_value(v);
@@ -798,7 +812,7 @@ vtev_err_t vtev_registry_delete_version(vtev_registry_t *reg, const char *subjec
     forget_subject(reg, subject);
     if (err == VTEV_ERR_OK) {
         if (!json_is_integer(resp))
-            err = vtev__fail(VTEV_ERR_REGISTRY, errstr, errstr_size,
+            err = vtev__fail(VTEV_ERR_REGISTRY_PROTOCOL, errstr, errstr_size,
                              "DELETE %s: the response is not a version number", path);
         else if (deletedp)
             *deletedp = (int)json_integer_value(resp);
@@ -858,7 +872,7 @@ vtev_err_t vtev_registry_test_compatibility(vtev_registry_t *reg, const char *su
     if (err == VTEV_ERR_OK) {
         jc = json_object_get(resp, "is_compatible");
         if (!json_is_boolean(jc)) {
-            err = vtev__fail(VTEV_ERR_REGISTRY, errstr, errstr_size,
+            err = vtev__fail(VTEV_ERR_REGISTRY_PROTOCOL, errstr, errstr_size,
                              "POST %s: the response has no boolean \"is_compatible\"", path);
         } else {
             *compatiblep = json_is_true(jc);
@@ -914,7 +928,7 @@ vtev_err_t vtev_registry_get_compatibility(vtev_registry_t *reg, const char *sub
         if (!name)
             name = json_string_value(json_object_get(resp, "compatibility"));
         if (!name || vtev_compat_level_parse(name, levelp) != VTEV_ERR_OK)
-            err = vtev__fail(VTEV_ERR_REGISTRY, errstr, errstr_size,
+            err = vtev__fail(VTEV_ERR_REGISTRY_PROTOCOL, errstr, errstr_size,
                              "GET %s: the response has no known \"compatibilityLevel\"", path);
     }
     json_decref(resp);

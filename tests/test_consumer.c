@@ -5,6 +5,9 @@
  */
 #include <signal.h>
 #include <stdatomic.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "consumer_testutil.h"
 #include "mock_cluster.h"
@@ -811,6 +814,282 @@ START_TEST(test_registry_unavailable_is_transient) {
 }
 END_TEST
 
+/* Registry answers about the environment (a credential being rotated, a
+ * misbehaving front) must never dead-letter a valid event: the message waits
+ * and is handled once the registry is back. Uses only 0.1 API. */
+START_TEST(test_registry_auth_not_dead_lettered) {
+    env_t env;
+    ctu_pub_t *pub;
+    vtev_consumer_t *c;
+    vtev_conf_t *conf;
+    hctx_t *h = hctx_new();
+    char ids[3][VTEV_UUID_LEN + 1];
+    vtev_consumer_stats_t st;
+    char e[512];
+
+    env_init(&env, "regauth");
+    pub = env_pub(&env);
+    publish_positions(pub, 3, 1, ids);
+    vtev__mock_registry_inject(env.mock + 7, 6, 401);
+    conf = env_conf(&env);
+    ctu_set(conf, "consumer.retry.max.attempts", "2");
+    c = env_consumer(&env, conf);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    h->want = 3;
+    ck_assert(ctu_poll_until(c, have_want, h, 60000));
+    ck_assert_int_eq(vtev_consumer_stats(c, VTEV_EVENT_POSITION, &st), VTEV_ERR_OK);
+    ck_assert_uint_eq(st.dead_lettered, 0);
+    ck_assert_uint_eq(st.ok, 3);
+    ck_assert_uint_ge(st.retried, 6);
+    vtev_consumer_destroy(c);
+    ck_assert_int_eq(ctu_topic_count(env.bootstraps, "vessel-position-updates.dlq", 1), 0);
+    ctu_pub_destroy(pub);
+    free(h);
+}
+END_TEST
+
+typedef struct ecb_s {
+    const char *mock_name; /* registry to inject into */
+    int calls;
+    int seen[VTEV_ERR__END + 8];
+    char last_reason[1024];
+    int64_t last_offset;
+    vtev_registry_t *register_on_first; /* registers the position schema on the first call */
+} ecb_t;
+
+static void error_cb(vtev_consumer_t *c, vtev_err_t err, const char *reason,
+                     const vtev_msg_info_t *info, void *opaque) {
+    ecb_t *x = opaque;
+    (void)c;
+    ck_assert_ptr_nonnull(info);
+    ck_assert_str_eq(info->topic, "vessel-position-updates");
+    ck_assert_int_ge(info->attempt, 1);
+    x->calls++;
+    if ((int)err >= 0 && (int)err < (int)VTEV_ARRAY_SIZE(x->seen))
+        x->seen[err]++;
+    snprintf(x->last_reason, sizeof(x->last_reason), "%s", reason);
+    x->last_offset = info->offset;
+    if (x->mock_name && x->calls == 1) /* a front that answers its own 400 page */
+        vtev__mock_registry_inject_raw(x->mock_name, 2, 400,
+                                       "<html><head><title>400 Bad Request</title></head></html>");
+    else if (x->mock_name && x->calls == 3) /* a redirect */
+        vtev__mock_registry_inject_raw(x->mock_name, 1, 302, NULL);
+    else if (x->mock_name && x->calls == 4) /* a proxy's 404 page: not the registry's 40403 */
+        vtev__mock_registry_inject_raw(x->mock_name, 1, 404, "<h1>Not Found</h1>");
+    if (x->register_on_first && x->calls == 1) {
+        char e[512];
+        int32_t id;
+        ck_assert_int_eq(vtev_registry_register(x->register_on_first, "vessel-position-updates-value",
+                                                vtev_schema_json(vtev_event_schema(VTEV_EVENT_POSITION)),
+                                                &id, e, sizeof(e)),
+                         VTEV_ERR_OK);
+        ck_assert_int_eq(id, 1); /* the id the producer's registry gave */
+    }
+}
+
+/* Every kind of environment error is reported through the error callback and
+ * retried; none dead-letters. */
+START_TEST(test_registry_env_errors_reported) {
+    env_t env;
+    ctu_pub_t *pub;
+    vtev_consumer_t *c;
+    hctx_t *h = hctx_new();
+    ecb_t x;
+    vtev_consumer_stats_t st;
+    char e[512];
+
+    memset(&x, 0, sizeof(x));
+    env_init(&env, "regenv");
+    x.mock_name = env.mock + 7;
+    pub = env_pub(&env);
+    publish_positions(pub, 2, 1, NULL);
+    vtev__mock_registry_inject(env.mock + 7, 1, 403);
+    c = env_consumer(&env, NULL);
+    vtev_consumer_set_error_cb(c, error_cb, &x);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    h->want = 2;
+    ck_assert(ctu_poll_until(c, have_want, h, 60000));
+    ck_assert_int_eq(x.calls, 5);
+    ck_assert_int_eq(x.seen[VTEV_ERR_REGISTRY_AUTH], 1);
+    ck_assert_int_eq(x.seen[VTEV_ERR_REGISTRY_PROTOCOL], 4); /* 400 x2, 302, 404 page */
+    ck_assert_int_eq(x.last_offset, 0);
+    ck_assert_str_contains(x.last_reason, "Not Found");
+    ck_assert(vtev_err_is_retriable(VTEV_ERR_REGISTRY_AUTH));
+    ck_assert(vtev_err_is_retriable(VTEV_ERR_REGISTRY_PROTOCOL));
+    ck_assert(vtev_err_is_retriable(VTEV_ERR_REGISTRY_TLS));
+    ck_assert(vtev_err_is_retriable(VTEV_ERR_REGISTRY_UNAVAILABLE));
+    ck_assert(!vtev_err_is_retriable(VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND));
+    ck_assert(!vtev_err_is_retriable(VTEV_ERR_DECODE));
+    ck_assert(!vtev_err_is_retriable(VTEV_ERR_OK));
+    ck_assert_int_eq(vtev_consumer_stats(c, VTEV_EVENT_POSITION, &st), VTEV_ERR_OK);
+    ck_assert_uint_eq(st.dead_lettered, 0);
+    ck_assert_uint_eq(st.ok, 2);
+    vtev_consumer_destroy(c);
+    ck_assert_int_eq(ctu_topic_count(env.bootstraps, "vessel-position-updates.dlq", 1), 0);
+    ctu_pub_destroy(pub);
+    free(h);
+}
+END_TEST
+
+/* A publisher whose registry is pub_registry (the consumer's knows nothing). */
+static ctu_pub_t *env_pub_on(env_t *env, const char *pub_registry) {
+    vtev_conf_t *sc = vtev_conf_new();
+    ctu_set(sc, "schema.registry.url", pub_registry);
+    return ctu_pub_new(env->bootstraps, sc);
+}
+
+/* An unknown schema id (a lagging replica) is re-checked, and the message is
+ * handled once the id appears. */
+START_TEST(test_schema_not_found_rechecked) {
+    env_t env;
+    ctu_pub_t *pub;
+    vtev_consumer_t *c;
+    vtev_conf_t *rc = vtev_conf_new();
+    hctx_t *h = hctx_new();
+    ecb_t x;
+    vtev_consumer_stats_t st;
+    char e[512], pubreg[160];
+
+    memset(&x, 0, sizeof(x));
+    env_init(&env, "nfcheck");
+    snprintf(pubreg, sizeof(pubreg), "%s-primary", env.mock);
+    pub = env_pub_on(&env, pubreg);
+    publish_positions(pub, 2, 1, NULL);
+    ctu_set(rc, "schema.registry.url", env.mock); /* the consumer's, still empty */
+    x.register_on_first = vtev_registry_new(rc, e, sizeof(e));
+    ck_assert_msg(x.register_on_first != NULL, "%s", e);
+    c = env_consumer(&env, NULL);
+    vtev_consumer_set_error_cb(c, error_cb, &x);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    h->want = 2;
+    ck_assert(ctu_poll_until(c, have_want, h, 60000));
+    ck_assert_int_eq(x.calls, 1);
+    ck_assert_int_eq(x.seen[VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND], 1);
+    ck_assert_str_contains(x.last_reason, "consumer.schema.not.found.retry.ms");
+    ck_assert_int_eq(vtev_consumer_stats(c, VTEV_EVENT_POSITION, &st), VTEV_ERR_OK);
+    ck_assert_uint_eq(st.dead_lettered, 0);
+    ck_assert_uint_eq(st.ok, 2);
+    vtev_consumer_destroy(c);
+    vtev_registry_destroy(x.register_on_first);
+    ctu_pub_destroy(pub);
+    free(h);
+}
+END_TEST
+
+/* ... and dead-lettered once the window has passed. */
+START_TEST(test_schema_not_found_window_ends) {
+    env_t env;
+    ctu_pub_t *pub;
+    vtev_consumer_t *c;
+    vtev_conf_t *conf;
+    hctx_t *h = hctx_new();
+    ecb_t x;
+    vtev_consumer_stats_t st;
+    ctu_dlq_msg_t dl[4];
+    char e[512], b[600], pubreg[160];
+    size_t n;
+
+    memset(&x, 0, sizeof(x));
+    env_init(&env, "nfwindow");
+    snprintf(pubreg, sizeof(pubreg), "%s-primary", env.mock);
+    pub = env_pub_on(&env, pubreg);
+    publish_positions(pub, 1, 1, NULL);
+    conf = env_conf(&env);
+    ctu_set(conf, "consumer.schema.not.found.retry.ms", "600");
+    c = env_consumer(&env, conf);
+    vtev_consumer_set_error_cb(c, error_cb, &x);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    {
+        int64_t end = ctu_now_ms() + 60000;
+        do {
+            ctu_poll_for(c, 100);
+            ck_assert_int_eq(vtev_consumer_stats(c, VTEV_EVENT_POSITION, &st), VTEV_ERR_OK);
+        } while (st.dead_lettered == 0 && ctu_now_ms() < end);
+    }
+    ck_assert_uint_eq(st.dead_lettered, 1);
+    ck_assert_int_ge(x.calls, 1);
+    ck_assert_int_eq(x.seen[VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND], x.calls);
+    vtev_consumer_destroy(c);
+    n = ctu_read_topic(env.bootstraps, "vessel-position-updates.dlq", dl, 4, 5000);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(ctu_hdr(&dl[0], "vtev.error.code", b, sizeof(b)),
+                     "REGISTRY_SCHEMA_NOT_FOUND");
+    ck_assert_str_contains(ctu_hdr(&dl[0], "vtev.error.message", b, sizeof(b)),
+                           "still unknown after consumer.schema.not.found.retry.ms=600");
+    ctu_dlq_free(dl, n);
+    ctu_pub_destroy(pub);
+    free(h);
+}
+END_TEST
+
+/* Registry calls on the poll thread are bounded below max.poll.interval.ms,
+ * whatever the URLs and retries would add up to (8 URLs that never answer,
+ * 1 + 3 attempts of 2 s on each: 64 s). */
+static int error_seen(void *arg) {
+    return ((ecb_t *)arg)->calls > 0;
+}
+
+START_TEST(test_registry_call_bounded_by_poll_interval) {
+    env_t env;
+    ctu_pub_t *pub;
+    vtev_consumer_t *c;
+    vtev_conf_t *conf;
+    hctx_t *h = hctx_new();
+    ecb_t x;
+    char e[512], pubreg[160], urls[8 * 40] = "";
+    int fds[8], i;
+    vtev_consumer_stats_t st;
+
+    memset(&x, 0, sizeof(x));
+    env_init(&env, "regbound");
+    snprintf(pubreg, sizeof(pubreg), "%s-primary", env.mock);
+    pub = env_pub_on(&env, pubreg);
+    publish_positions(pub, 1, 1, NULL);
+    for (i = 0; i < 8; i++) {
+        struct sockaddr_in sa;
+        socklen_t sl = sizeof(sa);
+        size_t off = strlen(urls);
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_ge(fds[i], 0);
+        memset(&sa, 0, sizeof(sa));
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ck_assert_int_eq(bind(fds[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+        ck_assert_int_eq(listen(fds[i], 64), 0); /* nobody ever reads */
+        ck_assert_int_eq(getsockname(fds[i], (struct sockaddr *)&sa, &sl), 0);
+        snprintf(urls + off, sizeof(urls) - off, "%shttp://127.0.0.1:%d", i ? "," : "",
+                 (int)ntohs(sa.sin_port));
+    }
+    conf = ctu_conf(env.mock, urls, env.group);
+    ctu_set(conf, "schema.registry.request.timeout.ms", "2000");
+    ctu_set(conf, "schema.registry.max.retries", "3");
+    ctu_set(conf, "kafka.max.poll.interval.ms", "7000");
+    c = env_consumer(&env, conf);
+    vtev_consumer_set_error_cb(c, error_cb, &x);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    ck_assert(ctu_poll_until(c, error_seen, &x, 60000));
+    ck_assert_int_eq(x.seen[VTEV_ERR_REGISTRY_UNAVAILABLE], 1);
+    ck_assert_str_contains(x.last_reason, "schema.registry.call.timeout.ms=3500");
+    ck_assert_int_eq(vtev_consumer_stats(c, VTEV_EVENT_POSITION, &st), VTEV_ERR_OK);
+    ck_assert_uint_eq(st.dead_lettered, 0);
+    vtev_consumer_destroy(c);
+    for (i = 0; i < 8; i++)
+        close(fds[i]);
+    ctu_pub_destroy(pub);
+    free(h);
+}
+END_TEST
+
 /* One case per test so that meson can run them in parallel
  * (CK_RUN_CASE=<name>; tests/meson.build lists the names). */
 #define ADD(name)                                  \
@@ -838,6 +1117,11 @@ static Suite *consumer_suite(void) {
     ADD(lag);
     ADD(txn_send_offsets);
     ADD(registry_unavailable_is_transient);
+    ADD(registry_auth_not_dead_lettered);
+    ADD(registry_env_errors_reported);
+    ADD(schema_not_found_rechecked);
+    ADD(schema_not_found_window_ends);
+    ADD(registry_call_bounded_by_poll_interval);
     return s;
 }
 

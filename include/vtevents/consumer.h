@@ -22,10 +22,18 @@
  * without handler) are dead-lettered at once to `<topic><dlq.suffix>` with
  * their original key, value and headers plus `vtev.error.code`,
  * `vtev.error.message`, `vtev.original.topic`, `vtev.original.partition`,
- * `vtev.original.offset`, `vtev.attempts` and `vtev.dlq.time`.  A registry
- * that is unavailable is transient: the message is retried (with backoff,
- * without attempt limit), never dead-lettered.  doc/consumer.md has the
- * whole story (commit cadence, rebalances, offset reset).
+ * `vtev.original.offset`, `vtev.attempts` and `vtev.dlq.time`.  Registry
+ * trouble is about the environment, not the message (unreachable, timeouts,
+ * 429, 5xx, 401/403, TLS failures, redirects, a proxy's error page: see
+ * vtev_err_is_retriable()): the partition is paused and the message retried
+ * with a growing backoff, without attempt limit, never dead-lettered, and
+ * each failure is reported through the error callback
+ * (vtev_consumer_set_error_cb()).  A schema id the registry does not know is
+ * re-checked the same way for `consumer.schema.not.found.retry.ms` (a
+ * replica may lag) and only then dead-lettered.  A registry call never holds
+ * the poll thread longer than `schema.registry.call.timeout.ms`, which the
+ * consumer caps at half of `kafka.max.poll.interval.ms`.  doc/consumer.md
+ * has the whole story (commit cadence, rebalances, offset reset).
  *
  * @remark Thread safety: a consumer is driven by one thread at a time
  *         (vtev_consumer_run(), vtev_consumer_poll(), subscribe, close).
@@ -92,6 +100,29 @@ typedef struct vtev_msg_info_s {
  *         call vtev_consumer_poll(), _run(), _close() or _destroy().
  */
 typedef vtev_verdict_t (vtev_handler_t)(vtev_consumer_t *c, const vtev_event_t *ev,
+                                        const vtev_msg_info_t *info, void *opaque);
+
+/**
+ * @brief Error callback: an error of the environment (the registry) held up
+ *        a message, which will be retried.
+ * @param c      the consumer.
+ * @param err    why: a code for which vtev_err_is_retriable() is true,
+ *               ::VTEV_ERR_REGISTRY (an unexpected registry answer), or
+ *               ::VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND while the id is re-checked
+ *               (`consumer.schema.not.found.retry.ms`).
+ * @param reason the text (names the topic, schema id and registry answer),
+ *               valid only during the call.
+ * @param info   the held-up message: topic, partition, offset, key,
+ *               timestamp_ms and schema_id are set, headers are not;
+ *               attempt counts the environment failures of this message
+ *               (1, 2, ...).  Valid only during the call.
+ * @param opaque the opaque given to vtev_consumer_set_error_cb().
+ * @remark Called on the polling thread, after the partition was paused and
+ *         the retry scheduled.  It may call vtev_consumer_stop(),
+ *         vtev_consumer_stats() and vtev_consumer_lag(), not poll, run,
+ *         close or destroy.
+ */
+typedef void (vtev_consumer_error_cb_t)(vtev_consumer_t *c, vtev_err_t err, const char *reason,
                                         const vtev_msg_info_t *info, void *opaque);
 
 /** @brief Counters of one event type (see vtev_consumer_stats()). */
@@ -213,6 +244,19 @@ VTEV_EXPORT vtev_err_t vtev_consumer_subscribe_topic(vtev_consumer_t *c, const c
  */
 VTEV_EXPORT vtev_err_t vtev_consumer_set_handler(vtev_consumer_t *c, vtev_event_type_t type,
                                                  vtev_handler_t *handler, void *opaque);
+
+/**
+ * @brief Sets (or with NULL removes) the error callback, which reports each
+ *        time an environment error held up a message (see
+ *        ::vtev_consumer_error_cb_t).  Without one, the errors are only logged.
+ * @param c        the consumer (NULL is ignored).
+ * @param error_cb the callback, or NULL.
+ * @param opaque   passed to the callback.
+ * @remark Call it from the polling thread, or before polling starts.
+ * @since 0.2.0
+ */
+VTEV_EXPORT void vtev_consumer_set_error_cb(vtev_consumer_t *c,
+                                            vtev_consumer_error_cb_t *error_cb, void *opaque);
 /** @} */
 
 /**

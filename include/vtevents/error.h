@@ -53,6 +53,11 @@ typedef enum vtev_err_e {
     VTEV_ERR_MSG_TOO_LARGE,           /**< A message exceeds the configured maximum size. */
     VTEV_ERR_REJECTED,                /**< A consumer handler rejected the message (dead-lettered). */
     VTEV_ERR_RETRIES_EXHAUSTED,       /**< A consumer handler asked for a retry after the last attempt. */
+    VTEV_ERR_REGISTRY_PROTOCOL,       /**< The registry's URL answered something that is not a
+                                           registry answer: a redirect (3xx), an error status
+                                           without a registry error code (e.g. a proxy's 400 or
+                                           404 page), a body that is not the expected JSON.
+                                           @since 0.2.0 */
     VTEV_ERR__END                     /**< Not an error: one past the last code. */
 } vtev_err_t;
 
@@ -71,6 +76,27 @@ VTEV_EXPORT const char *vtev_err2str(vtev_err_t err);
  * @since 0.1.0
  */
 VTEV_EXPORT const char *vtev_err2name(vtev_err_t err);
+
+/**
+ * @brief Whether @p err is about the environment rather than the input: the
+ *        same call may succeed later without any change to its arguments.
+ *
+ * True for ::VTEV_ERR_REGISTRY_UNAVAILABLE (no answer, timeouts, 429, 5xx),
+ * ::VTEV_ERR_REGISTRY_AUTH (401/403, e.g. a credential being rotated),
+ * ::VTEV_ERR_REGISTRY_TLS, ::VTEV_ERR_REGISTRY_PROTOCOL (3xx, a misbehaving
+ * proxy), ::VTEV_ERR_TIMED_OUT, ::VTEV_ERR_NOMEM, ::VTEV_ERR_QUEUE_FULL and
+ * ::VTEV_ERR_TXN_RETRIABLE.  False for everything else, including
+ * ::VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND: an unknown schema id may be a replica
+ * that lags, which the consumer re-checks for a bounded time
+ * (`consumer.schema.not.found.retry.ms`, doc/consumer.md) before it
+ * dead-letters the message.  The consumer never dead-letters a message for
+ * an error this function calls retriable.
+ * @param err any value.
+ * @returns 1 when retriable, else 0.
+ * @remark Thread-safe.
+ * @since 0.2.0
+ */
+VTEV_EXPORT int vtev_err_is_retriable(vtev_err_t err);
 
 /**
  * @brief Frees memory that the library handed to the caller (JSON text,
