@@ -49,6 +49,7 @@ static const prop_t props[] = {
     {"schema.registry.call.timeout.ms", T_INT, "30000", 1, 3600000, NULL, false},
     {"schema.registry.cache.capacity", T_INT, "1000", 1, 10000000, NULL, false},
     {"schema.registry.latest.cache.ttl.sec", T_INT, "300", 0, 86400 * 365, NULL, false},
+    {"schema.registry.missing.schema.cache.ttl.sec", T_INT, "10", 0, 86400, NULL, false},
     {"auto.register.schemas", T_BOOL, "true", 0, 0, NULL, false},
     {"use.latest.version", T_BOOL, "false", 0, 0, NULL, false},
     {"subject.name.strategy", T_ENUM, "topic", 0, 0, "|topic|record|topic-record|", false},

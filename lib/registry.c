@@ -244,8 +244,12 @@ vtev_registry_t *vtev_registry_new(vtev_conf_t *conf, char *errstr, size_t errst
     reg->vers = vtev__cache_new(cap, 0);
     /* TTL 0 disables the latest cache: every latest lookup is a request. */
     reg->latest = vtev__cache_new(cap, ttl > 0 ? ttl : 1);
+    ttl = vtev__conf_int(conf, "schema.registry.missing.schema.cache.ttl.sec") * 1000000;
+    reg->missing_ttl = ttl > 0;
+    reg->missing = vtev__cache_new(cap, ttl > 0 ? ttl : 1);
     reg->url_desc = vtev__strdup(url);
-    if (!reg->ids || !reg->subj || !reg->vers || !reg->latest || !reg->url_desc) {
+    if (!reg->ids || !reg->subj || !reg->vers || !reg->latest || !reg->missing ||
+        !reg->url_desc) {
         vtev__seterr(errstr, errstr_size, "vtev_registry_new: out of memory");
         goto fail;
     }
@@ -291,6 +295,7 @@ void vtev_registry_destroy(vtev_registry_t *reg) {
     vtev__cache_destroy(reg->subj);
     vtev__cache_destroy(reg->vers);
     vtev__cache_destroy(reg->latest);
+    vtev__cache_destroy(reg->missing);
     free(reg->url_desc);
     vtev_conf_destroy(reg->conf);
     free(reg);
@@ -316,6 +321,7 @@ void vtev_registry_clear_caches(vtev_registry_t *reg) {
     vtev__cache_clear(reg->subj);
     vtev__cache_clear(reg->vers);
     vtev__cache_clear(reg->latest);
+    vtev__cache_clear(reg->missing);
 }
 
 /* Forgets everything cached about subject (after a delete). */
@@ -325,8 +331,10 @@ static void forget_subject(vtev_registry_t *reg, const char *subject) {
         vtev__cache_clear(reg->subj);
         vtev__cache_clear(reg->vers);
         vtev__cache_clear(reg->latest);
+        vtev__cache_clear(reg->missing);
         return;
     }
+    vtev__cache_remove_prefix(reg->missing, k);
     vtev__cache_remove_prefix(reg->subj, k);
     vtev__cache_remove_prefix(reg->vers, k);
     vtev__cache_remove(reg->latest, k);
@@ -427,6 +435,7 @@ vtev_err_t vtev_registry_register(vtev_registry_t *reg, const char *subject,
             *idp = (int32_t)json_integer_value(jid);
             /* version unknown (-1) until a lookup tells it */
             subj_cache_store(reg, key, rawkey, *idp, -1);
+            vtev__cache_remove(reg->missing, rawkey);
             {
                 char *lk = cache_key(subject, "");
                 if (lk) {
@@ -499,6 +508,21 @@ vtev_err_t vtev_registry_lookup(vtev_registry_t *reg, const char *subject,
         return VTEV_ERR_OK;
     if (hit < 0)
         return NOMEM("lookup");
+    if (reg->missing_ttl) {
+        /* a recent "not registered": answered again without a request */
+        int32_t code;
+        char *msg = NULL;
+        if (vtev__cache_get(reg->missing, rawkey, &code, NULL, &msg) == 1) {
+            atomic_fetch_add(&reg->hits, 1);
+            vtev__seterr(errstr, errstr_size,
+                         "%s (cached for schema.registry.missing.schema.cache.ttl.sec)",
+                         msg ? msg : "not registered");
+            free(msg);
+            free(key);
+            free(rawkey);
+            return (vtev_err_t)code;
+        }
+    }
     path = subject_path("/subjects/", subject, "");
     body = schema_body(schema_json);
     if (!path || !body) {
@@ -534,6 +558,9 @@ vtev_err_t vtev_registry_lookup(vtev_registry_t *reg, const char *subject,
                 *versionp = version;
             subj_cache_store(reg, key, rawkey, id, version);
         }
+    } else if (reg->missing_ttl && (err == VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND ||
+                                    err == VTEV_ERR_REGISTRY_SUBJECT_NOT_FOUND)) {
+        vtev__cache_put(reg->missing, rawkey, (int32_t)err, -1, errstr);
     }
     json_decref(resp);
     json_decref(body);

@@ -49,7 +49,9 @@ struct vtev_registry_s {
     vtev__cache_t *subj;    /* "subject\n" canonical schema -> id, version */
     vtev__cache_t *vers;    /* "subject\n" version -> id, version, schema */
     vtev__cache_t *latest;  /* "subject\n" -> id, version, schema (TTL) */
-    vtev__cache_t *missing; /* "subject\n" schema -> not registered (TTL; lookups) */
+    vtev__cache_t *missing; /* "subject\n" raw schema -> error of a lookup that found
+                             * nothing (TTL schema.registry.missing.schema.cache.ttl.sec) */
+    bool missing_ttl;       /* false: TTL 0, misses are not cached */
     int strategy;           /* 0 topic, 1 record, 2 topic-record */
     bool auto_register;
     bool use_latest;

@@ -915,6 +915,78 @@ START_TEST(test_call_time_bound_dead_urls) {
 }
 END_TEST
 
+/* auto.register.schemas=false and a schema that is not registered: the miss
+ * is cached, so publishing again costs no request (not POST + version list +
+ * a GET per version each time) until the TTL passes or the schema is
+ * registered through this client. */
+START_TEST(test_missing_schema_cached) {
+    const char *noauto_kv[] = {"auto.register.schemas", "false", NULL};
+    const char *nocache_kv[] = {"auto.register.schemas", "false",
+                                "schema.registry.missing.schema.cache.ttl.sec", "0", NULL};
+    const char *short_kv[] = {"auto.register.schemas", "false",
+                              "schema.registry.missing.schema.cache.ttl.sec", "1", NULL};
+    char name[64], errstr[512];
+    vtev_registry_t *reg = new_reg_named(name, sizeof(name), NULL), *r2;
+    int32_t id, id2;
+    uint64_t before;
+    int i;
+    ck_assert_int_eq(vtev_registry_register(reg, "n-value", S1, &id, errstr, sizeof(errstr)),
+                     VTEV_ERR_OK);
+    r2 = new_reg_on(name, noauto_kv);
+    ck_assert_int_eq(vtev_registry_schema_id_for(r2, "n-value", S2, &id, errstr, sizeof(errstr)),
+                     VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND);
+    before = requests(r2);
+    ck_assert_uint_ge(before, 3); /* POST, version list, GET of version 1 */
+    for (i = 0; i < 20; i++) {
+        ck_assert_int_eq(vtev_registry_schema_id_for(r2, "n-value", S2, &id, errstr,
+                                                     sizeof(errstr)),
+                         VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND);
+        ck_assert_str_contains(errstr, "schema.registry.missing.schema.cache.ttl.sec");
+    }
+    ck_assert_uint_eq(requests(r2), before);
+    /* an unknown subject too */
+    ck_assert_int_eq(vtev_registry_schema_id_for(r2, "none-value", S1, &id, errstr,
+                                                 sizeof(errstr)),
+                     VTEV_ERR_REGISTRY_SUBJECT_NOT_FOUND);
+    before = requests(r2);
+    ck_assert_int_eq(vtev_registry_schema_id_for(r2, "none-value", S1, &id, errstr,
+                                                 sizeof(errstr)),
+                     VTEV_ERR_REGISTRY_SUBJECT_NOT_FOUND);
+    ck_assert_uint_eq(requests(r2), before);
+    /* registered through this client: the miss is forgotten at once */
+    ck_assert_int_eq(vtev_registry_register(r2, "n-value", S2, &id2, errstr, sizeof(errstr)),
+                     VTEV_ERR_OK);
+    ck_assert_int_eq(vtev_registry_lookup(r2, "n-value", S2, &id, NULL, errstr, sizeof(errstr)),
+                     VTEV_ERR_OK);
+    ck_assert_int_eq(id, id2);
+    vtev_registry_destroy(r2);
+    /* TTL 0: every call asks */
+    r2 = new_reg_on(name, nocache_kv);
+    ck_assert_int_eq(vtev_registry_schema_id_for(r2, "n-value", S3, &id, errstr, sizeof(errstr)),
+                     VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND);
+    before = requests(r2);
+    ck_assert_int_eq(vtev_registry_schema_id_for(r2, "n-value", S3, &id, errstr, sizeof(errstr)),
+                     VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND);
+    ck_assert_uint_gt(requests(r2), before);
+    vtev_registry_destroy(r2);
+    /* registered elsewhere: seen once the TTL passed */
+    r2 = new_reg_on(name, short_kv);
+    ck_assert_int_eq(vtev_registry_schema_id_for(r2, "n-value", S3, &id, errstr, sizeof(errstr)),
+                     VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND);
+    ck_assert_int_eq(vtev_registry_set_compatibility(reg, "n-value", VTEV_COMPAT_NONE, errstr,
+                                                     sizeof(errstr)),
+                     VTEV_ERR_OK);
+    ck_assert_int_eq(vtev_registry_register(reg, "n-value", S3, &id2, errstr, sizeof(errstr)),
+                     VTEV_ERR_OK);
+    sleep(2); /* > the 1 s TTL */
+    ck_assert_int_eq(vtev_registry_schema_id_for(r2, "n-value", S3, &id, errstr, sizeof(errstr)),
+                     VTEV_ERR_OK);
+    ck_assert_int_eq(id, id2);
+    vtev_registry_destroy(r2);
+    vtev_registry_destroy(reg);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("registry");
     TCase *tc = tcase_create("mock");
@@ -938,6 +1010,7 @@ int main(void) {
     tcase_add_test(tc, test_level_names);
     tcase_add_test(tc, test_backoff);
     tcase_add_test(tc, test_call_time_bound_dead_urls);
+    tcase_add_test(tc, test_missing_schema_cached);
     suite_add_tcase(s, tc);
     return vtev_test_run(s);
 }
