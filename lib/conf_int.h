@@ -24,7 +24,10 @@ bool vtev__conf_is_set(const vtev_conf_t *conf, const char *name);
 
 /** Applies bootstrap.servers (for mock://NAME: the embedded cluster's address,
  *  creating the cluster on first use), client.id and every kafka.* property to
- *  rk_conf, in that order. On failure errstr names the key. */
+ *  rk_conf, in that order, so kafka.bootstrap.servers wins over
+ *  bootstrap.servers. The one place where mock://NAME becomes an address: every
+ *  handle (producer, consumer, dead-letter producer, admin) gets its brokers
+ *  here. On failure errstr names the key. */
 vtev_err_t vtev__conf_apply_kafka(const vtev_conf_t *conf, rd_kafka_conf_t *rk_conf,
                                   char *errstr, size_t errstr_size);
 

@@ -17,7 +17,6 @@
 
 #include "consumer_int.h"
 #include "internal.h"
-#include "mock_cluster.h"
 #include "producer_int.h"
 
 #define TYPE_IDX(t) (((int)(t) >= 1 && (int)(t) <= 3) ? (int)(t) : 0)
@@ -188,7 +187,7 @@ static void consumer_free(vtev_consumer_t *c) {
 vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errstr_size) {
     vtev_consumer_t *c;
     rd_kafka_conf_t *rkc = NULL;
-    const char *group, *mock, *suffix;
+    const char *group, *suffix;
     char rkerr[512], num[32];
     vtev_conf_t *serde_conf;
     int64_t call_timeout_cap_ms = 150000;
@@ -229,11 +228,6 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
         goto nomem;
     if (vtev__conf_apply_kafka(conf, rkc, errstr, errstr_size) != VTEV_ERR_OK)
         goto fail;
-    if ((mock = vtev__conf_mock_cluster(conf))) {
-        const char *bs = vtev__mock_cluster_bootstraps(mock, errstr, errstr_size);
-        if (!bs || set_rk(rkc, "bootstrap.servers", bs, errstr, errstr_size))
-            goto fail;
-    }
     rd_kafka_conf_set_opaque(rkc, c);
     rd_kafka_conf_set_log_cb(rkc, log_cb);
 

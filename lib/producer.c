@@ -22,7 +22,6 @@
 
 #include "conf_int.h"
 #include "internal.h"
-#include "mock_cluster.h"
 #include "producer_int.h"
 #include "serde_int.h"
 
@@ -357,7 +356,7 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
     vtev_producer_t *p;
     rd_kafka_conf_t *rc = NULL;
     vtev_conf_t *sconf = NULL;
-    const char *profile, *mock;
+    const char *profile;
     pthread_mutexattr_t ma;
     char e[512];
     size_t bsz = 0;
@@ -422,15 +421,6 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
                         "producer.profile=default", errstr, errstr_size);
     if (err)
         goto fail;
-    if ((mock = vtev__conf_mock_cluster(conf))) {
-        const char *bs = vtev__mock_cluster_bootstraps(mock, errstr, errstr_size);
-        if (!bs)
-            goto fail;
-        if (rd_kafka_conf_set(rc, "bootstrap.servers", bs, e, sizeof(e)) != RD_KAFKA_CONF_OK) {
-            vtev__seterr(errstr, errstr_size, "bootstrap.servers: %s", e);
-            goto fail;
-        }
-    }
     if (vtev__conf_apply_kafka(conf, rc, errstr, errstr_size))
         goto fail;
     p->transactional =

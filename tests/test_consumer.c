@@ -1090,6 +1090,45 @@ START_TEST(test_registry_call_bounded_by_poll_interval) {
 }
 END_TEST
 
+/* bootstrap.servers=mock://NAME becomes an address in one place, with the
+ * same precedence for every handle: an explicit kafka.bootstrap.servers wins,
+ * for the consumer as for the producer. */
+START_TEST(test_kafka_bootstrap_wins_over_mock) {
+    env_t env, other;
+    vtev_conf_t *conf, *pconf;
+    vtev_producer_t *prod;
+    vtev_consumer_t *c;
+    hctx_t *h = hctx_new();
+    vtev_event_t ev;
+    char e[512];
+
+    env_init(&env, "bsreal");
+    env_init(&other, "bsmock"); /* the cluster bootstrap.servers names */
+    pconf = ctu_conf(other.mock, env.mock, NULL);
+    ctu_set(pconf, "kafka.bootstrap.servers", env.bootstraps);
+    prod = vtev_producer_new(pconf, e, sizeof(e));
+    ck_assert_msg(prod != NULL, "%s", e);
+    ctu_position(&ev, "v0");
+    ck_assert_int_eq(vtev_producer_publish(prod, &ev, NULL, e, sizeof(e)), VTEV_ERR_OK);
+    vtev_event_clear(&ev);
+    ck_assert_int_eq(vtev_producer_flush(prod, 20000), VTEV_ERR_OK);
+    vtev_producer_destroy(prod);
+    ck_assert_int_eq(ctu_topic_count(env.bootstraps, "vessel-position-updates", 3), 1);
+
+    conf = ctu_conf(other.mock, env.mock, env.group);
+    ctu_set(conf, "kafka.bootstrap.servers", env.bootstraps);
+    c = env_consumer(&env, conf);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    h->want = 1;
+    ck_assert_msg(ctu_poll_until(c, have_want, h, 30000),
+                  "the consumer did not read from kafka.bootstrap.servers");
+    vtev_consumer_destroy(c);
+    free(h);
+}
+END_TEST
+
 /* One case per test so that meson can run them in parallel
  * (CK_RUN_CASE=<name>; tests/meson.build lists the names). */
 #define ADD(name)                                  \
@@ -1122,6 +1161,7 @@ static Suite *consumer_suite(void) {
     ADD(schema_not_found_rechecked);
     ADD(schema_not_found_window_ends);
     ADD(registry_call_bounded_by_poll_interval);
+    ADD(kafka_bootstrap_wins_over_mock);
     return s;
 }
 
