@@ -129,7 +129,7 @@ typedef void (vtev_consumer_error_cb_t)(vtev_consumer_t *c, vtev_err_t err, cons
 typedef struct vtev_consumer_stats_s {
     uint64_t consumed;         /**< Deliveries seen (retries count again). */
     uint64_t ok;               /**< Handler returned ::VTEV_VERDICT_OK. */
-    uint64_t retried;          /**< Retries scheduled (handler RETRY or transient errors). */
+    uint64_t retried;          /**< Retries scheduled (handler RETRY or environment errors). */
     uint64_t rejected;         /**< Handler returned ::VTEV_VERDICT_REJECT. */
     uint64_t dead_lettered;    /**< Messages acknowledged by the dead-letter topic. */
     uint64_t handler_time_us;  /**< Total time spent in the handler, microseconds. */

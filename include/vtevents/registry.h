@@ -15,8 +15,11 @@
  * ::VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND, 409 ::VTEV_ERR_REGISTRY_INCOMPATIBLE,
  * 42201 ::VTEV_ERR_REGISTRY_INVALID_SCHEMA, 401/403 ::VTEV_ERR_REGISTRY_AUTH,
  * TLS failures ::VTEV_ERR_REGISTRY_TLS, transport errors / 429 / 5xx after all
- * retries and URLs ::VTEV_ERR_REGISTRY_UNAVAILABLE, anything else
- * ::VTEV_ERR_REGISTRY); errstr then holds the server's message.
+ * retries and URLs, or `schema.registry.call.timeout.ms` used up,
+ * ::VTEV_ERR_REGISTRY_UNAVAILABLE, redirects and answers that are not a
+ * registry's (a proxy's error page) ::VTEV_ERR_REGISTRY_PROTOCOL, anything
+ * else ::VTEV_ERR_REGISTRY); errstr then holds the server's message.
+ * vtev_err_is_retriable() tells which of them are about the environment.
  *
  * @remark Thread safety: a ::vtev_registry_t is thread-safe: any number of
  *         threads may call any function on the same handle at once (caches

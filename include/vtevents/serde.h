@@ -104,8 +104,10 @@ VTEV_EXPORT vtev_err_t vtev_serde_serialize(vtev_serde_t *serde, const char *top
  * @param errstr_size size of @p errstr.
  * @returns ::VTEV_ERR_OK; ::VTEV_ERR_SHORT_BUFFER, ::VTEV_ERR_BAD_MAGIC (not
  *          framed); ::VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND (unknown schema id:
- *          permanent); ::VTEV_ERR_REGISTRY_UNAVAILABLE (transient: retry
- *          later); ::VTEV_ERR_DECODE (bytes do not match the writer schema);
+ *          permanent unless a registry replica lags); registry errors for
+ *          which vtev_err_is_retriable() is true, e.g.
+ *          ::VTEV_ERR_REGISTRY_UNAVAILABLE or ::VTEV_ERR_REGISTRY_AUTH
+ *          (transient: retry later); ::VTEV_ERR_DECODE (bytes do not match the writer schema);
  *          ::VTEV_ERR_SCHEMA_MISMATCH (writer schema not resolvable into the
  *          reader schema, or not one of the three event schemas).
  * @remark Thread-safe.
