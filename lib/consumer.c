@@ -487,6 +487,20 @@ static vtev_err_t dead_letter(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafk
     return VTEV_ERR_OK;
 }
 
+/* Where m came from, without its headers. */
+static void msg_info_init(vtev_msg_info_t *info, const char *topic, const rd_kafka_message_t *m,
+                          int32_t schema_id, int attempt) {
+    memset(info, 0, sizeof(*info));
+    info->topic = topic;
+    info->partition = m->partition;
+    info->offset = m->offset;
+    info->key = m->key;
+    info->key_len = m->key_len;
+    info->timestamp_ms = rd_kafka_message_timestamp(m, NULL);
+    info->schema_id = schema_id;
+    info->attempt = attempt;
+}
+
 /*
  * Errors of decoding that are about the environment, not the message: never
  * dead-lettered. On this path the registry is only asked for a writer schema
@@ -515,15 +529,7 @@ static void environment_retry(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafk
     vtev__consumer_schedule_env_retry(c, p, m, attempt - 1);
     if (c->error_cb) {
         vtev_msg_info_t info;
-        memset(&info, 0, sizeof(info));
-        info.topic = p->topic;
-        info.partition = m->partition;
-        info.offset = m->offset;
-        info.key = m->key;
-        info.key_len = m->key_len;
-        info.timestamp_ms = rd_kafka_message_timestamp(m, NULL);
-        info.schema_id = schema_id;
-        info.attempt = failures;
+        msg_info_init(&info, p->topic, m, schema_id, failures);
         c->error_cb(c, err, why, &info, c->error_opaque);
     }
 }
@@ -647,15 +653,7 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
                            errstr_size);
     }
 
-    memset(&info, 0, sizeof(info));
-    info.topic = topic;
-    info.partition = m->partition;
-    info.offset = m->offset;
-    info.key = m->key;
-    info.key_len = m->key_len;
-    info.timestamp_ms = rd_kafka_message_timestamp(m, NULL);
-    info.schema_id = schema_id;
-    info.attempt = attempt;
+    msg_info_init(&info, topic, m, schema_id, attempt);
     if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
         size_t n = rd_kafka_header_cnt(hdrs), i;
         if (n > VTEV_ARRAY_SIZE(hstack) && !(hv = malloc(n * sizeof(*hv)))) {

@@ -5,9 +5,6 @@
  */
 #include <signal.h>
 #include <stdatomic.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include "consumer_testutil.h"
 #include "mock_cluster.h"
@@ -775,49 +772,10 @@ END_TEST
 
 /* ---------------------------------------------------------------- transient registry */
 
-/* The registry answers 503 five times: the message is retried (the attempts
- * do not count against consumer.retry.max.attempts) and handled, never
- * dead-lettered. */
-START_TEST(test_registry_unavailable_is_transient) {
-    env_t env;
-    ctu_pub_t *pub;
-    vtev_consumer_t *c;
-    vtev_conf_t *conf;
-    hctx_t *h = hctx_new();
-    char ids[2][VTEV_UUID_LEN + 1];
-    vtev_consumer_stats_t st;
-    char e[512];
-
-    env_init(&env, "regdown");
-    pub = env_pub(&env);
-    publish_positions(pub, 2, 1, ids);
-    vtev__mock_registry_inject(env.mock + 7, 5, 503);
-    conf = env_conf(&env);
-    ctu_set(conf, "consumer.retry.max.attempts", "2");
-    ctu_set(conf, "schema.registry.max.retries", "0");
-    c = env_consumer(&env, conf);
-    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
-                                             sizeof(e)),
-                     VTEV_ERR_OK);
-    h->want = 2;
-    ck_assert(ctu_poll_until(c, have_want, h, 30000));
-    ck_assert_int_eq(ctu_rec_count(&h->rec, ids[0]), 1);
-    ck_assert_int_eq(ctu_rec_count(&h->rec, ids[1]), 1);
-    ck_assert_int_eq(vtev_consumer_stats(c, VTEV_EVENT_POSITION, &st), VTEV_ERR_OK);
-    ck_assert_uint_ge(st.retried, 5);
-    ck_assert_uint_eq(st.dead_lettered, 0);
-    ck_assert_uint_eq(st.ok, 2);
-    vtev_consumer_destroy(c);
-    ck_assert_int_eq(ctu_topic_count(env.bootstraps, "vessel-position-updates.dlq", 1), 0);
-    ctu_pub_destroy(pub);
-    free(h);
-}
-END_TEST
-
-/* Registry answers about the environment (a credential being rotated, a
- * misbehaving front) must never dead-letter a valid event: the message waits
- * and is handled once the registry is back. Uses only 0.1 API. */
-START_TEST(test_registry_auth_not_dead_lettered) {
+/* The registry answers status n times: the messages wait (the attempts do
+ * not count against consumer.retry.max.attempts) and are all handled once,
+ * none dead-lettered. */
+static void registry_outage(const char *name, int status, int n) {
     env_t env;
     ctu_pub_t *pub;
     vtev_consumer_t *c;
@@ -826,27 +784,42 @@ START_TEST(test_registry_auth_not_dead_lettered) {
     char ids[3][VTEV_UUID_LEN + 1];
     vtev_consumer_stats_t st;
     char e[512];
+    int i;
 
-    env_init(&env, "regauth");
+    env_init(&env, name);
     pub = env_pub(&env);
     publish_positions(pub, 3, 1, ids);
-    vtev__mock_registry_inject(env.mock + 7, 6, 401);
+    vtev__mock_registry_inject(env.mock + 7, n, status);
     conf = env_conf(&env);
     ctu_set(conf, "consumer.retry.max.attempts", "2");
+    ctu_set(conf, "schema.registry.max.retries", "0");
     c = env_consumer(&env, conf);
     ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
                                              sizeof(e)),
                      VTEV_ERR_OK);
     h->want = 3;
     ck_assert(ctu_poll_until(c, have_want, h, 60000));
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(ctu_rec_count(&h->rec, ids[i]), 1);
     ck_assert_int_eq(vtev_consumer_stats(c, VTEV_EVENT_POSITION, &st), VTEV_ERR_OK);
+    ck_assert_uint_ge(st.retried, (unsigned)n);
     ck_assert_uint_eq(st.dead_lettered, 0);
     ck_assert_uint_eq(st.ok, 3);
-    ck_assert_uint_ge(st.retried, 6);
     vtev_consumer_destroy(c);
     ck_assert_int_eq(ctu_topic_count(env.bootstraps, "vessel-position-updates.dlq", 1), 0);
     ctu_pub_destroy(pub);
     free(h);
+}
+
+START_TEST(test_registry_unavailable_is_transient) {
+    registry_outage("regdown", 503, 5);
+}
+END_TEST
+
+/* A credential being rotated (401) is the environment's trouble, not the
+ * message's: never a dead letter. Uses only 0.1 API. */
+START_TEST(test_registry_auth_not_dead_lettered) {
+    registry_outage("regauth", 401, 6);
 }
 END_TEST
 
@@ -1054,19 +1027,10 @@ START_TEST(test_registry_call_bounded_by_poll_interval) {
     pub = env_pub_on(&env, pubreg);
     publish_positions(pub, 1, 1, NULL);
     for (i = 0; i < 8; i++) {
-        struct sockaddr_in sa;
-        socklen_t sl = sizeof(sa);
         size_t off = strlen(urls);
-        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-        ck_assert_int_ge(fds[i], 0);
-        memset(&sa, 0, sizeof(sa));
-        sa.sin_family = AF_INET;
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ck_assert_int_eq(bind(fds[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
-        ck_assert_int_eq(listen(fds[i], 64), 0); /* nobody ever reads */
-        ck_assert_int_eq(getsockname(fds[i], (struct sockaddr *)&sa, &sl), 0);
-        snprintf(urls + off, sizeof(urls) - off, "%shttp://127.0.0.1:%d", i ? "," : "",
-                 (int)ntohs(sa.sin_port));
+        int port;
+        fds[i] = vtev_test_blackhole(&port);
+        snprintf(urls + off, sizeof(urls) - off, "%shttp://127.0.0.1:%d", i ? "," : "", port);
     }
     conf = ctu_conf(env.mock, urls, env.group);
     ctu_set(conf, "schema.registry.request.timeout.ms", "2000");

@@ -8,9 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <vtevents/registry.h>
 
 #include "registry_int.h"
@@ -860,23 +857,6 @@ START_TEST(test_backoff) {
 }
 END_TEST
 
-/* A listening socket on 127.0.0.1 that nobody reads: connections complete
- * (the kernel's backlog), no answer ever comes. Returns the fd; *portp. */
-static int blackhole(int *portp) {
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ck_assert_int_eq(listen(fd, 64), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-    *portp = (int)ntohs(sa.sin_port);
-    return fd;
-}
-
 START_TEST(test_call_time_bound_dead_urls) {
     /* 8 URLs that never answer: 8 x (1 + 3 retries) attempts of 400 ms would
      * hold the caller 12.8 s; schema.registry.call.timeout.ms bounds the
@@ -894,7 +874,7 @@ START_TEST(test_call_time_bound_dead_urls) {
     uint64_t n;
     for (i = 0; i < 8; i++) {
         size_t off = strlen(urls);
-        fds[i] = blackhole(&port);
+        fds[i] = vtev_test_blackhole(&port);
         snprintf(urls + off, sizeof(urls) - off, "%shttp://127.0.0.1:%d", i ? "," : "", port);
     }
     for (i = 0; kv[i]; i += 2)

@@ -505,17 +505,8 @@ START_TEST(test_timeout_blackhole) {
     char errstr[1024], *schema, url[128];
     vtev_registry_t *reg;
     double t0, elapsed;
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_ge(fd, 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ck_assert_int_eq(listen(fd, 16), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d", (int)ntohs(sa.sin_port));
+    int port, fd = vtev_test_blackhole(&port);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
     reg = client(url, kv);
     t0 = now_s();
     FAILS(vtev_registry_get_schema(reg, 1, &schema, errstr, sizeof(errstr)),

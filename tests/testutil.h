@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 /* Asserts that haystack contains needle, printing both on failure. */
 #define ck_assert_str_contains(haystack, needle)                                        \
@@ -35,6 +38,24 @@ static inline const char *vtev_test_require_env(const char *name) {
     fprintf(stderr, "%s is not set: start the stack with ./run stack up (or set VTEV_ALLOW_SKIP=1)\n",
             name);
     exit(EXIT_FAILURE);
+}
+
+/* A listening socket on 127.0.0.1 that nobody reads: connections complete
+ * (the kernel's backlog), no answer ever comes. Returns the fd (close it when
+ * done) and its port in *portp. */
+static inline int vtev_test_blackhole(int *portp) {
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(listen(fd, 64), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    *portp = (int)ntohs(sa.sin_port);
+    return fd;
 }
 
 #endif
