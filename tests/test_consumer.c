@@ -862,6 +862,17 @@ static void error_cb(vtev_consumer_t *c, vtev_err_t err, const char *reason,
     }
 }
 
+/* A consumer of the position topic that reports to error_cb(x). */
+static vtev_consumer_t *ecb_consumer(env_t *env, vtev_conf_t *conf, ecb_t *x, hctx_t *h) {
+    char e[512];
+    vtev_consumer_t *c = env_consumer(env, conf);
+    vtev_consumer_set_error_cb(c, error_cb, x);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    return c;
+}
+
 /* Every kind of environment error is reported through the error callback and
  * retried; none dead-letters. */
 START_TEST(test_registry_env_errors_reported) {
@@ -871,7 +882,6 @@ START_TEST(test_registry_env_errors_reported) {
     hctx_t *h = hctx_new();
     ecb_t x;
     vtev_consumer_stats_t st;
-    char e[512];
 
     memset(&x, 0, sizeof(x));
     env_init(&env, "regenv");
@@ -879,11 +889,7 @@ START_TEST(test_registry_env_errors_reported) {
     pub = env_pub(&env);
     publish_positions(pub, 2, 1, NULL);
     vtev__mock_registry_inject(env.mock + 7, 1, 403);
-    c = env_consumer(&env, NULL);
-    vtev_consumer_set_error_cb(c, error_cb, &x);
-    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
-                                             sizeof(e)),
-                     VTEV_ERR_OK);
+    c = ecb_consumer(&env, NULL, &x, h);
     h->want = 2;
     ck_assert(ctu_poll_until(c, have_want, h, 60000));
     ck_assert_int_eq(x.calls, 5);
@@ -935,11 +941,7 @@ START_TEST(test_schema_not_found_rechecked) {
     ctu_set(rc, "schema.registry.url", env.mock); /* the consumer's, still empty */
     x.register_on_first = vtev_registry_new(rc, e, sizeof(e));
     ck_assert_msg(x.register_on_first != NULL, "%s", e);
-    c = env_consumer(&env, NULL);
-    vtev_consumer_set_error_cb(c, error_cb, &x);
-    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
-                                             sizeof(e)),
-                     VTEV_ERR_OK);
+    c = ecb_consumer(&env, NULL, &x, h);
     h->want = 2;
     ck_assert(ctu_poll_until(c, have_want, h, 60000));
     ck_assert_int_eq(x.calls, 1);
@@ -965,7 +967,7 @@ START_TEST(test_schema_not_found_window_ends) {
     ecb_t x;
     vtev_consumer_stats_t st;
     ctu_dlq_msg_t dl[4];
-    char e[512], b[600], pubreg[160];
+    char b[600], pubreg[160];
     size_t n;
 
     memset(&x, 0, sizeof(x));
@@ -975,11 +977,7 @@ START_TEST(test_schema_not_found_window_ends) {
     publish_positions(pub, 1, 1, NULL);
     conf = env_conf(&env);
     ctu_set(conf, "consumer.schema.not.found.retry.ms", "600");
-    c = env_consumer(&env, conf);
-    vtev_consumer_set_error_cb(c, error_cb, &x);
-    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
-                                             sizeof(e)),
-                     VTEV_ERR_OK);
+    c = ecb_consumer(&env, conf, &x, h);
     {
         int64_t end = ctu_now_ms() + 60000;
         do {
@@ -1017,7 +1015,7 @@ START_TEST(test_registry_call_bounded_by_poll_interval) {
     vtev_conf_t *conf;
     hctx_t *h = hctx_new();
     ecb_t x;
-    char e[512], pubreg[160], urls[8 * 40] = "";
+    char pubreg[160], urls[8 * 40] = "";
     int fds[8], i;
     vtev_consumer_stats_t st;
 
@@ -1036,11 +1034,7 @@ START_TEST(test_registry_call_bounded_by_poll_interval) {
     ctu_set(conf, "schema.registry.request.timeout.ms", "2000");
     ctu_set(conf, "schema.registry.max.retries", "3");
     ctu_set(conf, "kafka.max.poll.interval.ms", "7000");
-    c = env_consumer(&env, conf);
-    vtev_consumer_set_error_cb(c, error_cb, &x);
-    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
-                                             sizeof(e)),
-                     VTEV_ERR_OK);
+    c = ecb_consumer(&env, conf, &x, h);
     ck_assert(ctu_poll_until(c, error_seen, &x, 60000));
     ck_assert_int_eq(x.seen[VTEV_ERR_REGISTRY_UNAVAILABLE], 1);
     ck_assert_str_contains(x.last_reason, "schema.registry.call.timeout.ms=3500");
