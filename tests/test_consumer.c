@@ -333,6 +333,7 @@ START_TEST(test_garbage_dead_lettered) {
     size_t n, i;
     char e[512];
     static const unsigned char unknown_id[] = {0, 0x7f, 0xff, 0xff, 0x01, 2, 4, 6};
+    vtev_conf_t *conf;
     static const unsigned char bad_avro[] = {0, 0, 0, 0, 0, 0xff};
     vtev_consumer_stats_t st;
     int found[4] = {0, 0, 0, 0};
@@ -344,7 +345,10 @@ START_TEST(test_garbage_dead_lettered) {
     ctu_publish_raw(pub, "vessel-position-updates", "v0", "\0\0", 2);
     ctu_publish_raw(pub, "vessel-position-updates", "v0", unknown_id, sizeof(unknown_id));
     publish_positions(pub, 2, 1, ids + 1);
-    c = env_consumer(&env, NULL);
+    conf = env_conf(&env);
+    /* the unknown id is re-checked this long (a lagging replica), then dead-lettered */
+    ctu_set(conf, "consumer.schema.not.found.retry.ms", "300");
+    c = env_consumer(&env, conf);
     ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
                                              sizeof(e)),
                      VTEV_ERR_OK);
