@@ -6,6 +6,7 @@
  * trip every field and check the bytes against fastavro, so a schema edit
  * that moves a field fails the build's tests.
  */
+#include "avro_resolve.h"
 #include "event_int.h"
 #include "internal.h"
 
@@ -487,6 +488,12 @@ static vtev_err_t value_to_event(dctx_t *c, avro_value_t *root, vtev_event_t *ev
 
 vtev_err_t vtev_event_decode(vtev_event_t *ev, vtev_event_type_t type, const vtev_schema_t *writer,
                              const void *avro, size_t len, char *errstr, size_t errstr_size) {
+    return vtev__event_decode(ev, type, writer, avro, len, NULL, errstr, errstr_size);
+}
+
+vtev_err_t vtev__event_decode(vtev_event_t *ev, vtev_event_type_t type, const vtev_schema_t *writer,
+                              const void *avro, size_t len, const vtev__avro_limits_t *lim, char *errstr,
+                              size_t errstr_size) {
     const vtev_schema_t *reader;
     avro_value_t *root = NULL;
     dctx_t c = {errstr, errstr_size};
@@ -502,7 +509,7 @@ vtev_err_t vtev_event_decode(vtev_event_t *ev, vtev_event_type_t type, const vte
         return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size, "NULL input");
     if (!(reader = vtev_event_schema(type)))
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
-    err = vtev__avro_decode_cached(reader, writer, avro ? avro : "", len, &root, errstr, errstr_size);
+    err = vtev__avro_decode_cached(reader, writer, avro ? avro : "", len, lim, &root, errstr, errstr_size);
     if (err != VTEV_ERR_OK)
         return err;
     ev->type = type;

@@ -51,6 +51,11 @@ static const prop_t props[] = {
     {"auto.register.schemas", T_BOOL, "true", 0, 0, NULL, false},
     {"use.latest.version", T_BOOL, "false", 0, 0, NULL, false},
     {"subject.name.strategy", T_ENUM, "topic", 0, 0, "|topic|record|topic-record|", false},
+    /* Decoding untrusted data (bounds on what one message may cost) */
+    {"avro.max.depth", T_INT, "64", 1, 1000, NULL, false},
+    {"avro.max.values", T_INT, "2000000", 1, INT64_C(1000000000000), NULL, false},
+    {"avro.max.bytes", T_INT, "16777216", 1, INT64_C(2147483647), NULL, false},
+    {"avro.max.schema.types", T_INT, "10000", 1, 10000000, NULL, false},
     /* Producer */
     {"producer.profile", T_ENUM, "default", 0, 0, "|default|low-latency|throughput|", false},
     {"producer.queue.block.ms", T_INT, "1000", 0, 3600000, NULL, false},

@@ -17,7 +17,9 @@
 #include <vtevents/registry.h>
 #include <vtevents/serde.h>
 
+#include "avro_resolve.h"
 #include "conf_int.h"
+#include "event_int.h"
 #include "internal.h"
 #include "serde_int.h"
 
@@ -45,6 +47,7 @@ struct vtev_serde_s {
     idcache_t *ids;
     size_t ids_cnt;
     bool use_latest;
+    vtev__avro_limits_t limits; /* avro.max.* */
 };
 
 /* Id cache bound: beyond it the oldest entries are dropped (the registry
@@ -62,6 +65,10 @@ vtev_serde_t *vtev_serde_new(vtev_conf_t *conf, char *errstr, size_t errstr_size
         vtev__seterr(errstr, errstr_size, "out of memory");
         return NULL;
     }
+    s->limits.max_depth = (int)vtev__conf_int(conf, "avro.max.depth");
+    s->limits.max_values = vtev__conf_int(conf, "avro.max.values");
+    s->limits.max_bytes = (size_t)vtev__conf_int(conf, "avro.max.bytes");
+    s->limits.max_types = (int)vtev__conf_int(conf, "avro.max.schema.types");
     cap = vtev__conf_int(conf, "schema.registry.cache.capacity");
     s->ws_cap = cap > 0 ? (size_t)cap : 1000;
     /* The registry client owns the conf it is given: hand it a copy and keep
@@ -396,7 +403,7 @@ vtev_err_t vtev_serde_deserialize(vtev_serde_t *s, const char *topic, vtev_event
             return err;
         }
     }
-    err = vtev_event_decode(ev, type, writer, payload, plen, errstr, errstr_size);
+    err = vtev__event_decode(ev, type, writer, payload, plen, &s->limits, errstr, errstr_size);
     vtev_schema_destroy(writer);
     return err;
 }
