@@ -106,11 +106,16 @@ vtev_conf_t *vtev_conf_new(void) {
     return calloc(1, sizeof(vtev_conf_t));
 }
 
+static bool is_secret(const char *name);
+static void scrub(char *s);
+
 void vtev_conf_destroy(vtev_conf_t *conf) {
     size_t i;
     if (!conf)
         return;
     for (i = 0; i < conf->cnt; i++) {
+        if (is_secret(conf->entries[i].name))
+            scrub(conf->entries[i].value);
         free(conf->entries[i].name);
         free(conf->entries[i].value);
     }
@@ -124,6 +129,8 @@ static int entry_put(vtev_conf_t *conf, const char *name, const char *value) {
     char *v;
     if (!value) {
         if (e) {
+            if (is_secret(e->name))
+                scrub(e->value);
             free(e->name);
             free(e->value);
             *e = conf->entries[--conf->cnt];
@@ -133,6 +140,8 @@ static int entry_put(vtev_conf_t *conf, const char *name, const char *value) {
     if (!(v = vtev__strdup(value)))
         return -1;
     if (e) {
+        if (is_secret(name))
+            scrub(e->value);
         free(e->value);
         e->value = v;
         return 0;
@@ -542,12 +551,33 @@ vtev_err_t vtev_conf_load_env(vtev_conf_t *conf, char *errstr, size_t errstr_siz
     return err;
 }
 
+/* librdkafka's sensitive properties (marked so in its CONFIGURATION.md),
+ * reached as kafka.<name>. */
+static const char *const kafka_secrets[] = {
+    "sasl.password", "sasl.oauthbearer.config", "sasl.oauthbearer.client.secret", "ssl.key.password",
+    "ssl.key.pem", "ssl_key", "ssl.keystore.password", NULL};
+
 static bool is_secret(const char *name) {
     const prop_t *p = prop_find(name);
+    size_t i;
     if (p)
         return p->secret;
+    if (!strncmp(name, "kafka.", 6))
+        for (i = 0; kafka_secrets[i]; i++)
+            if (!strcmp(name + 6, kafka_secrets[i]))
+                return true;
+    /* anything else that looks like one (e.g. a newer librdkafka's key) */
     return strstr(name, "password") || strstr(name, "secret") || strstr(name, "token") ||
-           strstr(name, "sasl.oauthbearer.config");
+           strstr(name, "key.pem") || strstr(name, "user.info") || strstr(name, "oauthbearer.config");
+}
+
+/* Overwrites a secret before its memory is freed. */
+static void scrub(char *s) {
+    if (s) {
+        volatile char *v = s;
+        while (*v)
+            *v++ = 0;
+    }
 }
 
 const char **vtev_conf_dump(const vtev_conf_t *conf, size_t *cntp) {
