@@ -489,6 +489,21 @@ static vtev_err_t model_parse(const char *text, const vtev__avro_limits_t *lim, 
     return VTEV_ERR_OK;
 }
 
+vtev_err_t vtev__avro_schema_check(const char *json, const vtev__avro_limits_t *lim, char *errstr,
+                                   size_t errstr_size) {
+    vtev__avro_limits_t dl;
+    errbuf_t eb = {errstr, errstr_size};
+    amodel_t *m = NULL;
+    vtev_err_t err;
+    if (!lim) {
+        vtev__avro_limits_default(&dl);
+        lim = &dl;
+    }
+    err = model_parse(json, lim, "the", &m, &eb);
+    model_free(m);
+    return err;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Output bytes.                                                           */
 

@@ -70,6 +70,13 @@ vtev_err_t vtev__resolver_run(const vtev__resolver_t *r, const void *buf, size_t
                               const vtev__avro_limits_t *lim, vtev__abuf_t *out, char *errstr,
                               size_t errstr_size);
 
+/* Checks that json (NUL-terminated) is a valid Avro schema within lim
+ * (NULL: defaults).  Errors: VTEV_ERR_SCHEMA (errstr names the place),
+ * VTEV_ERR_LIMIT, VTEV_ERR_NOMEM.  Thread-safe: this, not avro-c (whose
+ * error text is one buffer for all threads), is what reports a bad schema. */
+vtev_err_t vtev__avro_schema_check(const char *json, const vtev__avro_limits_t *lim, char *errstr,
+                                   size_t errstr_size);
+
 /* Whether every datum written with writer_json can be read with reader_json
  * (Avro schema resolution, full names and aliases).  On false, why (may be
  * NULL) says which field or type does not resolve. */

@@ -70,6 +70,10 @@ struct vtev__avro_limits_s;
 vtev_err_t vtev__avro_decode_cached(const vtev_schema_t *reader, const vtev_schema_t *writer,
                                     const void *buf, size_t len, const struct vtev__avro_limits_s *lim,
                                     avro_value_t **outp, char *errstr, size_t errstr_size);
+/* vtev_schema_new() under the limits lim (NULL: the defaults); *errp (may
+ * be NULL) receives the error code (VTEV_ERR_SCHEMA, VTEV_ERR_LIMIT, ...). */
+vtev_schema_t *vtev__schema_new(const char *json, size_t len, const struct vtev__avro_limits_s *lim,
+                                vtev_err_t *errp, char *errstr, size_t errstr_size);
 /* vtev_event_decode() under the limits lim (NULL: the defaults). */
 vtev_err_t vtev__event_decode(vtev_event_t *ev, vtev_event_type_t type, const vtev_schema_t *writer,
                               const void *avro, size_t len, const struct vtev__avro_limits_s *lim,

@@ -185,12 +185,10 @@ static mversion_t *version_find(msubject_t *s, int version, bool include_deleted
 
 /* ---------------- Avro resolution ---------------- */
 
-static int parse_avro(const char *json, avro_schema_t *sp, char *why, size_t whysz) {
-    if (avro_schema_from_json_length(json, strlen(json), sp)) {
-        vtev__seterr(why, whysz, "%s", avro_strerror());
-        return -1;
-    }
-    return 0;
+/* 0 when json is a valid Avro schema; -1 with why set.  The resolution
+ * module's parser, not avro-c's (whose error text is shared by threads). */
+static int parse_avro(const char *json, char *why, size_t whysz) {
+    return vtev__avro_schema_check(json, NULL, why, whysz) == VTEV_ERR_OK ? 0 : -1;
 }
 
 /* 1 when reader_json can read every datum written with writer_json: the
@@ -255,7 +253,6 @@ static const char *body_schema(json_t *body, vtev__reg_resp_t *resp, vtev_err_t 
     const char *schema = json_string_value(json_object_get(body, "schema"));
     const char *stype = json_string_value(json_object_get(body, "schemaType"));
     char why[512];
-    avro_schema_t s;
     if (!schema) {
         *errp = respond_err(resp, 42201, "Invalid schema: the request has no \"schema\" string");
         return NULL;
@@ -265,11 +262,10 @@ static const char *body_schema(json_t *body, vtev__reg_resp_t *resp, vtev_err_t 
                                          "the mock registry", stype);
         return NULL;
     }
-    if (parse_avro(schema, &s, why, sizeof(why))) {
+    if (parse_avro(schema, why, sizeof(why))) {
         *errp = respond_err(resp, 42201, "Invalid schema %s: %s", schema, why);
         return NULL;
     }
-    avro_schema_decref(s);
     return schema;
 }
 

@@ -181,7 +181,9 @@ vtev_err_t vtev__avro_write(avro_value_t *value, int32_t schema_id, void **bufp,
         if (avro_value_write(t->writer, value) == 0)
             break;
         if (avro_value_sizeof(value, &need) != 0 || need <= t->scratch_size)
-            return vtev__fail(VTEV_ERR_ENCODE, errstr, errstr_size, "Avro encoding: %s", avro_strerror());
+            return vtev__fail(VTEV_ERR_ENCODE, errstr, errstr_size,
+                              "Avro encoding: avro-c cannot write the value (a value outside its schema, "
+                              "or out of memory)");
         if (need > SCRATCH_MAX)
             return vtev__fail(VTEV_ERR_ENCODE, errstr, errstr_size,
                               "Avro encoding: %zu bytes exceed the limit of %zu", need, SCRATCH_MAX);
@@ -319,7 +321,8 @@ vtev_err_t vtev__avro_decode_cached(const vtev_schema_t *reader, const vtev_sche
         }
     }
     if (avro_value_read(t->reader, dst) != 0)
-        return vtev__fail(VTEV_ERR_DECODE, errstr, errstr_size, "Avro data: %s", avro_strerror());
+        return vtev__fail(VTEV_ERR_DECODE, errstr, errstr_size,
+                          "Avro data: avro-c cannot read the checked bytes (out of memory?)");
     *outp = dst;
     return VTEV_ERR_OK;
 }
