@@ -617,11 +617,12 @@ void vtev_conf_set_log_cb(vtev_conf_t *conf, vtev_log_cb_t *log_cb, void *opaque
 }
 
 void vtev__log(const vtev_conf_t *conf, int level, const char *fac, const char *fmt, ...) {
-    char msg[1024];
+    char raw[1024], msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    vtev__escape(raw, msg, sizeof(msg)); /* data in a log line cannot forge lines or drive a terminal */
     if (conf && conf->log_cb) {
         conf->log_cb(level, fac, msg, conf->log_opaque);
         return;
