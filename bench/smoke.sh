@@ -49,11 +49,16 @@ expect "bench_latency paced" latency p50_ms "$out"
 printf '%s\n' "$out" | grep -q $'\tlost\t0$' || fail "bench_latency lost events: $out"
 out=$("$B/bench_latency" -R 0 -d 0.3 -r 1 -P low-latency)
 expect "bench_latency one at a time" latency p99_ms "$out"
-out=$("$B/bench_memory" -m both -R 500 -d 3 -i 0.5 -T "bench-smoke-memory-$$")
+# (8 s: the consumer joins a fresh group first, which takes the mock
+# coordinator several seconds on a loaded machine or under ASan)
+out=$("$B/bench_memory" -m both -R 500 -d 8 -i 1 -T "bench-smoke-memory-$$")
 expect "bench_memory" memory peak_kb "$out"
 printf '%s\n' "$out" | grep -qE $'\tconsumed\t[1-9]' || fail "bench_memory consumed nothing: $out"
 "$B/bench_codec" -n 200 -r 1 >/dev/null || fail "bench_codec failed"
 echo "ok: bench_codec"
+out=$("$B/bench_hostile" wide5k-115 2)
+printf '%s\n' "$out" | grep -q 'avro.max.values' || fail "bench_hostile: no limit hit: $out"
+echo "ok: bench_hostile"
 
 if [ -n "$PY" ]; then
   out=$("$PY" -W ignore "$SRC/py/py_publish.py" "$B/bench_publish" position 1 200 1)

@@ -6,12 +6,17 @@
  * trip every field and check the bytes against fastavro, so a schema edit
  * that moves a field fails the build's tests.
  */
+#include "avro_resolve.h"
 #include "event_int.h"
 #include "internal.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+/* avro-c's error text (avro_strerror) is one buffer for all threads in
+ * Debian's build, so decode errors carry their own text, never avro-c's. */
+#define AVRO_SHAPE "the Avro value does not have the reader schema's shape, or out of memory"
 
 /* ---------------------------------------------------------------------- */
 /* Framing                                                                 */
@@ -215,7 +220,7 @@ vtev_err_t vtev_event_encode(const vtev_event_t *ev, int32_t schema_id, void **b
                           vtev_event_type_name(ev->type),
                           ev->type == VTEV_EVENT_REQUEST && !vtev_priority_name(ev->u.request.data.priority)
                               ? "data.priority is not low, normal or high"
-                              : avro_strerror());
+                              : "a value avro-c refused (out of memory, or a string that is too long)");
     return vtev__avro_write(root, schema_id, bufp, lenp, errstr, errstr_size);
 }
 
@@ -237,7 +242,7 @@ static vtev_err_t get_string(dctx_t *c, avro_value_t *rec, size_t idx, const cha
     const char *s = NULL;
     size_t size = 0, n;
     if (field(rec, idx, &f) || avro_value_get_string(&f, &s, &size))
-        return derr(c, path, avro_strerror());
+        return derr(c, path, AVRO_SHAPE);
     n = size > 0 ? size - 1 : 0;
     if (n > max)
         return vtev__fail(VTEV_ERR_DECODE, c->errstr, c->errstr_size,
@@ -252,14 +257,14 @@ static vtev_err_t get_string(dctx_t *c, avro_value_t *rec, size_t idx, const cha
 static vtev_err_t get_double(dctx_t *c, avro_value_t *rec, size_t idx, const char *path, double *d) {
     avro_value_t f;
     if (field(rec, idx, &f) || avro_value_get_double(&f, d))
-        return derr(c, path, avro_strerror());
+        return derr(c, path, AVRO_SHAPE);
     return VTEV_ERR_OK;
 }
 
 static vtev_err_t get_long(dctx_t *c, avro_value_t *rec, size_t idx, const char *path, int64_t *l) {
     avro_value_t f;
     if (field(rec, idx, &f) || avro_value_get_long(&f, l))
-        return derr(c, path, avro_strerror());
+        return derr(c, path, AVRO_SHAPE);
     return VTEV_ERR_OK;
 }
 
@@ -270,7 +275,7 @@ static vtev_err_t get_opt(dctx_t *c, avro_value_t *rec, size_t idx, const char *
     int disc;
     if (field(rec, idx, &f) || avro_value_get_discriminant(&f, &disc) ||
         avro_value_get_current_branch(&f, branch))
-        return derr(c, path, avro_strerror());
+        return derr(c, path, AVRO_SHAPE);
     *has = disc != 0;
     return VTEV_ERR_OK;
 }
@@ -298,7 +303,7 @@ static vtev_err_t get_metadata(dctx_t *c, avro_value_t *map, vtev_envelope_t *en
     size_t i, n, bytes = 0;
     char *arena;
     if (avro_value_get_size(map, &n))
-        return derr(c, "metadata", avro_strerror());
+        return derr(c, "metadata", AVRO_SHAPE);
     if (n == 0)
         return VTEV_ERR_OK;
     if (n > VTEV_META_MAX_ENTRIES)
@@ -312,7 +317,7 @@ static vtev_err_t get_metadata(dctx_t *c, avro_value_t *map, vtev_envelope_t *en
         int disc;
         if (avro_value_get_by_index(map, i, &el, &key) || avro_value_get_discriminant(&el, &disc) ||
             avro_value_get_current_branch(&el, &br))
-            return derr(c, "metadata", avro_strerror());
+            return derr(c, "metadata", AVRO_SHAPE);
         if ((why = vtev__meta_key_problem(key)))
             return vtev__fail(VTEV_ERR_DECODE, c->errstr, c->errstr_size, "metadata: \"%.64s\": %s",
                               key ? key : "", why);
@@ -320,7 +325,7 @@ static vtev_err_t get_metadata(dctx_t *c, avro_value_t *map, vtev_envelope_t *en
         switch (disc) {
         case MD_STRING:
             if (avro_value_get_string(&br, &s, &size) || size == 0)
-                return derr(c, "metadata", avro_strerror());
+                return derr(c, "metadata", AVRO_SHAPE);
             if (size - 1 > VTEV_META_STRING_MAX)
                 return vtev__fail(VTEV_ERR_DECODE, c->errstr, c->errstr_size,
                                   "metadata.%s: string of %zu bytes exceeds the limit of %d", key, size - 1,
@@ -333,7 +338,7 @@ static vtev_err_t get_metadata(dctx_t *c, avro_value_t *map, vtev_envelope_t *en
         case MD_DOUBLE: {
             double d = 0;
             if (avro_value_get_double(&br, &d))
-                return derr(c, "metadata", avro_strerror());
+                return derr(c, "metadata", AVRO_SHAPE);
             if (!isfinite(d))
                 return vtev__fail(VTEV_ERR_DECODE, c->errstr, c->errstr_size, "metadata.%s: not a finite number",
                                   key);
@@ -406,7 +411,7 @@ static vtev_err_t get_env(dctx_t *c, avro_value_t *root, vtev_envelope_t *env, v
         const char *s = NULL;
         size_t size = 0;
         if (field(root, 1, &t) || avro_value_get_string(&t, &s, &size))
-            return derr(c, "event_type", avro_strerror());
+            return derr(c, "event_type", AVRO_SHAPE);
         if (size - 1 != strlen(want) || memcmp(s, want, size - 1) != 0) {
             snprintf(etype, sizeof(etype), "%s", s);
             return vtev__fail(VTEV_ERR_DECODE, c->errstr, c->errstr_size,
@@ -416,7 +421,7 @@ static vtev_err_t get_env(dctx_t *c, avro_value_t *root, vtev_envelope_t *env, v
     TRY(get_long(c, root, 2, "timestamp", &env->timestamp_us));
     TRY(get_string(c, root, 3, "vessel_id", env->vessel_id, VTEV_ID_MAX));
     if (field(root, md_idx, &f))
-        return derr(c, "metadata", avro_strerror());
+        return derr(c, "metadata", AVRO_SHAPE);
     return get_metadata(c, &f, env);
 }
 
@@ -428,7 +433,7 @@ static vtev_err_t value_to_event(dctx_t *c, avro_value_t *root, vtev_event_t *ev
         vtev_position_event_t *p = &ev->u.position;
         TRY(get_env(c, root, &p->env, ev->type, 5));
         if (field(root, 4, &data))
-            return derr(c, "data", avro_strerror());
+            return derr(c, "data", AVRO_SHAPE);
         return get_state(c, &data, 0, &p->data);
     }
     case VTEV_EVENT_REQUEST: {
@@ -437,15 +442,15 @@ static vtev_err_t value_to_event(dctx_t *c, avro_value_t *root, vtev_event_t *ev
         TRY(get_env(c, root, &r->env, ev->type, 6));
         TRY(get_string(c, root, 4, "request_id", r->request_id, VTEV_ID_MAX));
         if (field(root, 5, &data) || field(&data, 0, &sub))
-            return derr(c, "data", avro_strerror());
+            return derr(c, "data", AVRO_SHAPE);
         TRY(get_state(c, &sub, 1, &r->data.vessel_snapshot));
         TRY(get_opt(c, &data, 1, "data.terminal_filter", &has, &br));
         r->data.has_terminal_filter = has;
         r->data.terminal_filter = 0;
         if (has && avro_value_get_long(&br, &r->data.terminal_filter))
-            return derr(c, "data.terminal_filter", avro_strerror());
+            return derr(c, "data.terminal_filter", AVRO_SHAPE);
         if (field(&data, 2, &sub) || avro_value_get_enum(&sub, &prio))
-            return derr(c, "data.priority", avro_strerror());
+            return derr(c, "data.priority", AVRO_SHAPE);
         if (prio < VTEV_PRIORITY_LOW || prio > VTEV_PRIORITY_HIGH)
             return derr(c, "data.priority", "not low, normal or high");
         r->data.priority = (vtev_priority_t)prio;
@@ -457,13 +462,13 @@ static vtev_err_t value_to_event(dctx_t *c, avro_value_t *root, vtev_event_t *ev
         TRY(get_env(c, root, &r->env, ev->type, 6));
         TRY(get_string(c, root, 4, "request_id", r->request_id, VTEV_ID_MAX));
         if (field(root, 5, &data))
-            return derr(c, "data", avro_strerror());
+            return derr(c, "data", AVRO_SHAPE);
         TRY(get_string(c, &data, 0, "data.prediction_id", d->prediction_id, VTEV_ID_MAX));
         TRY(get_long(c, &data, 1, "data.terminal_id", &d->terminal_id));
         TRY(get_string(c, &data, 2, "data.terminal_name", d->terminal_name, VTEV_NAME_MAX));
         TRY(get_double(c, &data, 3, "data.confidence_score", &d->confidence_score));
         if (field(&data, 4, &sub))
-            return derr(c, "data.scores", avro_strerror());
+            return derr(c, "data.scores", AVRO_SHAPE);
         TRY(get_double(c, &sub, 0, "data.scores.proximity", &d->scores.proximity));
         TRY(get_double(c, &sub, 1, "data.scores.speed", &d->scores.speed));
         TRY(get_double(c, &sub, 2, "data.scores.heading", &d->scores.heading));
@@ -474,10 +479,10 @@ static vtev_err_t value_to_event(dctx_t *c, avro_value_t *root, vtev_event_t *ev
         d->has_eta_hours = has;
         d->eta_hours = 0;
         if (has && avro_value_get_double(&br, &d->eta_hours))
-            return derr(c, "data.eta_hours", avro_strerror());
+            return derr(c, "data.eta_hours", AVRO_SHAPE);
         TRY(get_string(c, &data, 7, "data.ai_reasoning", d->ai_reasoning, VTEV_TEXT_MAX));
         if (field(&data, 8, &sub))
-            return derr(c, "data.vessel_snapshot", avro_strerror());
+            return derr(c, "data.vessel_snapshot", AVRO_SHAPE);
         return get_state(c, &sub, 1, &d->vessel_snapshot);
     }
     default:
@@ -487,6 +492,12 @@ static vtev_err_t value_to_event(dctx_t *c, avro_value_t *root, vtev_event_t *ev
 
 vtev_err_t vtev_event_decode(vtev_event_t *ev, vtev_event_type_t type, const vtev_schema_t *writer,
                              const void *avro, size_t len, char *errstr, size_t errstr_size) {
+    return vtev__event_decode(ev, type, writer, avro, len, NULL, errstr, errstr_size);
+}
+
+vtev_err_t vtev__event_decode(vtev_event_t *ev, vtev_event_type_t type, const vtev_schema_t *writer,
+                              const void *avro, size_t len, const vtev__avro_limits_t *lim, char *errstr,
+                              size_t errstr_size) {
     const vtev_schema_t *reader;
     avro_value_t *root = NULL;
     dctx_t c = {errstr, errstr_size};
@@ -502,7 +513,7 @@ vtev_err_t vtev_event_decode(vtev_event_t *ev, vtev_event_type_t type, const vte
         return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size, "NULL input");
     if (!(reader = vtev_event_schema(type)))
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
-    err = vtev__avro_decode_cached(reader, writer, avro ? avro : "", len, &root, errstr, errstr_size);
+    err = vtev__avro_decode_cached(reader, writer, avro ? avro : "", len, lim, &root, errstr, errstr_size);
     if (err != VTEV_ERR_OK)
         return err;
     ev->type = type;

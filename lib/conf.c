@@ -53,6 +53,11 @@ static const prop_t props[] = {
     {"auto.register.schemas", T_BOOL, "true", 0, 0, NULL, false},
     {"use.latest.version", T_BOOL, "false", 0, 0, NULL, false},
     {"subject.name.strategy", T_ENUM, "topic", 0, 0, "|topic|record|topic-record|", false},
+    /* Decoding untrusted data (bounds on what one message may cost) */
+    {"avro.max.depth", T_INT, "64", 1, 1000, NULL, false},
+    {"avro.max.values", T_INT, "2000000", 1, INT64_C(1000000000000), NULL, false},
+    {"avro.max.bytes", T_INT, "16777216", 1, INT64_C(2147483647), NULL, false},
+    {"avro.max.schema.types", T_INT, "10000", 1, 10000000, NULL, false},
     /* Producer */
     {"producer.profile", T_ENUM, "default", 0, 0, "|default|low-latency|throughput|", false},
     {"producer.queue.block.ms", T_INT, "1000", 0, 3600000, NULL, false},
@@ -104,11 +109,16 @@ vtev_conf_t *vtev_conf_new(void) {
     return calloc(1, sizeof(vtev_conf_t));
 }
 
+static bool is_secret(const char *name);
+static void scrub(char *s);
+
 void vtev_conf_destroy(vtev_conf_t *conf) {
     size_t i;
     if (!conf)
         return;
     for (i = 0; i < conf->cnt; i++) {
+        if (is_secret(conf->entries[i].name))
+            scrub(conf->entries[i].value);
         free(conf->entries[i].name);
         free(conf->entries[i].value);
     }
@@ -122,6 +132,8 @@ static int entry_put(vtev_conf_t *conf, const char *name, const char *value) {
     char *v;
     if (!value) {
         if (e) {
+            if (is_secret(e->name))
+                scrub(e->value);
             free(e->name);
             free(e->value);
             *e = conf->entries[--conf->cnt];
@@ -131,6 +143,8 @@ static int entry_put(vtev_conf_t *conf, const char *name, const char *value) {
     if (!(v = vtev__strdup(value)))
         return -1;
     if (e) {
+        if (is_secret(name))
+            scrub(e->value);
         free(e->value);
         e->value = v;
         return 0;
@@ -540,12 +554,33 @@ vtev_err_t vtev_conf_load_env(vtev_conf_t *conf, char *errstr, size_t errstr_siz
     return err;
 }
 
+/* librdkafka's sensitive properties (marked so in its CONFIGURATION.md),
+ * reached as kafka.<name>. */
+static const char *const kafka_secrets[] = {
+    "sasl.password", "sasl.oauthbearer.config", "sasl.oauthbearer.client.secret", "ssl.key.password",
+    "ssl.key.pem", "ssl_key", "ssl.keystore.password", NULL};
+
 static bool is_secret(const char *name) {
     const prop_t *p = prop_find(name);
+    size_t i;
     if (p)
         return p->secret;
+    if (!strncmp(name, "kafka.", 6))
+        for (i = 0; kafka_secrets[i]; i++)
+            if (!strcmp(name + 6, kafka_secrets[i]))
+                return true;
+    /* anything else that looks like one (e.g. a newer librdkafka's key) */
     return strstr(name, "password") || strstr(name, "secret") || strstr(name, "token") ||
-           strstr(name, "sasl.oauthbearer.config");
+           strstr(name, "key.pem") || strstr(name, "user.info") || strstr(name, "oauthbearer.config");
+}
+
+/* Overwrites a secret before its memory is freed. */
+static void scrub(char *s) {
+    if (s) {
+        volatile char *v = s;
+        while (*v)
+            *v++ = 0;
+    }
 }
 
 const char **vtev_conf_dump(const vtev_conf_t *conf, size_t *cntp) {
@@ -585,11 +620,12 @@ void vtev_conf_set_log_cb(vtev_conf_t *conf, vtev_log_cb_t *log_cb, void *opaque
 }
 
 void vtev__log(const vtev_conf_t *conf, int level, const char *fac, const char *fmt, ...) {
-    char msg[1024];
+    char raw[1024], msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    vtev__escape(raw, msg, sizeof(msg)); /* data in a log line cannot forge lines or drive a terminal */
     if (conf && conf->log_cb) {
         conf->log_cb(level, fac, msg, conf->log_opaque);
         return;

@@ -119,6 +119,11 @@ vtev_err_t vtev__dlq_new(vtev_consumer_t *c, rd_kafka_conf_t *base, char *errstr
                          size_t errstr_size);
 /* Produces @m unchanged to <topic><suffix> with the vtev.* headers and waits
  * for its delivery report. VTEV_ERR_OK once the broker stored it. */
+/* Whether an original header's name is one the dead-letter record sets
+ * (vtev.error.*, vtev.original.*, vtev.dlq.*, vtev.attempts,
+ * vtev.consumer.group): such headers are not copied into a dead letter. */
+bool vtev__dlq_reserved_header(const char *name);
+
 vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_err_t why,
                           const char *why_msg, int attempts, char *errstr,
                           size_t errstr_size);

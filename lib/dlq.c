@@ -84,6 +84,11 @@ vtev_err_t vtev__dlq_new(vtev_consumer_t *c, rd_kafka_conf_t *base, char *errstr
     return VTEV_ERR_OK;
 }
 
+bool vtev__dlq_reserved_header(const char *name) {
+    return !strncmp(name, "vtev.error.", 11) || !strncmp(name, "vtev.original.", 14) ||
+           !strncmp(name, "vtev.dlq.", 9) || !strcmp(name, "vtev.attempts") || !strcmp(name, "vtev.consumer.group");
+}
+
 vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_err_t why,
                           const char *why_msg, int attempts, char *errstr,
                           size_t errstr_size) {
@@ -99,15 +104,44 @@ vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_
         return vtev__fail(VTEV_ERR_STATE, errstr, errstr_size, "dead letters are disabled");
     snprintf(dlq_topic, sizeof(dlq_topic), "%s%s", topic, c->dlq_suffix);
 
-    if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
-        hdrs = rd_kafka_headers_copy(orig);
-    else
-        hdrs = rd_kafka_headers_new(8);
+    /* The original headers, except any that claim a name of the dead-letter
+     * record: a producer must not be able to plant a reason, an origin or a
+     * time that readers of the DLQ would trust. */
+    hdrs = rd_kafka_headers_new(16);
     if (!hdrs)
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "%s: out of memory", dlq_topic);
-    rd_kafka_header_add(hdrs, "vtev.error.code", -1, vtev_err2name(why), -1);
-    rd_kafka_header_add(hdrs, "vtev.error.message", -1, why_msg ? why_msg : "", -1);
+    if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig) {
+        size_t i;
+        const char *name;
+        const void *val;
+        size_t vlen;
+        for (i = 0; rd_kafka_header_get_all(orig, i, &name, &val, &vlen) == RD_KAFKA_RESP_ERR_NO_ERROR; i++)
+            if (!vtev__dlq_reserved_header(name))
+                rd_kafka_header_add(hdrs, name, -1, val, val ? (ssize_t)vlen : -1);
+    }
+    {
+        char safe[1024];
+        vtev__escape(why_msg ? why_msg : "", safe, sizeof(safe)); /* a handler's reason too */
+        rd_kafka_header_add(hdrs, "vtev.error.code", -1, vtev_err2name(why), -1);
+        rd_kafka_header_add(hdrs, "vtev.error.message", -1, safe, -1);
+    }
     rd_kafka_header_add(hdrs, "vtev.original.topic", -1, topic, -1);
+    {
+        const char *gid = vtev__conf_str(c->conf, "group.id");
+        if (gid && *gid)
+            rd_kafka_header_add(hdrs, "vtev.consumer.group", -1, gid, -1);
+    }
+    {
+        rd_kafka_timestamp_type_t tst;
+        int64_t ts = rd_kafka_message_timestamp(m, &tst);
+        if (ts >= 0 && tst != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE) {
+            char tsbuf[40];
+            vtev__iso8601_utc(ts * 1000, tsbuf, sizeof(tsbuf));
+            rd_kafka_header_add(hdrs, "vtev.original.timestamp", -1, tsbuf, -1);
+            rd_kafka_header_add(hdrs, "vtev.original.timestamp.type", -1,
+                                tst == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? "LogAppendTime" : "CreateTime", -1);
+        }
+    }
     snprintf(num, sizeof(num), "%" PRId32, m->partition);
     rd_kafka_header_add(hdrs, "vtev.original.partition", -1, num, -1);
     snprintf(num, sizeof(num), "%" PRId64, m->offset);

@@ -41,6 +41,7 @@ static const struct {
     [VTEV_ERR_MSG_TOO_LARGE] = {"MSG_TOO_LARGE", "Message too large"},
     [VTEV_ERR_REJECTED] = {"REJECTED", "Rejected by the handler"},
     [VTEV_ERR_RETRIES_EXHAUSTED] = {"RETRIES_EXHAUSTED", "Retries exhausted"},
+    [VTEV_ERR_LIMIT] = {"LIMIT", "Input over a configured limit"},
     [VTEV_ERR_REGISTRY_PROTOCOL] = {"REGISTRY_PROTOCOL",
                                     "Schema registry URL gave an answer that is not a registry's"},
 };

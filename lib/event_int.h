@@ -60,15 +60,24 @@ vtev_metadata_t *vtev__metadata_new_bulk(size_t n, size_t bytes, char **arenap);
 void vtev__metadata_push(vtev_metadata_t *md, char *key, const vtev_meta_value_t *v);
 
 /* Generic Avro decode through the per-thread resolver cache (serde_avro.c).
- * Decodes bytes written with writer into a value of reader that stays owned
- * by the cache (valid until the next decode on this thread with the same
- * pair) and returns it in *outp.  When *outp is not NULL on entry and the
- * writer is the reader, the bytes are read into *outp itself (which must be
- * a value of reader) and *outp is left unchanged. */
+ * Decodes bytes written with writer (NULL: the reader) as reader, under
+ * the limits lim (NULL: the defaults).  When *outp is not NULL on entry it
+ * must be a value of reader, and the datum is read into it; otherwise the
+ * result is a value owned by the cache (valid until the next decode on this
+ * thread with the same pair), returned in *outp.  A set-up that failed is
+ * cached and fails again with the same error. */
+struct vtev__avro_limits_s;
 vtev_err_t vtev__avro_decode_cached(const vtev_schema_t *reader, const vtev_schema_t *writer,
-                                    const void *buf, size_t len, avro_value_t **outp,
-                                    char *errstr, size_t errstr_size);
-
+                                    const void *buf, size_t len, const struct vtev__avro_limits_s *lim,
+                                    avro_value_t **outp, char *errstr, size_t errstr_size);
+/* vtev_schema_new() under the limits lim (NULL: the defaults); *errp (may
+ * be NULL) receives the error code (VTEV_ERR_SCHEMA, VTEV_ERR_LIMIT, ...). */
+vtev_schema_t *vtev__schema_new(const char *json, size_t len, const struct vtev__avro_limits_s *lim,
+                                vtev_err_t *errp, char *errstr, size_t errstr_size);
+/* vtev_event_decode() under the limits lim (NULL: the defaults). */
+vtev_err_t vtev__event_decode(vtev_event_t *ev, vtev_event_type_t type, const vtev_schema_t *writer,
+                              const void *avro, size_t len, const struct vtev__avro_limits_s *lim,
+                              char *errstr, size_t errstr_size);
 /* Bounds check of Avro bytes against a writer schema compiled once
  * (avro_scan.c): every length, index and count must fit the input, and
  * nothing may trail. */

@@ -17,10 +17,21 @@
 
 #define VTEV_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/** Writes a formatted message into errstr (when errstr && size > 0); never overflows. */
+/** Length of the valid UTF-8 sequence (RFC 3629) at s with n bytes left
+ *  (n >= 1), or 0 when the bytes there are not one. */
+size_t vtev__utf8_seq(const unsigned char *s, size_t n);
+
+/** Copies in to out (size bytes with the NUL), with control characters,
+ *  DEL and bytes that are not valid UTF-8 written as \xNN: text from the
+ *  data is safe on a terminal, in a log and in a header.  Idempotent.
+ *  Returns the length written. */
+size_t vtev__escape(const char *in, char *out, size_t size);
+
+/** Writes a formatted message into errstr (when errstr && size > 0); never
+ *  overflows; the result is escaped as by vtev__escape(). */
 void vtev__seterr(char *errstr, size_t errstr_size, const char *fmt, ...) VTEV_PRINTF(3, 4);
 
-/** Sets errstr and returns err: `return vtev__fail(ERR, errstr, sz, "...")`. */
+/** Sets errstr (escaped, as vtev__seterr()) and returns err: `return vtev__fail(ERR, errstr, sz, "...")`. */
 vtev_err_t vtev__fail(vtev_err_t err, char *errstr, size_t errstr_size,
                       const char *fmt, ...) VTEV_PRINTF(4, 5);
 

@@ -821,8 +821,12 @@ vtev_err_t vtev_producer_close(vtev_producer_t *p, size_t *undeliveredp) {
                   "%zu message(s) not delivered within producer.close.timeout.ms=%lld: purging",
                   undelivered, (long long)p->close_timeout_ms);
         rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        /* The purged messages' reports come through the poll thread. */
-        wait_outstanding(p, 10000);
+        /* Every purged message gets its report (VTEV_ERR_PURGED) through the
+         * poll thread; wait for all of them, however long the application's
+         * callbacks take: one report per publish, none lost at close. */
+        while (!wait_outstanding(p, 10000))
+            vtev__log(p->conf, 4, "PRODUCER", "close: waiting for %zu delivery report(s) after the purge",
+                      (size_t)atomic_load(&p->outstanding));
     }
     atomic_store(&p->run, false);
     pthread_join(p->poll_thr, NULL);

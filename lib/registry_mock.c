@@ -15,6 +15,7 @@
  * common evolution (adding a field with a default); so the rules are applied
  * here, with defaults read from the schema JSON.
  */
+#include "avro_resolve.h"
 #include "registry_transport.h"
 
 #include <avro.h>
@@ -201,244 +202,17 @@ static mversion_t *version_find(msubject_t *s, int version, bool include_deleted
 
 /* ---------------- Avro resolution ---------------- */
 
-typedef struct {
-    json_t *records; /* fullname -> record JSON object (reader schema) */
-} rctx_t;
-
-static void collect_records(json_t *j, const char *ns, json_t *out) {
-    size_t i;
-    json_t *v;
-    if (json_is_array(j)) {
-        json_array_foreach(j, i, v) collect_records(v, ns, out);
-        return;
-    }
-    if (!json_is_object(j))
-        return;
-    {
-        const char *type = json_string_value(json_object_get(j, "type"));
-        const char *name = json_string_value(json_object_get(j, "name"));
-        const char *jns = json_string_value(json_object_get(j, "namespace"));
-        char full[512];
-        const char *myns = ns;
-        if (!type) {
-            collect_records(json_object_get(j, "type"), ns, out);
-            return;
-        }
-        if (name && (!strcmp(type, "record") || !strcmp(type, "error") ||
-                     !strcmp(type, "enum") || !strcmp(type, "fixed"))) {
-            const char *dot = strrchr(name, '.');
-            if (dot) {
-                snprintf(full, sizeof(full), "%s", name);
-            } else if (jns && *jns) {
-                snprintf(full, sizeof(full), "%s.%s", jns, name);
-            } else if (ns && *ns) {
-                snprintf(full, sizeof(full), "%s.%s", ns, name);
-            } else {
-                snprintf(full, sizeof(full), "%s", name);
-            }
-            json_object_set(out, full, j);
-        }
-        if (!strcmp(type, "record") || !strcmp(type, "error")) {
-            char nsbuf[512];
-            const char *dot = name ? strrchr(name, '.') : NULL;
-            if (dot) {
-                snprintf(nsbuf, sizeof(nsbuf), "%.*s", (int)(dot - name), name);
-                myns = nsbuf;
-            } else if (jns) {
-                myns = jns;
-            }
-            json_array_foreach(json_object_get(j, "fields"), i, v)
-                collect_records(json_object_get(v, "type"), myns, out);
-        } else if (!strcmp(type, "array")) {
-            collect_records(json_object_get(j, "items"), ns, out);
-        } else if (!strcmp(type, "map")) {
-            collect_records(json_object_get(j, "values"), ns, out);
-        }
-    }
+/* 0 when json is a valid Avro schema; -1 with why set.  The resolution
+ * module's parser, not avro-c's (whose error text is shared by threads). */
+static int parse_avro(const char *json, char *why, size_t whysz) {
+    return vtev__avro_schema_check(json, NULL, why, whysz) == VTEV_ERR_OK ? 0 : -1;
 }
 
-static bool reader_field_has_default(rctx_t *ctx, avro_schema_t rec, const char *field) {
-    const char *ns = avro_schema_namespace(rec), *name = avro_schema_name(rec);
-    char full[512];
-    json_t *r, *f;
-    size_t i;
-    if (ns && *ns)
-        snprintf(full, sizeof(full), "%s.%s", ns, name);
-    else
-        snprintf(full, sizeof(full), "%s", name);
-    if (!(r = json_object_get(ctx->records, full)))
-        return false;
-    json_array_foreach(json_object_get(r, "fields"), i, f) {
-        const char *n = json_string_value(json_object_get(f, "name"));
-        if (n && !strcmp(n, field))
-            return json_object_get(f, "default") != NULL;
-    }
-    return false;
-}
-
-static avro_schema_t deref(avro_schema_t s) {
-    while (s && is_avro_link(s))
-        s = avro_schema_link_target(s);
-    return s;
-}
-
-static const char *type_name(avro_schema_t s) {
-    switch (avro_typeof(s)) {
-    case AVRO_STRING: return "string";
-    case AVRO_BYTES: return "bytes";
-    case AVRO_INT32: return "int";
-    case AVRO_INT64: return "long";
-    case AVRO_FLOAT: return "float";
-    case AVRO_DOUBLE: return "double";
-    case AVRO_BOOLEAN: return "boolean";
-    case AVRO_NULL: return "null";
-    case AVRO_RECORD: return "record";
-    case AVRO_ENUM: return "enum";
-    case AVRO_FIXED: return "fixed";
-    case AVRO_MAP: return "map";
-    case AVRO_ARRAY: return "array";
-    case AVRO_UNION: return "union";
-    default: return "link";
-    }
-}
-
-/* 1 when data written with w can be read with r (Avro resolution rules). */
-static int can_read(rctx_t *ctx, avro_schema_t w, avro_schema_t r, const char *path,
-                    char *why, size_t whysz, int depth) {
-    avro_type_t wt, rt;
-    char sub[512];
-    size_t i;
-    w = deref(w);
-    r = deref(r);
-    if (depth > 64)
-        return 1; /* recursive type: already being checked higher up */
-    wt = avro_typeof(w);
-    rt = avro_typeof(r);
-    if (wt == AVRO_UNION) {
-        for (i = 0; i < avro_schema_union_size(w); i++)
-            if (!can_read(ctx, avro_schema_union_branch(w, (int)i), r, path, why, whysz,
-                          depth + 1))
-                return 0;
-        return 1;
-    }
-    if (rt == AVRO_UNION) {
-        for (i = 0; i < avro_schema_union_size(r); i++)
-            if (can_read(ctx, w, avro_schema_union_branch(r, (int)i), path, NULL, 0,
-                         depth + 1))
-                return 1;
-        vtev__seterr(why, whysz, "%s: reader union has no branch for writer type %s", path,
-                     type_name(w));
-        return 0;
-    }
-    if (wt == rt) {
-        switch (wt) {
-        case AVRO_RECORD: {
-            int n = avro_schema_record_size(r), k;
-            if (strcmp(avro_schema_name(w), avro_schema_name(r))) {
-                vtev__seterr(why, whysz, "%s: record name %s does not match %s", path,
-                             avro_schema_name(w), avro_schema_name(r));
-                return 0;
-            }
-            for (k = 0; k < n; k++) {
-                const char *fname = avro_schema_record_field_name(r, k);
-                int widx = avro_schema_record_field_get_index(w, fname);
-                snprintf(sub, sizeof(sub), "%s.%s", path, fname);
-                if (widx >= 0) {
-                    if (!can_read(ctx, avro_schema_record_field_get_by_index(w, widx),
-                                  avro_schema_record_field_get_by_index(r, k), sub, why,
-                                  whysz, depth + 1))
-                        return 0;
-                } else if (!reader_field_has_default(ctx, r, fname)) {
-                    vtev__seterr(why, whysz,
-                                 "%s: reader field has no default and is missing in the "
-                                 "writer schema",
-                                 sub);
-                    return 0;
-                }
-            }
-            return 1;
-        }
-        case AVRO_ENUM: {
-            int n = avro_schema_enum_number_of_symbols(w), k;
-            if (strcmp(avro_schema_name(w), avro_schema_name(r))) {
-                vtev__seterr(why, whysz, "%s: enum name %s does not match %s", path,
-                             avro_schema_name(w), avro_schema_name(r));
-                return 0;
-            }
-            for (k = 0; k < n; k++) {
-                const char *sym = avro_schema_enum_get(w, k);
-                if (avro_schema_enum_get_by_name(r, sym) < 0) {
-                    vtev__seterr(why, whysz, "%s: enum symbol %s is missing in the reader",
-                                 path, sym);
-                    return 0;
-                }
-            }
-            return 1;
-        }
-        case AVRO_FIXED:
-            if (strcmp(avro_schema_name(w), avro_schema_name(r)) ||
-                avro_schema_fixed_size(w) != avro_schema_fixed_size(r)) {
-                vtev__seterr(why, whysz, "%s: fixed %s/%lld does not match %s/%lld", path,
-                             avro_schema_name(w), (long long)avro_schema_fixed_size(w),
-                             avro_schema_name(r), (long long)avro_schema_fixed_size(r));
-                return 0;
-            }
-            return 1;
-        case AVRO_ARRAY:
-            snprintf(sub, sizeof(sub), "%s[]", path);
-            return can_read(ctx, avro_schema_array_items(w), avro_schema_array_items(r), sub,
-                            why, whysz, depth + 1);
-        case AVRO_MAP:
-            snprintf(sub, sizeof(sub), "%s{}", path);
-            return can_read(ctx, avro_schema_map_values(w), avro_schema_map_values(r), sub,
-                            why, whysz, depth + 1);
-        default:
-            return 1; /* same primitive */
-        }
-    }
-    /* promotions */
-    if ((wt == AVRO_INT32 && (rt == AVRO_INT64 || rt == AVRO_FLOAT || rt == AVRO_DOUBLE)) ||
-        (wt == AVRO_INT64 && (rt == AVRO_FLOAT || rt == AVRO_DOUBLE)) ||
-        (wt == AVRO_FLOAT && rt == AVRO_DOUBLE) || (wt == AVRO_STRING && rt == AVRO_BYTES) ||
-        (wt == AVRO_BYTES && rt == AVRO_STRING))
-        return 1;
-    vtev__seterr(why, whysz, "%s: writer type %s cannot be read as %s", path, type_name(w),
-                 type_name(r));
-    return 0;
-}
-
-/* Parses a schema with avro-c. */
-static int parse_avro(const char *json, avro_schema_t *sp, char *why, size_t whysz) {
-    if (avro_schema_from_json_length(json, strlen(json), sp)) {
-        vtev__seterr(why, whysz, "%s", avro_strerror());
-        return -1;
-    }
-    return 0;
-}
-
-/* 1 when reader_json can read data written with writer_json. */
-static int readable(const char *writer_json, const char *reader_json, char *why,
-                    size_t whysz) {
-    avro_schema_t w, r;
-    rctx_t ctx;
-    json_t *rj;
-    int ok;
-    if (parse_avro(writer_json, &w, why, whysz))
-        return 0;
-    if (parse_avro(reader_json, &r, why, whysz)) {
-        avro_schema_decref(w);
-        return 0;
-    }
-    ctx.records = json_object();
-    rj = json_loads(reader_json, JSON_DECODE_ANY, NULL);
-    if (rj && ctx.records)
-        collect_records(rj, NULL, ctx.records);
-    ok = can_read(&ctx, w, r, "$", why, whysz, 0);
-    json_decref(rj);
-    json_decref(ctx.records);
-    avro_schema_decref(w);
-    avro_schema_decref(r);
-    return ok;
+/* 1 when reader_json can read every datum written with writer_json: the
+ * resolution module the decoders use (full names, aliases, defaults, enum
+ * defaults, promotions), in its strict mode. */
+static int readable(const char *writer_json, const char *reader_json, char *why, size_t whysz) {
+    return vtev__avro_can_read(writer_json, reader_json, why, whysz);
 }
 
 /* Checks candidate against existing schema per level (non-transitive part).
@@ -496,7 +270,6 @@ static const char *body_schema(json_t *body, vtev__reg_resp_t *resp, vtev_err_t 
     const char *schema = json_string_value(json_object_get(body, "schema"));
     const char *stype = json_string_value(json_object_get(body, "schemaType"));
     char why[512];
-    avro_schema_t s;
     if (!schema) {
         *errp = respond_err(resp, 42201, "Invalid schema: the request has no \"schema\" string");
         return NULL;
@@ -506,11 +279,10 @@ static const char *body_schema(json_t *body, vtev__reg_resp_t *resp, vtev_err_t 
                                          "the mock registry", stype);
         return NULL;
     }
-    if (parse_avro(schema, &s, why, sizeof(why))) {
+    if (parse_avro(schema, why, sizeof(why))) {
         *errp = respond_err(resp, 42201, "Invalid schema %s: %s", schema, why);
         return NULL;
     }
-    avro_schema_decref(s);
     return schema;
 }
 

@@ -2,6 +2,7 @@
  * schema.c - vtev_schema_t: a parsed Avro schema with its JSON text, and the
  * compiled-in schemas of the three events (embedded from schemas/avro).
  */
+#include "avro_resolve.h"
 #include "event_int.h"
 #include "internal.h"
 
@@ -41,19 +42,31 @@ static char *fullname_of(avro_schema_t s) {
 }
 
 /* Fills s from json text; returns 0 or -1 with errstr set. */
-static vtev_err_t schema_init(vtev_schema_t *s, const char *json, size_t len, char *errstr,
-                              size_t errstr_size) {
+static vtev_err_t schema_init(vtev_schema_t *s, const char *json, size_t len, const vtev__avro_limits_t *lim,
+                              char *errstr, size_t errstr_size) {
+    vtev_err_t err;
     memset(s, 0, sizeof(*s));
     atomic_init(&s->refcnt, 1);
     if (!(s->json = malloc(len + 1)))
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
     memcpy(s->json, json, len);
     s->json[len] = '\0';
-    if (avro_schema_from_json_length(s->json, len, &s->avro) != 0) {
-        vtev__seterr(errstr, errstr_size, "schema: %s", avro_strerror());
+    /* Our own check says what is wrong (thread-safe, with limits); avro-c's
+     * error text is one buffer shared by all threads, so it is not used. */
+    if (strlen(s->json) != len) {
         free(s->json);
         s->json = NULL;
-        return VTEV_ERR_SCHEMA;
+        return vtev__fail(VTEV_ERR_SCHEMA, errstr, errstr_size, "schema: the text contains a NUL byte");
+    }
+    if ((err = vtev__avro_schema_check(s->json, lim, errstr, errstr_size)) != VTEV_ERR_OK ||
+        avro_schema_from_json_length(s->json, len, &s->avro) != 0) {
+        if (err == VTEV_ERR_OK) {
+            err = VTEV_ERR_SCHEMA;
+            vtev__seterr(errstr, errstr_size, "schema: avro-c cannot parse it");
+        }
+        free(s->json);
+        s->json = NULL;
+        return err;
     }
     if (!(s->fullname = fullname_of(s->avro))) {
         avro_schema_decref(s->avro);
@@ -66,19 +79,33 @@ static vtev_err_t schema_init(vtev_schema_t *s, const char *json, size_t len, ch
 }
 
 vtev_schema_t *vtev_schema_new(const char *json, size_t len, char *errstr, size_t errstr_size) {
+    return vtev__schema_new(json, len, NULL, NULL, errstr, errstr_size);
+}
+
+vtev_schema_t *vtev__schema_new(const char *json, size_t len, const vtev__avro_limits_t *lim, vtev_err_t *errp,
+                                char *errstr, size_t errstr_size) {
     vtev_schema_t *s;
+    vtev_err_t err;
+    if (errp)
+        *errp = VTEV_ERR_INVALID_ARG;
     if (!json) {
         vtev__seterr(errstr, errstr_size, "schema: NULL JSON text");
         return NULL;
     }
+    if (errp)
+        *errp = VTEV_ERR_NOMEM;
     if (!(s = malloc(sizeof(*s)))) {
         vtev__seterr(errstr, errstr_size, "out of memory");
         return NULL;
     }
-    if (schema_init(s, json, len, errstr, errstr_size) != VTEV_ERR_OK) {
+    if ((err = schema_init(s, json, len, lim, errstr, errstr_size)) != VTEV_ERR_OK) {
+        if (errp)
+            *errp = err;
         free(s);
         return NULL;
     }
+    if (errp)
+        *errp = VTEV_ERR_OK;
     return s;
 }
 
@@ -121,7 +148,7 @@ static void builtin_init(void) {
     size_t lens[4] = {0, vtev__schema_position_len, vtev__schema_request_len, vtev__schema_result_len};
     int t;
     for (t = 1; t <= 3; t++) {
-        if (schema_init(&builtin[t], texts[t], lens[t], NULL, 0) != VTEV_ERR_OK)
+        if (schema_init(&builtin[t], texts[t], lens[t], NULL, NULL, 0) != VTEV_ERR_OK)
             return;
         builtin[t].is_static = true;
     }

@@ -17,13 +17,17 @@
 #include <vtevents/registry.h>
 #include <vtevents/serde.h>
 
+#include "avro_resolve.h"
 #include "conf_int.h"
+#include "event_int.h"
 #include "internal.h"
 #include "serde_int.h"
 
 typedef struct wschema_s {
     int32_t id;
-    vtev_schema_t *schema;
+    vtev_schema_t *schema; /* NULL: the registry's text for id is not a usable schema */
+    vtev_err_t err;        /* ... with this error and message (cached: parsed once) */
+    char *errmsg;
     uint64_t used; /* LRU tick */
 } wschema_t;
 
@@ -45,6 +49,7 @@ struct vtev_serde_s {
     idcache_t *ids;
     size_t ids_cnt;
     bool use_latest;
+    vtev__avro_limits_t limits; /* avro.max.* */
 };
 
 /* Id cache bound: beyond it the oldest entries are dropped (the registry
@@ -62,6 +67,10 @@ vtev_serde_t *vtev_serde_new(vtev_conf_t *conf, char *errstr, size_t errstr_size
         vtev__seterr(errstr, errstr_size, "out of memory");
         return NULL;
     }
+    s->limits.max_depth = (int)vtev__conf_int(conf, "avro.max.depth");
+    s->limits.max_values = vtev__conf_int(conf, "avro.max.values");
+    s->limits.max_bytes = (size_t)vtev__conf_int(conf, "avro.max.bytes");
+    s->limits.max_types = (int)vtev__conf_int(conf, "avro.max.schema.types");
     cap = vtev__conf_int(conf, "schema.registry.cache.capacity");
     s->ws_cap = cap > 0 ? (size_t)cap : 1000;
     /* The registry client owns the conf it is given: hand it a copy and keep
@@ -90,8 +99,10 @@ void vtev_serde_destroy(vtev_serde_t *s) {
     idcache_t *c, *n;
     if (!s)
         return;
-    for (i = 0; i < s->ws_cnt; i++)
+    for (i = 0; i < s->ws_cnt; i++) {
         vtev_schema_destroy(s->ws[i].schema);
+        free(s->ws[i].errmsg);
+    }
     free(s->ws);
     for (c = s->ids; c; c = n) {
         n = c->next;
@@ -292,6 +303,12 @@ static vtev_err_t writer_schema(vtev_serde_t *s, int32_t id, vtev_schema_t **out
     for (i = 0; i < s->ws_cnt; i++) {
         if (s->ws[i].id == id) {
             s->ws[i].used = ++s->tick;
+            if (!s->ws[i].schema) {
+                err = s->ws[i].err;
+                vtev__seterr(errstr, errstr_size, "%s", s->ws[i].errmsg ? s->ws[i].errmsg : "unusable schema");
+                pthread_mutex_unlock(&s->lock);
+                return err;
+            }
             *out = vtev_schema_ref(s->ws[i].schema);
             pthread_mutex_unlock(&s->lock);
             return VTEV_ERR_OK;
@@ -301,15 +318,21 @@ static vtev_err_t writer_schema(vtev_serde_t *s, int32_t id, vtev_schema_t **out
 
     if ((err = vtev_registry_get_schema(s->reg, id, &json, errstr, errstr_size)))
         return err;
-    schema = vtev_schema_new(json, strlen(json), errstr, errstr_size);
+    schema = vtev__schema_new(json, strlen(json), &s->limits, &err, errstr, errstr_size);
     vtev_free(json);
-    if (!schema)
-        return VTEV_ERR_SCHEMA_MISMATCH;
+    if (!schema && err == VTEV_ERR_NOMEM)
+        return err;
+    if (!schema && err == VTEV_ERR_SCHEMA)
+        err = VTEV_ERR_SCHEMA_MISMATCH; /* as before: not readable as an event */
 
     pthread_mutex_lock(&s->lock);
     for (i = 0; i < s->ws_cnt; i++) {
         if (s->ws[i].id == id) { /* another thread was faster */
             vtev_schema_destroy(schema);
+            if (!s->ws[i].schema) {
+                pthread_mutex_unlock(&s->lock);
+                return err;
+            }
             *out = vtev_schema_ref(s->ws[i].schema);
             pthread_mutex_unlock(&s->lock);
             return VTEV_ERR_OK;
@@ -320,6 +343,8 @@ static vtev_err_t writer_schema(vtev_serde_t *s, int32_t id, vtev_schema_t **out
             wschema_t *n = realloc(s->ws, (s->ws_cnt + 16) * sizeof(*n));
             if (!n) {
                 pthread_mutex_unlock(&s->lock);
+                if (!schema)
+                    return err;
                 *out = schema; /* usable, just not cached */
                 return VTEV_ERR_OK;
             }
@@ -331,12 +356,17 @@ static vtev_err_t writer_schema(vtev_serde_t *s, int32_t id, vtev_schema_t **out
             if (s->ws[i].used < s->ws[victim].used)
                 victim = i;
         vtev_schema_destroy(s->ws[victim].schema);
+        free(s->ws[victim].errmsg);
     }
     s->ws[victim].id = id;
     s->ws[victim].schema = schema;
+    s->ws[victim].err = err;
+    s->ws[victim].errmsg = schema ? NULL : vtev__strdup(errstr ? errstr : "");
     s->ws[victim].used = ++s->tick;
-    *out = vtev_schema_ref(schema);
     pthread_mutex_unlock(&s->lock);
+    if (!schema)
+        return err;
+    *out = vtev_schema_ref(schema);
     return VTEV_ERR_OK;
 }
 
@@ -396,7 +426,7 @@ vtev_err_t vtev_serde_deserialize(vtev_serde_t *s, const char *topic, vtev_event
             return err;
         }
     }
-    err = vtev_event_decode(ev, type, writer, payload, plen, errstr, errstr_size);
+    err = vtev__event_decode(ev, type, writer, payload, plen, &s->limits, errstr, errstr_size);
     vtev_schema_destroy(writer);
     return err;
 }

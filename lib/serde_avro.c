@@ -1,16 +1,16 @@
 /*
  * serde_avro.c - the generic Avro path: encode any avro_value_t (optionally
  * framed), decode bytes written with a writer schema into a reader schema
- * through avro-c's resolved reader, with a per-thread cache of resolvers and
- * buffers so that the steady state parses no schema and allocates nothing
- * but the output buffer.
+ * with a per-thread cache of resolvers and buffers so that the steady state
+ * parses no schema and allocates nothing but the output buffer.
  *
- * avro-c's resolved reader cannot supply reader defaults for fields the
- * writer lacks.  For such pairs the reader schema is pruned of those fields
- * (recursively, through records, arrays and maps), the writer is resolved
- * into the pruned schema, and the result is copied into a value of the full
- * reader schema with the defaults of the reader's JSON filled in.
+ * When the writer schema has the reader's binary layout, the bytes are
+ * bounds-checked (avro_scan.c) and read by avro-c directly.  Otherwise
+ * avro_resolve.c turns them into the reader's bytes (Avro's resolution
+ * rules, with limits), which avro-c then reads into a reader value.  A
+ * set-up that fails is cached too, so a bad writer schema costs one attempt.
  */
+#include "avro_resolve.h"
 #include "event_int.h"
 #include "internal.h"
 
@@ -25,322 +25,6 @@
 #define SCRATCH_INITIAL 4096
 #define SCRATCH_MAX ((size_t)256 * 1024 * 1024)
 #define RES_CACHE_MAX 32
-#define SCAN_MAX_DEPTH 128
-
-/* ---------------------------------------------------------------------- */
-/* Reader defaults for fields the writer lacks.                           */
-
-/* Finds the JSON definition (object) of the named record fullname in j. */
-static json_t *find_record_json(json_t *j, const char *ns, const char *fullname, int depth) {
-    if (depth > 64)
-        return NULL;
-    if (json_is_array(j)) {
-        size_t i;
-        json_t *x, *r;
-        json_array_foreach(j, i, x) {
-            if ((r = find_record_json(x, ns, fullname, depth + 1)))
-                return r;
-        }
-        return NULL;
-    }
-    if (json_is_object(j)) {
-        const char *type = json_string_value(json_object_get(j, "type"));
-        const char *name = json_string_value(json_object_get(j, "name"));
-        const char *jns = json_string_value(json_object_get(j, "namespace"));
-        char full[512], nsbuf[512];
-        json_t *x, *r;
-        const char *cur_ns = ns;
-        if (name && type && (!strcmp(type, "record") || !strcmp(type, "error") ||
-                             !strcmp(type, "enum") || !strcmp(type, "fixed"))) {
-            if (strchr(name, '.')) {
-                snprintf(full, sizeof(full), "%s", name);
-                cur_ns = NULL;
-            } else {
-                if (jns)
-                    cur_ns = jns;
-                if (cur_ns && *cur_ns)
-                    snprintf(full, sizeof(full), "%s.%s", cur_ns, name);
-                else
-                    snprintf(full, sizeof(full), "%s", name);
-            }
-            if (!strcmp(full, fullname) && !strcmp(type, "record"))
-                return j;
-            if (strchr(name, '.')) {
-                /* namespace of a dotted name is its prefix */
-                const char *dot = strrchr(name, '.');
-                snprintf(nsbuf, sizeof(nsbuf), "%.*s", (int)(dot - name), name);
-                cur_ns = nsbuf;
-            }
-        }
-        if ((x = json_object_get(j, "fields")) && (r = find_record_json(x, cur_ns, fullname, depth + 1)))
-            return r;
-        if ((x = json_object_get(j, "type")) && !json_is_string(x) &&
-            (r = find_record_json(x, cur_ns, fullname, depth + 1)))
-            return r;
-        if ((x = json_object_get(j, "items")) && (r = find_record_json(x, cur_ns, fullname, depth + 1)))
-            return r;
-        if ((x = json_object_get(j, "values")) && (r = find_record_json(x, cur_ns, fullname, depth + 1)))
-            return r;
-    }
-    return NULL;
-}
-
-static char *schema_fullname(avro_schema_t s, char *buf, size_t size) {
-    const char *ns = avro_schema_namespace(s);
-    if (ns && *ns)
-        snprintf(buf, size, "%s.%s", ns, avro_schema_name(s));
-    else
-        snprintf(buf, size, "%s", avro_schema_name(s));
-    return buf;
-}
-
-static json_t *field_default(json_t *rjson, avro_schema_t rec, const char *field) {
-    char full[512];
-    json_t *def = find_record_json(rjson, NULL, schema_fullname(rec, full, sizeof(full)), 0), *f;
-    size_t i;
-    if (!def)
-        return NULL;
-    json_array_foreach(json_object_get(def, "fields"), i, f) {
-        const char *n = json_string_value(json_object_get(f, "name"));
-        if (n && !strcmp(n, field))
-            return json_object_get(f, "default");
-    }
-    return NULL;
-}
-
-static avro_schema_t unlink_schema(avro_schema_t s) {
-    while (s && avro_typeof(s) == AVRO_LINK)
-        s = avro_schema_link_target(s);
-    return s;
-}
-
-/* Sets dst (reader schema sch) from a JSON default. */
-static int set_default(avro_value_t *dst, avro_schema_t sch, json_t *def, json_t *rjson, int depth) {
-    sch = unlink_schema(sch);
-    if (depth > 64)
-        return EINVAL;
-    switch (avro_typeof(sch)) {
-    case AVRO_NULL: return avro_value_set_null(dst);
-    case AVRO_BOOLEAN: return json_is_boolean(def) ? avro_value_set_boolean(dst, json_is_true(def)) : EINVAL;
-    case AVRO_INT32: return json_is_integer(def) ? avro_value_set_int(dst, (int32_t)json_integer_value(def)) : EINVAL;
-    case AVRO_INT64: return json_is_integer(def) ? avro_value_set_long(dst, json_integer_value(def)) : EINVAL;
-    case AVRO_FLOAT: return json_is_number(def) ? avro_value_set_float(dst, (float)json_number_value(def)) : EINVAL;
-    case AVRO_DOUBLE: return json_is_number(def) ? avro_value_set_double(dst, json_number_value(def)) : EINVAL;
-    case AVRO_STRING:
-        return json_is_string(def) ? avro_value_set_string_len(dst, json_string_value(def),
-                                                                json_string_length(def) + 1)
-                                   : EINVAL;
-    case AVRO_BYTES:
-    case AVRO_FIXED: {
-        /* JSON default of bytes: code points 0-255, one per byte */
-        const unsigned char *p = (const unsigned char *)json_string_value(def);
-        size_t n = json_string_length(def), o = 0, i;
-        unsigned char *b;
-        int rc;
-        if (!p)
-            return EINVAL;
-        if (!(b = malloc(n + 1)))
-            return ENOMEM;
-        for (i = 0; i < n; i++) {
-            if (p[i] < 0x80)
-                b[o++] = p[i];
-            else if ((p[i] & 0xe0) == 0xc0 && i + 1 < n && p[i] <= 0xc3)
-                b[o++] = (unsigned char)(((p[i] & 0x1f) << 6) | (p[i + 1] & 0x3f)), i++;
-            else {
-                free(b);
-                return EINVAL;
-            }
-        }
-        rc = avro_typeof(sch) == AVRO_BYTES ? avro_value_set_bytes(dst, b, o)
-             : (int64_t)o == avro_schema_fixed_size(sch) ? avro_value_set_fixed(dst, b, o)
-                                                          : EINVAL;
-        free(b);
-        return rc;
-    }
-    case AVRO_ENUM: {
-        int idx = json_is_string(def) ? avro_schema_enum_get_by_name(sch, json_string_value(def)) : -1;
-        return idx < 0 ? EINVAL : avro_value_set_enum(dst, idx);
-    }
-    case AVRO_UNION: {
-        avro_value_t br;
-        int rc = avro_value_set_branch(dst, 0, &br);
-        return rc ? rc : set_default(&br, avro_schema_union_branch(sch, 0), def, rjson, depth + 1);
-    }
-    case AVRO_RECORD: {
-        size_t i, n = avro_schema_record_size(sch);
-        if (!json_is_object(def))
-            return EINVAL;
-        for (i = 0; i < n; i++) {
-            const char *fname = avro_schema_record_field_name(sch, (int)i);
-            json_t *fd = json_object_get(def, fname);
-            avro_value_t ch;
-            int rc;
-            if (!fd)
-                fd = field_default(rjson, sch, fname);
-            if (!fd)
-                return EINVAL;
-            if ((rc = avro_value_get_by_index(dst, i, &ch, NULL)) ||
-                (rc = set_default(&ch, avro_schema_record_field_get_by_index(sch, (int)i), fd, rjson,
-                                  depth + 1)))
-                return rc;
-        }
-        return 0;
-    }
-    case AVRO_ARRAY: {
-        size_t i;
-        json_t *x;
-        if (!json_is_array(def))
-            return EINVAL;
-        json_array_foreach(def, i, x) {
-            avro_value_t el;
-            int rc;
-            if ((rc = avro_value_append(dst, &el, NULL)) ||
-                (rc = set_default(&el, avro_schema_array_items(sch), x, rjson, depth + 1)))
-                return rc;
-        }
-        return 0;
-    }
-    case AVRO_MAP: {
-        const char *k;
-        json_t *x;
-        if (!json_is_object(def))
-            return EINVAL;
-        json_object_foreach(def, k, x) {
-            avro_value_t el;
-            int rc;
-            if ((rc = avro_value_add(dst, k, &el, NULL, NULL)) ||
-                (rc = set_default(&el, avro_schema_map_values(sch), x, rjson, depth + 1)))
-                return rc;
-        }
-        return 0;
-    }
-    default:
-        return EINVAL;
-    }
-}
-
-/* Copies src (a resolved value of the pruned reader schema) into dst (a value
- * of the full reader schema), filling fields src lacks from the defaults. */
-static int copy_fill(avro_value_t *dst, avro_value_t *src, json_t *rjson, int depth) {
-    avro_schema_t dsch = unlink_schema(avro_value_get_schema(dst));
-    int rc;
-    if (depth > SCAN_MAX_DEPTH)
-        return EINVAL;
-    switch (avro_typeof(dsch)) {
-    case AVRO_RECORD: {
-        avro_schema_t ssch = unlink_schema(avro_value_get_schema(src));
-        size_t i, n = avro_schema_record_size(dsch);
-        for (i = 0; i < n; i++) {
-            const char *fname = avro_schema_record_field_name(dsch, (int)i);
-            avro_value_t dch, sch;
-            if ((rc = avro_value_get_by_index(dst, i, &dch, NULL)))
-                return rc;
-            if (avro_schema_record_field_get_index(ssch, fname) >= 0) {
-                if ((rc = avro_value_get_by_name(src, fname, &sch, NULL)) ||
-                    (rc = copy_fill(&dch, &sch, rjson, depth + 1)))
-                    return rc;
-            } else {
-                json_t *def = field_default(rjson, dsch, fname);
-                if (!def) {
-                    avro_set_error("Reader field %s has no default", fname);
-                    return EINVAL;
-                }
-                if ((rc = set_default(&dch, avro_schema_record_field_get_by_index(dsch, (int)i), def,
-                                      rjson, depth + 1))) {
-                    avro_set_error("Default of reader field %s does not fit its type", fname);
-                    return rc;
-                }
-            }
-        }
-        return 0;
-    }
-    case AVRO_UNION: {
-        int disc;
-        avro_value_t sb, db;
-        if ((rc = avro_value_get_discriminant(src, &disc)) ||
-            (rc = avro_value_get_current_branch(src, &sb)) ||
-            (rc = avro_value_set_branch(dst, disc, &db)))
-            return rc;
-        return copy_fill(&db, &sb, rjson, depth + 1);
-    }
-    case AVRO_ARRAY: {
-        size_t i, n;
-        if ((rc = avro_value_get_size(src, &n)))
-            return rc;
-        for (i = 0; i < n; i++) {
-            avro_value_t se, de;
-            if ((rc = avro_value_get_by_index(src, i, &se, NULL)) ||
-                (rc = avro_value_append(dst, &de, NULL)) || (rc = copy_fill(&de, &se, rjson, depth + 1)))
-                return rc;
-        }
-        return 0;
-    }
-    case AVRO_MAP: {
-        size_t i, n;
-        if ((rc = avro_value_get_size(src, &n)))
-            return rc;
-        for (i = 0; i < n; i++) {
-            avro_value_t se, de;
-            const char *key;
-            if ((rc = avro_value_get_by_index(src, i, &se, &key)) ||
-                (rc = avro_value_add(dst, key, &de, NULL, NULL)) ||
-                (rc = copy_fill(&de, &se, rjson, depth + 1)))
-                return rc;
-        }
-        return 0;
-    }
-    default:
-        /* primitives, enums, fixed: the generic copy does the right thing */
-        return avro_value_copy_fast(dst, src);
-    }
-}
-
-/* Removes from the reader JSON record definitions the fields the writer
- * lacks and that have a default.  Returns the number removed, -1 on error. */
-static int prune(json_t *rj, avro_schema_t w, avro_schema_t r, int depth) {
-    int removed = 0;
-    w = unlink_schema(w);
-    r = unlink_schema(r);
-    if (depth > 64 || !w || !r)
-        return 0;
-    if (avro_typeof(r) == AVRO_RECORD && avro_typeof(w) == AVRO_RECORD &&
-        !strcmp(avro_schema_name(r), avro_schema_name(w))) {
-        char full[512];
-        json_t *def = find_record_json(rj, NULL, schema_fullname(r, full, sizeof(full)), 0);
-        json_t *fields = def ? json_object_get(def, "fields") : NULL;
-        size_t i, n = avro_schema_record_size(r);
-        if (!json_is_array(fields))
-            return 0;
-        for (i = 0; i < n; i++) {
-            const char *fname = avro_schema_record_field_name(r, (int)i);
-            int wi = avro_schema_record_field_get_index(w, fname);
-            if (wi < 0) {
-                size_t k;
-                json_t *f;
-                json_array_foreach(fields, k, f) {
-                    const char *nm = json_string_value(json_object_get(f, "name"));
-                    if (nm && !strcmp(nm, fname) && json_object_get(f, "default")) {
-                        json_array_remove(fields, k);
-                        removed++;
-                        break;
-                    }
-                }
-            } else {
-                int sub = prune(rj, avro_schema_record_field_get_by_index(w, wi),
-                                avro_schema_record_field_get_by_index(r, (int)i), depth + 1);
-                if (sub < 0)
-                    return -1;
-                removed += sub;
-            }
-        }
-        return removed;
-    }
-    if (avro_typeof(r) == AVRO_ARRAY && avro_typeof(w) == AVRO_ARRAY)
-        return prune(rj, avro_schema_array_items(w), avro_schema_array_items(r), depth + 1);
-    if (avro_typeof(r) == AVRO_MAP && avro_typeof(w) == AVRO_MAP)
-        return prune(rj, avro_schema_map_values(w), avro_schema_map_values(r), depth + 1);
-    return 0;
-}
 
 /* ---------------------------------------------------------------------- */
 /* Per-thread state.                                                       */
@@ -348,14 +32,12 @@ static int prune(json_t *rj, avro_schema_t w, avro_schema_t r, int depth) {
 typedef struct res_entry_s {
     struct res_entry_s *next;
     uint64_t wuid, ruid;
-    avro_schema_t wschema, rschema, pruned; /* references */
-    vtev__scanner_t *scanner;       /* bounds check for the writer's bytes */
-    avro_value_iface_t *wclass;
-    avro_value_t wvalue;            /* writer value; the result when direct */
-    avro_value_iface_t *resolver;   /* NULL when writer == reader */
-    avro_value_t resolved;          /* reader (or pruned reader) view of wvalue */
-    json_t *rjson;                  /* reader JSON, when defaults are needed */
-    avro_value_iface_t *rclass;     /* full reader value, when defaults are needed */
+    int max_depth, max_types;       /* the limits the set-up was made with */
+    vtev_err_t err;                 /* a failed set-up (cached), with its message */
+    char *errmsg;
+    vtev__scanner_t *scanner;       /* identity: bounds check for the writer's bytes */
+    vtev__resolver_t *resolver;     /* otherwise: writer bytes -> reader bytes */
+    avro_value_iface_t *rclass;     /* a reader value the result is read into */
     avro_value_t rvalue;
 } res_entry_t;
 
@@ -369,6 +51,7 @@ typedef struct tls_s {
     size_t nres;
     avro_value_iface_t *enc_class[4];
     avro_value_t enc_value[4];
+    vtev__abuf_t resolved;    /* the reader's bytes of the last resolved datum */
 } tls_t;
 
 static pthread_key_t tls_key;
@@ -385,23 +68,9 @@ static void entry_free(res_entry_t *e) {
         avro_value_decref(&e->rvalue);
         avro_value_iface_decref(e->rclass);
     }
-    if (e->resolver) {
-        avro_value_decref(&e->resolved);
-        avro_value_iface_decref(e->resolver);
-    }
-    if (e->wclass) {
-        avro_value_decref(&e->wvalue);
-        avro_value_iface_decref(e->wclass);
-    }
-    if (e->rjson)
-        json_decref(e->rjson);
-    if (e->pruned)
-        avro_schema_decref(e->pruned);
+    vtev__resolver_destroy(e->resolver);
     vtev__scanner_destroy(e->scanner);
-    if (e->wschema)
-        avro_schema_decref(e->wschema);
-    if (e->rschema)
-        avro_schema_decref(e->rschema);
+    free(e->errmsg);
     free(e);
 }
 
@@ -434,6 +103,7 @@ static void tls_free(void *p) {
     if (t->writer)
         avro_writer_free(t->writer);
     free(t->scratch);
+    free(t->resolved.data);
     free(t);
     if (tls_cur == t)
         tls_cur = NULL;
@@ -511,7 +181,9 @@ vtev_err_t vtev__avro_write(avro_value_t *value, int32_t schema_id, void **bufp,
         if (avro_value_write(t->writer, value) == 0)
             break;
         if (avro_value_sizeof(value, &need) != 0 || need <= t->scratch_size)
-            return vtev__fail(VTEV_ERR_ENCODE, errstr, errstr_size, "Avro encoding: %s", avro_strerror());
+            return vtev__fail(VTEV_ERR_ENCODE, errstr, errstr_size,
+                              "Avro encoding: avro-c cannot write the value (a value outside its schema, "
+                              "or out of memory)");
         if (need > SCRATCH_MAX)
             return vtev__fail(VTEV_ERR_ENCODE, errstr, errstr_size,
                               "Avro encoding: %zu bytes exceed the limit of %zu", need, SCRATCH_MAX);
@@ -536,97 +208,84 @@ vtev_err_t vtev__avro_write(avro_value_t *value, int32_t schema_id, void **bufp,
     return VTEV_ERR_OK;
 }
 
-static vtev_err_t entry_new(res_entry_t **ep, const vtev_schema_t *reader, const vtev_schema_t *writer,
-                            char *errstr, size_t errstr_size) {
+/* Sets up the decoding of writer's bytes as reader.  A failure is kept in
+ * the entry (err, errmsg) and returned by every decode with this pair. */
+static res_entry_t *entry_new(const vtev_schema_t *reader, const vtev_schema_t *writer,
+                              const vtev__avro_limits_t *lim) {
     res_entry_t *e = calloc(1, sizeof(*e));
+    char msg[512] = "";
     if (!e)
-        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        return NULL;
     e->wuid = writer->uid;
     e->ruid = reader->uid;
-    e->wschema = avro_schema_incref(writer->avro);
-    e->rschema = avro_schema_incref(reader->avro);
-    if (!(e->scanner = vtev__scanner_new(writer->avro))) {
-        entry_free(e);
-        return vtev__fail(VTEV_ERR_SCHEMA, errstr, errstr_size, "writer schema %s: unsupported or out of memory",
-                          writer->fullname);
-    }
-    if (!(e->wclass = avro_generic_class_from_schema(writer->avro)))
-        goto nomem;
-    if (avro_generic_value_new(e->wclass, &e->wvalue) != 0) {
-        avro_value_iface_decref(e->wclass);
-        e->wclass = NULL;
-        goto nomem;
-    }
-    if (writer->uid != reader->uid && !avro_schema_equal(writer->avro, reader->avro)) {
-        avro_schema_t target = reader->avro;
-        json_error_t jerr;
-        json_t *rj = json_loads(reader->json, 0, &jerr); /* keeps the defaults */
-        json_t *pj = rj ? json_deep_copy(rj) : NULL;     /* pruned */
-        int removed = pj ? prune(pj, writer->avro, reader->avro, 0) : 0;
-        if (removed > 0) {
-            char *txt = json_dumps(pj, JSON_COMPACT);
-            int rc = txt ? avro_schema_from_json_length(txt, strlen(txt), &e->pruned) : ENOMEM;
-            free(txt);
-            json_decref(pj);
-            if (rc != 0) {
-                json_decref(rj);
-                entry_free(e);
-                return vtev__fail(VTEV_ERR_SCHEMA_MISMATCH, errstr, errstr_size,
-                                  "schema resolution: %s", avro_strerror());
-            }
-            target = e->pruned;
-            e->rjson = rj;
-            if (!(e->rclass = avro_generic_class_from_schema(reader->avro)))
-                goto nomem;
-            if (avro_generic_value_new(e->rclass, &e->rvalue) != 0) {
-                avro_value_iface_decref(e->rclass);
-                e->rclass = NULL;
-                goto nomem;
-            }
-        } else {
-            json_decref(pj);
-            json_decref(rj);
-        }
-        if (!(e->resolver = avro_resolved_reader_new(writer->avro, target))) {
-            vtev__seterr(errstr, errstr_size, "writer schema %s cannot be read as %s: %s",
-                         writer->fullname, reader->fullname, avro_strerror());
-            entry_free(e);
-            return VTEV_ERR_SCHEMA_MISMATCH;
-        }
-        if (avro_resolved_reader_new_value(e->resolver, &e->resolved) != 0) {
-            avro_value_iface_decref(e->resolver);
-            e->resolver = NULL;
+    e->max_depth = lim->max_depth;
+    e->max_types = lim->max_types;
+    if (writer->uid == reader->uid) {
+        if (!(e->scanner = vtev__scanner_new(writer->avro)))
             goto nomem;
-        }
-        avro_resolved_reader_set_source(&e->resolved, &e->wvalue);
+        return e;
     }
-    *ep = e;
-    return VTEV_ERR_OK;
+    e->err = vtev__resolver_new(writer->json, reader->json, VTEV__RESOLVE_DECODE, lim, &e->resolver, msg,
+                                sizeof(msg));
+    if (e->err != VTEV_ERR_OK) {
+        if (e->err == VTEV_ERR_NOMEM) {
+            entry_free(e);
+            return NULL;
+        }
+        if (!(e->errmsg = strdup(msg)))
+            goto nomem;
+        return e;
+    }
+    if (vtev__resolver_is_identity(e->resolver)) { /* same bytes: no resolution needed */
+        vtev__resolver_destroy(e->resolver);
+        e->resolver = NULL;
+        if (!(e->scanner = vtev__scanner_new(reader->avro)))
+            goto nomem;
+        return e;
+    }
+    if (!(e->rclass = avro_generic_class_from_schema(reader->avro)))
+        goto nomem;
+    if (avro_generic_value_new(e->rclass, &e->rvalue) != 0) {
+        avro_value_iface_decref(e->rclass);
+        e->rclass = NULL;
+        goto nomem;
+    }
+    return e;
 nomem:
     entry_free(e);
-    return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    return NULL;
 }
 
 vtev_err_t vtev__avro_decode_cached(const vtev_schema_t *reader, const vtev_schema_t *writer,
-                                    const void *buf, size_t len, avro_value_t **outp, char *errstr,
-                                    size_t errstr_size) {
+                                    const void *buf, size_t len, const vtev__avro_limits_t *lim,
+                                    avro_value_t **outp, char *errstr, size_t errstr_size) {
     tls_t *t = tls_get();
     res_entry_t *e, *prev = NULL;
+    vtev__avro_limits_t dl;
+    avro_value_t *dst;
     vtev_err_t err;
     if (!t)
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    if (!lim) {
+        vtev__avro_limits_default(&dl);
+        lim = &dl;
+    }
     if (!writer)
         writer = reader;
+    if (len > lim->max_bytes)
+        return vtev__fail(VTEV_ERR_LIMIT, errstr, errstr_size, "Avro data: %zu bytes over avro.max.bytes (%zu)",
+                          len, lim->max_bytes);
     for (e = t->res; e; prev = e, e = e->next)
-        if (e->wuid == writer->uid && e->ruid == reader->uid)
+        if (e->wuid == writer->uid && e->ruid == reader->uid && e->max_depth == lim->max_depth &&
+            e->max_types == lim->max_types)
             break;
     if (e && prev) { /* move to front */
         prev->next = e->next;
         e->next = t->res;
         t->res = e;
     } else if (!e) {
-        if ((err = entry_new(&e, reader, writer, errstr, errstr_size)) != VTEV_ERR_OK)
-            return err;
+        if (!(e = entry_new(reader, writer, lim)))
+            return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
         e->next = t->res;
         t->res = e;
         if (++t->nres > RES_CACHE_MAX) {
@@ -638,26 +297,33 @@ vtev_err_t vtev__avro_decode_cached(const vtev_schema_t *reader, const vtev_sche
             t->nres--;
         }
     }
-    if ((err = vtev__scanner_check(e->scanner, buf, len, errstr, errstr_size)) != VTEV_ERR_OK)
-        return err;
-    avro_reader_memory_set_source(t->reader, buf, (int64_t)len);
-    if (!e->resolver && *outp) { /* same schema: straight into the caller's value */
-        if (avro_value_read(t->reader, *outp) != 0)
-            return vtev__fail(VTEV_ERR_DECODE, errstr, errstr_size, "Avro data: %s", avro_strerror());
-        return VTEV_ERR_OK;
-    }
-    if (avro_value_read(t->reader, &e->wvalue) != 0)
-        return vtev__fail(VTEV_ERR_DECODE, errstr, errstr_size, "Avro data: %s", avro_strerror());
-    if (!e->resolver) {
-        *outp = &e->wvalue;
-    } else if (!e->rclass) {
-        *outp = &e->resolved;
+    if (e->err != VTEV_ERR_OK)
+        return vtev__fail(e->err, errstr, errstr_size, "%s", e->errmsg);
+    if (e->scanner) {
+        if ((err = vtev__scanner_check(e->scanner, buf, len, errstr, errstr_size)) != VTEV_ERR_OK)
+            return err;
+        avro_reader_memory_set_source(t->reader, buf, (int64_t)len);
     } else {
-        avro_value_reset(&e->rvalue);
-        if (copy_fill(&e->rvalue, &e->resolved, e->rjson, 0) != 0)
-            return vtev__fail(VTEV_ERR_DECODE, errstr, errstr_size, "Avro data: %s", avro_strerror());
-        *outp = &e->rvalue;
+        if ((err = vtev__resolver_run(e->resolver, buf, len, lim, &t->resolved, errstr, errstr_size)) !=
+            VTEV_ERR_OK)
+            return err;
+        avro_reader_memory_set_source(t->reader, (const char *)t->resolved.data, (int64_t)t->resolved.len);
     }
+    /* The reader's bytes now: into the caller's value when given. */
+    dst = *outp ? *outp : &e->rvalue;
+    if (!*outp && !e->rclass) {
+        if (!(e->rclass = avro_generic_class_from_schema(reader->avro)))
+            return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        if (avro_generic_value_new(e->rclass, &e->rvalue) != 0) {
+            avro_value_iface_decref(e->rclass);
+            e->rclass = NULL;
+            return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        }
+    }
+    if (avro_value_read(t->reader, dst) != 0)
+        return vtev__fail(VTEV_ERR_DECODE, errstr, errstr_size,
+                          "Avro data: avro-c cannot read the checked bytes (out of memory?)");
+    *outp = dst;
     return VTEV_ERR_OK;
 }
 
@@ -693,16 +359,9 @@ vtev_err_t vtev_avro_decode(const vtev_schema_t *reader, const vtev_schema_t *wr
     if (!avro_schema_equal(avro_value_get_schema(out), reader->avro))
         return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
                           "the output value is not an instance of the reader schema %s", reader->fullname);
-    v = out; /* read into out directly when no resolution is needed */
-    err = vtev__avro_decode_cached(reader, writer, avro, len, &v, errstr, errstr_size);
-    if (err != VTEV_ERR_OK)
-        return err;
-    if (v == out)
-        return VTEV_ERR_OK;
-    avro_value_reset(out);
-    if (avro_value_copy_fast(out, v) != 0)
-        return vtev__fail(VTEV_ERR_DECODE, errstr, errstr_size, "Avro data: %s", avro_strerror());
-    return VTEV_ERR_OK;
+    v = out; /* the reader's bytes are read into out itself */
+    err = vtev__avro_decode_cached(reader, writer, avro ? avro : "", len, NULL, &v, errstr, errstr_size);
+    return err;
 }
 
 vtev_err_t vtev_avro_decode_framed(const vtev_schema_t *reader, const vtev_schema_t *writer,

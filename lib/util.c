@@ -4,18 +4,86 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
+size_t vtev__utf8_seq(const unsigned char *s, size_t n) {
+    size_t len, k;
+    uint32_t cp;
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        len = 2, cp = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        len = 3, cp = s[0] & 0x0f;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        len = 4, cp = s[0] & 0x07;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (k = 1; k < len; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3f);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return len;
+}
+
+size_t vtev__escape(const char *in, char *out, size_t size) {
+    const unsigned char *s = (const unsigned char *)in;
+    size_t n = strlen(in), i = 0, o = 0;
+    if (!size)
+        return 0;
+    while (i < n) {
+        size_t len = vtev__utf8_seq(s + i, n - i);
+        if (len == 1 && (s[i] < 0x20 || s[i] == 0x7f))
+            len = 0; /* a control character */
+        if (len) {
+            if (o + len >= size)
+                break;
+            memcpy(out + o, s + i, len);
+            o += len;
+            i += len;
+        } else {
+            if (o + 4 >= size)
+                break;
+            snprintf(out + o, 5, "\\x%02x", s[i]);
+            o += 4;
+            i++;
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/* Formats, then escapes what came from the data (control characters,
+ * invalid UTF-8): every message the library writes is safe to print. */
+static void format_escaped(char *errstr, size_t errstr_size, const char *fmt, va_list ap) {
+    char stack[1024], *tmp = errstr_size <= sizeof(stack) ? stack : malloc(errstr_size);
+    if (!tmp) {
+        vsnprintf(errstr, errstr_size, fmt, ap);
+        return;
+    }
+    vsnprintf(tmp, errstr_size, fmt, ap);
+    vtev__escape(tmp, errstr, errstr_size);
+    if (tmp != stack)
+        free(tmp);
+}
+
 void vtev__seterr(char *errstr, size_t errstr_size, const char *fmt, ...) {
     va_list ap;
     if (!errstr || errstr_size == 0)
         return;
     va_start(ap, fmt);
-    vsnprintf(errstr, errstr_size, fmt, ap);
+    format_escaped(errstr, errstr_size, fmt, ap);
     va_end(ap);
 }
 
@@ -24,7 +92,7 @@ vtev_err_t vtev__fail(vtev_err_t err, char *errstr, size_t errstr_size,
     va_list ap;
     if (errstr && errstr_size > 0) {
         va_start(ap, fmt);
-        vsnprintf(errstr, errstr_size, fmt, ap);
+        format_escaped(errstr, errstr_size, fmt, ap);
         va_end(ap);
     }
     return err;

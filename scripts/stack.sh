@@ -85,6 +85,37 @@ registry_url() { echo "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# A port is busy when it cannot be bound as a server binds it (SO_REUSEADDR):
+# a listener, but also a socket that is bound without listening or a
+# client connection using it as its local port, which a connect test misses
+# and which made Kafka fail with a BindException right after a `down`.
+port_busy() {
+  python3 -c 'import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(0)
+sys.exit(1)' "$1"
+}
+
+# wait_ports_free PORT...: waits up to VTEV_STACK_PORT_WAIT seconds (default
+# 30) for every port to become free; dies naming those still in use.
+wait_ports_free() {
+  local deadline=$((SECONDS + ${VTEV_STACK_PORT_WAIT:-30})) p busy waited=0
+  while :; do
+    busy=()
+    for p in "$@"; do port_busy "$p" && busy+=("$p"); done
+    [ "${#busy[@]}" = 0 ] && return 0
+    [ $SECONDS -ge $deadline ] && break
+    [ "$waited" = 0 ] && log "waiting for port(s) ${busy[*]} on 127.0.0.1 to become free"
+    waited=1
+    sleep 0.5
+  done
+  die "port(s) ${busy[*]} still in use on 127.0.0.1 after ${VTEV_STACK_PORT_WAIT:-30}s; choose others with VTEV_STACK_KAFKA_PORT / VTEV_STACK_CONTROLLER_PORT / VTEV_STACK_REGISTRY_PORT"
+}
+
 # --------------------------------------------------------------- fetch --
 mvn_run() {
   local logf=$CACHE/maven.log
@@ -246,7 +277,7 @@ start_node() { # id
   dir=$(node_dir "$id")
   pid_alive "$dir/kafka.pid" >/dev/null && return 0
   port=$(broker_port "$id")
-  port_open "$port" && die "port $port is already in use by another process (set VTEV_STACK_KAFKA_PORT)"
+  wait_ports_free "$port" "$(controller_port "$id" "$(cat "$STATE/nodes" 2>/dev/null || echo 1)")"
   (
     cd "$dir"
     exec setsid "$JAVA" -Xms64m "-Xmx$KAFKA_HEAP" -XX:+UseSerialGC -XX:MaxMetaspaceSize=256m \
@@ -269,7 +300,7 @@ new_cluster_id() { # 16 random bytes, base64url without padding, not starting wi
 start_registry() {
   local dir=$STATE/registry jar
   pid_alive "$dir/registry.pid" >/dev/null && return 0
-  port_open "$REGISTRY_PORT" && die "port $REGISTRY_PORT is already in use by another process (set VTEV_STACK_REGISTRY_PORT)"
+  wait_ports_free "$REGISTRY_PORT"
   jar=$(apicurio_jar)
   mkdir -p "$dir/tmp"
   (
@@ -397,14 +428,10 @@ cmd_up() {
   [ "$QUIET" = 1 ] || cat "$STATE/env"
 }
 
-ports_free() { # every port a fresh stack of n nodes needs is free, or die before starting anything
-  local n=$1 i p busy=()
-  for ((i = 1; i <= n; i++)); do
-    for p in "$(broker_port "$i")" "$(controller_port "$i" "$n")"; do port_open "$p" && busy+=("$p"); done
-  done
-  port_open "$REGISTRY_PORT" && busy+=("$REGISTRY_PORT")
-  [ "${#busy[@]}" = 0 ] ||
-    die "port(s) ${busy[*]} already in use on 127.0.0.1; choose others with VTEV_STACK_KAFKA_PORT / VTEV_STACK_CONTROLLER_PORT / VTEV_STACK_REGISTRY_PORT"
+ports_free() { # every port a fresh stack of n nodes needs is free (waiting a while), or die before starting anything
+  local n=$1 i ports=()
+  for ((i = 1; i <= n; i++)); do ports+=("$(broker_port "$i")" "$(controller_port "$i" "$n")"); done
+  wait_ports_free "${ports[@]}" "$REGISTRY_PORT"
 }
 
 wait_all_or_die() {

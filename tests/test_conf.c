@@ -200,6 +200,23 @@ START_TEST(test_dump_redacts_secrets) {
     ck_assert_int_eq(seen, 1);
     vtev_conf_dump_free(arr, cnt);
     vtev_conf_destroy(c);
+    /* every secret: librdkafka's sensitive properties, tokens, key passwords */
+    {
+        static const char *const secrets[] = {
+            "kafka.ssl.key.pem", "kafka.ssl.key.password", "kafka.ssl.keystore.password",
+            "kafka.sasl.password", "kafka.sasl.oauthbearer.config", "bearer.auth.token",
+            "schema.registry.ssl.key.password", "basic.auth.user.info", NULL};
+        c = vtev_conf_new();
+        for (i = 0; secrets[i]; i++)
+            ck_assert_msg(vtev_conf_set(c, secrets[i], "-----BEGIN PRIVATE KEY----- s3cr3t", errstr, sizeof(errstr)) ==
+                              VTEV_CONF_OK, "%s: %s", secrets[i], errstr);
+        arr = vtev_conf_dump(c, &cnt);
+        ck_assert_ptr_nonnull(arr);
+        for (i = 0; i < cnt; i += 2)
+            ck_assert_msg(!strstr(arr[i + 1], "s3cr3t"), "%s shown in clear", arr[i]);
+        vtev_conf_dump_free(arr, cnt);
+        vtev_conf_destroy(c);
+    }
 }
 END_TEST
 

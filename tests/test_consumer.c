@@ -403,6 +403,158 @@ START_TEST(test_garbage_dead_lettered) {
 }
 END_TEST
 
+/* A hostile writer schema: the position schema plus an array of records of
+ * 5,000 null fields, and a 40-byte message that claims 6,000,000 such items
+ * (no bytes each).  It is dead-lettered with code LIMIT and a reason naming
+ * avro.max.values, and the events around it are handled. */
+START_TEST(test_hostile_writer_limit) {
+    env_t env;
+    ctu_pub_t *pub;
+    vtev_consumer_t *c;
+    vtev_registry_t *reg;
+    vtev_conf_t *rc = vtev_conf_new();
+    hctx_t *h = hctx_new();
+    char ids[2][VTEV_UUID_LEN + 1], e[512], b[512];
+    const char *pos = vtev_schema_json(vtev_event_schema(VTEV_EVENT_POSITION));
+    size_t cap = strlen(pos) + 5000 * 40 + 256, n, i, len = 0;
+    char *hostile = malloc(cap);
+    unsigned char *msg;
+    void *payload = NULL;
+    vtev_event_t ev;
+    int32_t id = -1;
+    ctu_dlq_msg_t dl[4];
+    const char *end = strrchr(pos, ']'); /* the end of the top-level fields */
+    env_init(&env, "hostile");
+    n = (size_t)(end - pos);
+    memcpy(hostile, pos, n);
+    n += (size_t)snprintf(hostile + n, cap - n,
+                          ",{\"name\":\"wide\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
+                          "\"name\":\"W\",\"fields\":[");
+    for (i = 0; i < 5000; i++)
+        n += (size_t)snprintf(hostile + n, cap - n, "%s{\"name\":\"n%zu\",\"type\":\"null\"}", i ? "," : "", i);
+    n += (size_t)snprintf(hostile + n, cap - n, "]}}}]%s", end + 1);
+    ctu_set(rc, "schema.registry.url", env.mock);
+    reg = vtev_registry_new(rc, e, sizeof(e));
+    ck_assert_msg(reg != NULL, "%s", e);
+    ck_assert_msg(vtev_registry_register(reg, "vessel-position-updates-value", hostile, &id, e, sizeof(e)) ==
+                      VTEV_ERR_OK, "%s", e);
+    ctu_position(&ev, "v0");
+    ck_assert_int_eq(vtev_event_encode(&ev, id, &payload, &len, e, sizeof(e)), VTEV_ERR_OK);
+    vtev_event_clear(&ev);
+    msg = malloc(len + 16);
+    memcpy(msg, payload, len);
+    vtev_free(payload);
+    for (i = 0; i < 3; i++) { /* three blocks of 2,000,000 items */
+        uint64_t z = 4000000;
+        while (z >= 0x80) {
+            msg[len++] = (unsigned char)(z | 0x80);
+            z >>= 7;
+        }
+        msg[len++] = (unsigned char)z;
+    }
+    msg[len++] = 0;
+    pub = env_pub(&env);
+    publish_positions(pub, 1, 1, ids);
+    ctu_publish_raw(pub, "vessel-position-updates", "v0", msg, len);
+    publish_positions(pub, 1, 1, ids + 1);
+    c = env_consumer(&env, NULL);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e, sizeof(e)),
+                     VTEV_ERR_OK);
+    h->want = 2;
+    ck_assert(ctu_poll_until(c, have_want, h, 30000));
+    n = ctu_read_topic(env.bootstraps, "vessel-position-updates.dlq", dl, 4, 5000);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(ctu_hdr(&dl[0], "vtev.error.code", b, sizeof(b)), "LIMIT");
+    ctu_hdr(&dl[0], "vtev.error.message", b, sizeof(b));
+    ck_assert_msg(strstr(b, "avro.max.values"), "%s", b);
+    ck_assert_uint_eq(dl[0].len, len);
+    ctu_dlq_free(dl, n);
+    vtev_consumer_destroy(c);
+    ctu_pub_destroy(pub);
+    vtev_registry_destroy(reg); /* owns rc */
+    free(msg);
+    free(hostile);
+    free(h);
+}
+END_TEST
+
+/* Dead letters: original headers cannot plant vtev.* reasons or origins;
+ * the reason text is escaped (no raw control bytes from the data); the
+ * group and the original timestamp are recorded. */
+START_TEST(test_dlq_headers_safe) {
+    env_t env;
+    ctu_pub_t *pub;
+    vtev_consumer_t *c;
+    hctx_t *h = hctx_new();
+    char ids[1][VTEV_UUID_LEN + 1], e[512], b[512];
+    void *buf = NULL;
+    size_t len = 0, n, i;
+    unsigned char *evil;
+    vtev_event_t ev;
+    ctu_dlq_msg_t dl[4];
+    static const char attack[] = "evil\n\x1b[2J\xff\x01xxxxxxxxxxxx"; /* 23 bytes, as vessel.position.updated */
+    rd_kafka_resp_err_t kerr;
+    int spoofed = 0, kept = 0;
+    env_init(&env, "dlqsafe");
+    pub = env_pub(&env);
+    publish_positions(pub, 1, 1, ids); /* registers the schema */
+    ctu_position(&ev, "v0");
+    ck_assert_int_eq(vtev_serde_serialize(pub->serde, "vessel-position-updates", &ev, &buf, &len, NULL, e, sizeof(e)),
+                     VTEV_ERR_OK);
+    vtev_event_clear(&ev);
+    evil = malloc(len);
+    memcpy(evil, buf, len);
+    vtev_free(buf);
+    ck_assert_uint_eq(sizeof(attack) - 1, 23);
+    ck_assert_int_eq(evil[5 + 1 + VTEV_UUID_LEN], 46); /* zigzag 23 */
+    memcpy(evil + 5 + 1 + VTEV_UUID_LEN + 1, attack, 23);
+    kerr = rd_kafka_producev(pub->rk, RD_KAFKA_V_TOPIC("vessel-position-updates"),
+                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY("v0", 2),
+                             RD_KAFKA_V_VALUE(evil, len), RD_KAFKA_V_HEADER("vtev.error.code", "FAKE", 4),
+                             RD_KAFKA_V_HEADER("vtev.original.topic", "elsewhere", 9),
+                             RD_KAFKA_V_HEADER("traceparent", "00-abc-def-01", 13), RD_KAFKA_V_END);
+    ck_assert(!kerr);
+    ck_assert_int_eq(rd_kafka_flush(pub->rk, 20000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    publish_positions(pub, 1, 1, ids); /* after it, same partition */
+    c = env_consumer(&env, NULL);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, record_handler, h, e, sizeof(e)),
+                     VTEV_ERR_OK);
+    h->want = 2;
+    ck_assert(ctu_poll_until(c, have_want, h, 30000));
+    n = ctu_read_topic(env.bootstraps, "vessel-position-updates.dlq", dl, 4, 5000);
+    ck_assert_uint_eq(n, 1);
+    {
+        const char *hn;
+        const void *hv;
+        size_t hl;
+        for (i = 0; rd_kafka_header_get_all(dl[0].hdrs, i, &hn, &hv, &hl) == RD_KAFKA_RESP_ERR_NO_ERROR; i++) {
+            if (!strcmp(hn, "vtev.error.code") && hl == 4 && !memcmp(hv, "FAKE", 4))
+                spoofed++;
+            if (!strcmp(hn, "vtev.original.topic") && hl == 9)
+                spoofed++;
+            if (!strcmp(hn, "traceparent"))
+                kept++;
+        }
+    }
+    ck_assert_int_eq(spoofed, 0);
+    ck_assert_int_eq(kept, 1);
+    ck_assert_str_eq(ctu_hdr(&dl[0], "vtev.error.code", b, sizeof(b)), "DECODE");
+    ck_assert_str_eq(ctu_hdr(&dl[0], "vtev.original.topic", b, sizeof(b)), "vessel-position-updates");
+    ck_assert_str_eq(ctu_hdr(&dl[0], "vtev.consumer.group", b, sizeof(b)), env.group);
+    ck_assert_ptr_nonnull(strstr(ctu_hdr(&dl[0], "vtev.original.timestamp", b, sizeof(b)), "T"));
+    ctu_hdr(&dl[0], "vtev.error.message", b, sizeof(b));
+    ck_assert_msg(strstr(b, "evil\\x0a\\x1b[2J\\xff\\x01"), "%s", b);
+    for (i = 0; b[i]; i++)
+        ck_assert_msg((unsigned char)b[i] >= 0x20 && (unsigned char)b[i] != 0x7f, "raw byte %02x in %s",
+                      (unsigned char)b[i], b);
+    ctu_dlq_free(dl, n);
+    vtev_consumer_destroy(c);
+    ctu_pub_destroy(pub);
+    free(evil);
+    free(h);
+}
+END_TEST
+
 /* A decoded event that fails validation, and a REJECT verdict, go to the DLQ. */
 START_TEST(test_invalid_and_reject) {
     env_t env;
@@ -1118,6 +1270,8 @@ static Suite *consumer_suite(void) {
     ADD(lag);
     ADD(txn_send_offsets);
     ADD(registry_unavailable_is_transient);
+    ADD(hostile_writer_limit);
+    ADD(dlq_headers_safe);
     ADD(registry_auth_not_dead_lettered);
     ADD(registry_env_errors_reported);
     ADD(schema_not_found_rechecked);

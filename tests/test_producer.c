@@ -17,6 +17,9 @@
 #include "producer_int.h"
 #include "testutil.h"
 
+#include <stdatomic.h>
+#include <unistd.h>
+
 #define MAXR 512
 
 typedef struct {
@@ -485,6 +488,40 @@ START_TEST(queue_full_backpressure) {
 }
 END_TEST
 
+/* close() delivers one report per publish however slow the application's
+ * callback is: 24 purged messages whose callback takes 500 ms each (12 s in
+ * all, past the 10 s close used to wait after its purge) are all reported. */
+static atomic_int slow_reports;
+static void slow_dr(vtev_producer_t *p, const vtev_delivery_report_t *dr, void *opaque) {
+    (void)p, (void)opaque;
+    if (dr->err == VTEV_ERR_PURGED)
+        atomic_fetch_add(&slow_reports, 1);
+    usleep(500 * 1000);
+}
+
+START_TEST(close_waits_for_every_report) {
+    char name[96], e[512];
+    vtev_conf_t *c = mk_conf(name, sizeof(name), "prod-close-slow");
+    vtev_producer_t *p;
+    size_t undelivered = 0;
+    int i;
+    ck_assert_int_eq(vtev_conf_set(c, "producer.close.timeout.ms", "100", e, sizeof(e)), VTEV_CONF_OK);
+    bootstraps(name);
+    set_brokers(name, 0);
+    p = mk_producer(c, NULL);
+    vtev_producer_set_dr_cb(p, slow_dr, NULL);
+    for (i = 0; i < 24; i++) { /* one topic each: the purge reports them in separate events */
+        char topic[32];
+        snprintf(topic, sizeof(topic), "slow-%d", i);
+        ck_assert_int_eq(vtev_producer_publish_raw(p, topic, "x", 1, "k", 1, NULL, 0, NULL, e, sizeof(e)),
+                         VTEV_ERR_OK);
+    }
+    ck_assert_int_eq(vtev_producer_close(p, &undelivered), VTEV_ERR_TIMED_OUT);
+    ck_assert_uint_eq(undelivered, 24);
+    ck_assert_int_eq(atomic_load(&slow_reports), 24);
+}
+END_TEST
+
 /* close() reports what could not be delivered; each one came through the
  * callback with an error. */
 START_TEST(close_reports_undelivered) {
@@ -889,6 +926,7 @@ int main(void) {
     ADD(s, invalid_events_refused);
     ADD(s, queue_full_backpressure);
     ADD(s, close_reports_undelivered);
+    ADD(s, close_waits_for_every_report);
     ADD(s, fatal_error_reported_once);
     ADD(s, transactions_state_rules);
     ADD(s, generic_avro_and_raw);

@@ -53,6 +53,7 @@ typedef enum vtev_err_e {
     VTEV_ERR_MSG_TOO_LARGE,           /**< A message exceeds the configured maximum size. */
     VTEV_ERR_REJECTED,                /**< A consumer handler rejected the message (dead-lettered). */
     VTEV_ERR_RETRIES_EXHAUSTED,       /**< A consumer handler asked for a retry after the last attempt. */
+    VTEV_ERR_LIMIT,                   /**< Input over a configured limit (avro.max.*); errstr names the limit. */
     VTEV_ERR_REGISTRY_PROTOCOL,       /**< The registry's URL answered something that is not a
                                            registry answer: a redirect (3xx), an error status
                                            without a registry error code (e.g. a proxy's 400 or

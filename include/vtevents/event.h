@@ -344,16 +344,23 @@ VTEV_EXPORT vtev_err_t vtev_event_encode(const vtev_event_t *ev, int32_t schema_
  *  @p ev is initialised by the call (caller clears it on success).
  *  Thread-safe for concurrent calls, also with the same writer schema.
  *
- *  The bytes are bounds-checked against the writer schema before avro-c
- *  reads them (no allocation driven by a length the data does not hold;
- *  trailing bytes are an error).  Reader fields the writer lacks get their
- *  defaults from the reader schema.  The event_type string in the data must
- *  be the name of @p type.  A string longer than the struct's limit is an
- *  error (never truncated).  The result is not validated.
- *  Each thread caches the resolver of up to 32 (writer, reader) pairs, and
- *  keeps a reference to those writer schemas until evicted or the thread
- *  exits.
- *  @returns ::VTEV_ERR_OK, ::VTEV_ERR_DECODE, ::VTEV_ERR_SCHEMA_MISMATCH. @since 0.1.0 */
+ *  Resolution follows the Avro specification: enums resolve by symbol (a
+ *  symbol the reader lacks takes the reader's enum default), reader fields
+ *  the writer lacks get their defaults, writer-only fields are skipped,
+ *  fields may be re-ordered, int/long/float promote and string/bytes
+ *  convert, unions resolve on either side, and record, enum and fixed names
+ *  match by full name or a reader alias.  Every length, count and index is
+ *  checked against the input before anything is allocated for it; trailing
+ *  bytes are an error.  The default limits of doc/CONFIGURATION.md
+ *  (`avro.max.*`) apply (a consumer applies its configured ones).  The
+ *  event_type string in the data must be the name of @p type.  A string
+ *  longer than the struct's limit is an error (never truncated).  The result
+ *  is not validated.
+ *  Each thread caches the set-up of up to 32 (writer, reader) pairs,
+ *  failed set-ups included (a bad writer schema costs one attempt).
+ *  @returns ::VTEV_ERR_OK, ::VTEV_ERR_DECODE, ::VTEV_ERR_SCHEMA_MISMATCH,
+ *           ::VTEV_ERR_SCHEMA (a writer schema that is not valid Avro),
+ *           ::VTEV_ERR_LIMIT (over an `avro.max.*` limit). @since 0.1.0 */
 VTEV_EXPORT vtev_err_t vtev_event_decode(vtev_event_t *ev, vtev_event_type_t type,
                                          const vtev_schema_t *writer,
                                          const void *avro, size_t len,

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# test_stack_ports.sh SOURCE_ROOT - `stack up` and ports that are bound but
+# not listening (what a just-stopped stack or a client connection leaves):
+#  1. held for good: up fails within VTEV_STACK_PORT_WAIT, names the port,
+#     and starts nothing;
+#  2. released after 4 s: up waits for it and comes up; down stops it.
+# Uses its own state directory and ports, beside any running stack.
+set -euo pipefail
+SRC=${1:-$(cd "$(dirname "$0")/.." && pwd)}
+export VTEV_STACK_DIR=$(mktemp -d /tmp/vtev-stack-ports-XXXXXX)
+export VTEV_STACK_KAFKA_PORT=${VTEV_TEST_PORT_BASE:-45092} VTEV_STACK_REGISTRY_PORT=$((${VTEV_TEST_PORT_BASE:-45092} - 11))
+CTRL=$((VTEV_STACK_KAFKA_PORT + 1))
+holder=
+cleanup() {
+  [ -n "$holder" ] && kill "$holder" 2>/dev/null || true
+  "$SRC/scripts/stack.sh" down >/dev/null 2>&1 || true
+  rm -rf "$VTEV_STACK_DIR"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+hold() { # hold PORT SECONDS: bind without listening
+  python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); print("held", flush=True); time.sleep(float(sys.argv[2]))' "$1" "$2" &
+  holder=$!
+  sleep 0.5
+}
+
+# 1. held for good
+hold "$CTRL" 600
+rc=0
+out=$(VTEV_STACK_PORT_WAIT=3 "$SRC/scripts/stack.sh" up --quiet 2>&1) || rc=$?
+[ "$rc" != 0 ] || fail "up succeeded with port $CTRL bound"
+grep -q "$CTRL" <<<"$out" || fail "the error does not name port $CTRL: $out"
+pgrep -f "$VTEV_STACK_DIR/" >/dev/null && fail "something was started: $(pgrep -af "$VTEV_STACK_DIR/")"
+echo "ok: a held port is named ($out)"
+kill "$holder"; wait "$holder" 2>/dev/null || true; holder=
+
+# 2. released while up waits
+hold "$CTRL" 4
+t0=$SECONDS
+VTEV_STACK_PORT_WAIT=60 "$SRC/scripts/stack.sh" up --quiet || fail "up did not wait for port $CTRL"
+echo "ok: up waited for port $CTRL and came up in $((SECONDS - t0)) s"
+"$SRC/scripts/stack.sh" down >/dev/null || fail "down failed"
+pgrep -f "$VTEV_STACK_DIR/" >/dev/null && fail "down left processes"
+echo "ok: down"
