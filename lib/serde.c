@@ -363,11 +363,10 @@ static vtev_err_t writer_schema(vtev_serde_t *s, int32_t id, vtev_schema_t **out
     s->ws[victim].err = err;
     s->ws[victim].errmsg = schema ? NULL : vtev__strdup(errstr ? errstr : "");
     s->ws[victim].used = ++s->tick;
+    if (schema)
+        *out = vtev_schema_ref(schema); /* under the lock: another thread may evict it next */
     pthread_mutex_unlock(&s->lock);
-    if (!schema)
-        return err;
-    *out = vtev_schema_ref(schema);
-    return VTEV_ERR_OK;
+    return schema ? VTEV_ERR_OK : err;
 }
 
 static vtev_event_type_t type_of_fullname(const char *fullname) {
