@@ -528,11 +528,11 @@ int ex_stats_write(const ex_stats_t *st, const char *path) {
     fprintf(f,
             "consumed=%" PRIu64 "\npublished=%" PRIu64 "\ndelivered=%" PRIu64
             "\nfailed=%" PRIu64 "\ndead_letters=%" PRIu64 "\nrows=%" PRIu64
-            "\naborts=%" PRIu64 "\nrc=%d\n",
+            "\naborts=%" PRIu64 "\ndb_retries=%" PRIu64 "\nrc=%d\n",
             (uint64_t)atomic_load(&st->consumed), (uint64_t)atomic_load(&st->published),
             (uint64_t)atomic_load(&st->delivered), (uint64_t)atomic_load(&st->failed),
             (uint64_t)atomic_load(&st->dead_letters), (uint64_t)atomic_load(&st->rows),
-            (uint64_t)atomic_load(&st->aborts), st->rc);
+            (uint64_t)atomic_load(&st->aborts), (uint64_t)atomic_load(&st->db_retries), st->rc);
     if (fclose(f) != 0)
         return -1;
     return rename(tmp, path);

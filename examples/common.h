@@ -125,6 +125,7 @@ typedef struct ex_stats_s {
     atomic_uint_fast64_t dead_letters;  /* consumer dead letters */
     atomic_uint_fast64_t rows;          /* rows upserted (persister) */
     atomic_uint_fast64_t aborts;        /* aborted transactions (worker) */
+    atomic_uint_fast64_t db_retries;    /* database unavailable, retried (persister) */
     atomic_int ready;                   /* the service is up (consumer created) */
     atomic_int assigned;                /* its consumer has partitions */
     atomic_int done;                    /* the service returned */
@@ -214,7 +215,12 @@ int ex_persister_run(vtev_conf_t *conf, const ex_persister_opts_t *o, ex_stats_t
 
 typedef struct ex_store_s ex_store_t;
 ex_store_t *ex_store_open(const char *db, const char *table, char *errstr, size_t errstr_size);
-/* Idempotent upsert by prediction_id. latency_ms < 0: unknown. 0 or -1. */
+/* Idempotent upsert by prediction_id. latency_ms < 0: unknown.
+ * 0, EX_STORE_ENV (the database failed: retry later) or EX_STORE_BAD (the
+ * row itself was refused: PostgreSQL SQLSTATE class 22 data exception or 23
+ * integrity violation, SQLite CONSTRAINT, MISMATCH, TOOBIG or RANGE). */
+#define EX_STORE_ENV (-1)
+#define EX_STORE_BAD (-2)
 int ex_store_upsert(ex_store_t *s, const vtev_result_event_t *r, double latency_ms,
                     char *errstr, size_t errstr_size);
 /* Row count, distinct request count; -1 on error. */

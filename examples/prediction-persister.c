@@ -4,6 +4,13 @@
  * default: a file) or PostgreSQL (--db postgresql://...).  Upserts are
  * idempotent, so a redelivered result (at-least-once) leaves one row; the
  * row keeps the latency of the result's first arrival.
+ *
+ * A database that fails (down, restarting, busy, disk full) is the
+ * environment, not the result: the persister logs it, counts it
+ * (db_retries) and answers VTEV_VERDICT_RETRY_ENV, so the partition pauses
+ * and the result is retried after a growing backoff, without limit, and is
+ * never dead-lettered.  Only a row the database refuses for its content
+ * (ex_store_upsert() == EX_STORE_BAD) is dead-lettered.
  */
 #include "common.h"
 
@@ -164,6 +171,19 @@ void ex_store_close(ex_store_t *s) {
     free(s);
 }
 
+/* Whether an SQLite failure is about the row (EX_STORE_BAD) or the database. */
+static int lite_class(int rc) {
+    switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+        return EX_STORE_BAD;
+    default:
+        return EX_STORE_ENV;
+    }
+}
+
 int ex_store_upsert(ex_store_t *s, const vtev_result_event_t *r, double latency_ms,
                     char *errstr, size_t errstr_size) {
     char num[NPARAMS][64];
@@ -205,14 +225,21 @@ int ex_store_upsert(ex_store_t *s, const vtev_result_event_t *r, double latency_
             PQreset(s->pg);
             if (PQstatus(s->pg) != CONNECTION_OK || pg_prepare(s, errstr, errstr_size)) {
                 snprintf(errstr, errstr_size, "postgresql: %s", PQerrorMessage(s->pg));
-                return -1;
+                return EX_STORE_ENV;
             }
         }
         res = PQexecPrepared(s->pg, "upsert", NPARAMS, v, NULL, NULL, 0);
         if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            snprintf(errstr, errstr_size, "postgresql: upsert: %s", PQerrorMessage(s->pg));
+            const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+            /* class 22 (data exception) and 23 (integrity constraint
+             * violation) are about this row; the rest is the database */
+            int rc = state && (!strncmp(state, "22", 2) || !strncmp(state, "23", 2))
+                         ? EX_STORE_BAD
+                         : EX_STORE_ENV;
+            snprintf(errstr, errstr_size, "postgresql: upsert: SQLSTATE %s: %s",
+                     state ? state : "none", PQerrorMessage(s->pg));
             PQclear(res);
-            return -1;
+            return rc;
         }
         PQclear(res);
         return 0;
@@ -230,13 +257,16 @@ int ex_store_upsert(ex_store_t *s, const vtev_result_event_t *r, double latency_
             rc = sqlite3_bind_text(s->upsert, i + 1, v[i], -1, SQLITE_TRANSIENT);
         if (rc != SQLITE_OK) {
             snprintf(errstr, errstr_size, "sqlite: bind: %s", sqlite3_errmsg(s->lite));
-            return -1;
+            return lite_class(rc);
         }
     }
-    if (sqlite3_step(s->upsert) != SQLITE_DONE) {
-        snprintf(errstr, errstr_size, "sqlite: upsert: %s", sqlite3_errmsg(s->lite));
-        sqlite3_reset(s->upsert);
-        return -1;
+    {
+        int rc = sqlite3_step(s->upsert);
+        if (rc != SQLITE_DONE) {
+            snprintf(errstr, errstr_size, "sqlite: upsert: %s", sqlite3_errmsg(s->lite));
+            sqlite3_reset(s->upsert);
+            return lite_class(rc);
+        }
     }
     sqlite3_reset(s->upsert);
     return 0;
@@ -346,6 +376,7 @@ typedef struct persister_s {
     ex_persister_opts_t o;
     ex_store_t *store;
     ex_stats_t *st;
+    bool retrying; /* the last upsert failed on the database */
 } persister_t;
 
 static vtev_verdict_t on_result(vtev_consumer_t *c, const vtev_event_t *ev,
@@ -355,13 +386,29 @@ static vtev_verdict_t on_result(vtev_consumer_t *c, const vtev_event_t *ev,
     int64_t pos_ts = ex_meta_int(&r->env, "position_timestamp_us", -1);
     double latency = pos_ts > 0 ? (double)(ex_now_us() - pos_ts) / 1000.0 : -1.0;
     char errstr[512];
+    int rc;
     (void)c;
-    if (info->attempt == 1)
+    (void)info;
+    if ((rc = ex_store_upsert(ps->store, r, latency, errstr, sizeof(errstr))) == EX_STORE_BAD) {
+        fprintf(stderr, "prediction-persister: %s: %s (dead-lettering it)\n",
+                r->data.prediction_id, errstr);
+        ps->retrying = false;
         atomic_fetch_add(&ps->st->consumed, 1);
-    if (ex_store_upsert(ps->store, r, latency, errstr, sizeof(errstr))) {
-        fprintf(stderr, "prediction-persister: %s (retrying)\n", errstr);
-        return VTEV_VERDICT_RETRY;
+        return VTEV_VERDICT_REJECT;
     }
+    if (rc) {
+        uint64_t n = atomic_fetch_add(&ps->st->db_retries, 1) + 1;
+        fprintf(stderr, "prediction-persister: database unavailable: %s (pausing; retry %" PRIu64
+                        ")\n", errstr, n);
+        ps->retrying = true; /* for the log line once it works again */
+        return VTEV_VERDICT_RETRY_ENV;
+    }
+    if (ps->retrying) {
+        fprintf(stderr, "prediction-persister: database available again\n");
+        ps->retrying = false;
+    }
+    /* counted once it is finished (not on each retry) */
+    atomic_fetch_add(&ps->st->consumed, 1);
     atomic_fetch_add(&ps->st->rows, 1);
     if (getenv("EX_DEBUG_LATENCY"))
         fprintf(stderr, "hops: position->request %.1f ms, request->result %.1f ms, result->persisted %.1f ms\n",

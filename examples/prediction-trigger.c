@@ -5,12 +5,19 @@
  * turned, changed speed or status) or when too long passed.  The
  * correlation id of the position is carried over (a new one is made when the
  * position has none).
+ *
+ * At-least-once: a position's offset is stored only once its request was
+ * stored by the broker (vtev_consumer_defer(); the delivery report calls
+ * vtev_pending_done()).  A request that is not delivered re-delivers its
+ * position, and the trigger remembers that position so that it publishes
+ * its request again, whatever its vessel's state is by then.
  */
 #include "common.h"
 
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +36,52 @@ typedef struct trigger_s {
     vtev_producer_t *prod;
     tracked_t *t;
     size_t cnt;
+    /* positions whose request was not delivered: they request again when
+     * redelivered (written by the delivery reports, read by the handler) */
+    pthread_mutex_t redo_lock;
+    char (*redo)[VTEV_UUID_LEN + 1];
+    size_t redo_cnt, redo_cap;
 } trigger_t;
+
+/* One publish in flight: its msg_opaque. */
+typedef struct req_ctx_s {
+    trigger_t *tr;
+    vtev_pending_t *pd;
+    char position_id[VTEV_UUID_LEN + 1];
+} req_ctx_t;
+
+static void redo_add(trigger_t *tr, const char *position_id) {
+    pthread_mutex_lock(&tr->redo_lock);
+    if (tr->redo_cnt == tr->redo_cap) {
+        size_t cap = tr->redo_cap ? tr->redo_cap * 2 : 64;
+        void *n = realloc(tr->redo, cap * sizeof(*tr->redo));
+        if (n) {
+            tr->redo = n;
+            tr->redo_cap = cap;
+        }
+    }
+    if (tr->redo_cnt < tr->redo_cap)
+        snprintf(tr->redo[tr->redo_cnt++], sizeof(tr->redo[0]), "%s", position_id);
+    else
+        fprintf(stderr, "prediction-trigger: out of memory: position %s may not request again\n",
+                position_id);
+    pthread_mutex_unlock(&tr->redo_lock);
+}
+
+/* Whether @p position_id's request must be published again (forgets it). */
+static bool redo_take(trigger_t *tr, const char *position_id) {
+    bool found = false;
+    size_t i;
+    pthread_mutex_lock(&tr->redo_lock);
+    for (i = 0; i < tr->redo_cnt; i++)
+        if (!strcmp(tr->redo[i], position_id)) {
+            memmove(tr->redo[i], tr->redo[--tr->redo_cnt], sizeof(tr->redo[0]));
+            found = true;
+            break;
+        }
+    pthread_mutex_unlock(&tr->redo_lock);
+    return found;
+}
 
 void ex_trigger_defaults(ex_trigger_opts_t *o) {
     o->min_distance_km = 2.0;
@@ -85,12 +137,15 @@ static vtev_verdict_t on_position(vtev_consumer_t *c, const vtev_event_t *ev,
     tracked_t *t;
     bool fresh;
     vtev_err_t err;
-    (void)c;
+    req_ctx_t *ctx;
     (void)info;
 
     atomic_fetch_add(&tr->st->consumed, 1);
     t = lookup(tr, p->env.vessel_id, &fresh);
-    if (!(why = reason(tr, t, fresh, p)))
+    why = reason(tr, t, fresh, p);
+    if (redo_take(tr, p->env.event_id) && !why)
+        why = "redelivered";
+    if (!why)
         return VTEV_VERDICT_OK;
     if (vtev_request_init(&req) != VTEV_ERR_OK)
         return VTEV_VERDICT_RETRY;
@@ -113,8 +168,20 @@ static vtev_verdict_t on_position(vtev_consumer_t *c, const vtev_event_t *ev,
         vtev_request_clear(&req);
         return VTEV_VERDICT_RETRY;
     }
-    err = vtev_producer_publish_request(tr->prod, &req, NULL, errstr, sizeof(errstr));
+    /* the position's offset waits for the request's delivery report */
+    if (!(ctx = calloc(1, sizeof(*ctx))) || !(ctx->pd = vtev_consumer_defer(c, 1))) {
+        free(ctx);
+        vtev_request_clear(&req);
+        return VTEV_VERDICT_RETRY_ENV;
+    }
+    ctx->tr = tr;
+    snprintf(ctx->position_id, sizeof(ctx->position_id), "%s", p->env.event_id);
+    err = vtev_producer_publish_request(tr->prod, &req, ctx, errstr, sizeof(errstr));
     vtev_request_clear(&req);
+    if (err != VTEV_ERR_OK) {
+        vtev_pending_done(ctx->pd, err); /* no report will come */
+        free(ctx);
+    }
     if (err == VTEV_ERR_INVALID) {
         fprintf(stderr, "prediction-trigger: %s: %s\n", p->env.vessel_id, errstr);
         return VTEV_VERDICT_REJECT;
@@ -130,15 +197,23 @@ static vtev_verdict_t on_position(vtev_consumer_t *c, const vtev_event_t *ev,
     return VTEV_VERDICT_OK;
 }
 
+/* On the producer's poll thread. */
 static void req_dr(vtev_producer_t *p, const vtev_delivery_report_t *dr, void *opaque) {
     ex_stats_t *st = opaque;
+    req_ctx_t *ctx = dr->msg_opaque;
     (void)p;
     if (dr->err == VTEV_ERR_OK)
         atomic_fetch_add(&st->delivered, 1);
     else {
         atomic_fetch_add(&st->failed, 1);
-        fprintf(stderr, "prediction-trigger: request %s not delivered: %s\n", dr->event_id,
-                dr->errstr);
+        fprintf(stderr, "prediction-trigger: request %s not delivered: %s (its position is "
+                        "redelivered)\n", dr->event_id, dr->errstr);
+        if (ctx)
+            redo_add(ctx->tr, ctx->position_id);
+    }
+    if (ctx) {
+        vtev_pending_done(ctx->pd, dr->err);
+        free(ctx);
     }
 }
 
@@ -153,6 +228,7 @@ int ex_trigger_run(vtev_conf_t *conf, const ex_trigger_opts_t *o, ex_stats_t *st
     memset(&tr, 0, sizeof(tr));
     tr.o = *o;
     tr.st = st;
+    pthread_mutex_init(&tr.redo_lock, NULL);
     ex_conf_str(conf, "group.id", group, sizeof(group));
     if (!group[0] && ex_conf_set(conf, "group.id", "prediction-triggers", errstr, sizeof(errstr)))
         goto fail;
@@ -187,6 +263,8 @@ int ex_trigger_run(vtev_conf_t *conf, const ex_trigger_opts_t *o, ex_stats_t *st
     if (vtev_producer_close(tr.prod, NULL) != VTEV_ERR_OK)
         rc = 1;
     free(tr.t);
+    free(tr.redo);
+    pthread_mutex_destroy(&tr.redo_lock);
     return rc;
 fail:
     fprintf(stderr, "prediction-trigger: %s\n", errstr);
@@ -195,6 +273,8 @@ fail:
     vtev_conf_destroy(pconf);
     vtev_conf_destroy(conf);
     free(tr.t);
+    free(tr.redo);
+    pthread_mutex_destroy(&tr.redo_lock);
     return 1;
 }
 

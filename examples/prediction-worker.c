@@ -11,6 +11,13 @@
  * the transaction and the request is redelivered (handler verdict RETRY);
  * read_committed readers see each request's result set exactly once, also
  * when the worker is killed and restarted.
+ *
+ * Without --exactly-once (at-least-once): the request's offset is stored
+ * only once all its results were stored by the broker
+ * (vtev_consumer_defer(); each result's delivery report calls
+ * vtev_pending_done()).  A result that is not delivered re-delivers its
+ * request; result ids are deterministic, so the persister's upsert keeps
+ * one row per result.
  */
 #include "common.h"
 
@@ -68,9 +75,12 @@ static int build_result(const vtev_request_event_t *req, const ex_prediction_t *
     return 0;
 }
 
-/* Publishes the results; VTEV_ERR_OK or the first error. */
-static vtev_err_t publish_all(worker_t *w, const vtev_request_event_t *req, char *errstr,
-                              size_t errstr_size) {
+/* Publishes the results; VTEV_ERR_OK or the first error.  With @p c
+ * (at-least-once), the request's offset waits for the results' delivery
+ * reports. */
+static vtev_err_t publish_all(worker_t *w, vtev_consumer_t *c, const vtev_request_event_t *req,
+                              char *errstr, size_t errstr_size) {
+    vtev_pending_t *pd = NULL;
     ex_prediction_t preds[8];
     const char *corr = vtev_envelope_correlation_id(&req->env);
     char newcorr[64];
@@ -84,17 +94,25 @@ static vtev_err_t publish_all(worker_t *w, const vtev_request_event_t *req, char
     n = ex_predict(&w->tt, &req->data.vessel_snapshot, req->data.has_terminal_filter,
                    req->data.terminal_filter, preds, (size_t)w->o.max_results);
     ms = (double)(ex_now_us() - t0) / 1000.0;
+    if (c && n > 0 && !(pd = vtev_consumer_defer(c, (unsigned)n))) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return VTEV_ERR_NOMEM;
+    }
     for (i = 0; i < n; i++) {
         vtev_result_event_t res;
         vtev_err_t err;
         if (build_result(req, &preds[i], (int)i + 1, ms, corr, &res)) {
             snprintf(errstr, errstr_size, "out of memory");
-            return VTEV_ERR_NOMEM;
+            err = VTEV_ERR_NOMEM;
+        } else {
+            err = vtev_producer_publish_result(w->prod, &res, pd, errstr, errstr_size);
+            vtev_result_clear(&res);
         }
-        err = vtev_producer_publish_result(w->prod, &res, NULL, errstr, errstr_size);
-        vtev_result_clear(&res);
-        if (err != VTEV_ERR_OK)
+        if (err != VTEV_ERR_OK) {
+            for (; pd && i < n; i++) /* the results that will get no report */
+                vtev_pending_done(pd, err);
             return err;
+        }
         atomic_fetch_add(&w->st->published, 1);
     }
     return VTEV_ERR_OK;
@@ -133,7 +151,7 @@ static vtev_verdict_t on_request(vtev_consumer_t *c, const vtev_event_t *ev,
     if (w->fatal)
         return VTEV_VERDICT_RETRY;
     if (!w->o.exactly_once) {
-        err = publish_all(w, req, errstr, sizeof(errstr));
+        err = publish_all(w, c, req, errstr, sizeof(errstr));
         if (err == VTEV_ERR_OK)
             return VTEV_VERDICT_OK;
         fprintf(stderr, "prediction-worker: %s: %s: %s\n", req->request_id, vtev_err2name(err),
@@ -142,7 +160,7 @@ static vtev_verdict_t on_request(vtev_consumer_t *c, const vtev_event_t *ev,
     }
     if ((err = vtev_producer_begin_transaction(w->prod, errstr, sizeof(errstr))) != VTEV_ERR_OK)
         return txn_failed(w, err, "begin_transaction", errstr);
-    if ((err = publish_all(w, req, errstr, sizeof(errstr))) != VTEV_ERR_OK)
+    if ((err = publish_all(w, NULL, req, errstr, sizeof(errstr))) != VTEV_ERR_OK)
         return txn_failed(w, err, "publish", errstr);
     for (tries = 0;; tries++) {
         err = vtev_consumer_txn_send_offsets(c, w->prod, 30000, errstr, sizeof(errstr));
@@ -161,13 +179,19 @@ static vtev_verdict_t on_request(vtev_consumer_t *c, const vtev_event_t *ev,
     return VTEV_VERDICT_OK;
 }
 
+/* On the producer's poll thread.  msg_opaque: the request's pending
+ * verdict (NULL with --exactly-once). */
 static void res_dr(vtev_producer_t *p, const vtev_delivery_report_t *dr, void *opaque) {
     ex_stats_t *st = opaque;
     (void)p;
     if (dr->err == VTEV_ERR_OK)
         atomic_fetch_add(&st->delivered, 1);
-    else if (dr->err != VTEV_ERR_PURGED) /* purged: an aborted transaction */
+    else if (dr->err != VTEV_ERR_PURGED || dr->msg_opaque) { /* purged in EOS: an abort */
         atomic_fetch_add(&st->failed, 1);
+        fprintf(stderr, "prediction-worker: result %s not delivered: %s (its request is "
+                        "redelivered)\n", dr->event_id, dr->errstr);
+    }
+    vtev_pending_done(dr->msg_opaque, dr->err);
 }
 
 int ex_worker_run(vtev_conf_t *conf, const ex_worker_opts_t *o, ex_stats_t *st,

@@ -35,6 +35,10 @@ extern char **environ;
 typedef struct demo_s {
     bool real, quiet, exactly_once, keep_db, worker_restarted;
     double kill_worker_after;
+    double kill_trigger_after;  /* SIGKILL the trigger too (0: no) */
+    bool trigger_restarted;
+    int slow_delivery_ms;       /* kafka.linger.ms of the trigger's and worker's producers */
+    bool every_position;        /* the trigger requests for every position */
     int verbosity;
     int64_t count;
     double rate;
@@ -329,7 +333,7 @@ static int run_processes(demo_t *d, vtev_conf_t *base, ex_stats_t *out, uint64_t
     vtev_admin_t *adm = NULL;
     vtev_conf_t *aconf = NULL;
     pid_t pids[NSVC] = {0};
-    static argv_t worker_argv;
+    static argv_t svc_argv[NSVC];
     ssize_t n;
     size_t nspec, i;
     int rc = 0, k, stable = 0;
@@ -398,6 +402,11 @@ static int run_processes(demo_t *d, vtev_conf_t *base, ex_stats_t *out, uint64_t
             /* a killed member must leave the group soon for its successor */
             if (d->kill_worker_after > 0)
                 arg(&v, "--consumer-X=%s", "kafka.session.timeout.ms=6000");
+        } else if (k == TRIG) {
+            if (d->kill_trigger_after > 0)
+                arg(&v, "--consumer-X=%s", "kafka.session.timeout.ms=6000");
+            if (d->every_position)
+                arg(&v, "%s", "--min-distance=0");
         } else if (k == SIM) {
             snprintf(num, sizeof(num), "%" PRId64, d->count);
             arg(&v, "--count=%s", num);
@@ -410,6 +419,10 @@ static int run_processes(demo_t *d, vtev_conf_t *base, ex_stats_t *out, uint64_t
         }
         if (k != SIM)
             arg(&v, "--ready-file=%s", ready[k]);
+        if ((k == TRIG || k == WORK) && d->slow_delivery_ms > 0) {
+            snprintf(num, sizeof(num), "%d", d->slow_delivery_ms);
+            arg(&v, "-Xkafka.linger.ms=%s", num);
+        }
         if (k == SIM) {
             /* positions flow once the three groups have their partitions
              * (else the first latencies would measure the group joins) */
@@ -429,19 +442,32 @@ static int run_processes(demo_t *d, vtev_conf_t *base, ex_stats_t *out, uint64_t
             rc = 1;
             goto out;
         }
-        if (k == WORK)
-            worker_argv = v;
+        svc_argv[k] = v;
     }
-    if (d->kill_worker_after > 0) {
-        /* chaos: SIGKILL the worker mid-stream, then start it again */
-        int64_t kill_at = ex_now_us() + (int64_t)(d->kill_worker_after * 1e6);
-        int status;
-        while (ex_now_us() < kill_at && !atomic_load(&ex_interrupted) &&
-               waitpid(pids[SIM], &status, WNOHANG) == 0)
-            ex_sleep_ms(20);
-        {
+    {
+        /* chaos: SIGKILL the trigger and/or the worker mid-stream (between
+         * publish and delivery with --slow-delivery), then start it again */
+        int64_t t0 = ex_now_us();
+        int order[2] = {TRIG, WORK}, j;
+        double after[NSVC] = {0};
+        after[TRIG] = d->kill_trigger_after;
+        after[WORK] = d->kill_worker_after;
+        if (after[WORK] > 0 && (after[TRIG] <= 0 || after[WORK] < after[TRIG])) {
+            order[0] = WORK;
+            order[1] = TRIG;
+        }
+        for (j = 0; j < 2; j++) {
+            int64_t kill_at, before = -1, give_up;
+            int status;
+            k = order[j];
+            if (after[k] <= 0)
+                continue;
+            kill_at = t0 + (int64_t)(after[k] * 1e6);
+            while (ex_now_us() < kill_at && !atomic_load(&ex_interrupted) &&
+                   waitpid(pids[SIM], &status, WNOHANG) == 0)
+                ex_sleep_ms(20);
             /* mid-stream: at least one result persisted (slow machines) */
-            int64_t before = -1, give_up = ex_now_us() + (int64_t)(d->timeout_s * 1e6);
+            give_up = ex_now_us() + (int64_t)(d->timeout_s * 1e6);
             while (!atomic_load(&ex_interrupted)) {
                 ex_store_t *st = ex_store_open(d->db, NULL, errstr, sizeof(errstr));
                 before = st ? ex_store_count(st, false, errstr, sizeof(errstr)) : -1;
@@ -450,22 +476,28 @@ static int run_processes(demo_t *d, vtev_conf_t *base, ex_stats_t *out, uint64_t
                     break;
                 ex_sleep_ms(100);
             }
-            kill(pids[WORK], SIGKILL);
-            wait_pid(pids[WORK]);
-            printf("vt-demo: killed prediction-worker (SIGKILL) with %" PRId64
+            kill(pids[k], SIGKILL);
+            wait_pid(pids[k]);
+            printf("vt-demo: killed %s (SIGKILL) with %" PRId64
                    " results persisted; restarting it\n",
-                   before);
+                   svc_names[k], before);
             fflush(stdout);
+            {
+                int a;
+                argv_t *v = &svc_argv[k];
+                for (a = 0; a < v->n; a++) /* spawn() rewrites a[0]; the rest is stored */
+                    v->a[a] = v->store[a];
+                v->a[v->n] = NULL;
+                if ((pids[k] = spawn(dir, svc_names[k], v)) < 0) {
+                    rc = 1;
+                    goto out;
+                }
+            }
+            if (k == WORK)
+                d->worker_restarted = true;
+            else
+                d->trigger_restarted = true;
         }
-        worker_argv.a[0] = NULL;
-        for (k = 0; k < worker_argv.n; k++) /* spawn() rewrites a[0]; the rest is stored */
-            worker_argv.a[k] = worker_argv.store[k];
-        worker_argv.a[worker_argv.n] = NULL;
-        if ((pids[WORK] = spawn(dir, svc_names[WORK], &worker_argv)) < 0) {
-            rc = 1;
-            goto out;
-        }
-        d->worker_restarted = true;
     }
     out[SIM].rc = wait_pid(pids[SIM]);
     pids[SIM] = 0;
@@ -567,7 +599,12 @@ static const char usage[] =
     "  --timeout S       give up when the pipeline has not drained after S s (default 120)\n"
     "  --quiet-predictions  only the summary\n"
     "  --kill-worker-after S  (--real) SIGKILL the worker S s after the first position,\n"
-    "                    then restart it: with --exactly-once nothing is lost or doubled\n" EX_COMMON_USAGE;
+    "                    then restart it: with --exactly-once nothing is lost or doubled\n"
+    "  --kill-trigger-after S (--real) the same for the trigger\n"
+    "  --slow-delivery MS  (--real) the trigger's and the worker's producers hold each\n"
+    "                    output MS ms before sending it (kafka.linger.ms): a kill then\n"
+    "                    lands between publish and delivery\n"
+    "  --every-position  the trigger requests for every position (--min-distance 0)\n" EX_COMMON_USAGE;
 
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
@@ -577,6 +614,9 @@ int main(int argc, char **argv) {
         {"exactly-once", no_argument, NULL, 1006}, {"timeout", required_argument, NULL, 1007},
         {"quiet-predictions", no_argument, NULL, 1008},
         {"kill-worker-after", required_argument, NULL, 1009}, {"help", no_argument, NULL, 'h'},
+        {"kill-trigger-after", required_argument, NULL, 1010},
+        {"slow-delivery", required_argument, NULL, 1011},
+        {"every-position", no_argument, NULL, 1012},
         {NULL, 0, NULL, 0}};
     demo_t d;
     ex_stats_t st[NSVC];
@@ -615,6 +655,9 @@ int main(int argc, char **argv) {
         case 1007: d.timeout_s = strtod(optarg, &end); break;
         case 1008: d.quiet = true; break;
         case 1009: d.kill_worker_after = strtod(optarg, &end); break;
+        case 1010: d.kill_trigger_after = strtod(optarg, &end); break;
+        case 1011: d.slow_delivery_ms = (int)strtol(optarg, &end, 10); break;
+        case 1012: d.every_position = true; break;
         default: fputs(usage, stderr); return 2;
         }
         if (end && (*end || end == optarg)) {
@@ -633,8 +676,14 @@ int main(int argc, char **argv) {
     d.verbosity = d.cli.verbosity;
     if (!d.real && ((env_bs && *env_bs) || d.cli.brokers))
         d.real = true;
-    if (d.kill_worker_after < 0 || (d.kill_worker_after > 0 && !d.real)) {
-        fprintf(stderr, "vt-demo: --kill-worker-after needs --real and a value > 0\n");
+    if (d.kill_worker_after < 0 || (d.kill_worker_after > 0 && !d.real) ||
+        d.kill_trigger_after < 0 || (d.kill_trigger_after > 0 && !d.real)) {
+        fprintf(stderr, "vt-demo: --kill-worker-after/--kill-trigger-after need --real and a "
+                        "value > 0\n");
+        return 2;
+    }
+    if (d.slow_delivery_ms < 0 || d.slow_delivery_ms > 60000 || (d.slow_delivery_ms && !d.real)) {
+        fprintf(stderr, "vt-demo: --slow-delivery needs --real and 0 to 60000 ms\n");
         return 2;
     }
     snprintf(d.run_id, sizeof(d.run_id), "demo-%ld-%d", (long)(ex_now_us() / 1000000), (int)getpid());
@@ -740,6 +789,10 @@ int main(int argc, char **argv) {
         printf("FAIL: %" PRIu64 " of %" PRId64 " positions were delivered\n", positions, d.count);
         rc = 1;
     }
+    /* a restarted trigger's counters start again at 0: then the database's
+     * requests are the reference (the caller checks them against the positions) */
+    if (d.trigger_restarted && distinct > 0)
+        requests = (uint64_t)distinct;
     if (requests == 0 || distinct != (int64_t)requests || incomplete != 0) {
         printf("FAIL: %" PRId64 " of %" PRIu64 " requests have results, %" PRId64
                " without exactly %d\n",

@@ -6,7 +6,9 @@
  * only after its message was handled OK or its dead letter was acknowledged.
  * Messages of one partition are processed strictly in order: a retried
  * message pauses its partition (consumer_retry.c), so no later offset of that
- * partition can be stored before it is finished. librdkafka's auto-commit
+ * partition can be stored before it is finished. A handler may defer its
+ * message until its outputs are stored (consumer_defer.c): then the offsets of
+ * the partition wait in order behind it. librdkafka's auto-commit
  * commits the stored offsets every consumer.commit.interval.ms; revokes and
  * close commit synchronously.
  */
@@ -68,6 +70,7 @@ static void part_remove(vtev_consumer_t *c, const char *topic, int32_t partition
     pthread_mutex_lock(&c->lock);
     for (i = 0; i < c->part_cnt; i++) {
         if (c->parts[i].partition == partition && !strcmp(c->parts[i].topic, topic)) {
+            vtev__consumer_pending_drop(&c->parts[i]);
             free(c->parts[i].topic);
             c->parts[i] = c->parts[c->part_cnt - 1];
             c->part_cnt--;
@@ -126,7 +129,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         vtev__log(c->conf, 6, "CONSUMER", "assigned %d partition(s)", parts->cnt);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         /* Commit what was finished; pending retries are dropped and will be
-         * redelivered to the next owner from the committed offset. */
+         * redelivered to the next owner from the committed offset, and so
+         * are messages whose deferred outputs are not stored yet. */
+        vtev__consumer_reap(c);
         commit_sync(c, "revoke");
         for (i = 0; i < parts->cnt; i++)
             part_remove(c, parts->elems[i].topic, parts->elems[i].partition);
@@ -148,8 +153,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             rd_kafka_assign(rk, NULL);
         }
         pthread_mutex_lock(&c->lock);
-        for (i = 0; i < (int)c->part_cnt; i++)
+        for (i = 0; i < (int)c->part_cnt; i++) {
+            vtev__consumer_pending_drop(&c->parts[i]);
             free(c->parts[i].topic);
+        }
         c->part_cnt = 0;
         pthread_mutex_unlock(&c->lock);
     }
@@ -177,8 +184,10 @@ static void consumer_free(vtev_consumer_t *c) {
     for (i = 0; i < c->sub_cnt; i++)
         free(c->subs[i].topic);
     free(c->subs);
-    for (i = 0; i < c->part_cnt; i++)
+    for (i = 0; i < c->part_cnt; i++) {
+        vtev__consumer_pending_drop(&c->parts[i]);
         free(c->parts[i].topic);
+    }
     free(c->parts);
     pthread_mutex_destroy(&c->lock);
     free(c);
@@ -311,6 +320,7 @@ vtev_err_t vtev_consumer_close(vtev_consumer_t *c, char *errstr, size_t errstr_s
     if (c->closed)
         return VTEV_ERR_OK;
     c->closed = true;
+    vtev__consumer_reap(c); /* deferred messages whose outputs are stored by now */
     err = rd_kafka_commit(c->rk, NULL, 0);
     if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
         err = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -428,29 +438,21 @@ static vtev_event_type_t expected_type(vtev_consumer_t *c, const char *topic) {
 
 /* ---------------------------------------------------------------- processing */
 
-static void mark_done(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_message_t *m) {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__FAIL;
-    if (l) {
-        rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = m->offset + 1;
-        err = rd_kafka_offsets_store(c->rk, l);
-        if (!err)
-            err = l->elems[0].err;
-        rd_kafka_topic_partition_list_destroy(l);
-    }
-    if (err)
-        vtev__log(c->conf, 4, "CONSUMER", "%s [%" PRId32 "]: storing offset %" PRId64 ": %s",
-                  p->topic, p->partition, m->offset + 1, rd_kafka_err2str(err));
+/* The message is finished with: no retry pending for it. */
+static void finish_msg(vtev_consumer_t *c, vtev_cpart_t *p) {
     pthread_mutex_lock(&c->lock);
-    p->next_offset = m->offset + 1;
     p->retry_active = false;
     p->pending_dlq = false;
     p->attempts = 0;
     p->env_failures = 0;
     p->missing_since_us = 0;
     pthread_mutex_unlock(&c->lock);
-    if (c->commit_interval_ms == 0)
-        rd_kafka_commit(c->rk, NULL, 1);
+}
+
+/* Finished, and its offset may be stored (once the earlier ones are). */
+static void mark_done(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_message_t *m) {
+    finish_msg(c, p);
+    vtev__consumer_offset_done(c, p, m->offset);
 }
 
 static vtev_err_t dead_letter(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_message_t *m,
@@ -518,15 +520,12 @@ static void environment_retry(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafk
                               int attempt, int tidx, int32_t schema_id, vtev_err_t err,
                               const char *why) {
     int failures;
-    pthread_mutex_lock(&c->lock);
-    failures = ++p->env_failures;
-    pthread_mutex_unlock(&c->lock);
+    STAT_INC(c, tidx, retried);
+    failures = vtev__consumer_retry_env(c, p, m->offset, attempt - 1);
     vtev__log(c->conf, 4, "CONSUMER",
               "%s [%" PRId32 "] offset %" PRId64 ": %s: %s (not the message's fault: paused, "
               "retry %d)",
               p->topic, p->partition, m->offset, vtev_err2name(err), why, failures);
-    STAT_INC(c, tidx, retried);
-    vtev__consumer_schedule_env_retry(c, p, m, attempt - 1);
     if (c->error_cb) {
         vtev_msg_info_t info;
         msg_info_init(&info, p->topic, m, schema_id, failures);
@@ -558,6 +557,7 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
     rd_kafka_headers_t *hdrs = NULL;
     vtev_verdict_t verdict;
     int64_t t0, dt;
+    bool deferred;
 
     if (!(p = vtev__consumer_part(c, topic, m->partition, true)))
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
@@ -675,6 +675,7 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
     verdict = h->fn(c, &ev, &info, h->opaque);
     dt = vtev__now_mono_us() - t0;
     c->cur_topic = NULL;
+    deferred = vtev__consumer_defer_finish(c, p, verdict == VTEV_VERDICT_OK);
     if (hv != hstack)
         free(hv);
     vtev_event_clear(&ev);
@@ -688,7 +689,15 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
     switch (verdict) {
     case VTEV_VERDICT_OK:
         STAT_INC(c, tidx, ok);
-        mark_done(c, p, m);
+        if (deferred)
+            finish_msg(c, p); /* its offset waits for vtev_pending_done() */
+        else
+            mark_done(c, p, m);
+        return VTEV_ERR_OK;
+    case VTEV_VERDICT_RETRY_ENV:
+        /* the environment failed, not the message: no attempt is used up */
+        STAT_INC(c, tidx, retried);
+        vtev__consumer_retry_env(c, p, m->offset, attempt - 1);
         return VTEV_ERR_OK;
     case VTEV_VERDICT_RETRY:
         if (attempt >= c->max_attempts) {
@@ -734,6 +743,7 @@ vtev_err_t vtev_consumer_poll(vtev_consumer_t *c, int timeout_ms, char *errstr,
         snprintf(c->stopped_msg, sizeof(c->stopped_msg), "fatal: %s", fe);
         return vtev__fail(VTEV_ERR_FATAL, errstr, errstr_size, "%s", c->stopped_msg);
     }
+    vtev__consumer_reap(c);
     vtev__consumer_resume_due(c);
     /* do not sleep past the next resume */
     now = vtev__now_mono_us();

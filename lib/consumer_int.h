@@ -16,6 +16,18 @@
 
 #include "conf_int.h"
 
+/* A message whose offset waits (consumer_defer.c): deferred by its handler,
+ * or finished but behind a deferred one of its partition. Owned by the
+ * consumer (1 reference while queued or in the handler) and by the
+ * vtev_pending_done() calls still due (remaining); the last one frees it. */
+struct vtev_pending_s {
+    atomic_int refs;
+    atomic_int remaining; /* vtev_pending_done() calls still due */
+    atomic_int err;       /* first failure, VTEV_ERR_OK */
+    int64_t offset;       /* the message's offset */
+    struct vtev_pending_s *next;
+};
+
 /* State of one assigned partition. */
 typedef struct vtev_cpart_s {
     char *topic;
@@ -28,14 +40,18 @@ typedef struct vtev_cpart_s {
     int attempts;         /* handler attempts made on retry_offset */
     int reseeks;          /* seeks back after a later offset came instead */
     int64_t resume_at_us; /* monotonic */
-    /* environment failures (registry trouble) on retry_offset: retried without
-     * limit, never dead-lettered; the count only grows the backoff */
+    /* environment failures (registry trouble, RETRY_ENV verdicts, failed
+     * outputs of deferred messages) since the partition last finished a
+     * message: retried without limit, never dead-lettered; the count only
+     * grows the backoff */
     int env_failures;
     int64_t missing_since_us; /* first "schema id not found" on retry_offset, 0: none */
     /* the message at retry_offset must be dead-lettered (earlier DLQ produce failed) */
     bool pending_dlq;
     vtev_err_t dlq_err;
     char dlq_msg[512];
+    /* messages handled but not yet stored, oldest first (consumer_defer.c) */
+    vtev_pending_t *pend_head, *pend_tail;
 } vtev_cpart_t;
 
 /* A subscribed topic and the type its messages must have (NONE: any). */
@@ -86,6 +102,7 @@ struct vtev_consumer_s {
     const char *cur_topic;
     int32_t cur_partition;
     int64_t cur_offset;
+    vtev_pending_t *cur_pending; /* vtev_consumer_defer() in the running handler */
 
     atomic_int stop;
     bool closed;
@@ -102,12 +119,30 @@ int64_t vtev__consumer_backoff_ms(int64_t base_ms, int64_t max_ms, int attempts)
  * redelivered after the backoff. */
 void vtev__consumer_schedule_retry(vtev_consumer_t *c, vtev_cpart_t *p,
                                    const rd_kafka_message_t *m, int attempts);
-/* Like vtev__consumer_schedule_retry() for an environment failure: the backoff
- * grows with p->env_failures, and the handler attempts made stay attempts. */
-void vtev__consumer_schedule_env_retry(vtev_consumer_t *c, vtev_cpart_t *p,
-                                       const rd_kafka_message_t *m, int attempts);
 /* Resumes paused partitions whose backoff expired. */
 void vtev__consumer_resume_due(vtev_consumer_t *c);
+
+/* Like vtev__consumer_schedule_retry(), by topic/partition/offset. */
+void vtev__consumer_schedule_retry_at(vtev_consumer_t *c, vtev_cpart_t *p, int64_t offset,
+                                      int attempts);
+/* An environment failure at @p offset (not the message's fault): retry it
+ * after a backoff that grows with p->env_failures (counted here, reset when
+ * the partition finishes a message), without using up attempts (the
+ * message's attempt count stays @p attempts_made).  Returns the count. */
+int vtev__consumer_retry_env(vtev_consumer_t *c, vtev_cpart_t *p, int64_t offset, int attempts_made);
+
+/* consumer_defer.c */
+/* The message at @p offset is finished: stores offset + 1 now, or queues it
+ * behind the partition's deferred messages. */
+void vtev__consumer_offset_done(vtev_consumer_t *c, vtev_cpart_t *p, int64_t offset);
+/* After the handler returned: queues c->cur_pending when @p ok, else drops
+ * it; clears c->cur_pending. Returns true when the message was queued. */
+bool vtev__consumer_defer_finish(vtev_consumer_t *c, vtev_cpart_t *p, bool ok);
+/* Stores the offsets of every partition whose oldest waiting messages are
+ * done; a failed one is scheduled for redelivery. Polling thread. */
+void vtev__consumer_reap(vtev_consumer_t *c);
+/* Forgets the waiting messages of @p p (revoke, close, destroy). */
+void vtev__consumer_pending_drop(vtev_cpart_t *p);
 
 /* consumer.c */
 vtev_cpart_t *vtev__consumer_part(vtev_consumer_t *c, const char *topic, int32_t partition,

@@ -47,34 +47,55 @@ static void pause_resume(vtev_consumer_t *c, vtev_cpart_t *p, bool pause) {
     p->paused = pause;
 }
 
-static void schedule(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_message_t *m,
-                     int attempts, int backoff_n) {
+/* Pauses p, seeks it back to offset, and resumes it after a backoff that
+ * grows with backoff_n; attempts is what the message has used so far. */
+static void schedule_at(vtev_consumer_t *c, vtev_cpart_t *p, int64_t offset, int attempts, int backoff_n) {
     int64_t delay = vtev__consumer_backoff_ms(c->backoff_ms, c->backoff_max_ms, backoff_n);
-    rd_kafka_resp_err_t err;
+    rd_kafka_topic_partition_list_t *l;
+    rd_kafka_error_t *error = NULL;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__FAIL;
     pthread_mutex_lock(&c->lock);
     p->retry_active = true;
-    p->retry_offset = m->offset;
+    p->retry_offset = offset;
     p->attempts = attempts;
     p->resume_at_us = vtev__now_mono_us() + delay * 1000;
     pthread_mutex_unlock(&c->lock);
     pause_resume(c, p, true);
-    err = rd_kafka_seek(m->rkt, m->partition, m->offset, 0);
+    if ((l = rd_kafka_topic_partition_list_new(1))) {
+        rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = offset;
+        error = rd_kafka_seek_partitions(c->rk, l, 0);
+        err = error ? rd_kafka_error_code(error) : l->elems[0].err;
+        if (error)
+            rd_kafka_error_destroy(error);
+        rd_kafka_topic_partition_list_destroy(l);
+    }
     if (err)
         vtev__log(c->conf, 4, "CONSUMER", "%s [%" PRId32 "]: seek to %" PRId64 " failed: %s",
-                  p->topic, p->partition, m->offset, rd_kafka_err2str(err));
+                  p->topic, p->partition, offset, rd_kafka_err2str(err));
     vtev__log(c->conf, 7, "CONSUMER",
               "%s [%" PRId32 "] offset %" PRId64 ": retry after %" PRId64 " ms (attempts so far %d)",
-              p->topic, p->partition, m->offset, delay, attempts);
+              p->topic, p->partition, offset, delay, attempts);
+}
+
+void vtev__consumer_schedule_retry_at(vtev_consumer_t *c, vtev_cpart_t *p, int64_t offset,
+                                      int attempts) {
+    schedule_at(c, p, offset, attempts, attempts);
 }
 
 void vtev__consumer_schedule_retry(vtev_consumer_t *c, vtev_cpart_t *p,
                                    const rd_kafka_message_t *m, int attempts) {
-    schedule(c, p, m, attempts, attempts);
+    schedule_at(c, p, m->offset, attempts, attempts);
 }
 
-void vtev__consumer_schedule_env_retry(vtev_consumer_t *c, vtev_cpart_t *p,
-                                       const rd_kafka_message_t *m, int attempts) {
-    schedule(c, p, m, attempts, p->env_failures);
+int vtev__consumer_retry_env(vtev_consumer_t *c, vtev_cpart_t *p, int64_t offset, int attempts_made) {
+    int n;
+    pthread_mutex_lock(&c->lock);
+    if (p->env_failures < 64)
+        p->env_failures++;
+    n = p->env_failures;
+    pthread_mutex_unlock(&c->lock);
+    schedule_at(c, p, offset, attempts_made, n);
+    return n;
 }
 
 void vtev__consumer_resume_due(vtev_consumer_t *c) {

@@ -6,6 +6,11 @@
 #   test_examples.sh postgresql   DIR   the same into a PostgreSQL server started here
 #   test_examples.sh exactly-once DIR   --exactly-once worker SIGKILLed mid-stream and
 #                                       restarted: exactly one result set per request
+#   test_examples.sh kill-unstored DIR  at-least-once trigger and worker SIGKILLed while
+#                                       their outputs wait 3 s for delivery, restarted:
+#                                       every position has its results (nothing lost)
+#   test_examples.sh pg-outage    DIR   PostgreSQL stopped for 20 s while the persister
+#                                       runs: 0 dead letters, every row present after
 #
 # DIR holds vt-demo and the four programs.  vt-demo runs each service as its
 # own process on topics and groups unique to the run, waits until every group
@@ -37,6 +42,12 @@ trap cleanup EXIT
 run_demo() {
   local rc=0
   "$demo" --real --quiet-predictions --timeout 240 "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  demo_ok "$rc"
+}
+
+# Checks vt-demo's exit status $1 and its summary lines.
+demo_ok() {
+  local rc=$1
   cat "$tmp/out"
   if [ "$rc" != 0 ]; then
     sed 's/^/stderr: /' "$tmp/err" | tail -n 40
@@ -72,17 +83,9 @@ sql_checks=(
   "SELECT COUNT(*) FROM predictions WHERE confidence_score < 0 OR confidence_score > 1 OR proximity_score < 0 OR proximity_score > 1 OR speed_score < 0 OR speed_score > 1 OR heading_score < 0 OR heading_score > 1 OR rag_boost <> 0 OR ai_adjustment <> 0 OR distance_km < 0 OR ai_reasoning = '' OR correlation_id IS NULL"
 )
 
-case "$mode" in
-sqlite)
-  db=$tmp/predictions.db
-  run_demo --count 3000 --rate 500 --db "$db"
-  vals=()
-  for q in "${sql_checks[@]}"; do
-    vals+=("$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$db" "$q")")
-  done
-  check_db "${vals[@]}"
-  ;;
-postgresql)
+# Starts a PostgreSQL server of its own in $tmp/pg on 127.0.0.1:$port; sets
+# $pg_ctl (also used to stop and start it again) and $url.
+start_pg() {
   pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
   [ -x "$pgbin/initdb" ] || fail "PostgreSQL server binaries not found (Debian package postgresql)"
   port=${VTEV_PG_PORT:-39750}
@@ -100,6 +103,20 @@ postgresql)
     -o "-c listen_addresses=127.0.0.1 -p $port -k $tmp -c fsync=off" start >/dev/null ||
     { cat "$tmp/pg.log"; fail "PostgreSQL did not start on 127.0.0.1:$port"; }
   url="postgresql://vtev@127.0.0.1:$port/postgres"
+}
+
+case "$mode" in
+sqlite)
+  db=$tmp/predictions.db
+  run_demo --count 3000 --rate 500 --db "$db"
+  vals=()
+  for q in "${sql_checks[@]}"; do
+    vals+=("$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$db" "$q")")
+  done
+  check_db "${vals[@]}"
+  ;;
+postgresql)
+  start_pg
   run_demo --count 2000 --rate 500 --db "$url"
   vals=()
   for q in "${sql_checks[@]}"; do
@@ -121,6 +138,57 @@ exactly-once)
   vals=()
   for q in "${sql_checks[@]}"; do
     vals+=("$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$db" "$q")")
+  done
+  check_db "${vals[@]}"
+  ;;
+kill-unstored)
+  db=$tmp/predictions.db
+  # Every position makes a request (--every-position), each output is held
+  # 3 s before it is sent (--slow-delivery), and the trigger and the worker
+  # are SIGKILLed mid-stream: their inputs' offsets may have been committed
+  # only after the outputs' delivery reports, so the restarted services
+  # redeliver whatever was still in flight.
+  run_demo --count 600 --rate 40 --every-position --slow-delivery 3000 \
+    --kill-trigger-after 5 --kill-worker-after 9 --db "$db"
+  for s in trigger worker; do
+    grep -q "^vt-demo: killed prediction-$s (SIGKILL)" "$tmp/out" || fail "the $s was not killed"
+  done
+  q() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "$db" "$1"; }
+  # every position carries its own correlation id into its request and results
+  corr=$(q "SELECT COUNT(DISTINCT correlation_id) FROM predictions")
+  [ "$corr" = 600 ] || fail "$corr of 600 positions have results (lost in the kills)"
+  incomplete=$(q "SELECT COUNT(*) FROM (SELECT request_id FROM predictions GROUP BY request_id HAVING COUNT(*) <> 3) x")
+  [ "$incomplete" = 0 ] || fail "$incomplete requests without exactly 3 results"
+  echo "database: every one of the 600 positions has its results"
+  ;;
+pg-outage)
+  start_pg
+  # about 25 s of positions; PostgreSQL goes away for 20 s once rows arrive
+  "$demo" --real --quiet-predictions --timeout 240 --count 1000 --rate 40 --db "$url" \
+    >"$tmp/out" 2>"$tmp/err" &
+  demo_pid=$!
+  for _ in $(seq 1 300); do
+    n=$(psql -X -At "$url" -c "SELECT COUNT(*) FROM predictions" 2>/dev/null || echo 0)
+    [ "${n:-0}" -gt 0 ] && break
+    sleep 0.1
+  done
+  [ "${n:-0}" -gt 0 ] || { kill "$demo_pid" 2>/dev/null; fail "no rows before the outage"; }
+  $pg_ctl stop -m fast >/dev/null
+  echo "PostgreSQL stopped with $n rows; 20 s outage"
+  sleep 20
+  $pg_ctl -w -t 60 -l "$tmp/pg.log" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $tmp -c fsync=off" start >/dev/null ||
+    { cat "$tmp/pg.log"; fail "PostgreSQL did not start again"; }
+  echo "PostgreSQL started again"
+  rc=0
+  wait "$demo_pid" || rc=$?
+  demo_ok "$rc"
+  grep -q 'prediction-persister: database unavailable' "$tmp/err" ||
+    fail "the persister never saw the outage"
+  echo "persister: $(grep -c 'prediction-persister: database unavailable' "$tmp/err") retries logged"
+  vals=()
+  for q in "${sql_checks[@]}"; do
+    vals+=("$(psql -X -At "$url" -c "$q")")
   done
   check_db "${vals[@]}"
   ;;

@@ -16,6 +16,11 @@
  *   `consumer.retry.backoff.max.ms`).  After `consumer.retry.max.attempts`
  *   attempts it is dead-lettered.
  * - ::VTEV_VERDICT_REJECT: dead-lettered at once.
+ * - ::VTEV_VERDICT_RETRY_ENV: like RETRY, but without attempt limit (an
+ *   environment failure such as a database outage; never dead-lettered).
+ *
+ * A handler whose outputs are published asynchronously defers its verdict
+ * with vtev_consumer_defer() until the delivery reports arrive.
  *
  * Poison messages (short buffer, wrong magic byte, schema id the registry does
  * not know, undecodable bytes, events that fail validation, events of a type
@@ -41,8 +46,9 @@
  *         signal handler.  vtev_consumer_stats() and vtev_consumer_lag() may
  *         be called from any thread while another one polls.  Handlers run on
  *         the polling thread; they may call vtev_consumer_stop(),
- *         vtev_consumer_stats() and vtev_consumer_lag() but not poll, run,
- *         close or destroy.
+ *         vtev_consumer_stats(), vtev_consumer_lag() and
+ *         vtev_consumer_defer() but not poll, run, close or destroy.
+ *         vtev_pending_done() may be called from any thread.
  */
 #ifndef VTEVENTS_CONSUMER_H
 #define VTEVENTS_CONSUMER_H
@@ -66,8 +72,22 @@ typedef struct vtev_consumer_s vtev_consumer_t;
 typedef enum vtev_verdict_e {
     VTEV_VERDICT_OK = 0,     /**< Handled: the offset may move past it. */
     VTEV_VERDICT_RETRY = 1,  /**< Try again later (backoff); dead-lettered after the last attempt. */
-    VTEV_VERDICT_REJECT = 2  /**< Never processable: dead-letter it now. */
+    VTEV_VERDICT_REJECT = 2, /**< Never processable: dead-letter it now. */
+    /** The environment failed, not the message (a database that is down, a
+     *  service that does not answer): pause the partition and hand the same
+     *  message again after the backoff (growing up to
+     *  `consumer.retry.backoff.max.ms`), without limit and without using up
+     *  `consumer.retry.max.attempts` (vtev_msg_info_t::attempt does not
+     *  advance).  Never dead-lettered.  Counted in
+     *  vtev_consumer_stats_t::retried.  @since 0.2.0 */
+    VTEV_VERDICT_RETRY_ENV = 3
 } vtev_verdict_t;
+
+/**
+ * @brief A handler's verdict left open until its outputs are stored (see
+ *        vtev_consumer_defer()).  Opaque.
+ */
+typedef struct vtev_pending_s vtev_pending_t;
 
 /**
  * @brief Where a message came from, handed to a handler with the event.
@@ -364,6 +384,72 @@ VTEV_EXPORT vtev_err_t vtev_consumer_lag(vtev_consumer_t *c, vtev_partition_lag_
 VTEV_EXPORT vtev_err_t vtev_consumer_txn_send_offsets(vtev_consumer_t *c, vtev_producer_t *p,
                                                       int timeout_ms, char *errstr,
                                                       size_t errstr_size);
+/** @} */
+
+/**
+ * @name Deferred verdicts
+ * At-least-once for consume-transform-produce without transactions: the
+ * input's offset must not be stored before the outputs it caused are
+ * stored by the broker.  A handler that publishes calls vtev_consumer_defer()
+ * and passes the returned handle as the publish's `msg_opaque`; its delivery
+ * report calls vtev_pending_done().  The consumer then stores a partition's
+ * offset only when this message and every earlier message of the partition
+ * are done (in order per partition, whatever order the reports come in).  A
+ * failed output re-delivers the input: the partition is paused and sought
+ * back to the first message whose outputs failed, and that message and
+ * every later one of the partition are handed to the handler again after
+ * the backoff (without limit and without using up attempts; the outputs of
+ * the later ones may then be published twice, as at-least-once allows).
+ * Messages that are never done (a crash, a revoke before the reports came)
+ * are not committed and are redelivered to the group.
+ *
+ * Flush the producer before vtev_consumer_close() so that the last reports
+ * arrive first; close stores what is done and commits it.
+ * @{
+ */
+/**
+ * @brief From a handler: leaves the current message's offset unstored until
+ *        vtev_pending_done() was called @p count times on the returned handle.
+ *
+ * The handler then returns ::VTEV_VERDICT_OK as usual.  Any other verdict
+ * cancels the deferral (the handle stays valid and its vtev_pending_done()
+ * calls are still required, but ignored).  Called again during the same
+ * handler call, it adds @p count and returns the same handle.
+ *
+ * @param c     the consumer whose handler is running.
+ * @param count the number of vtev_pending_done() calls to wait for (one per
+ *              output), at least 1.
+ * @returns the handle, or NULL when not called from a handler of @p c, when
+ *          @p count is 0 or when out of memory (then nothing is deferred:
+ *          publish nothing and return ::VTEV_VERDICT_RETRY_ENV).
+ * @remark Polling thread only (inside a handler).  The handle is owned
+ *         jointly by the consumer and the @p count pending calls; it is freed
+ *         by whichever comes last, so it may outlive the consumer.
+ * @since 0.2.0
+ */
+VTEV_EXPORT vtev_pending_t *vtev_consumer_defer(vtev_consumer_t *c, unsigned int count);
+
+/**
+ * @brief Reports one output of a deferred message: stored (::VTEV_ERR_OK)
+ *        or failed (any other code; the first failure is kept).
+ *
+ * Typically called from a producer's delivery report callback
+ * (::vtev_producer_dr_cb_t, with the handle as `msg_opaque`), or at once when
+ * a publish call failed after vtev_consumer_defer() counted it.  The
+ * consumer acts on it on its next poll.
+ *
+ * @param pd  a handle from vtev_consumer_defer() (NULL is ignored).  After
+ *            the last of its `count` calls the handle must not be used again
+ *            (it may have been freed).  Calling it more often than `count`
+ *            times is undefined.
+ * @param err ::VTEV_ERR_OK, or why the output was not stored.
+ * @remark Thread-safe and lock-free: callable from any thread, e.g. a
+ *         producer's poll thread, also after vtev_consumer_close() and
+ *         vtev_consumer_destroy() (then it only frees the handle).  It never
+ *         blocks and never calls back.
+ * @since 0.2.0
+ */
+VTEV_EXPORT void vtev_pending_done(vtev_pending_t *pd, vtev_err_t err);
 /** @} */
 
 #ifdef __cplusplus
