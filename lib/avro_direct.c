@@ -147,7 +147,7 @@ vtev_err_t vtev_rt_fail(vtev_err_t err, char *errstr, size_t errstr_size, const 
 void vtev_rt_err_prefix(char *errstr, size_t errstr_size, const char *seg) {
     size_t sl, ml, add;
     bool dot;
-    if (!errstr || errstr_size < 2 || !seg)
+    if (!errstr || errstr_size < 2 || !seg || !*seg)
         return;
     ml = strnlen(errstr, errstr_size - 1);
     sl = strlen(seg);

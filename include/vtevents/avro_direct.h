@@ -34,11 +34,6 @@ extern "C" {
 /** @brief Longest text of a UUID, without the NUL. @since 0.2.0 */
 #define VTEV_RT_UUID_LEN 36
 
-/** @brief A byte string (Avro `bytes`, `decimal` on bytes). @since 0.2.0 */
-typedef struct vtev_bytes_s {
-    unsigned char *data; /**< Owned by the event; NULL when @c len is 0. */
-    size_t len;          /**< Number of bytes. */
-} vtev_bytes_t;
 
 /* ------------------------------------------------------------------------ */
 /** @name Avro binary writing (inline; append to a vtev_buf_t)

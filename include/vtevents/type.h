@@ -32,6 +32,12 @@ extern "C" {
 /** @brief to_json() flag: indent with two spaces, one member per line. @since 0.2.0 */
 #define VTEV_TYPE_JSON_PRETTY 0x1
 
+/** @brief A byte string (Avro `bytes`, `decimal` on bytes). @since 0.2.0 */
+typedef struct vtev_bytes_s {
+    unsigned char *data; /**< Owned by the event; NULL when @c len is 0. */
+    size_t len;          /**< Number of bytes. */
+} vtev_bytes_t;
+
 /**
  * @brief A growable byte buffer that encoders append to.
  *
