@@ -309,14 +309,14 @@ static void apply_constraints(const char *path, json_t *obj, type_t *t, field_t 
                 c->has_lo = true;
                 c->lo = d;
                 c->lo_excl = k[3] == 'e';
-                c->lo_txt = num_txt(t, d);
+                c->lo_txt = json_is_integer(v) ? fmt("%lld", (long long)json_integer_value(v)) : num_txt(t, d);
             } else {
                 if (c->has_hi)
                     die(path, "constraint %s: an upper bound is already set", k);
                 c->has_hi = true;
                 c->hi = d;
                 c->hi_excl = k[3] == 'e';
-                c->hi_txt = num_txt(t, d);
+                c->hi_txt = json_is_integer(v) ? fmt("%lld", (long long)json_integer_value(v)) : num_txt(t, d);
             }
         } else if (!strcmp(k, "vt.finite")) {
             if (t->kind != K_FLOAT && t->kind != K_DOUBLE)
