@@ -7,7 +7,7 @@
 #include <string.h>
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
+int64_t vtev__days_from_civil(int64_t y, int m, int d) {
     int64_t era, yoe, doy, doe;
     y -= m <= 2;
     era = (y >= 0 ? y : y - 399) / 400;
@@ -17,7 +17,7 @@ static int64_t days_from_civil(int64_t y, int m, int d) {
     return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
+void vtev__civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
     int64_t era, doe, yoe, doy, mp;
     z += 719468;
     era = (z >= 0 ? z : z - 146096) / 146097;
@@ -30,27 +30,33 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
     *y = yoe + era * 400 + (*m <= 2);
 }
 
-size_t vtev__format_timestamp(int64_t us, char *buf, size_t size) {
-    int64_t days, rem, y;
-    int m, d, n;
-    days = us / 86400000000LL;
-    rem = us % 86400000000LL;
+size_t vtev__format_time(int64_t v, int64_t per_second, char *buf, size_t size) {
+    int64_t per_day = 86400 * per_second, days, rem, y;
+    int m, d, n, hh, mm, ss;
+    int64_t frac, us;
+    days = v / per_day;
+    rem = v % per_day;
     if (rem < 0) {
-        rem += 86400000000LL;
+        rem += per_day;
         days--;
     }
-    civil_from_days(days, &y, &m, &d);
-    {
-        int hh = (int)(rem / 3600000000LL), mm = (int)(rem / 60000000LL % 60),
-            ss = (int)(rem / 1000000 % 60), frac = (int)(rem % 1000000);
-        if (frac % 1000 == 0)
-            n = snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d, hh, mm,
-                         ss, frac / 1000);
-        else
-            n = snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d.%06dZ", (long long)y, m, d, hh, mm,
-                         ss, frac);
-    }
+    vtev__civil_from_days(days, &y, &m, &d);
+    hh = (int)(rem / (3600 * per_second));
+    mm = (int)(rem / (60 * per_second) % 60);
+    ss = (int)(rem / per_second % 60);
+    frac = rem % per_second;
+    us = frac * (1000000 / per_second);
+    if (us % 1000 == 0)
+        n = snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d, hh, mm, ss,
+                     (int)(us / 1000));
+    else
+        n = snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d.%06dZ", (long long)y, m, d, hh, mm, ss,
+                     (int)us);
     return n < 0 ? 0 : (size_t)n;
+}
+
+size_t vtev__format_timestamp(int64_t us, char *buf, size_t size) {
+    return vtev__format_time(us, 1000000, buf, size);
 }
 
 static int digits(const char **p, int n, int *out) {
@@ -113,7 +119,7 @@ int vtev__parse_timestamp(const char *s, int64_t *usp) {
     dim = mdays[mo - 1] + (mo == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
     if (d > dim)
         return -1;
-    *usp = ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - (int64_t)off * 60) * 1000000) +
+    *usp = ((vtev__days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - (int64_t)off * 60) * 1000000) +
            frac;
     return 0;
 }
