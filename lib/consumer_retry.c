@@ -69,7 +69,7 @@ static void schedule_at(vtev_consumer_t *c, vtev_cpart_t *p, int64_t offset, int
             rd_kafka_error_destroy(error);
         rd_kafka_topic_partition_list_destroy(l);
     }
-    if (err)
+    if (err && err != RD_KAFKA_RESP_ERR__IN_PROGRESS) /* asynchronous seek: started */
         vtev__log(c->conf, 4, "CONSUMER", "%s [%" PRId32 "]: seek to %" PRId64 " failed: %s",
                   p->topic, p->partition, offset, rd_kafka_err2str(err));
     vtev__log(c->conf, 7, "CONSUMER",
