@@ -81,6 +81,35 @@ has err "publish -X invalid value" "-X log.level"
 run "tail -X kafka.* invalid" 2 "$TAIL" -X kafka.no.such.rdkafka.key=1 position
 has err "tail -X kafka.* invalid" "kafka.no.such.rdkafka.key"
 
+# ---- [defects] 6: the embedded default is announced, once, also with -q -----
+WARN='^vt-publish: warning: bootstrap.servers and schema.registry.url are not configured: using the embedded mock cluster and registry mock://default'
+count() { # count FILE NAME REGEX N : N lines of FILE match REGEX
+  local n
+  n=$(grep -Ec -- "$3" "$TMP/$1")
+  if [ "$n" = "$4" ]; then ok; else bad "$2: $n lines of $1 match /$3/, want $4"; sed "s/^/  $1: /" "$TMP/$1" >&2; fi
+}
+run "embedded default announced" 0 "$PUB" "${POS[@]}"
+count err "embedded default announced" "$WARN" 1
+run "embedded default announced with -q" 0 "$PUB" -q "${POS[@]}"
+count err "embedded default announced with -q" "$WARN" 1
+run "misspelt KAFKA_BOOTSTRAP_SERVER" 0 env KAFKA_BOOTSTRAP_SERVER=127.0.0.1:9092 "$PUB" -q "${POS[@]}"
+count err "misspelt KAFKA_BOOTSTRAP_SERVER" "$WARN" 1
+run "embedded default announced (--json)" 0 "$PUB" -q --json <<<"$(printf '%s' '{"event_type":"vessel.position.updated","vessel_id":"v1","data":{"lat":1.5,"lon":2,"speed":3,"heading":4,"status":"moored"}}')"
+count err "embedded default announced (--json)" "$WARN" 1
+run "mock:// chosen with -b" 0 "$PUB" -q -b mock://chosen "${POS[@]}"
+count err "mock:// chosen with -b" "warning" 0
+run "mock:// chosen with -b -r" 0 "$PUB" -b mock://chosen -r mock://chosen "${POS[@]}"
+count err "mock:// chosen with -b -r" "warning" 0
+run "mock:// chosen in the environment" 0 env KAFKA_BOOTSTRAP_SERVERS=mock://env "$PUB" "${POS[@]}"
+count err "mock:// chosen in the environment" "warning" 0
+run "mock:// chosen with -X" 0 "$PUB" -X schema.registry.url=mock://x "${POS[@]}"
+count err "mock:// chosen with -X" "warning" 0
+run "tail: embedded default announced before the refusal" 2 "$TAIL" -q -e position
+count err "tail: embedded default announced" '^vt-tail: warning: bootstrap.servers and schema.registry.url are not configured' 1
+# real brokers (none listening), registry left at its default
+run "tail: registry left at the embedded default" 1 "$TAIL" -q -b 127.0.0.1:1 -t unit-nope -e
+count err "tail: registry left at the embedded default" '^vt-tail: warning: schema.registry.url is not configured: using the embedded registry mock://default' 1
+
 # ---- vt-publish flags on the embedded default ------------------------------
 run "publish position" 0 "$PUB" "${POS[@]}"
 lines out "publish position" 1

@@ -86,6 +86,12 @@ void vt_common_print_version(const vt_common_t *c);
  * on stderr and returns NULL; *exitp receives the exit code. */
 vtev_conf_t *vt_common_conf(vt_common_t *c, int *exitp);
 
+/* Prints one warning on stderr, also with -q, when bootstrap.servers or
+ * schema.registry.url fall back to the embedded mock:// default because
+ * nothing configured them (vtev_conf_embedded_defaults()).  Called by
+ * vt_common_conf(). */
+void vt_warn_embedded_defaults(const vt_common_t *c, const vtev_conf_t *conf);
+
 /* Installs SIGINT/SIGTERM handlers that set vt_stop (no SA_RESTART, so
  * blocking reads return EINTR). */
 void vt_signals_install(void);
