@@ -153,7 +153,7 @@ run "tail --pretty --events-only" 0 "$TAIL" "${X[@]}" --pretty --events-only -c 
 has out "tail --pretty --events-only" '^  "event_type": "prediction.analysis.completed",$'
 eq "tail --pretty --events-only values" "" "$("$PY" "$HELPER" pretty-count "$TMP/out")" 2
 # offsets on the one-partition topic $P.odd (publish 4 more: offsets 0..4)
-for i in 1 2 3 4; do "$PUB" -q -X "topic.position=$P.odd" position "${SNAP[@]}" --meta i=$i || bad "publish odd $i"; done
+for i in 1 2 3 4; do "$PUB" -q -X "topic.position=$P.odd" position "${SNAP[@]}" --meta i=$i >/dev/null || bad "publish odd $i"; done
 run "tail -o end -e" 0 "$TAIL" -t "$P.odd" -o end -e
 lines out "tail -o end -e" 0
 run "tail -o 3" 0 "$TAIL" -t "$P.odd" -o 3 -e
@@ -181,7 +181,7 @@ has out "lag after" "^$P.odd +0 +5 +0 +5 +0$"
 has out "lag after" "^total lag 0$"
 run "tail -g again: nothing new" 0 "$TAIL" -t "$P.odd" --group "$G" -e
 lines out "tail -g again" 0
-"$PUB" -q -X "topic.position=$P.odd" position "${SNAP[@]}" || bad "publish odd 5"
+"$PUB" -q -X "topic.position=$P.odd" position "${SNAP[@]}" >/dev/null || bad "publish odd 5"
 run "lag one new" 0 "$TOPICS" lag -g "$G" "$P.odd"
 has out "lag one new" "^total lag 1$"
 run "tail -g -c 1" 0 "$TAIL" -t "$P.odd" -g "$G" -c 1
@@ -219,7 +219,7 @@ eq "tail SIGTERM exit" "" "$?" 0
 run "create bad topic" 0 "$TOPICS" -X "topic.position=$P.bad" -X "topic.request=$P.req" -X "topic.result=$P.res" create
 "$PY" "$HELPER" raw "$BS" "$P.bad" 6e6f742066726d6564 k1 || bad "raw produce 1"
 "$PY" "$HELPER" raw "$BS" "$P.bad" 00000f4240deadbeef k2 || bad "raw produce 2"
-"$PUB" -q -X "topic.position=$P.bad" position "${SNAP[@]}" || bad "publish good after bad"
+"$PUB" -q -X "topic.position=$P.bad" position "${SNAP[@]}" >/dev/null || bad "publish good after bad"
 run "tail undecodable" 0 "$TAIL" -X "topic.position=$P.bad" -o beginning -e position
 lines out "tail undecodable" 3
 has out "tail undecodable" '^\{"error": "BAD_MAGIC", "reason": "[^"]+", "topic": "'"$P"'.bad", "partition": [0-9]+, "offset": [0-9]+\}$'
@@ -306,7 +306,8 @@ rm -f "$HOME/.config/vtevents.conf"
 run "-X kafka.* (tail)" 0 "$TAIL" -X kafka.fetch.wait.max.ms=50 "${X[@]}" -o -1 -e position
 lines out "-X kafka.* (tail)" 3  # -o -1: the last message of each of the 3 partitions
 run "-q (publish)" 0 "$PUB" -q "${X[@]}" position "${SNAP[@]}"
-lines out "-q (publish)" 0
+lines out "-q (publish): the delivery line is data" 1
+lines err "-q (publish): nothing on stderr" 0
 run "-v (tail)" 0 "$TAIL" -v "${X[@]}" -o -1 -e position
 has err "-v (tail)" "^vt-tail: 3 messages$"
 run "-q (tail)" 0 "$TAIL" -q "${X[@]}" -o -1 -e position

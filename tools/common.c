@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,13 +184,22 @@ fail:
     return NULL;
 }
 
+static pthread_t main_thread;
+
 static void on_signal(int sig) {
-    (void)sig;
+    int saved = errno;
     vt_stop = 1;
+    /* A signal handled on another thread (one a library started without
+     * blocking signals) would not interrupt the main thread's blocking read:
+     * hand it on, so that the read returns EINTR. */
+    if (!pthread_equal(pthread_self(), main_thread))
+        pthread_kill(main_thread, sig);
+    errno = saved;
 }
 
 void vt_signals_install(void) {
     struct sigaction sa;
+    main_thread = pthread_self();
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
