@@ -424,6 +424,15 @@ vtev_conf_t *ex_cli_conf(const ex_cli_t *cli, char *errstr, size_t errstr_size) 
         if (ex_conf_set(conf, key, eq + 1, errstr, errstr_size))
             goto fail;
     }
+    if (!cli->embedded_by_choice) {
+        char msg[512];
+        /* even with -q: nothing else tells the user that the events go nowhere */
+        if (vtev_conf_embedded_defaults(conf, msg, sizeof(msg)) > 0)
+            fprintf(stderr,
+                    "%s: warning: %s; give real ones with -b/-r, KAFKA_BOOTSTRAP_SERVERS/"
+                    "SCHEMA_REGISTRY_URL or a properties file (-F)\n",
+                    program_invocation_short_name, msg);
+    }
     return conf;
 fail:
     vtev_conf_destroy(conf);

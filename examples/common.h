@@ -98,13 +98,19 @@ typedef struct ex_cli_s {
     const char *x[64];
     size_t x_cnt;
     int verbosity; /* 0 normal, <0 quiet, >0 verbose */
+    /* The program itself chooses mock:// after ex_cli_conf() (vt-demo without
+     * --real): no warning about the embedded default. */
+    bool embedded_by_choice;
 } ex_cli_t;
 
 /* Handles one common option. Returns 1 when handled, 0 when not a common
  * option, -1 on a usage error (message printed). -V and -h exit. */
 int ex_cli_opt(ex_cli_t *cli, int opt, const char *arg, const char *prog, const char *usage);
 /* Builds the configuration: defaults, -F file (or $VTEV_CONFIG), environment,
- * -b, -r, -X. NULL with errstr on failure. */
+ * -b, -r, -X. NULL with errstr on failure.  When bootstrap.servers or
+ * schema.registry.url fall back to the embedded mock:// default because
+ * nothing configured them, says so once on stderr, also with -q (unless
+ * cli->embedded_by_choice). */
 vtev_conf_t *ex_cli_conf(const ex_cli_t *cli, char *errstr, size_t errstr_size);
 /* Sets a key, reporting failures into errstr. 0 or -1. */
 int ex_conf_set(vtev_conf_t *conf, const char *key, const char *value, char *errstr,

@@ -693,6 +693,8 @@ int main(int argc, char **argv) {
     }
     per_request = tt.cnt < 3 ? (int)tt.cnt : 3;
 
+    /* without --real the demo chooses mock://demo itself (below) */
+    d.cli.embedded_by_choice = !d.real;
     if (!(base = ex_cli_conf(&d.cli, errstr, sizeof(errstr)))) {
         fprintf(stderr, "vt-demo: %s\n", errstr);
         return 2;

@@ -371,6 +371,61 @@ bool vtev__conf_is_set(const vtev_conf_t *conf, const char *name) {
     return entry_find(conf, name) != NULL;
 }
 
+int vtev_conf_is_set(const vtev_conf_t *conf, const char *name) {
+    return conf && name && entry_find(conf, name) != NULL;
+}
+
+/* The connection keys whose defaults are the embedded mock:// world. */
+static const struct {
+    const char *key, *what;
+} embedded_keys[] = {
+    {"bootstrap.servers", "mock cluster"},
+    {"schema.registry.url", "registry"},
+};
+
+int vtev_conf_embedded_defaults(const vtev_conf_t *conf, char *msg, size_t msg_size) {
+    const char *names[VTEV_ARRAY_SIZE(embedded_keys)], *whats[VTEV_ARRAY_SIZE(embedded_keys)];
+    const char *value = NULL;
+    int n = 0;
+    size_t i;
+    if (msg && msg_size)
+        msg[0] = '\0';
+    if (!conf)
+        return 0;
+    for (i = 0; i < VTEV_ARRAY_SIZE(embedded_keys); i++) {
+        const char *v = vtev__conf_str(conf, embedded_keys[i].key);
+        bool is_mock = v && !strncmp(v, "mock://", 7);
+        if (vtev__conf_is_set(conf, embedded_keys[i].key)) {
+            if (is_mock)
+                return 0; /* the embedded world was chosen */
+            continue;
+        }
+        if (!is_mock)
+            continue;
+        names[n] = embedded_keys[i].key;
+        whats[n] = embedded_keys[i].what;
+        value = v;
+        n++;
+    }
+    if (n && msg && msg_size) {
+        if (n == 1)
+            snprintf(msg, msg_size,
+                     "%s is not configured: using the embedded %s %s, which exists only "
+                     "inside this process (%s)",
+                     names[0], whats[0], value,
+                     !strcmp(names[0], "bootstrap.servers")
+                         ? "events published to it are lost when the process exits"
+                         : "the schema ids it assigns mean nothing to other processes");
+        else
+            snprintf(msg, msg_size,
+                     "%s and %s are not configured: using the embedded mock cluster and "
+                     "registry %s, which exist only inside this process (events published "
+                     "to them are lost when the process exits)",
+                     names[0], names[1], value);
+    }
+    return n;
+}
+
 const char *vtev__conf_mock_cluster(const vtev_conf_t *conf) {
     const char *b = vtev__conf_str(conf, "bootstrap.servers");
     if (!b || strncmp(b, "mock://", 7))

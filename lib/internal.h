@@ -4,6 +4,7 @@
 #ifndef VTEV_INTERNAL_H
 #define VTEV_INTERNAL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +38,13 @@ vtev_err_t vtev__fail(vtev_err_t err, char *errstr, size_t errstr_size,
 
 /** strdup that returns NULL for NULL. */
 char *vtev__strdup(const char *s);
+
+/** pthread_create() for the library's own threads: the new thread starts
+ *  with every signal blocked (as librdkafka's threads do), so a signal meant
+ *  for the application (SIGINT, SIGTERM, SIGPIPE, ...) is never handled on a
+ *  library thread, where it would not interrupt the application's blocking
+ *  call.  Returns 0 or an errno value. */
+int vtev__thread_create(pthread_t *thr, void *(*fn)(void *), void *arg);
 
 /** Monotonic clock in microseconds. */
 int64_t vtev__now_mono_us(void);

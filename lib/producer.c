@@ -442,7 +442,7 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
     }
 
     atomic_store(&p->run, true);
-    if (pthread_create(&p->poll_thr, NULL, poll_main, p)) {
+    if (vtev__thread_create(&p->poll_thr, poll_main, p)) {
         atomic_store(&p->run, false);
         vtev__seterr(errstr, errstr_size, "cannot start the producer's poll thread");
         rd_kafka_queue_destroy(p->mainq);

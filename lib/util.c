@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -95,6 +96,17 @@ vtev_err_t vtev__fail(vtev_err_t err, char *errstr, size_t errstr_size,
         format_escaped(errstr, errstr_size, fmt, ap);
         va_end(ap);
     }
+    return err;
+}
+
+int vtev__thread_create(pthread_t *thr, void *(*fn)(void *), void *arg) {
+    sigset_t all, old;
+    int err;
+    sigfillset(&all);
+    if ((err = pthread_sigmask(SIG_SETMASK, &all, &old)) != 0)
+        return err;
+    err = pthread_create(thr, NULL, fn, arg); /* inherits the full mask */
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return err;
 }
 

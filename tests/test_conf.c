@@ -220,6 +220,75 @@ START_TEST(test_dump_redacts_secrets) {
 }
 END_TEST
 
+START_TEST(test_is_set) {
+    vtev_conf_t *c = vtev_conf_new();
+    ck_assert_int_eq(vtev_conf_is_set(c, "bootstrap.servers"), 0);
+    ck_assert_int_eq(vtev_conf_is_set(c, "kafka.linger.ms"), 0);
+    ck_assert_int_eq(vtev_conf_is_set(c, "no.such.key"), 0);
+    ck_assert_int_eq(vtev_conf_is_set(NULL, "bootstrap.servers"), 0);
+    ck_assert_int_eq(vtev_conf_is_set(c, NULL), 0);
+    /* set to its default value: still "set" */
+    ck_assert_int_eq(vtev_conf_set(c, "bootstrap.servers", "mock://default", errstr, sizeof(errstr)),
+                     VTEV_CONF_OK);
+    ck_assert_int_eq(vtev_conf_is_set(c, "bootstrap.servers"), 1);
+    ck_assert_int_eq(vtev_conf_set(c, "kafka.linger.ms", "5", errstr, sizeof(errstr)), VTEV_CONF_OK);
+    ck_assert_int_eq(vtev_conf_is_set(c, "kafka.linger.ms"), 1);
+    ck_assert_int_eq(vtev_conf_set(c, "bootstrap.servers", NULL, errstr, sizeof(errstr)),
+                     VTEV_CONF_OK);
+    ck_assert_int_eq(vtev_conf_is_set(c, "bootstrap.servers"), 0);
+    vtev_conf_destroy(c);
+}
+END_TEST
+
+/* [defects] 6: falling back to the embedded mock:// default must be detectable. */
+START_TEST(test_embedded_defaults) {
+    vtev_conf_t *c = vtev_conf_new();
+    char msg[512];
+    /* nothing configured, e.g. a misspelt KAFKA_BOOTSTRAP_SERVER */
+    unsetenv("KAFKA_BOOTSTRAP_SERVERS");
+    unsetenv("SCHEMA_REGISTRY_URL");
+    unsetenv("VTEV_BOOTSTRAP_SERVERS");
+    unsetenv("VTEV_SCHEMA_REGISTRY_URL");
+    setenv("KAFKA_BOOTSTRAP_SERVER", "127.0.0.1:9092", 1);
+    ck_assert_int_eq(vtev_conf_load_env(c, errstr, sizeof(errstr)), VTEV_ERR_OK);
+    unsetenv("KAFKA_BOOTSTRAP_SERVER");
+    ck_assert_int_eq(vtev_conf_embedded_defaults(c, msg, sizeof(msg)), 2);
+    ck_assert_str_contains(msg, "bootstrap.servers");
+    ck_assert_str_contains(msg, "schema.registry.url");
+    ck_assert_str_contains(msg, "mock://default");
+    ck_assert_int_eq(vtev_conf_embedded_defaults(c, NULL, 0), 2);
+    /* real brokers, registry left at its default: the registry is reported */
+    ck_assert_int_eq(vtev_conf_set(c, "bootstrap.servers", "127.0.0.1:9092", errstr, sizeof(errstr)),
+                     VTEV_CONF_OK);
+    ck_assert_int_eq(vtev_conf_embedded_defaults(c, msg, sizeof(msg)), 1);
+    ck_assert_str_contains(msg, "schema.registry.url is not configured");
+    ck_assert_ptr_null(strstr(msg, "bootstrap.servers"));
+    /* both real: nothing */
+    ck_assert_int_eq(vtev_conf_set(c, "schema.registry.url", "http://r:8081", errstr, sizeof(errstr)),
+                     VTEV_CONF_OK);
+    ck_assert_int_eq(vtev_conf_embedded_defaults(c, msg, sizeof(msg)), 0);
+    ck_assert_str_eq(msg, "");
+    /* the registry set, the brokers not */
+    ck_assert_int_eq(vtev_conf_set(c, "bootstrap.servers", NULL, errstr, sizeof(errstr)), VTEV_CONF_OK);
+    ck_assert_int_eq(vtev_conf_embedded_defaults(c, msg, sizeof(msg)), 1);
+    ck_assert_str_contains(msg, "bootstrap.servers is not configured");
+    /* mock:// chosen explicitly (either key): silent */
+    ck_assert_int_eq(vtev_conf_set(c, "schema.registry.url", "mock://mine", errstr, sizeof(errstr)),
+                     VTEV_CONF_OK);
+    ck_assert_int_eq(vtev_conf_embedded_defaults(c, msg, sizeof(msg)), 0);
+    ck_assert_int_eq(vtev_conf_set(c, "schema.registry.url", NULL, errstr, sizeof(errstr)), VTEV_CONF_OK);
+    ck_assert_int_eq(vtev_conf_set(c, "bootstrap.servers", "mock://default", errstr, sizeof(errstr)),
+                     VTEV_CONF_OK);
+    ck_assert_int_eq(vtev_conf_embedded_defaults(c, msg, sizeof(msg)), 0);
+    /* a truncating buffer stays NUL-terminated */
+    ck_assert_int_eq(vtev_conf_set(c, "bootstrap.servers", NULL, errstr, sizeof(errstr)), VTEV_CONF_OK);
+    ck_assert_int_eq(vtev_conf_embedded_defaults(c, msg, 8), 2);
+    ck_assert_uint_eq(strlen(msg), 7);
+    ck_assert_int_eq(vtev_conf_embedded_defaults(NULL, msg, sizeof(msg)), 0);
+    vtev_conf_destroy(c);
+}
+END_TEST
+
 START_TEST(test_errors_and_version) {
     int e;
     ck_assert_str_eq(vtev_err2name(VTEV_ERR_OK), "OK");
@@ -250,6 +319,8 @@ int main(void) {
     tcase_add_test(tc, test_load_file_bad_line_all_or_nothing);
     tcase_add_test(tc, test_load_env);
     tcase_add_test(tc, test_dump_redacts_secrets);
+    tcase_add_test(tc, test_is_set);
+    tcase_add_test(tc, test_embedded_defaults);
     tcase_add_test(tc, test_errors_and_version);
     suite_add_tcase(s, tc);
     return vtev_test_run(s);

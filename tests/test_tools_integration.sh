@@ -153,7 +153,7 @@ run "tail --pretty --events-only" 0 "$TAIL" "${X[@]}" --pretty --events-only -c 
 has out "tail --pretty --events-only" '^  "event_type": "prediction.analysis.completed",$'
 eq "tail --pretty --events-only values" "" "$("$PY" "$HELPER" pretty-count "$TMP/out")" 2
 # offsets on the one-partition topic $P.odd (publish 4 more: offsets 0..4)
-for i in 1 2 3 4; do "$PUB" -q -X "topic.position=$P.odd" position "${SNAP[@]}" --meta i=$i || bad "publish odd $i"; done
+for i in 1 2 3 4; do "$PUB" -q -X "topic.position=$P.odd" position "${SNAP[@]}" --meta i=$i >/dev/null || bad "publish odd $i"; done
 run "tail -o end -e" 0 "$TAIL" -t "$P.odd" -o end -e
 lines out "tail -o end -e" 0
 run "tail -o 3" 0 "$TAIL" -t "$P.odd" -o 3 -e
@@ -181,7 +181,7 @@ has out "lag after" "^$P.odd +0 +5 +0 +5 +0$"
 has out "lag after" "^total lag 0$"
 run "tail -g again: nothing new" 0 "$TAIL" -t "$P.odd" --group "$G" -e
 lines out "tail -g again" 0
-"$PUB" -q -X "topic.position=$P.odd" position "${SNAP[@]}" || bad "publish odd 5"
+"$PUB" -q -X "topic.position=$P.odd" position "${SNAP[@]}" >/dev/null || bad "publish odd 5"
 run "lag one new" 0 "$TOPICS" lag -g "$G" "$P.odd"
 has out "lag one new" "^total lag 1$"
 run "tail -g -c 1" 0 "$TAIL" -t "$P.odd" -g "$G" -c 1
@@ -215,11 +215,60 @@ kill -TERM "$pid"
 wait "$pid"
 eq "tail SIGTERM exit" "" "$?" 0
 
+# [defects] 9: an offset is committed only once its line was written. stdout
+# that cannot be written (/dev/full): exit 1, nothing committed.
+timeout -k 5 120 "$TAIL" -t "$P.odd" -g "$G-full" -o beginning -e >/dev/full 2>"$TMP/err"
+rc=$?
+eq "tail -g >/dev/full: exit" "$(head -5 "$TMP/err")" "$rc" 1
+has err "tail -g >/dev/full" "cannot write to standard output: No space left on device"
+run "lag after /dev/full: nothing committed" 0 "$TOPICS" lag -g "$G-full" "$P.odd"
+has out "lag after /dev/full: nothing committed" "^$P.odd +0 +- +0 +6 +6$"
+# `vt-tail -g G | head -1` ends (exit 1) at the first line it cannot write,
+# after committing what was written: at least the line head read, never the
+# line that failed.
+( "$TAIL" -t "$P.odd" -g "$G-head" -o beginning 2>"$TMP/head.err" &
+  echo $! >"$TMP/head.pid"; wait $!; echo $? >"$TMP/head.rc" ) | head -1 >"$TMP/head.out" &
+for _ in $(seq 1 150); do [ -s "$TMP/head.out" ] && break; sleep 0.2; done
+has head.out "tail -g | head -1" '"offset": 0,'
+sleep 0.5 # head has exited
+"$PUB" -q -X "topic.position=$P.odd" position "${SNAP[@]}" >/dev/null || bad "publish odd 7"
+for _ in $(seq 1 300); do [ -s "$TMP/head.rc" ] && break; sleep 0.2; done
+if [ ! -s "$TMP/head.rc" ]; then
+  bad "tail -g | head -1: vt-tail still runs 60 s after its reader exited"
+  kill "$(cat "$TMP/head.pid")" 2>/dev/null
+  sleep 1
+fi
+eq "tail -g | head -1: exit" "$(head -5 "$TMP/head.err")" "$(cat "$TMP/head.rc" 2>/dev/null)" 1
+run "lag after head -1" 0 "$TOPICS" lag -g "$G-head" "$P.odd"
+committed=$(awk -v t="$P.odd" '$1 == t { print $3 }' "$TMP/out")
+if [ -n "$committed" ] && [ "$committed" != - ] && [ "$committed" -ge 1 ] && [ "$committed" -le 6 ]; then ok; else
+  bad "tail -g | head -1: committed '$committed', want 1..6 (the 7th line was never written)"; sed 's/^/  out: /' "$TMP/out" >&2
+fi
+
+# [defects] 8: the envelope is built as JSON: a header named "event" (null
+# value) stays a header, the event stays the event.
+n=$("$PY" "$HELPER" copy-hdr "$BS" "$P.odd" "$P.hdr" event) || bad "copy-hdr"
+eq "copy-hdr copied" "" "$n" 7
+run "tail header named event" 0 "$TAIL" -t "$P.hdr" -o beginning -e
+lines out "tail header named event" 7
+pyok "tail header named event: envelope" check-tail "$TMP/out" 7
+if "$PY" -c '
+import json, sys
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    assert isinstance(o["event"], dict) and o["event"]["event_type"] == "vessel.position.updated", o
+    assert "event" in o["headers"] and o["headers"]["event"] is None, o["headers"]
+' "$TMP/out" 2>"$TMP/pyerr"; then ok; else bad "tail header named event: $(cat "$TMP/pyerr")"; fi
+run "tail header named event --pretty" 0 "$TAIL" -t "$P.hdr" -o beginning -e --pretty
+eq "tail header named event --pretty values" "" "$("$PY" "$HELPER" pretty-count "$TMP/out")" 7
+has out "tail header named event --pretty" '^    "event": null$'
+has out "tail header named event --pretty" '^  "event": \{$'
+
 # ---- undecodable messages ---------------------------------------------------
 run "create bad topic" 0 "$TOPICS" -X "topic.position=$P.bad" -X "topic.request=$P.req" -X "topic.result=$P.res" create
 "$PY" "$HELPER" raw "$BS" "$P.bad" 6e6f742066726d6564 k1 || bad "raw produce 1"
 "$PY" "$HELPER" raw "$BS" "$P.bad" 00000f4240deadbeef k2 || bad "raw produce 2"
-"$PUB" -q -X "topic.position=$P.bad" position "${SNAP[@]}" || bad "publish good after bad"
+"$PUB" -q -X "topic.position=$P.bad" position "${SNAP[@]}" >/dev/null || bad "publish good after bad"
 run "tail undecodable" 0 "$TAIL" -X "topic.position=$P.bad" -o beginning -e position
 lines out "tail undecodable" 3
 has out "tail undecodable" '^\{"error": "BAD_MAGIC", "reason": "[^"]+", "topic": "'"$P"'.bad", "partition": [0-9]+, "offset": [0-9]+\}$'
@@ -306,7 +355,8 @@ rm -f "$HOME/.config/vtevents.conf"
 run "-X kafka.* (tail)" 0 "$TAIL" -X kafka.fetch.wait.max.ms=50 "${X[@]}" -o -1 -e position
 lines out "-X kafka.* (tail)" 3  # -o -1: the last message of each of the 3 partitions
 run "-q (publish)" 0 "$PUB" -q "${X[@]}" position "${SNAP[@]}"
-lines out "-q (publish)" 0
+lines out "-q (publish): the delivery line is data" 1
+lines err "-q (publish): nothing on stderr" 0
 run "-v (tail)" 0 "$TAIL" -v "${X[@]}" -o -1 -e position
 has err "-v (tail)" "^vt-tail: 3 messages$"
 run "-q (tail)" 0 "$TAIL" -q "${X[@]}" -o -1 -e position

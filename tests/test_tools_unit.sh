@@ -5,9 +5,9 @@
 # into its own in-process mock cluster and gets real delivery reports); what
 # needs two processes is in test_tools_integration.sh.
 #
-# usage: test_tools_unit.sh VT_PUBLISH VT_TAIL VT_TOPICS
+# usage: test_tools_unit.sh VT_PUBLISH VT_TAIL VT_TOPICS APPEND_SHIM_SO
 set -u
-PUB=$1 TAIL=$2 TOPICS=$3
+PUB=$1 TAIL=$2 TOPICS=$3 SHIM=$4
 
 # No real stack, no user configuration: the embedded default only.
 unset KAFKA_BOOTSTRAP_SERVERS SCHEMA_REGISTRY_URL VTEV_CONFIG
@@ -81,6 +81,35 @@ has err "publish -X invalid value" "-X log.level"
 run "tail -X kafka.* invalid" 2 "$TAIL" -X kafka.no.such.rdkafka.key=1 position
 has err "tail -X kafka.* invalid" "kafka.no.such.rdkafka.key"
 
+# ---- [defects] 6: the embedded default is announced, once, also with -q -----
+WARN='^vt-publish: warning: bootstrap.servers and schema.registry.url are not configured: using the embedded mock cluster and registry mock://default'
+count() { # count FILE NAME REGEX N : N lines of FILE match REGEX
+  local n
+  n=$(grep -Ec -- "$3" "$TMP/$1")
+  if [ "$n" = "$4" ]; then ok; else bad "$2: $n lines of $1 match /$3/, want $4"; sed "s/^/  $1: /" "$TMP/$1" >&2; fi
+}
+run "embedded default announced" 0 "$PUB" "${POS[@]}"
+count err "embedded default announced" "$WARN" 1
+run "embedded default announced with -q" 0 "$PUB" -q "${POS[@]}"
+count err "embedded default announced with -q" "$WARN" 1
+run "misspelt KAFKA_BOOTSTRAP_SERVER" 0 env KAFKA_BOOTSTRAP_SERVER=127.0.0.1:9092 "$PUB" -q "${POS[@]}"
+count err "misspelt KAFKA_BOOTSTRAP_SERVER" "$WARN" 1
+run "embedded default announced (--json)" 0 "$PUB" -q --json <<<"$(printf '%s' '{"event_type":"vessel.position.updated","vessel_id":"v1","data":{"lat":1.5,"lon":2,"speed":3,"heading":4,"status":"moored"}}')"
+count err "embedded default announced (--json)" "$WARN" 1
+run "mock:// chosen with -b" 0 "$PUB" -q -b mock://chosen "${POS[@]}"
+count err "mock:// chosen with -b" "warning" 0
+run "mock:// chosen with -b -r" 0 "$PUB" -b mock://chosen -r mock://chosen "${POS[@]}"
+count err "mock:// chosen with -b -r" "warning" 0
+run "mock:// chosen in the environment" 0 env KAFKA_BOOTSTRAP_SERVERS=mock://env "$PUB" "${POS[@]}"
+count err "mock:// chosen in the environment" "warning" 0
+run "mock:// chosen with -X" 0 "$PUB" -X schema.registry.url=mock://x "${POS[@]}"
+count err "mock:// chosen with -X" "warning" 0
+run "tail: embedded default announced before the refusal" 2 "$TAIL" -q -e position
+count err "tail: embedded default announced" '^vt-tail: warning: bootstrap.servers and schema.registry.url are not configured' 1
+# real brokers (none listening), registry left at its default
+run "tail: registry left at the embedded default" 1 "$TAIL" -q -b 127.0.0.1:1 -t unit-nope -e
+count err "tail: registry left at the embedded default" '^vt-tail: warning: schema.registry.url is not configured: using the embedded registry mock://default' 1
+
 # ---- vt-publish flags on the embedded default ------------------------------
 run "publish position" 0 "$PUB" "${POS[@]}"
 lines out "publish position" 1
@@ -101,10 +130,14 @@ run "publish --output text" 0 "$PUB" "${POS[@]}" --output text
 has out "publish --output text" "^$UUID_RE vessel-position-updates"
 run "publish -o yaml" 2 "$PUB" "${POS[@]}" -o yaml
 has err "publish -o yaml" "--output: \"yaml\" is not one of text, json"
+# -q quiets stderr only: the delivery lines are data ([defects] 13)
 run "publish -q" 0 "$PUB" -q "${POS[@]}"
-lines out "publish -q" 0
+lines out "publish -q" 1
+has out "publish -q" "^$UUID_RE vessel-position-updates [0-9]+ 0$"
 run "publish --quiet" 0 "$PUB" --quiet "${POS[@]}"
-lines out "publish --quiet" 0
+lines out "publish --quiet" 1
+run "publish -q -o json" 0 "$PUB" -q -o json "${POS[@]}"
+has out "publish -q -o json" '^\{"event_id":"[0-9a-f-]{36}","topic":"vessel-position-updates","partition":[0-9]+,"offset":0\}$'
 run "publish --verbose" 0 "$PUB" --verbose "${POS[@]}"
 has err "publish --verbose" "event: "
 run "publish --property" 0 "$PUB" --property topic.position=unit-prop "${POS[@]}"
@@ -196,6 +229,53 @@ has out "json --file -o json" '^\{"line":3,"event_id":"9b2f6a0c-5d3e-4f1a-8b7c-6
 has out "json --file -o json" '^\{"line":1,'
 run "json -f missing" 2 "$PUB" --json -f "$TMP/nope.jsonl"
 has err "json -f missing" "nope.jsonl: No such file"
+
+# [defects] 13: strict mode reads -f once. The shim appends a line to the
+# file when the producer is created (after validation): it must not be
+# published, whether valid or not.
+shim_env=(env LD_PRELOAD="$SHIM" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
+APP='{"event_type":"vessel.position.updated","event_id":"0d5c9b1e-4a3f-4e2d-8c1b-7a6f5e4d3c2b","vessel_id":"late","data":{"lat":1,"lon":2,"speed":3,"heading":4,"status":"moored"}}'
+printf '%s\n%s\n' "$P" "$P" >"$TMP/grow.jsonl"
+run "strict -f: a valid line appended after validation" 0 "${shim_env[@]}" VT_SHIM_APPEND_FILE="$TMP/grow.jsonl" \
+  VT_SHIM_APPEND_LINE="$APP" "$PUB" --json -f "$TMP/grow.jsonl"
+lines out "strict -f: a valid line appended after validation" 2
+hasnt out "strict -f: a valid line appended after validation" "^0d5c9b1e-4a3f-4e2d-8c1b-7a6f5e4d3c2b "
+if [ "$(grep -c . "$TMP/grow.jsonl")" = 3 ]; then ok; else bad "the shim did not append to grow.jsonl"; fi
+printf '%s\n%s\n' "$P" "$P" >"$TMP/grow.jsonl"
+run "strict -f: an invalid line appended after validation" 0 "${shim_env[@]}" VT_SHIM_APPEND_FILE="$TMP/grow.jsonl" \
+  VT_SHIM_APPEND_LINE='{"event_type":' "$PUB" --json -f "$TMP/grow.jsonl"
+lines out "strict -f: an invalid line appended after validation" 2
+hasnt err "strict -f: an invalid line appended after validation" "line 3"
+
+# [defects] 13: SIGINT that lands on a library thread (here: on every thread
+# but the main one and librdkafka's, which block signals) while vt-publish
+# blocks reading a FIFO still ends it: exit 1 with "interrupted".
+mkfifo "$TMP/fifo"
+"$PUB" --json --skip-invalid <"$TMP/fifo" >"$TMP/sig.out" 2>"$TMP/sig.err" &
+pid=$!
+exec 7>"$TMP/fifo"
+printf '%s\n' "$P" >&7
+others() { # the threads of $pid other than the main thread and librdkafka's
+  local t
+  for t in /proc/"$pid"/task/*; do
+    [ "${t##*/}" = "$pid" ] && continue
+    case $(cat "$t/comm" 2>/dev/null) in rdk:*|'') ;; *) echo "${t##*/}" ;; esac
+  done
+}
+for _ in $(seq 1 100); do [ -n "$(others)" ] && break; sleep 0.1; done
+if [ -n "$(others)" ]; then ok; else bad "SIGINT on a library thread: vt-publish has no thread of its library"; fi
+for tid in $(others); do kill -INT "$tid" 2>/dev/null; done
+# a hang detector, not a timing assertion: the writer stays open throughout
+for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$pid" 2>/dev/null; then
+  bad "SIGINT on a library thread: vt-publish still blocks in its read 30 s later"
+  kill -KILL "$pid" 2>/dev/null
+fi
+wait "$pid"
+rc=$?
+exec 7>&-
+if [ "$rc" = 1 ]; then ok; else bad "SIGINT on a library thread: exit $rc, want 1"; sed 's/^/  stderr: /' "$TMP/sig.err" >&2; fi
+if grep -q "interrupted" "$TMP/sig.err"; then ok; else bad "SIGINT on a library thread: no 'interrupted' message"; fi
 
 # invalid lines: each kind, in strict mode nothing is published
 check_bad() { # NAME LINE REGEX

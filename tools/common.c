@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,16 @@ void vt_info(const vt_common_t *c, const char *fmt, ...) {
     va_end(ap);
 }
 
+void vt_warn_embedded_defaults(const vt_common_t *c, const vtev_conf_t *conf) {
+    char msg[512];
+    /* not subject to -q: nothing else tells the user that the events go nowhere */
+    if (vtev_conf_embedded_defaults(conf, msg, sizeof(msg)) > 0)
+        fprintf(stderr,
+                "%s: warning: %s; give real ones with -b/-r, KAFKA_BOOTSTRAP_SERVERS/"
+                "SCHEMA_REGISTRY_URL or a properties file (-F)\n",
+                c->tool, msg);
+}
+
 static bool file_exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0;
@@ -165,6 +176,7 @@ vtev_conf_t *vt_common_conf(vt_common_t *c, int *exitp) {
     }
     if (c->verbosity >= 2)
         vtev_conf_set(conf, "log.level", "7", NULL, 0);
+    vt_warn_embedded_defaults(c, conf);
     *exitp = VT_EXIT_OK;
     return conf;
 fail:
@@ -172,13 +184,22 @@ fail:
     return NULL;
 }
 
+static pthread_t main_thread;
+
 static void on_signal(int sig) {
-    (void)sig;
+    int saved = errno;
     vt_stop = 1;
+    /* A signal handled on another thread (one a library started without
+     * blocking signals) would not interrupt the main thread's blocking read:
+     * hand it on, so that the read returns EINTR. */
+    if (!pthread_equal(pthread_self(), main_thread))
+        pthread_kill(main_thread, sig);
+    errno = saved;
 }
 
 void vt_signals_install(void) {
     struct sigaction sa;
+    main_thread = pthread_self();
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);

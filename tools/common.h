@@ -46,7 +46,7 @@
     "                               kafka.* keys go to librdkafka (repeatable)\n"        \
     "  -F, --config FILE            properties file (default: $VTEV_CONFIG, else\n"      \
     "                               ~/.config/vtevents.conf when it exists)\n"           \
-    "  -q, --quiet                  less output on stderr (and no progress lines)\n"     \
+    "  -q, --quiet                  less output on stderr: errors and warnings only\n"   \
     "  -v, --verbose                more output on stderr (library debug log)\n"         \
     "  -V, --version                print the tool, library and librdkafka versions\n"   \
     "  -h, --help                   this text\n"                                          \
@@ -86,8 +86,16 @@ void vt_common_print_version(const vt_common_t *c);
  * on stderr and returns NULL; *exitp receives the exit code. */
 vtev_conf_t *vt_common_conf(vt_common_t *c, int *exitp);
 
+/* Prints one warning on stderr, also with -q, when bootstrap.servers or
+ * schema.registry.url fall back to the embedded mock:// default because
+ * nothing configured them (vtev_conf_embedded_defaults()).  Called by
+ * vt_common_conf(). */
+void vt_warn_embedded_defaults(const vt_common_t *c, const vtev_conf_t *conf);
+
 /* Installs SIGINT/SIGTERM handlers that set vt_stop (no SA_RESTART, so
- * blocking reads return EINTR). */
+ * blocking reads return EINTR).  Call it from the main thread: a signal that
+ * lands on another thread is passed on to it.  SIGPIPE is ignored (a write
+ * to a closed pipe fails with EPIPE instead). */
 void vt_signals_install(void);
 
 /* "TOOL: message" on stderr. */

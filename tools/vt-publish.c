@@ -18,7 +18,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -214,8 +213,7 @@ static void on_delivery(vtev_producer_t *p, const vtev_delivery_report_t *dr, vo
         return;
     }
     atomic_fetch_add(&st->delivered, 1);
-    if (st->common.verbosity == 0)
-        return;
+    /* data, not a message: printed also with -q (which quiets stderr only) */
     if (st->output_json) {
         json_t *o = json_object();
         char *s;
@@ -301,8 +299,10 @@ static int parse_line(const char *line, size_t len, unsigned long lineno, vtev_e
     return 0;
 }
 
-/* Opens the input; for strict mode on a stream that cannot be re-read, the
- * first pass copies it to an unlinked temporary file (*spoolp). */
+/* Reads the JSON lines and publishes them.  Strict mode reads the input once:
+ * the validating pass copies every line to an unlinked temporary file, and
+ * the events are published from that copy, so what is published is exactly
+ * what was validated, even when the input file grows meanwhile. */
 static int run_json(pub_t *st, vtev_conf_t *conf, const char *path, bool skip_invalid) {
     FILE *in = stdin, *spool = NULL, *src;
     char *line = NULL;
@@ -313,7 +313,6 @@ static int run_json(pub_t *st, vtev_conf_t *conf, const char *path, bool skip_in
     vtev_producer_t *p = NULL;
     int rc = VT_EXIT_OK;
     bool stopped_early = false, interrupted = false;
-    struct stat sb;
 
     if (path && strcmp(path, "-") != 0) {
         in = fopen(path, "r");
@@ -325,22 +324,20 @@ static int run_json(pub_t *st, vtev_conf_t *conf, const char *path, bool skip_in
     }
 
     if (!skip_invalid) {
-        /* Pass 1: validate everything; publish nothing if a line is bad. */
-        bool seekable = fstat(fileno(in), &sb) == 0 && S_ISREG(sb.st_mode) &&
-                        fseeko(in, 0, SEEK_CUR) == 0;
-        if (!seekable) {
-            spool = tmpfile();
-            if (!spool) {
-                vt_err(&st->common, "cannot create a temporary file: %s", strerror(errno));
-                rc = VT_EXIT_FAIL;
-                goto out;
-            }
+        /* Pass 1: validate everything; publish nothing if a line is bad. The
+         * lines go to a private copy (never re-read the input: a file that is
+         * appended to would publish lines that were not validated). */
+        spool = tmpfile();
+        if (!spool) {
+            vt_err(&st->common, "cannot create a temporary file: %s", strerror(errno));
+            rc = VT_EXIT_FAIL;
+            goto out;
         }
         while (!vt_stop && (len = getline(&line, &cap, in)) >= 0) {
             vtev_event_t ev;
             int r;
             lineno++;
-            if (spool && fwrite(line, 1, (size_t)len, spool) != (size_t)len) {
+            if (fwrite(line, 1, (size_t)len, spool) != (size_t)len) {
                 vt_err(&st->common, "temporary file: %s", strerror(errno));
                 rc = VT_EXIT_FAIL;
                 goto out;
@@ -373,9 +370,9 @@ static int run_json(pub_t *st, vtev_conf_t *conf, const char *path, bool skip_in
             rc = VT_EXIT_USAGE;
             goto out;
         }
-        src = spool ? spool : in;
-        if (fseeko(src, 0, SEEK_SET) != 0) {
-            vt_err(&st->common, "cannot re-read the input: %s", strerror(errno));
+        src = spool;
+        if (fflush(spool) != 0 || fseeko(src, 0, SEEK_SET) != 0) {
+            vt_err(&st->common, "temporary file: %s", strerror(errno));
             rc = VT_EXIT_FAIL;
             goto out;
         }

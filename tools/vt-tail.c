@@ -8,7 +8,9 @@
  * Without -g the tool assigns itself every partition of the topics and reads
  * without a consumer group (nothing is committed).  With -g GROUP it joins
  * the group, and the offset of every message it has printed is committed
- * (automatically every consumer.commit.interval.ms, and on exit).  Messages
+ * (automatically every consumer.commit.interval.ms, and on exit); an offset
+ * is stored only once its line was written and flushed, and a write error
+ * ends the tool after committing what was written.  Messages
  * are decoded with the library's serde (Confluent wire format, schema
  * registry).  A message that cannot be decoded is printed as a JSON error
  * object and tailing goes on; a plain librdkafka consumer is used (not the
@@ -57,6 +59,7 @@ typedef struct tail_s {
     unsigned long printed;
     unsigned long undecodable;
     bool failed;
+    bool write_failed; /* stdout could not be written: stop, commit what was printed */
     rd_kafka_t *rk;
     vtev_serde_t *serde;
 } tail_t;
@@ -92,7 +95,9 @@ static void usage(FILE *out) {
             "\n"
             "Exit status: 0 stopped (end reached with -e, count reached with -c, SIGINT or\n"
             "SIGTERM), also when some messages could not be decoded; 1 runtime failure\n"
-            "(broker, unknown topic); 2 usage or invalid configuration. See vt-tail(1).\n");
+            "(broker, unknown topic, stdout cannot be written: the offsets of the lines\n"
+            "written are committed, no others); 2 usage or invalid configuration.\n"
+            "See vt-tail(1).\n");
 }
 
 /* ---- output -------------------------------------------------------------- */
@@ -140,25 +145,52 @@ static json_t *bytes_json(const void *p, size_t n) {
     return s;
 }
 
-static void print_json(tail_t *t, json_t *o) {
+/* Writes @p len bytes of @p s and a newline to stdout and flushes: the line
+ * is out of the process when this returns 0, and only then may its offset be
+ * stored.  A write error (EPIPE once the reader has gone, ENOSPC, ...) is
+ * reported once, stops the tool and returns -1. */
+static int emit_line(tail_t *t, const char *s, size_t len) {
+    if (t->write_failed)
+        return -1;
+    errno = 0;
+    if (fwrite(s, 1, len, stdout) != len || fputc('\n', stdout) == EOF ||
+        fflush(stdout) == EOF) {
+        vt_err(&t->common, "cannot write to standard output: %s; stopping after %lu messages",
+               errno ? strerror(errno) : "write error", t->printed);
+        t->write_failed = true;
+        t->failed = true;
+        vt_stop = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* 0 written, -1 not (write error or out of memory: the tool stops). */
+static int print_json(tail_t *t, json_t *o) {
     char *s = json_dumps(o, JSON_PRESERVE_ORDER | (t->pretty ? JSON_INDENT(2) : 0));
+    int rc;
     if (!s) {
         vt_err(&t->common, "out of memory");
         t->failed = true;
         vt_stop = 1;
-        return;
+        return -1;
     }
-    fputs(s, stdout);
-    fputc('\n', stdout);
+    rc = emit_line(t, s, strlen(s));
     free(s);
+    return rc;
 }
 
-static void print_undecodable(tail_t *t, const rd_kafka_message_t *m, vtev_err_t err,
-                              const char *reason) {
+static int print_undecodable(tail_t *t, const rd_kafka_message_t *m, vtev_err_t err,
+                             const char *reason) {
     json_t *o = json_object();
+    int rc;
     t->undecodable++;
-    if (!o)
-        return;
+    if (!o) {
+        vt_err(&t->common, "out of memory");
+        t->failed = true;
+        vt_stop = 1;
+        return -1;
+    }
     json_object_set_new(o, "error", json_string(vtev_err2name(err)));
     {
         json_t *r = json_string(reason);
@@ -167,8 +199,9 @@ static void print_undecodable(tail_t *t, const rd_kafka_message_t *m, vtev_err_t
     json_object_set_new(o, "topic", json_string(rd_kafka_topic_name(m->rkt)));
     json_object_set_new(o, "partition", json_integer(m->partition));
     json_object_set_new(o, "offset", json_integer(m->offset));
-    print_json(t, o);
+    rc = print_json(t, o);
     json_decref(o);
+    return rc;
 }
 
 static vtev_event_type_t expected_type(const tail_t *t, const char *topic) {
@@ -179,20 +212,18 @@ static vtev_event_type_t expected_type(const tail_t *t, const char *topic) {
     return VTEV_EVENT_NONE;
 }
 
-/* Prints {topic, partition, offset, key, timestamp, headers, schema_id, event}.
- * The event is the library's own JSON text, spliced in unchanged (so numbers
- * keep the library's shortest round-trip form). */
-static int print_envelope(tail_t *t, const rd_kafka_message_t *m, const char *topic,
-                          int32_t schema_id, const char *ejson) {
+/* The envelope {topic, partition, offset, key, timestamp, headers, schema_id}
+ * of a message, as a JSON object (NULL when out of memory).  Headers are
+ * data: whatever their names and values, they stay inside "headers". */
+static json_t *envelope_json(const rd_kafka_message_t *m, const char *topic, int32_t schema_id) {
     json_t *o = json_object(), *hdrs = json_object();
     rd_kafka_headers_t *rh = NULL;
     rd_kafka_timestamp_type_t tstype;
     int64_t ts = rd_kafka_message_timestamp(m, &tstype);
-    char *s = NULL, *tail;
-    int rc = -1;
     if (!o || !hdrs) {
+        json_decref(o);
         json_decref(hdrs);
-        goto out;
+        return NULL;
     }
     json_object_set_new(o, "topic", json_string(topic));
     json_object_set_new(o, "partition", json_integer(m->partition));
@@ -208,12 +239,16 @@ static int print_envelope(tail_t *t, const rd_kafka_message_t *m, const char *to
                RD_KAFKA_RESP_ERR_NO_ERROR) {
             json_t *v = bytes_json(val, vsize), *prev = json_object_get(hdrs, name);
             if (!v)
-                continue;
+                goto nomem;
             if (prev && json_is_array(prev)) {
                 json_array_append_new(prev, v);
             } else if (prev) {
                 /* a repeated header becomes an array of its values */
                 json_t *arr = json_array();
+                if (!arr) {
+                    json_decref(v);
+                    goto nomem;
+                }
                 json_array_append(arr, prev);
                 json_array_append_new(arr, v);
                 json_object_set_new(hdrs, name, arr);
@@ -224,41 +259,76 @@ static int print_envelope(tail_t *t, const rd_kafka_message_t *m, const char *to
     }
     json_object_set_new(o, "headers", hdrs);
     json_object_set_new(o, "schema_id", json_integer(schema_id));
-    json_object_set_new(o, "event", json_null()); /* placeholder, the last key */
-    s = json_dumps(o, JSON_PRESERVE_ORDER | (t->pretty ? JSON_INDENT(2) : 0));
-    if (!s)
-        goto out;
-    tail = strstr(s, "\"event\": null");
-    if (!tail)
-        goto out;
-    fwrite(s, 1, (size_t)(tail - s) + strlen("\"event\": "), stdout);
-    if (t->pretty) {
-        /* the library's pretty JSON, indented one level deeper */
-        const char *p;
-        for (p = ejson; *p; p++) {
-            fputc(*p, stdout);
-            if (*p == '\n')
-                fputs("  ", stdout);
+    return o;
+nomem:
+    json_decref(hdrs);
+    json_decref(o);
+    return NULL;
+}
+
+/* Prints {topic, partition, offset, key, timestamp, headers, schema_id, event}.
+ * The envelope is a JSON object serialised by jansson; the event is the
+ * library's own JSON text (so numbers keep the library's shortest round-trip
+ * form, which jansson's "%.17g" would not), appended as the object's last
+ * member at the position where jansson's text of the object ends: nothing in
+ * the envelope's values is searched.  0 written, -1 not. */
+static int print_envelope(tail_t *t, const rd_kafka_message_t *m, const char *topic,
+                          int32_t schema_id, const char *ejson) {
+    json_t *o = envelope_json(m, topic, schema_id);
+    char *env = NULL, *line = NULL;
+    const char *sep = t->pretty ? ",\n  \"event\": " : ", \"event\": ";
+    const char *close = t->pretty ? "\n}" : "}";
+    size_t elen, n = 0, cap, i;
+    int rc = -1;
+    if (!o || !(env = json_dumps(o, JSON_PRESERVE_ORDER | (t->pretty ? JSON_INDENT(2) : 0))))
+        goto nomem;
+    elen = strlen(env);
+    /* jansson ends a non-empty object with "}" (compact) or "\n}" (indented) */
+    if (elen < strlen(close) || strcmp(env + elen - strlen(close), close) != 0)
+        goto nomem;
+    elen -= strlen(close);
+    /* the pretty event is indented one level deeper: 2 more bytes per line */
+    cap = elen + strlen(sep) + strlen(close) + 1;
+    for (i = 0; ejson[i]; i++)
+        cap += ejson[i] == '\n' && t->pretty ? 3 : 1;
+    if (!(line = malloc(cap)))
+        goto nomem;
+    memcpy(line, env, elen);
+    n = elen;
+    memcpy(line + n, sep, strlen(sep));
+    n += strlen(sep);
+    for (i = 0; ejson[i]; i++) {
+        line[n++] = ejson[i];
+        if (ejson[i] == '\n' && t->pretty) {
+            line[n++] = ' ';
+            line[n++] = ' ';
         }
-    } else {
-        fputs(ejson, stdout);
     }
-    fputs(tail + strlen("\"event\": null"), stdout);
-    fputc('\n', stdout);
-    rc = 0;
+    memcpy(line + n, close, strlen(close));
+    n += strlen(close);
+    rc = emit_line(t, line, n);
+    goto out;
+nomem:
+    vt_err(&t->common, "out of memory");
+    t->failed = true;
+    vt_stop = 1;
 out:
-    free(s);
+    free(line);
+    free(env);
     json_decref(o);
     return rc;
 }
 
-static void handle_message(tail_t *t, const rd_kafka_message_t *m) {
+/* Decodes and prints one message.  Returns 0 when its line (event or error
+ * object) was written, -1 when not (the tool stops). */
+static int handle_message(tail_t *t, const rd_kafka_message_t *m) {
     const char *topic = rd_kafka_topic_name(m->rkt);
     vtev_event_t ev;
     int32_t schema_id = -1;
     char errstr[1024];
     vtev_err_t err;
     char *ejson = NULL;
+    int rc;
 
     err = vtev_serde_deserialize(t->serde, topic, expected_type(t, topic), m->payload, m->len,
                                  &ev, &schema_id, errstr, sizeof(errstr));
@@ -270,25 +340,19 @@ static void handle_message(tail_t *t, const rd_kafka_message_t *m) {
     if (err != VTEV_ERR_OK) {
         if (!m->payload)
             snprintf(errstr, sizeof(errstr), "empty (null) value");
-        print_undecodable(t, m, err, errstr);
-        return;
+        return print_undecodable(t, m, err, errstr);
     }
     err = vtev_event_to_json(&ev, t->pretty ? VTEV_JSON_PRETTY : 0, &ejson,
                              NULL);
     vtev_event_clear(&ev);
-    if (err != VTEV_ERR_OK) {
-        print_undecodable(t, m, err, "cannot write the event as JSON");
-        return;
-    }
-    if (t->events_only) {
-        fputs(ejson, stdout);
-        fputc('\n', stdout);
-    } else if (print_envelope(t, m, topic, schema_id, ejson) != 0) {
-        vtev_free(ejson);
-        print_undecodable(t, m, VTEV_ERR_NOMEM, "cannot build the output");
-        return;
-    }
+    if (err != VTEV_ERR_OK)
+        return print_undecodable(t, m, err, "cannot write the event as JSON");
+    if (t->events_only)
+        rc = emit_line(t, ejson, strlen(ejson));
+    else
+        rc = print_envelope(t, m, topic, schema_id, ejson);
     vtev_free(ejson);
+    return rc;
 }
 
 /* ---- partitions and end-of-partition tracking ------------------------------ */
@@ -698,10 +762,8 @@ int main(int argc, char **argv) {
 
     while (!vt_stop) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(t.rk, 200);
-        if (!m) {
-            fflush(stdout);
+        if (!m)
             continue;
-        }
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             part_t *p = m->rkt ? part_find(&t, rd_kafka_topic_name(m->rkt), m->partition) : NULL;
             if (p)
@@ -733,8 +795,13 @@ int main(int argc, char **argv) {
             if (p)
                 p->eof = 0;
         }
-        handle_message(&t, m);
+        if (handle_message(&t, m) != 0) {
+            /* not printed: its offset is not stored */
+            rd_kafka_message_destroy(m);
+            break;
+        }
         t.printed++;
+        /* the line is written and flushed: now the offset may be committed */
         if (t.group)
             rd_kafka_offset_store(m->rkt, m->partition, m->offset);
         rd_kafka_message_destroy(m);

@@ -174,6 +174,47 @@ VTEV_EXPORT const char **vtev_conf_dump(const vtev_conf_t *conf, size_t *cntp);
 VTEV_EXPORT void vtev_conf_dump_free(const char **arr, size_t cnt);
 
 /**
+ * @brief Whether property @p name was set explicitly (by vtev_conf_set(), a
+ *        properties file or the environment) rather than left at its default.
+ *
+ * Setting a property to NULL with vtev_conf_set() makes it unset again.
+ *
+ * @param conf the configuration (NULL is treated as empty).
+ * @param name property name (library key or `kafka.*`).
+ * @returns 1 when set, 0 when at its default (also for unknown names).
+ * @remark Thread safety: like vtev_conf_get().
+ * @since 0.2.0
+ */
+VTEV_EXPORT int vtev_conf_is_set(const vtev_conf_t *conf, const char *name);
+
+/**
+ * @brief Reports the connection properties that fall back to the embedded
+ *        `mock://` defaults because nothing configured them.
+ *
+ * `bootstrap.servers` and `schema.registry.url` default to `mock://default`,
+ * an in-process mock cluster and registry: events published there vanish
+ * when the process exits, and the schema ids it assigns mean nothing to other
+ * processes.  A misspelt environment variable (`KAFKA_BOOTSTRAP_SERVER`)
+ * silently leads there.  Programs call this once after building their
+ * configuration and print @p msg as a warning when it returns non-zero.
+ *
+ * A property is reported when it was not set (vtev_conf_is_set()) and its
+ * default is a `mock://` URL.  Nothing is reported when either property was
+ * set to a `mock://` URL explicitly: choosing the embedded cluster or
+ * registry chooses the embedded world.
+ *
+ * @param conf     the configuration.
+ * @param msg      receives one line naming the properties and the embedded
+ *                 default in use ("" when nothing is reported); may be NULL.
+ * @param msg_size size of @p msg.
+ * @returns the number of properties reported: 0, 1 or 2.
+ * @remark Thread safety: like vtev_conf_get().
+ * @since 0.2.0
+ */
+VTEV_EXPORT int vtev_conf_embedded_defaults(const vtev_conf_t *conf, char *msg,
+                                            size_t msg_size);
+
+/**
  * @brief Sets the log callback used by every handle created from @p conf.
  *
  * Default: lines of level <= `log.level` go to stderr as

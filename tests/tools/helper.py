@@ -13,6 +13,10 @@
   helper.py raw BOOTSTRAP TOPIC VALUE_HEX [KEY]
                                   produce one raw message (for undecodable
                                   input) with confluent_kafka
+  helper.py copy-hdr BOOTSTRAP SRC DST NAME [VALUE]
+                                  copy every message of topic SRC (partition
+                                  0) to DST, adding header NAME (null value
+                                  without VALUE) after the message's own
 """
 import json
 import random
@@ -189,6 +193,30 @@ def main():
         p.produce(sys.argv[3], value=bytes.fromhex(sys.argv[4]), key=key)
         if p.flush(30) != 0:
             sys.exit("not delivered")
+    elif cmd == "copy-hdr":
+        from confluent_kafka import Consumer, Producer, TopicPartition
+        bs, src, dst, name = sys.argv[2:6]
+        value = sys.argv[6].encode() if len(sys.argv) > 6 else None
+        c = Consumer({"bootstrap.servers": bs, "group.id": "copy-hdr-%d" % random.getrandbits(32),
+                      "enable.auto.commit": False, "enable.partition.eof": True})
+        c.assign([TopicPartition(src, 0, 0)])
+        p = Producer({"bootstrap.servers": bs})
+        n = 0
+        while True:
+            m = c.poll(30)
+            if m is None:
+                sys.exit("copy-hdr: no message from %s within 30 s" % src)
+            if m.error():
+                if m.error().code() == -191:  # _PARTITION_EOF
+                    break
+                sys.exit("copy-hdr: %s" % m.error())
+            hdrs = list(m.headers() or []) + [(name, value)]
+            p.produce(dst, value=m.value(), key=m.key(), headers=hdrs)
+            n += 1
+        c.close()
+        if p.flush(30) != 0:
+            sys.exit("not delivered")
+        print(n)
     else:
         sys.exit("unknown command " + cmd)
 
