@@ -99,7 +99,13 @@ static void http_destroy(vtev__http_t *h) {
         memset(h->key_password, 0, strlen(h->key_password));
         free(h->key_password);
     }
-    curl_slist_free_all(h->headers);
+    if (h->headers) { /* the bearer token's header: do not leave it in freed memory */
+        struct curl_slist *l;
+        for (l = h->headers; l; l = l->next)
+            if (l->data)
+                memset(l->data, 0, strlen(l->data));
+        curl_slist_free_all(h->headers);
+    }
     free(h->ca);
     free(h->cert);
     free(h->key);
