@@ -65,13 +65,21 @@ vtev_cpart_t *vtev__consumer_part(vtev_consumer_t *c, const char *topic, int32_t
     return p;
 }
 
+/* Frees what a partition's state holds (not the slot itself). */
+static void part_clear(vtev_cpart_t *p) {
+    vtev__consumer_pending_drop(p);
+    if (p->retry_msg)
+        rd_kafka_message_destroy(p->retry_msg);
+    p->retry_msg = NULL;
+    free(p->topic);
+}
+
 static void part_remove(vtev_consumer_t *c, const char *topic, int32_t partition) {
     size_t i;
     pthread_mutex_lock(&c->lock);
     for (i = 0; i < c->part_cnt; i++) {
         if (c->parts[i].partition == partition && !strcmp(c->parts[i].topic, topic)) {
-            vtev__consumer_pending_drop(&c->parts[i]);
-            free(c->parts[i].topic);
+            part_clear(&c->parts[i]);
             c->parts[i] = c->parts[c->part_cnt - 1];
             c->part_cnt--;
             break;
@@ -154,8 +162,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         pthread_mutex_lock(&c->lock);
         for (i = 0; i < (int)c->part_cnt; i++) {
-            vtev__consumer_pending_drop(&c->parts[i]);
-            free(c->parts[i].topic);
+            part_clear(&c->parts[i]);
         }
         c->part_cnt = 0;
         pthread_mutex_unlock(&c->lock);
@@ -185,8 +192,7 @@ static void consumer_free(vtev_consumer_t *c) {
         free(c->subs[i].topic);
     free(c->subs);
     for (i = 0; i < c->part_cnt; i++) {
-        vtev__consumer_pending_drop(&c->parts[i]);
-        free(c->parts[i].topic);
+        part_clear(&c->parts[i]);
     }
     free(c->parts);
     pthread_mutex_destroy(&c->lock);
@@ -440,13 +446,18 @@ static vtev_event_type_t expected_type(vtev_consumer_t *c, const char *topic) {
 
 /* The message is finished with: no retry pending for it. */
 static void finish_msg(vtev_consumer_t *c, vtev_cpart_t *p) {
+    rd_kafka_message_t *kept;
     pthread_mutex_lock(&c->lock);
+    kept = p->retry_msg;
+    p->retry_msg = NULL;
     p->retry_active = false;
     p->pending_dlq = false;
     p->attempts = 0;
     p->env_failures = 0;
     p->missing_since_us = 0;
     pthread_mutex_unlock(&c->lock);
+    if (kept)
+        rd_kafka_message_destroy(kept);
 }
 
 /* Finished, and its offset may be stored (once the earlier ones are). */
@@ -541,6 +552,16 @@ void vtev_consumer_set_error_cb(vtev_consumer_t *c, vtev_consumer_error_cb_t *er
     c->error_opaque = opaque;
 }
 
+/* Whether the log of p no longer holds p->retry_offset: the partition's
+ * low watermark, asked of its leader (this runs only when a later offset
+ * came while retrying).  Unknown counts as "still there". */
+static bool retried_offset_gone(vtev_consumer_t *c, const vtev_cpart_t *p) {
+    int64_t lo = -1, hi = -1;
+    if (rd_kafka_query_watermark_offsets(c->rk, p->topic, p->partition, &lo, &hi, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return false;
+    return lo > p->retry_offset;
+}
+
 static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m,
                                  char *errstr, size_t errstr_size) {
     const char *topic = rd_kafka_topic_name(m->rkt);
@@ -566,28 +587,43 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
         if (p->paused)
             return VTEV_ERR_OK;
         if (m->offset != p->retry_offset) {
-            if (m->offset < p->retry_offset || p->reseeks < 3) {
-                /* fetched from the wrong place: go back to the retried message */
+            /* Fetched from the wrong place (a prefetched later message, an
+             * offset reset): go back to the retried message, as often as it
+             * takes, unless the log itself no longer holds it. */
+            if (m->offset < p->retry_offset || !retried_offset_gone(c, p)) {
                 p->reseeks++;
-                vtev__log(c->conf, 7, "CONSUMER",
+                vtev__log(c->conf, p->reseeks % 100 == 1 ? 7 : 4, "CONSUMER",
                           "%s [%" PRId32 "]: offset %" PRId64 " while retrying %" PRId64
-                          ": seeking back",
-                          topic, m->partition, m->offset, p->retry_offset);
-                rd_kafka_seek(m->rkt, m->partition, p->retry_offset, 0);
+                          ": seeking back (%d)",
+                          topic, m->partition, m->offset, p->retry_offset, p->reseeks);
+                vtev__consumer_schedule_retry_at(c, p, p->retry_offset, p->attempts);
                 return VTEV_ERR_OK;
             }
-            /* the log no longer starts at or before it (retention) */
+            /* Removed by retention while it waited: dead-letter the copy kept
+             * when its retry began, then go on with this message. */
             vtev__log(c->conf, 3, "CONSUMER",
                       "%s [%" PRId32 "]: retried offset %" PRId64
-                      " is no longer available (next is %" PRId64 "); moving on",
+                      " is no longer in the log (next is %" PRId64 "): dead-lettering the copy kept",
                       topic, m->partition, p->retry_offset, m->offset);
-            pthread_mutex_lock(&c->lock);
-            p->retry_active = false;
-            p->pending_dlq = false;
-            p->attempts = 0;
-            p->env_failures = 0;
-            p->missing_since_us = 0;
-            pthread_mutex_unlock(&c->lock);
+            if (p->retry_msg && p->retry_msg->offset == p->retry_offset) {
+                rd_kafka_message_t *kept = p->retry_msg;
+                char gone[256];
+                vtev_err_t derr;
+                p->retry_msg = NULL; /* ours while it is dead-lettered */
+                snprintf(gone, sizeof(gone),
+                         "offset %" PRId64 " was removed from the log (retention) while it was retried"
+                         " (%d attempts)", p->retry_offset, p->attempts);
+                derr = dead_letter(c, p, kept, VTEV_ERR_NOT_FOUND, gone, p->attempts,
+                                   TYPE_IDX(expected_type(c, topic)), errstr, errstr_size);
+                if (p->retry_active && p->retry_offset == kept->offset && !p->retry_msg)
+                    p->retry_msg = kept; /* its dead letter is retried: keep the copy */
+                else
+                    rd_kafka_message_destroy(kept);
+                if (derr != VTEV_ERR_OK || p->retry_active)
+                    return derr; /* stopped (no DLQ), or the dead letter is retried first */
+            } else {
+                finish_msg(c, p);
+            }
         } else {
             p->reseeks = 0;
             attempt = p->attempts + 1;
@@ -765,6 +801,18 @@ vtev_err_t vtev_consumer_poll(vtev_consumer_t *c, int timeout_ms, char *errstr,
         return VTEV_ERR_OK;
     }
     err = handle_message(c, m, errstr, errstr_size);
+    {
+        /* A message whose retry is now scheduled is kept (one per partition),
+         * so that it can still be dead-lettered if retention removes it. */
+        vtev_cpart_t *p = vtev__consumer_part(c, rd_kafka_topic_name(m->rkt), m->partition, false);
+        if (p && p->retry_active && p->retry_offset == m->offset &&
+            (!p->retry_msg || p->retry_msg->offset != m->offset)) {
+            if (p->retry_msg)
+                rd_kafka_message_destroy(p->retry_msg);
+            p->retry_msg = m;
+            return err;
+        }
+    }
     rd_kafka_message_destroy(m);
     return err;
 }

@@ -39,6 +39,7 @@ typedef struct vtev_cpart_s {
     int64_t retry_offset;
     int attempts;         /* handler attempts made on retry_offset */
     int reseeks;          /* seeks back after a later offset came instead */
+    rd_kafka_message_t *retry_msg; /* the retried message, kept: dead-lettered if retention removes it */
     int64_t resume_at_us; /* monotonic */
     /* environment failures (registry trouble, RETRY_ENV verdicts, failed
      * outputs of deferred messages) since the partition last finished a

@@ -4,11 +4,12 @@
 #  1. held for good: up fails within VTEV_STACK_PORT_WAIT, names the port,
 #     and starts nothing;
 #  2. released after 4 s: up waits for it and comes up; down stops it.
-# Uses its own state directory and ports, beside any running stack.
+# Uses its own state directory and ports (below the ephemeral range, which
+# mock clusters and client connections draw from), beside any running stack.
 set -euo pipefail
 SRC=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 export VTEV_STACK_DIR=$(mktemp -d /tmp/vtev-stack-ports-XXXXXX)
-export VTEV_STACK_KAFKA_PORT=${VTEV_TEST_PORT_BASE:-45092} VTEV_STACK_REGISTRY_PORT=$((${VTEV_TEST_PORT_BASE:-45092} - 11))
+export VTEV_STACK_KAFKA_PORT=${VTEV_TEST_PORT_BASE:-29092} VTEV_STACK_REGISTRY_PORT=$((${VTEV_TEST_PORT_BASE:-29092} - 11))
 CTRL=$((VTEV_STACK_KAFKA_PORT + 1))
 holder=
 cleanup() {
