@@ -1,6 +1,7 @@
 /*
- * codec.c - the typed events <-> Avro binary (avro-c generic values), and
- * the Confluent wire framing.
+ * codec.c - the 0.1 API's hand-written events <-> Avro binary (avro-c
+ * generic values, through serde_avro.c).  Framing is frame.c's; generated
+ * types have their own generated codec.
  *
  * Field positions below follow the schemas/avro files; the codec tests round
  * trip every field and check the bytes against fastavro, so a schema edit
@@ -17,40 +18,6 @@
 /* avro-c's error text (avro_strerror) is one buffer for all threads in
  * Debian's build, so decode errors carry their own text, never avro-c's. */
 #define AVRO_SHAPE "the Avro value does not have the reader schema's shape, or out of memory"
-
-/* ---------------------------------------------------------------------- */
-/* Framing                                                                 */
-
-void vtev_frame_write_header(void *buf, int32_t schema_id) {
-    unsigned char *p = buf;
-    uint32_t id = (uint32_t)schema_id;
-    p[0] = 0;
-    p[1] = (unsigned char)(id >> 24);
-    p[2] = (unsigned char)(id >> 16);
-    p[3] = (unsigned char)(id >> 8);
-    p[4] = (unsigned char)id;
-}
-
-vtev_err_t vtev_frame_parse(const void *buf, size_t len, int32_t *schema_idp, const void **payloadp,
-                            size_t *payload_lenp, char *errstr, size_t errstr_size) {
-    const unsigned char *p = buf;
-    if (!buf && len > 0)
-        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size, "NULL buffer");
-    if (len < VTEV_FRAME_HEADER_SIZE)
-        return vtev__fail(VTEV_ERR_SHORT_BUFFER, errstr, errstr_size,
-                          "framed payload of %zu bytes is shorter than the 5-byte header", len);
-    if (p[0] != 0)
-        return vtev__fail(VTEV_ERR_BAD_MAGIC, errstr, errstr_size,
-                          "framed payload starts with byte 0x%02x, not the magic byte 0x00", p[0]);
-    if (schema_idp)
-        *schema_idp = (int32_t)(((uint32_t)p[1] << 24) | ((uint32_t)p[2] << 16) |
-                                ((uint32_t)p[3] << 8) | (uint32_t)p[4]);
-    if (payloadp)
-        *payloadp = p + VTEV_FRAME_HEADER_SIZE;
-    if (payload_lenp)
-        *payload_lenp = len - VTEV_FRAME_HEADER_SIZE;
-    return VTEV_ERR_OK;
-}
 
 /* ---------------------------------------------------------------------- */
 /* Encoding                                                                */

@@ -121,7 +121,7 @@ static int have_n(void *arg) {
 
 static void poll_n(vtev_consumer_t *c, seen_t *s, int n) {
     want_n = n;
-    ck_assert_msg(ctu_poll_until(c, have_n, s, 20000), "saw %d of %d events", atomic_load(&s->n), n);
+    ck_assert_msg(ctu_poll_until(c, have_n, s, 60000), "saw %d of %d events", atomic_load(&s->n), n);
 }
 
 /* ---------------------------------------------------------------- schemas */
@@ -457,7 +457,12 @@ START_TEST(test_dispatch_by_writer_name) {
     {
         seen_t *both[2] = {sp, sr};
         mixed_c = c;
-        ck_assert(ctu_poll_until(c, mixed_done, both, 20000));
+        vtev_consumer_stats_t st;
+        int ok = ctu_poll_until(c, mixed_done, both, 60000);
+        vtev_consumer_stats(c, VTEV_EVENT_NONE, &st);
+        ck_assert_msg(ok, "positions %d, requests %d, dead letters %llu (consumed %llu)",
+                      atomic_load(&sp->n), atomic_load(&sr->n),
+                      (unsigned long long)st.dead_lettered, (unsigned long long)st.consumed);
     }
     ck_assert_int_eq(atomic_load(&sp->n), 1);
     ck_assert_int_eq(atomic_load(&sr->n), 1);
