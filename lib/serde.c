@@ -506,7 +506,7 @@ vtev_err_t vtev_serde_serialize_type(vtev_serde_t *s, const char *topic, const v
     if ((err = vtev__serde_type_id(s, topic, type, &id, errstr, errstr_size)))
         return err;
     out->len = 0;
-    if (vtev_buf_reserve(out, VTEV_FRAME_HEADER_SIZE + 256))
+    if (vtev_buf_reserve(out, VTEV_FRAME_HEADER_SIZE + 512)) /* most events fit */
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
     vtev_frame_write_header(out->data, id);
     out->len = VTEV_FRAME_HEADER_SIZE;
