@@ -1,9 +1,12 @@
 /*
  * util.c - small helpers used across the library.
  */
+#include "event_int.h"
 #include "internal.h"
 
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -151,4 +154,99 @@ int vtev__random_bytes(void *buf, size_t size) {
 
 void vtev_free(void *ptr) {
     free(ptr);
+}
+
+/* The shortest decimal that reads back as d, laid out as Python's repr()
+ * does (fixed notation for exponents -4..15, else d.ddde+XX), but without
+ * repr's ".0" on integral values.  For up to 15 significant digits the
+ * correctly rounded %.15e is the shortest (two 15-digit decimals never fall
+ * within one double's rounding interval); otherwise 16 or 17 digits.
+ * Subnormals have fewer digits of precision and are searched from one. */
+const char *vtev__dtoa(double d, char *buf, size_t size) {
+    char e[40], digits[20];
+    int prec, exp, nd = 0, decpt, i;
+    size_t n = 0;
+    const char *p;
+    if (isnan(d)) {
+        snprintf(buf, size, "NaN");
+        return buf;
+    }
+    if (isinf(d)) {
+        snprintf(buf, size, d < 0 ? "-inf" : "inf");
+        return buf;
+    }
+    if (d == 0) {
+        snprintf(buf, size, signbit(d) ? "-0" : "0");
+        return buf;
+    }
+    /* subnormals carry fewer digits: search from one */
+    for (prec = fabs(d) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
+        snprintf(e, sizeof(e), "%.*e", prec - 1, d);
+        if (prec == 17 || strtod(e, NULL) == d)
+            break;
+    }
+    /* e: [-]D.DDDDe[+-]XX -> digits without trailing zeros, exponent */
+    for (p = e; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9')
+            digits[nd++] = *p;
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    exp = atoi(p + 1);
+    decpt = exp + 1;
+    if (size < 32) {
+        if (size)
+            buf[0] = 0;
+        return buf;
+    }
+#define PUT(c) (buf[n++] = (c))
+    if (d < 0)
+        PUT('-');
+    if (exp >= -4 && exp < 16) {
+        if (decpt <= 0) {
+            PUT('0');
+            PUT('.');
+            for (i = 0; i < -decpt; i++)
+                PUT('0');
+            for (i = 0; i < nd; i++)
+                PUT(digits[i]);
+        } else {
+            for (i = 0; i < decpt || i < nd; i++) {
+                if (i == decpt)
+                    PUT('.');
+                PUT(i < nd ? digits[i] : '0');
+            }
+        }
+        buf[n] = 0;
+    } else {
+        PUT(digits[0]);
+        if (nd > 1) {
+            PUT('.');
+            for (i = 1; i < nd; i++)
+                PUT(digits[i]);
+        }
+        snprintf(buf + n, size - n, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+    }
+#undef PUT
+    return buf;
+}
+
+long vtev__utf8_bad(const char *str, size_t n) {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0, len;
+    while (i < n) {
+        /* ASCII, the common case, eight bytes at a time */
+        while (n - i >= 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & UINT64_C(0x8080808080808080))
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
+        if (!(len = vtev__utf8_seq(s + i, n - i)))
+            return (long)i;
+        i += len;
+    }
+    return -1;
 }

@@ -15,7 +15,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${VTEV_FUZZ_DIR:-$ROOT/build-fuzz}
 CC=${CC_FUZZ:-clang}
 TARGETS=(fuzz_decode fuzz_json fuzz_resolve)
-LIBSRC=(avro_canon.c avro_resolve.c avro_scan.c codec.c error.c frame.c event.c json.c metadata.c schema.c serde_avro.c timestamp.c util.c validate.c)
+LIBSRC=(avro_canon.c avro_direct.c avro_resolve.c avro_scan.c codec.c error.c frame.c event.c json.c metadata.c schema.c serde_avro.c timestamp.c util.c validate.c)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -38,7 +38,19 @@ build() {
   IFS=. read -r maj min pat <<<"$ver"
   sed -e "s/@VTEV_VERSION_MAJOR@/$maj/; s/@VTEV_VERSION_MINOR@/$min/; s/@VTEV_VERSION_PATCH@/$pat/" \
       -e "s/@VTEV_VERSION_STR@/\"$ver\"/" "$ROOT/include/vtevents/version.h.in" > "$OUT/vtevents/version.h"
-  local objs=() f o
+  # the platform types, generated as the build does (validate.c uses them)
+  # shellcheck disable=SC2046
+  cc -std=c11 -D_GNU_SOURCE -O1 -I"$ROOT/include" -I"$OUT" "$ROOT/tools/vt-codegen.c" \
+    $(pkg-config --cflags --libs jansson) -lm -o "$OUT/vt-codegen"
+  "$OUT/vt-codegen" -o "$OUT/vtevents" --prefix vtev "$ROOT"/schemas/avro/vessel.position.updated.avsc \
+    "$ROOT"/schemas/avro/prediction.analysis.requested.avsc "$ROOT"/schemas/avro/prediction.analysis.completed.avsc
+  local objs=() f o g
+  for g in vessel_position_updated prediction_analysis_requested prediction_analysis_completed; do
+    # shellcheck disable=SC2086
+    "$CC" "${flags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}" $cflags -I"$OUT/vtevents" \
+      -c "$OUT/vtevents/$g.c" -o "$OUT/obj/gen_$g.o"
+    objs+=("$OUT/obj/gen_$g.o")
+  done
   for f in "${LIBSRC[@]}" ; do
     o="$OUT/obj/${f%.c}.o"
     if [ ! -f "$o" ] || [ "$ROOT/lib/$f" -nt "$o" ] || [ -n "$(find "$ROOT/lib" -name '*.h' -newer "$o")" ]; then

@@ -207,9 +207,9 @@ START_TEST(test_metadata_validator) {
     bad_meta("d", v, "metadata.d: -inf is not a finite number");
     v.type = VTEV_META_STRING;
     v.s = big;
-    bad_meta("s", v, "metadata.s: string is longer than 1024 bytes");
+    bad_meta("s", v, "metadata.s: \"bbbbbbbbbbbbbbbbbbbb...\" is longer than 1024 bytes");
     v.s = "\xff";
-    bad_meta("s", v, "metadata.s: string is not valid UTF-8");
+    bad_meta("s", v, "metadata.s: byte 0xff at offset 0 is not valid UTF-8");
     v.type = VTEV_META_INT;
     bad_meta("", v, "metadata: \"\": key is empty");
     bad_meta(longkey, v, "key is longer than 64 bytes");
