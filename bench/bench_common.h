@@ -172,6 +172,25 @@ static inline void bc_event(vtev_event_t *ev, vtev_event_type_t type, const char
     }
 }
 
+/* The generated type (vt-codegen, in the library) of an event type. */
+static inline const vtev_type_t *bc_gen_type(vtev_event_type_t t) {
+    return t == VTEV_EVENT_POSITION  ? &vtev_vessel_position_updated_type
+           : t == VTEV_EVENT_REQUEST ? &vtev_prediction_analysis_requested_type
+                                     : &vtev_prediction_analysis_completed_type;
+}
+
+/* The same event as a generated struct (through the JSON form both share);
+ * out has gt->size bytes; free it with gt->clear(). */
+static inline void bc_gen_event(const vtev_event_t *ev, const vtev_type_t *gt, void *out) {
+    char *js, e[512];
+    size_t n;
+    if (vtev_event_to_json(ev, 0, &js, &n))
+        bc_die("to_json failed");
+    if (gt->from_json(out, js, n, e, sizeof(e)))
+        bc_die("%s from_json: %s", gt->name, e);
+    vtev_free(js);
+}
+
 /* Creates @p topic with @p partitions (no-op when it exists). The mock
  * cluster (mock://) creates topics on first use instead. */
 static inline void bc_topic(const char *topic, int partitions) {

@@ -1,11 +1,13 @@
 /*
  * bench_consume - consume throughput: the typed consumer (poll, unframe,
- * schema lookup, decode, no-op handler, offset store) next to a plain
+ * schema lookup, decode, validate, no-op handler, offset store) through the
+ * 0.1 API (side "typed") and through the generated type
+ * (vtev_consumer_subscribe_type: side "gen"), next to a plain
  * librdkafka consumer (poll, no decode) with the same group settings
  * (roundrobin, earliest, auto-commit every 1000 ms).
  *
  *   bench_consume [-t position|request|result] [-p partitions] [-n events]
- *                 [-r runs] [-s typed,plain] [-T topic] [--fill-only|--no-fill]
+ *                 [-r runs] [-s typed,gen,plain] [-T topic] [--fill-only|--no-fill]
  *
  * The topic (default bench-consume-<type>-p<P>-<pid>) is filled once with N
  * typed events; each run then reads the N events with a fresh consumer group.
@@ -21,7 +23,7 @@ static vtev_event_type_t type = VTEV_EVENT_POSITION;
 static int partitions = 1;
 static long n_events = 100000;
 static int runs = 5;
-static int do_typed = 1, do_plain = 1;
+static int do_typed = 1, do_plain = 1, do_gen = 1;
 static char topic[256];
 
 static void fill(void) {
@@ -101,6 +103,30 @@ static void run_typed(int run) {
     report("typed", &k, msg_bytes);
 }
 
+static vtev_verdict_t on_gen(vtev_consumer_t *c, const vtev_type_t *t, const void *ev,
+                             const vtev_msg_info_t *info, void *opaque) {
+    (void)t;
+    (void)ev;
+    return on_event(c, NULL, info, opaque);
+}
+
+static void run_gen(int run) {
+    char e[512], group[128];
+    vtev_conf_t *c = bc_conf();
+    vtev_consumer_t *cons;
+    counter_t k = {0, 0, 0};
+    snprintf(group, sizeof(group), "bench-consume-%d-%d-gen", (int)getpid(), run);
+    bc_set(c, "group.id", group);
+    if (!(cons = vtev_consumer_new(c, e, sizeof(e))))
+        bc_die("vtev_consumer_new: %s", e);
+    if (vtev_consumer_subscribe_type(cons, bc_gen_type(type), topic, on_gen, &k, e, sizeof(e)))
+        bc_die("subscribe_type: %s", e);
+    if (vtev_consumer_run(cons, e, sizeof(e)))
+        bc_die("run: %s", e);
+    vtev_consumer_destroy(cons);
+    report("gen", &k, msg_bytes);
+}
+
 static void kset(rd_kafka_conf_t *rc, const char *k, const char *v) {
     char e[512];
     if (rd_kafka_conf_set(rc, k, v, e, sizeof(e)) != RD_KAFKA_CONF_OK)
@@ -178,6 +204,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "-s")) {
             do_typed = strstr(v, "typed") != NULL;
             do_plain = strstr(v, "plain") != NULL;
+            do_gen = strstr(v, "gen") != NULL;
             i++;
         } else
             bc_die("unknown option %s", a);
@@ -207,16 +234,16 @@ int main(int argc, char **argv) {
         vtev_event_clear(&ev);
     }
     for (i = 0; i < runs; i++) {
-        if (i % 2 == 0) {
-            if (do_typed)
+        /* the three sides in a rotating order: each starts a run in turn */
+        int k;
+        for (k = 0; k < 3; k++) {
+            int side = (i + k) % 3;
+            if (side == 0 && do_typed)
                 run_typed(i);
-            if (do_plain)
+            else if (side == 1 && do_plain)
                 run_plain(i);
-        } else {
-            if (do_plain)
-                run_plain(i);
-            if (do_typed)
-                run_typed(i);
+            else if (side == 2 && do_gen)
+                run_gen(i);
         }
     }
     return 0;

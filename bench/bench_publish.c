@@ -1,12 +1,14 @@
 /*
  * bench_publish - publish throughput: typed publish (validate + encode + frame
- * + produce, vtev_producer_publish) next to a plain librdkafka producer that
+ * + produce) through the 0.1 API (vtev_producer_publish: side "typed") and
+ * through the generated type (vtev_producer_publish_type with the
+ * vt-codegen descriptor: side "gen"), next to a plain librdkafka producer that
  * sends pre-encoded bytes of the same size, with the same key, headers and
  * librdkafka configuration (the library's defaults: idempotent, acks=all,
  * gzip, linger.ms=5, nagle off, murmur2_random).
  *
  *   bench_publish [-t position|request|result] [-p partitions] [-n events]
- *                 [-r runs] [-s typed,plain] [--json]
+ *                 [-r runs] [-s typed,gen,plain] [--json]
  *
  * Runs alternate the sides (odd runs start with plain). Each run: create a
  * producer, publish one warm-up event and flush (connection, schema
@@ -20,7 +22,7 @@ static vtev_event_type_t type = VTEV_EVENT_POSITION;
 static int partitions = 1;
 static long n_events = 100000;
 static int runs = 5;
-static int do_typed = 1, do_plain = 1;
+static int do_typed = 1, do_plain = 1, do_gen = 1;
 static char topic[256];
 
 static void run_typed(const vtev_event_t *ev, int run, const char *kase) {
@@ -55,6 +57,60 @@ static void run_typed(const vtev_event_t *ev, int run, const char *kase) {
     bc_result("publish", kase, "typed", "eps", (double)n_events / (t1 - t0));
     bc_result("publish", kase, "typed", "MBps", (double)n_events * (double)bytes / (t1 - t0) / 1e6);
     bc_result("publish", kase, "typed", "bytes", (double)bytes);
+    (void)run;
+    vtev_producer_destroy(p);
+}
+
+/* The generated type's publish, with the same three headers as the others. */
+static void run_gen(const vtev_event_t *ev, const void *gev, int run, const char *kase) {
+    char e[512];
+    const vtev_type_t *gt = bc_gen_type(type);
+    vtev_conf_t *c = bc_conf();
+    vtev_producer_t *p;
+    vtev_producer_stats_t st;
+    vtev_header_t h[3];
+    size_t hn = 2;
+    const char *corr = vtev_envelope_correlation_id(&ev->u.env);
+    double t0, t1;
+    long i;
+    size_t bytes;
+
+    h[0].name = "event_type";
+    h[0].value = vtev_event_type_name(type);
+    h[0].value_len = strlen(h[0].value);
+    h[1].name = "event_id";
+    h[1].value = ev->u.env.event_id;
+    h[1].value_len = strlen(ev->u.env.event_id);
+    if (corr) {
+        h[2].name = "correlation_id";
+        h[2].value = corr;
+        h[2].value_len = strlen(corr);
+        hn = 3;
+    }
+    if (!(p = vtev_producer_new(c, e, sizeof(e))))
+        bc_die("vtev_producer_new: %s", e);
+    if (vtev_producer_publish_type(p, gt, topic, gev, NULL, 0, h, hn, NULL, e, sizeof(e)) ||
+        vtev_producer_flush(p, 30000))
+        bc_die("warm-up publish: %s", e);
+    t0 = bc_now();
+    for (i = 0; i < n_events; i++) {
+        vtev_err_t err;
+        while ((err = vtev_producer_publish_type(p, gt, topic, gev, NULL, 0, h, hn, NULL, e,
+                                                 sizeof(e))) == VTEV_ERR_QUEUE_FULL)
+            ;
+        if (err)
+            bc_die("publish_type: %s", e);
+    }
+    if (vtev_producer_flush(p, 120000))
+        bc_die("flush timed out");
+    t1 = bc_now();
+    vtev_producer_stats(p, VTEV_EVENT_NONE, &st);
+    if (st.failed)
+        bc_die("%llu deliveries failed", (unsigned long long)st.failed);
+    bytes = st.delivered ? (size_t)(st.bytes / st.delivered) : 0;
+    bc_result("publish", kase, "gen", "eps", (double)n_events / (t1 - t0));
+    bc_result("publish", kase, "gen", "MBps", (double)n_events * (double)bytes / (t1 - t0) / 1e6);
+    bc_result("publish", kase, "gen", "bytes", (double)bytes);
     (void)run;
     vtev_producer_destroy(p);
 }
@@ -142,7 +198,7 @@ static void run_plain(const vtev_event_t *ev, const void *val, size_t len, int r
 
 int main(int argc, char **argv) {
     vtev_event_t ev;
-    void *val = NULL;
+    void *val = NULL, *gev;
     size_t len = 0;
     char e[512], kase[64];
     int i, json = 0;
@@ -164,6 +220,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "-s")) {
             do_typed = strstr(v, "typed") != NULL;
             do_plain = strstr(v, "plain") != NULL;
+            do_gen = strstr(v, "gen") != NULL;
             i++;
         } else
             bc_die("unknown option %s", a);
@@ -184,19 +241,25 @@ int main(int argc, char **argv) {
     snprintf(topic, sizeof(topic), "bench-%s-p%d", bc_type_short(type), partitions);
     bc_topic(topic, partitions);
     snprintf(kase, sizeof(kase), "%s p=%d", bc_type_short(type), partitions);
+    gev = calloc(1, bc_gen_type(type)->size);
+    if (!gev)
+        bc_die("out of memory");
+    bc_gen_event(&ev, bc_gen_type(type), gev);
     for (i = 0; i < runs; i++) {
-        if (i % 2 == 0) {
-            if (do_typed)
+        /* the three sides in a rotating order: each starts a run in turn */
+        int k;
+        for (k = 0; k < 3; k++) {
+            int side = (i + k) % 3;
+            if (side == 0 && do_typed)
                 run_typed(&ev, i, kase);
-            if (do_plain)
+            else if (side == 1 && do_plain)
                 run_plain(&ev, val, len, i, kase);
-        } else {
-            if (do_plain)
-                run_plain(&ev, val, len, i, kase);
-            if (do_typed)
-                run_typed(&ev, i, kase);
+            else if (side == 2 && do_gen)
+                run_gen(&ev, gev, i, kase);
         }
     }
+    bc_gen_type(type)->clear(gev);
+    free(gev);
     vtev_free(val);
     vtev_event_clear(&ev);
     return 0;

@@ -37,10 +37,12 @@ $4"
 out=$("$B/bench_publish" -t result -p 3 -n 300 -r 2)
 expect "bench_publish typed" publish eps "$(printf '%s\n' "$out" | grep typed)"
 expect "bench_publish plain" publish eps "$(printf '%s\n' "$out" | grep plain)"
+expect "bench_publish gen" publish eps "$(printf '%s\n' "$out" | grep $'\tgen\t')"
 # (on the mock cluster the plain consumer would have its own, empty cluster)
-sides=typed; [ -n "$PY" ] && sides=typed,plain
+sides=typed,gen; [ -n "$PY" ] && sides=typed,gen,plain
 out=$("$B/bench_consume" -t request -p 3 -n 300 -r 2 -s "$sides")
 expect "bench_consume typed" consume eps "$(printf '%s\n' "$out" | grep typed)"
+expect "bench_consume gen" consume eps "$(printf '%s\n' "$out" | grep $'\tgen\t')"
 if [ -n "$PY" ]; then
   expect "bench_consume plain" consume eps "$(printf '%s\n' "$out" | grep plain)"
 fi

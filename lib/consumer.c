@@ -20,12 +20,19 @@
 #include "consumer_int.h"
 #include "internal.h"
 #include "producer_int.h"
+#include "serde_int.h"
 
 #define TYPE_IDX(t) (((int)(t) >= 1 && (int)(t) <= 3) ? (int)(t) : 0)
 
+/* Counters by index: 0-3 the event types (vtev_event_type_t), 4 + i the
+ * generated-type subscription i.  Caller holds the lock. */
+static vtev_consumer_stats_t *stats_at(vtev_consumer_t *c, int idx) {
+    return idx >= 4 ? &c->typed[idx - 4].stats : &c->stats[idx];
+}
+
 static void stat_add(vtev_consumer_t *c, int idx, size_t field_off) {
     pthread_mutex_lock(&c->lock);
-    *(uint64_t *)((char *)&c->stats[idx] + field_off) += 1;
+    *(uint64_t *)((char *)stats_at(c, idx) + field_off) += 1;
     pthread_mutex_unlock(&c->lock);
 }
 #define STAT_INC(c, idx, field) stat_add((c), (idx), offsetof(vtev_consumer_stats_t, field))
@@ -191,6 +198,9 @@ static void consumer_free(vtev_consumer_t *c) {
     for (i = 0; i < c->sub_cnt; i++)
         free(c->subs[i].topic);
     free(c->subs);
+    for (i = 0; i < c->typed_cnt; i++)
+        free(c->typed[i].topic);
+    free(c->typed);
     for (i = 0; i < c->part_cnt; i++) {
         part_clear(&c->parts[i]);
     }
@@ -373,7 +383,7 @@ static vtev_err_t resubscribe(vtev_consumer_t *c, char *errstr, size_t errstr_si
 }
 
 static vtev_err_t add_sub(vtev_consumer_t *c, const char *topic, vtev_event_type_t expected,
-                          char *errstr, size_t errstr_size) {
+                          bool legacy, char *errstr, size_t errstr_size) {
     size_t i;
     vtev_csub_t *ns;
     if (!topic || !*topic || strlen(topic) > 249)
@@ -383,6 +393,7 @@ static vtev_err_t add_sub(vtev_consumer_t *c, const char *topic, vtev_event_type
         if (!strcmp(c->subs[i].topic, topic)) {
             if (c->subs[i].expected != expected)
                 c->subs[i].expected = VTEV_EVENT_NONE; /* several types: by writer schema */
+            c->subs[i].legacy |= legacy;
             return resubscribe(c, errstr, errstr_size);
         }
     }
@@ -392,6 +403,7 @@ static vtev_err_t add_sub(vtev_consumer_t *c, const char *topic, vtev_event_type
     if (!(ns[c->sub_cnt].topic = vtev__strdup(topic)))
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "subscribe: out of memory");
     ns[c->sub_cnt].expected = expected;
+    ns[c->sub_cnt].legacy = legacy;
     c->sub_cnt++;
     return resubscribe(c, errstr, errstr_size);
 }
@@ -421,7 +433,7 @@ vtev_err_t vtev_consumer_subscribe(vtev_consumer_t *c, vtev_event_type_t type,
     if (!topic)
         topic = vtev__conf_str(c->conf, topic_keys[type]);
     vtev_consumer_set_handler(c, type, handler, opaque);
-    return add_sub(c, topic, type, errstr, errstr_size);
+    return add_sub(c, topic, type, true, errstr, errstr_size);
 }
 
 vtev_err_t vtev_consumer_subscribe_topic(vtev_consumer_t *c, const char *topic, char *errstr,
@@ -431,7 +443,77 @@ vtev_err_t vtev_consumer_subscribe_topic(vtev_consumer_t *c, const char *topic, 
                           "vtev_consumer_subscribe_topic: consumer must not be NULL");
     if (c->closed)
         return vtev__fail(VTEV_ERR_STATE, errstr, errstr_size, "consumer is closed");
-    return add_sub(c, topic, VTEV_EVENT_NONE, errstr, errstr_size);
+    return add_sub(c, topic, VTEV_EVENT_NONE, true, errstr, errstr_size);
+}
+
+vtev_err_t vtev_consumer_subscribe_type(vtev_consumer_t *c, const vtev_type_t *type,
+                                        const char *topic, vtev_type_handler_t *handler,
+                                        void *opaque, char *errstr, size_t errstr_size) {
+    size_t i;
+    vtev_ctyped_t *nt;
+    char *t;
+    if (!c || !type || !topic || !handler)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "vtev_consumer_subscribe_type: consumer, type, topic and handler are "
+                          "required");
+    if (type->abi_version != VTEV_TYPE_ABI_VERSION)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "type %s: descriptor ABI version %d, this library reads %d",
+                          type->full_name ? type->full_name : "?", type->abi_version,
+                          VTEV_TYPE_ABI_VERSION);
+    if (c->closed)
+        return vtev__fail(VTEV_ERR_STATE, errstr, errstr_size, "consumer is closed");
+    for (i = 0; i < c->typed_cnt; i++) {
+        if (c->typed[i].type == type && !strcmp(c->typed[i].topic, topic)) {
+            c->typed[i].fn = handler; /* replaces the earlier handler */
+            c->typed[i].opaque = opaque;
+            return VTEV_ERR_OK;
+        }
+    }
+    if (!(t = vtev__strdup(topic)))
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "subscribe: out of memory");
+    pthread_mutex_lock(&c->lock);
+    nt = realloc(c->typed, (c->typed_cnt + 1) * sizeof(*nt));
+    if (!nt) {
+        pthread_mutex_unlock(&c->lock);
+        free(t);
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "subscribe: out of memory");
+    }
+    c->typed = nt;
+    memset(&nt[c->typed_cnt], 0, sizeof(*nt));
+    nt[c->typed_cnt].topic = t;
+    nt[c->typed_cnt].type = type;
+    nt[c->typed_cnt].fn = handler;
+    nt[c->typed_cnt].opaque = opaque;
+    c->typed_cnt++;
+    pthread_mutex_unlock(&c->lock);
+    return add_sub(c, topic, VTEV_EVENT_NONE, false, errstr, errstr_size);
+}
+
+vtev_err_t vtev_consumer_type_stats(vtev_consumer_t *c, const vtev_type_t *type,
+                                    vtev_consumer_stats_t *out) {
+    size_t i;
+    bool found = false;
+    if (!c || !type || !out)
+        return VTEV_ERR_INVALID_ARG;
+    memset(out, 0, sizeof(*out));
+    pthread_mutex_lock(&c->lock);
+    for (i = 0; i < c->typed_cnt; i++) {
+        const vtev_consumer_stats_t *st = &c->typed[i].stats;
+        if (c->typed[i].type != type)
+            continue;
+        found = true;
+        out->consumed += st->consumed;
+        out->ok += st->ok;
+        out->retried += st->retried;
+        out->rejected += st->rejected;
+        out->dead_lettered += st->dead_lettered;
+        out->handler_time_us += st->handler_time_us;
+        if (st->handler_max_us > out->handler_max_us)
+            out->handler_max_us = st->handler_max_us;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return found ? VTEV_ERR_OK : VTEV_ERR_NOT_FOUND;
 }
 
 static vtev_event_type_t expected_type(vtev_consumer_t *c, const char *topic) {
@@ -440,6 +522,70 @@ static vtev_event_type_t expected_type(vtev_consumer_t *c, const char *topic) {
         if (!strcmp(c->subs[i].topic, topic))
             return c->subs[i].expected;
     return VTEV_EVENT_NONE;
+}
+
+static bool topic_legacy(vtev_consumer_t *c, const char *topic) {
+    size_t i;
+    for (i = 0; i < c->sub_cnt; i++)
+        if (!strcmp(c->subs[i].topic, topic))
+            return c->subs[i].legacy;
+    return false;
+}
+
+/* The generated-type subscription that reads m: *tip = its index, or -1 for
+ * the three events' path.  One typed subscription on a topic without others
+ * takes every message (resolution decides); otherwise the writer schema's
+ * full name picks it, which needs the writer schema (registry errors are
+ * returned as vtev_serde_deserialize() returns them). */
+static vtev_err_t pick_typed(vtev_consumer_t *c, const char *topic, const rd_kafka_message_t *m,
+                             int *tip, char *errstr, size_t errstr_size) {
+    size_t i, n = 0;
+    int only = -1;
+    bool legacy;
+    char name[512];
+    vtev_err_t err;
+    *tip = -1;
+    for (i = 0; i < c->typed_cnt; i++) {
+        if (!strcmp(c->typed[i].topic, topic)) {
+            n++;
+            only = (int)i;
+        }
+    }
+    if (n == 0)
+        return VTEV_ERR_OK;
+    legacy = topic_legacy(c, topic);
+    if (n == 1 && !legacy) {
+        *tip = only;
+        return VTEV_ERR_OK;
+    }
+    if ((err = vtev__serde_writer_fullname(c->serde, m->payload, m->len, name, sizeof(name), errstr,
+                                           errstr_size)))
+        return err;
+    for (i = 0; i < c->typed_cnt; i++) {
+        if (!strcmp(c->typed[i].topic, topic) && !strcmp(c->typed[i].type->full_name, name)) {
+            *tip = (int)i;
+            return VTEV_ERR_OK;
+        }
+    }
+    if (legacy)
+        return VTEV_ERR_OK; /* perhaps one of the three events */
+    return vtev__fail(VTEV_ERR_NOT_FOUND, errstr, errstr_size,
+                      "no subscription on topic %s for writer schema %s", topic, name);
+}
+
+/* The counters' index of messages of topic whose type is not known yet. */
+static int topic_stats_idx(vtev_consumer_t *c, const char *topic) {
+    size_t i, n = 0;
+    int only = 0;
+    for (i = 0; i < c->typed_cnt; i++) {
+        if (!strcmp(c->typed[i].topic, topic)) {
+            n++;
+            only = 4 + (int)i;
+        }
+    }
+    if (n == 1 && !topic_legacy(c, topic))
+        return only;
+    return TYPE_IDX(expected_type(c, topic));
 }
 
 /* ---------------------------------------------------------------- processing */
@@ -572,13 +718,21 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
     int attempt = 1, tidx;
     char emsg[512];
     vtev_err_t err;
-    vtev_chandler_t *h;
+    vtev_chandler_t *h = NULL;
     vtev_msg_info_t info;
     vtev_header_t hstack[16], *hv = hstack;
     rd_kafka_headers_t *hdrs = NULL;
     vtev_verdict_t verdict;
     int64_t t0, dt;
     bool deferred;
+    int ti = -1;
+    const vtev_type_t *gtype = NULL;
+    const char *tname = NULL;
+    union {
+        max_align_t align;
+        unsigned char b[2048];
+    } tstack;
+    void *tev = &tstack;
 
     if (!(p = vtev__consumer_part(c, topic, m->partition, true)))
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
@@ -614,7 +768,7 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
                          "offset %" PRId64 " was removed from the log (retention) while it was retried"
                          " (%d attempts)", p->retry_offset, p->attempts);
                 derr = dead_letter(c, p, kept, VTEV_ERR_NOT_FOUND, gone, p->attempts,
-                                   TYPE_IDX(expected_type(c, topic)), errstr, errstr_size);
+                                   topic_stats_idx(c, topic), errstr, errstr_size);
                 if (p->retry_active && p->retry_offset == kept->offset && !p->retry_msg)
                     p->retry_msg = kept; /* its dead letter is retried: keep the copy */
                 else
@@ -634,16 +788,31 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
             char msg[512];
             snprintf(msg, sizeof(msg), "%s", p->dlq_msg);
             return dead_letter(c, p, m, p->dlq_err, msg, p->attempts,
-                               TYPE_IDX(expected_type(c, topic)), errstr, errstr_size);
+                               topic_stats_idx(c, topic), errstr, errstr_size);
         }
     }
 
     expected = expected_type(c, topic);
     memset(&ev, 0, sizeof(ev));
     emsg[0] = '\0';
-    err = vtev_serde_deserialize(c->serde, topic, expected, m->payload, m->len, &ev,
-                                 &schema_id, emsg, sizeof(emsg));
-    tidx = TYPE_IDX(err == VTEV_ERR_OK ? ev.type : expected);
+    if ((err = pick_typed(c, topic, m, &ti, emsg, sizeof(emsg))) != VTEV_ERR_OK) {
+        tidx = topic_stats_idx(c, topic);
+        vtev_frame_parse(m->payload, m->len, &schema_id, NULL, NULL, NULL, 0);
+    } else if (ti >= 0) {
+        /* a generated type: its struct on the stack when it fits */
+        gtype = c->typed[ti].type;
+        if (gtype->size > sizeof(tstack) && !(tev = malloc(gtype->size))) {
+            vtev__consumer_schedule_retry(c, p, m, attempt - 1);
+            return VTEV_ERR_OK;
+        }
+        err = vtev_serde_deserialize_type(c->serde, topic, gtype, m->payload, m->len, tev,
+                                          &schema_id, emsg, sizeof(emsg));
+        tidx = 4 + ti;
+    } else {
+        err = vtev_serde_deserialize(c->serde, topic, expected, m->payload, m->len, &ev,
+                                     &schema_id, emsg, sizeof(emsg));
+        tidx = TYPE_IDX(err == VTEV_ERR_OK ? ev.type : expected);
+    }
     STAT_INC(c, tidx, consumed);
     if (err == VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND && c->schema_nf_window_ms > 0) {
         /* a replica of the registry may lag behind the producer's: re-check
@@ -670,29 +839,49 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
         }
     }
     if (err != VTEV_ERR_OK) {
+        if (tev != (void *)&tstack)
+            free(tev);
         if (environment_error(err)) {
             environment_retry(c, p, m, attempt, tidx, schema_id, err, emsg);
             return VTEV_ERR_OK;
         }
         return dead_letter(c, p, m, err, emsg, attempt, tidx, errstr, errstr_size);
     }
-    if (vtev_event_validate(&ev, emsg, sizeof(emsg)) != VTEV_ERR_OK) {
-        vtev_event_clear(&ev);
-        return dead_letter(c, p, m, VTEV_ERR_INVALID, emsg, attempt, tidx, errstr, errstr_size);
-    }
-    h = &c->handlers[TYPE_IDX(ev.type)];
-    if (!h->fn) {
-        snprintf(emsg, sizeof(emsg), "no handler for event type %s on topic %s",
-                 vtev_event_type_name(ev.type), topic);
-        vtev_event_clear(&ev);
-        return dead_letter(c, p, m, VTEV_ERR_NOT_FOUND, emsg, attempt, tidx, errstr,
-                           errstr_size);
+    if (gtype) {
+        tname = gtype->full_name;
+        if (gtype->validate(tev, emsg, sizeof(emsg)) != VTEV_ERR_OK) {
+            gtype->clear(tev);
+            if (tev != (void *)&tstack)
+                free(tev);
+            return dead_letter(c, p, m, VTEV_ERR_INVALID, emsg, attempt, tidx, errstr,
+                               errstr_size);
+        }
+    } else {
+        tname = vtev_event_type_name(ev.type);
+        if (vtev_event_validate(&ev, emsg, sizeof(emsg)) != VTEV_ERR_OK) {
+            vtev_event_clear(&ev);
+            return dead_letter(c, p, m, VTEV_ERR_INVALID, emsg, attempt, tidx, errstr,
+                               errstr_size);
+        }
+        h = &c->handlers[TYPE_IDX(ev.type)];
+        if (!h->fn) {
+            snprintf(emsg, sizeof(emsg), "no handler for event type %s on topic %s",
+                     vtev_event_type_name(ev.type), topic);
+            vtev_event_clear(&ev);
+            return dead_letter(c, p, m, VTEV_ERR_NOT_FOUND, emsg, attempt, tidx, errstr,
+                               errstr_size);
+        }
     }
 
     msg_info_init(&info, topic, m, schema_id, attempt);
     if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
         size_t n = rd_kafka_header_cnt(hdrs), i;
         if (n > VTEV_ARRAY_SIZE(hstack) && !(hv = malloc(n * sizeof(*hv)))) {
+            if (gtype) {
+                gtype->clear(tev);
+                if (tev != (void *)&tstack)
+                    free(tev);
+            }
             vtev_event_clear(&ev);
             vtev__consumer_schedule_retry(c, p, m, attempt - 1);
             return VTEV_ERR_OK;
@@ -708,18 +897,29 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
     c->cur_partition = m->partition;
     c->cur_offset = m->offset;
     t0 = vtev__now_mono_us();
-    verdict = h->fn(c, &ev, &info, h->opaque);
+    if (gtype)
+        verdict = c->typed[ti].fn(c, gtype, tev, &info, c->typed[ti].opaque);
+    else
+        verdict = h->fn(c, &ev, &info, h->opaque);
     dt = vtev__now_mono_us() - t0;
     c->cur_topic = NULL;
     deferred = vtev__consumer_defer_finish(c, p, verdict == VTEV_VERDICT_OK);
     if (hv != hstack)
         free(hv);
+    if (gtype) {
+        gtype->clear(tev);
+        if (tev != (void *)&tstack)
+            free(tev);
+    }
     vtev_event_clear(&ev);
 
     pthread_mutex_lock(&c->lock);
-    c->stats[tidx].handler_time_us += (uint64_t)dt;
-    if ((uint64_t)dt > c->stats[tidx].handler_max_us)
-        c->stats[tidx].handler_max_us = (uint64_t)dt;
+    {
+        vtev_consumer_stats_t *st = stats_at(c, tidx);
+        st->handler_time_us += (uint64_t)dt;
+        if ((uint64_t)dt > st->handler_max_us)
+            st->handler_max_us = (uint64_t)dt;
+    }
     pthread_mutex_unlock(&c->lock);
 
     switch (verdict) {
@@ -750,8 +950,7 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
     default:
         STAT_INC(c, tidx, rejected);
         snprintf(emsg, sizeof(emsg), "rejected by the handler of %s on attempt %d",
-                 vtev_event_type_name(TYPE_IDX(tidx) ? (vtev_event_type_t)tidx : VTEV_EVENT_NONE),
-                 attempt);
+                 tname ? tname : "?", attempt);
         return dead_letter(c, p, m, VTEV_ERR_REJECTED, emsg, attempt, tidx, errstr, errstr_size);
     }
 }

@@ -59,12 +59,22 @@ typedef struct vtev_cpart_s {
 typedef struct vtev_csub_s {
     char *topic;
     vtev_event_type_t expected;
+    bool legacy; /* subscribed for the three events (vtev_event_t handlers) too */
 } vtev_csub_t;
 
 typedef struct vtev_chandler_s {
     vtev_handler_t *fn;
     void *opaque;
 } vtev_chandler_t;
+
+/* A subscription of a generated type (vtev_consumer_subscribe_type). */
+typedef struct vtev_ctyped_s {
+    char *topic;
+    const vtev_type_t *type;
+    vtev_type_handler_t *fn;
+    void *opaque;
+    vtev_consumer_stats_t stats; /* guarded by the consumer's lock */
+} vtev_ctyped_t;
 
 struct vtev_consumer_s {
     vtev_conf_t *conf;
@@ -75,6 +85,8 @@ struct vtev_consumer_s {
     vtev_chandler_t handlers[4]; /* by vtev_event_type_t */
     vtev_csub_t *subs;
     size_t sub_cnt;
+    vtev_ctyped_t *typed; /* generated-type subscriptions (realloc'd under lock) */
+    size_t typed_cnt;
 
     /* settings */
     int max_attempts;

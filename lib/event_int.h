@@ -26,6 +26,8 @@ struct vtev_schema_s {
     avro_schema_t avro;  /* one reference owned */
     char *json;          /* the text as given, NUL-terminated */
     char *fullname;
+    char *canonical;      /* Parsing Canonical Form */
+    uint64_t fingerprint; /* CRC-64-AVRO of canonical */
 };
 
 /* Allocates a new unique schema id. */

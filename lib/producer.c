@@ -770,6 +770,42 @@ vtev_err_t vtev_producer_publish_raw(vtev_producer_t *p, const char *topic, cons
     return err;
 }
 
+vtev_err_t vtev_producer_publish_type(vtev_producer_t *p, const vtev_type_t *type,
+                                      const char *topic, const void *ev, const void *key,
+                                      size_t key_len, const vtev_header_t *headers,
+                                      size_t header_cnt, void *msg_opaque, char *errstr,
+                                      size_t errstr_size) {
+    rd_kafka_headers_t *h = NULL;
+    vtev_buf_t buf = {0};
+    vtev_err_t err;
+    if (!p || !type || !topic || !*topic || !ev)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "publish_type: producer, type, topic and event are required");
+    if ((err = check_usable(p, errstr, errstr_size)))
+        return err;
+    if (type->abi_version == VTEV_TYPE_ABI_VERSION &&
+        (err = type->validate(ev, errstr, errstr_size)))
+        return err;
+    /* the ABI version is checked by the serde */
+    if ((err = vtev_serde_serialize_type(p->serde, topic, type, ev, &buf, NULL, errstr,
+                                         errstr_size)))
+        return err;
+    if (!key)
+        key = type->key(ev, &key_len);
+    if ((err = make_headers(headers, header_cnt, &h, errstr, errstr_size))) {
+        vtev_buf_free(&buf);
+        return err;
+    }
+    /* the buffer's memory is malloc'd: librdkafka takes it (RD_KAFKA_MSG_F_FREE) */
+    err = enqueue(p, topic, VTEV_EVENT_NONE, NULL, buf.data, buf.len, true, key, key ? key_len : 0,
+                  h, msg_opaque, errstr, errstr_size);
+    if (err) {
+        rd_kafka_headers_destroy(h);
+        vtev_buf_free(&buf);
+    }
+    return err;
+}
+
 vtev_err_t vtev_producer_publish_avro(vtev_producer_t *p, const char *topic,
                                       const char *schema_json, const void *avro,
                                       size_t avro_len, const void *key, size_t key_len,

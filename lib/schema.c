@@ -2,6 +2,7 @@
  * schema.c - vtev_schema_t: a parsed Avro schema with its JSON text, and the
  * compiled-in schemas of the three events (embedded from schemas/avro).
  */
+#include "avro_canon.h"
 #include "avro_resolve.h"
 #include "event_int.h"
 #include "internal.h"
@@ -74,6 +75,14 @@ static vtev_err_t schema_init(vtev_schema_t *s, const char *json, size_t len, co
         s->json = NULL;
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
     }
+    if ((err = vtev__avro_canonical(s->json, &s->canonical, errstr, errstr_size)) != VTEV_ERR_OK) {
+        avro_schema_decref(s->avro);
+        free(s->fullname);
+        free(s->json);
+        s->json = NULL;
+        return err;
+    }
+    s->fingerprint = vtev__avro_rabin(s->canonical, strlen(s->canonical));
     s->uid = vtev__schema_next_uid();
     return VTEV_ERR_OK;
 }
@@ -123,6 +132,7 @@ void vtev_schema_destroy(vtev_schema_t *schema) {
     avro_schema_decref(schema->avro);
     free(schema->json);
     free(schema->fullname);
+    free(schema->canonical);
     free(schema);
 }
 
@@ -132,6 +142,14 @@ const char *vtev_schema_json(const vtev_schema_t *schema) {
 
 const char *vtev_schema_fullname(const vtev_schema_t *schema) {
     return schema ? schema->fullname : NULL;
+}
+
+const char *vtev_schema_canonical_form(const vtev_schema_t *schema) {
+    return schema ? schema->canonical : NULL;
+}
+
+uint64_t vtev_schema_fingerprint(const vtev_schema_t *schema) {
+    return schema ? schema->fingerprint : 0;
 }
 
 avro_schema_t vtev_schema_avro(const vtev_schema_t *schema) {

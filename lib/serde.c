@@ -33,14 +33,32 @@ typedef struct wschema_s {
 
 typedef struct idcache_s {
     char *topic;
-    vtev_event_type_t type; /* NONE: keyed by json */
+    vtev_event_type_t type; /* NONE: keyed by json (or by gtype) */
+    const vtev_type_t *gtype; /* a generated type (vtev_serde_serialize_type) */
     char *json;
     int32_t id;
     struct idcache_s *next;
 } idcache_t;
 
+/* How bytes of writer schema `id` are decoded into generated type `type`. */
+typedef enum { PLAN_FAST, PLAN_RESOLVE, PLAN_FAIL } plan_kind_t;
+typedef struct tplan_s {
+    int32_t id;
+    const vtev_type_t *type;
+    plan_kind_t kind;
+    vtev__resolver_t *resolver; /* PLAN_RESOLVE: writer bytes -> the type's bytes */
+    vtev_err_t err;             /* PLAN_FAIL */
+    char *errmsg;
+} tplan_t;
+
+/* Bound of the plan cache; beyond it set-ups are made per message (correct,
+ * slower): plans are never evicted, so a running decode never loses one. */
+#define TPLAN_MAX 256
+
 struct vtev_serde_s {
     vtev_conf_t *conf;
+    tplan_t *plans;
+    size_t nplans;
     vtev_registry_t *reg;
     pthread_mutex_t lock;
     wschema_t *ws;
@@ -110,6 +128,11 @@ void vtev_serde_destroy(vtev_serde_t *s) {
         free(c->json);
         free(c);
     }
+    for (i = 0; i < s->nplans; i++) {
+        vtev__resolver_destroy(s->plans[i].resolver);
+        free(s->plans[i].errmsg);
+    }
+    free(s->plans);
     vtev_registry_destroy(s->reg);
     vtev_conf_destroy(s->conf);
     pthread_mutex_destroy(&s->lock);
@@ -126,12 +149,12 @@ const vtev_conf_t *vtev__serde_conf(const vtev_serde_t *s) {
 
 /* Looks up (topic, type) or (topic, json). Caller holds the lock. */
 static idcache_t *ids_find(vtev_serde_t *s, const char *topic, vtev_event_type_t type,
-                           const char *json) {
+                           const vtev_type_t *gtype, const char *json) {
     idcache_t *c;
     for (c = s->ids; c; c = c->next) {
-        if (c->type != type || strcmp(c->topic, topic))
+        if (c->type != type || c->gtype != gtype || strcmp(c->topic, topic))
             continue;
-        if (type == VTEV_EVENT_NONE && strcmp(c->json, json))
+        if (type == VTEV_EVENT_NONE && !gtype && strcmp(c->json, json))
             continue;
         return c;
     }
@@ -139,10 +162,11 @@ static idcache_t *ids_find(vtev_serde_t *s, const char *topic, vtev_event_type_t
 }
 
 static void ids_put(vtev_serde_t *s, const char *topic, vtev_event_type_t type,
-                    const char *json, int32_t id) {
+                    const vtev_type_t *gtype, const char *json, int32_t id) {
     idcache_t *c;
+    bool by_json = type == VTEV_EVENT_NONE && !gtype;
     pthread_mutex_lock(&s->lock);
-    if ((c = ids_find(s, topic, type, json))) {
+    if ((c = ids_find(s, topic, type, gtype, json))) {
         c->id = id;
         pthread_mutex_unlock(&s->lock);
         return;
@@ -160,10 +184,11 @@ static void ids_put(vtev_serde_t *s, const char *topic, vtev_event_type_t type,
     }
     if ((c = calloc(1, sizeof(*c)))) {
         c->topic = vtev__strdup(topic);
-        c->json = type == VTEV_EVENT_NONE ? vtev__strdup(json) : NULL;
+        c->json = by_json ? vtev__strdup(json) : NULL;
         c->type = type;
+        c->gtype = gtype;
         c->id = id;
-        if (!c->topic || (type == VTEV_EVENT_NONE && !c->json)) {
+        if (!c->topic || (by_json && !c->json)) {
             free(c->topic);
             free(c->json);
             free(c);
@@ -218,7 +243,7 @@ static vtev_err_t schema_id_for(vtev_serde_t *s, const char *topic, vtev_event_t
         return latest_id_for(s, subject, json, idp, errstr, errstr_size);
     }
     pthread_mutex_lock(&s->lock);
-    c = ids_find(s, topic, type, json);
+    c = ids_find(s, topic, type, NULL, json);
     if (c) {
         *idp = c->id;
         pthread_mutex_unlock(&s->lock);
@@ -232,7 +257,7 @@ static vtev_err_t schema_id_for(vtev_serde_t *s, const char *topic, vtev_event_t
                           vtev_err2str(err));
     if ((err = vtev_registry_schema_id_for(s->reg, subject, json, idp, errstr, errstr_size)))
         return err;
-    ids_put(s, topic, type, json, *idp);
+    ids_put(s, topic, type, NULL, json, *idp);
     return VTEV_ERR_OK;
 }
 
@@ -243,7 +268,7 @@ vtev_err_t vtev__serde_schema_id_json(vtev_serde_t *s, const char *topic,
     idcache_t *c;
     vtev_err_t err;
     pthread_mutex_lock(&s->lock);
-    c = ids_find(s, topic, VTEV_EVENT_NONE, schema_json);
+    c = ids_find(s, topic, VTEV_EVENT_NONE, NULL, schema_json);
     if (c) {
         *idp = c->id;
         pthread_mutex_unlock(&s->lock);
@@ -263,7 +288,7 @@ vtev_err_t vtev__serde_schema_id_json(vtev_serde_t *s, const char *topic,
             err = latest_id_for(s, subject, schema_json, idp, errstr, errstr_size);
         } else if (!(err = vtev_registry_schema_id_for(s->reg, subject, schema_json, idp, errstr,
                                                        errstr_size))) {
-            ids_put(s, topic, VTEV_EVENT_NONE, schema_json, *idp);
+            ids_put(s, topic, VTEV_EVENT_NONE, NULL, schema_json, *idp);
         }
     }
     vtev_schema_destroy(schema);
@@ -428,4 +453,221 @@ vtev_err_t vtev_serde_deserialize(vtev_serde_t *s, const char *topic, vtev_event
     err = vtev__event_decode(ev, type, writer, payload, plen, &s->limits, errstr, errstr_size);
     vtev_schema_destroy(writer);
     return err;
+}
+
+/* ------------------------------------------------------------ generated types */
+
+static vtev_err_t type_check(const vtev_type_t *type, char *errstr, size_t errstr_size) {
+    if (type->abi_version != VTEV_TYPE_ABI_VERSION)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "type %s: descriptor ABI version %d, this library reads %d (regenerate "
+                          "the code with this release's vt-codegen)",
+                          type->full_name ? type->full_name : "?", type->abi_version,
+                          VTEV_TYPE_ABI_VERSION);
+    return VTEV_ERR_OK;
+}
+
+vtev_err_t vtev__serde_type_id(vtev_serde_t *s, const char *topic, const vtev_type_t *type,
+                               int32_t *idp, char *errstr, size_t errstr_size) {
+    char subject[512];
+    idcache_t *c;
+    vtev_err_t err;
+    if (!s->use_latest) {
+        pthread_mutex_lock(&s->lock);
+        if ((c = ids_find(s, topic, VTEV_EVENT_NONE, type, NULL))) {
+            *idp = c->id;
+            pthread_mutex_unlock(&s->lock);
+            return VTEV_ERR_OK;
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    if ((err = vtev_registry_subject_name(s->reg, topic, type->full_name, subject, sizeof(subject))))
+        return vtev__fail(err, errstr, errstr_size, "%s: cannot name the subject (%s)", topic,
+                          vtev_err2str(err));
+    if (s->use_latest)
+        return latest_id_for(s, subject, type->schema_json, idp, errstr, errstr_size);
+    if ((err = vtev_registry_schema_id_for(s->reg, subject, type->schema_json, idp, errstr,
+                                           errstr_size)))
+        return err;
+    ids_put(s, topic, VTEV_EVENT_NONE, type, NULL, *idp);
+    return VTEV_ERR_OK;
+}
+
+vtev_err_t vtev_serde_serialize_type(vtev_serde_t *s, const char *topic, const vtev_type_t *type,
+                                     const void *ev, vtev_buf_t *out, int32_t *schema_idp,
+                                     char *errstr, size_t errstr_size) {
+    int32_t id;
+    vtev_err_t err;
+    if (!s || !topic || !*topic || !type || !ev || !out)
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "vtev_serde_serialize_type: serde, topic, type, ev and out are required");
+    if ((err = type_check(type, errstr, errstr_size)))
+        return err;
+    if ((err = vtev__serde_type_id(s, topic, type, &id, errstr, errstr_size)))
+        return err;
+    out->len = 0;
+    if (vtev_buf_reserve(out, VTEV_FRAME_HEADER_SIZE + 256))
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    vtev_frame_write_header(out->data, id);
+    out->len = VTEV_FRAME_HEADER_SIZE;
+    if ((err = type->encode(ev, out, errstr, errstr_size))) {
+        out->len = 0;
+        return err;
+    }
+    if (schema_idp)
+        *schema_idp = id;
+    return VTEV_ERR_OK;
+}
+
+/* The plan for (id, type): cached, else made from the writer schema.  On
+ * success *planp is a copy of the entry (the resolver stays the cache's, or
+ * *ownedp when the cache is full).  Registry errors are not cached. */
+static vtev_err_t type_plan(vtev_serde_t *s, int32_t id, const vtev_type_t *type, tplan_t *planp,
+                            vtev__resolver_t **ownedp, char *errstr, size_t errstr_size) {
+    size_t i;
+    vtev_schema_t *writer = NULL;
+    tplan_t pl;
+    vtev_err_t err;
+    char e[512];
+
+    *ownedp = NULL;
+    pthread_mutex_lock(&s->lock);
+    for (i = 0; i < s->nplans; i++) {
+        if (s->plans[i].id == id && s->plans[i].type == type) {
+            *planp = s->plans[i];
+            pthread_mutex_unlock(&s->lock);
+            if (planp->kind == PLAN_FAIL)
+                return vtev__fail(planp->err, errstr, errstr_size, "%s", planp->errmsg);
+            return VTEV_ERR_OK;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+
+    if ((err = writer_schema(s, id, &writer, e, sizeof(e))))
+        return vtev__fail(err, errstr, errstr_size, "schema id %d: %s", (int)id, e);
+    memset(&pl, 0, sizeof(pl));
+    pl.id = id;
+    pl.type = type;
+    if (vtev_schema_fingerprint(writer) == type->fingerprint) {
+        pl.kind = PLAN_FAST; /* the generated schema itself (canonical form) */
+    } else {
+        err = vtev__resolver_new(vtev_schema_json(writer), type->schema_json, VTEV__RESOLVE_DECODE,
+                                 &s->limits, &pl.resolver, e, sizeof(e));
+        if (err == VTEV_ERR_NOMEM) {
+            vtev_schema_destroy(writer);
+            return vtev__fail(err, errstr, errstr_size, "out of memory");
+        }
+        if (err) {
+            pl.kind = PLAN_FAIL;
+            pl.err = err == VTEV_ERR_SCHEMA ? VTEV_ERR_SCHEMA_MISMATCH : err;
+            {
+                char m[768];
+                snprintf(m, sizeof(m), "schema id %d: writer schema %s cannot be read as %s: %s",
+                         (int)id, vtev_schema_fullname(writer), type->full_name, e);
+                pl.errmsg = vtev__strdup(m);
+            }
+        } else if (vtev__resolver_is_identity(pl.resolver)) {
+            vtev__resolver_destroy(pl.resolver); /* same layout, other names or attributes */
+            pl.resolver = NULL;
+            pl.kind = PLAN_FAST;
+        } else {
+            pl.kind = PLAN_RESOLVE;
+        }
+    }
+    vtev_schema_destroy(writer);
+
+    pthread_mutex_lock(&s->lock);
+    for (i = 0; i < s->nplans; i++) {
+        if (s->plans[i].id == id && s->plans[i].type == type) { /* another thread was faster */
+            vtev__resolver_destroy(pl.resolver);
+            free(pl.errmsg);
+            pl = s->plans[i];
+            goto done;
+        }
+    }
+    if (s->nplans < TPLAN_MAX && (pl.kind != PLAN_FAIL || pl.errmsg)) {
+        if (s->nplans % 8 == 0) {
+            tplan_t *n = realloc(s->plans, (s->nplans + 8) * sizeof(*n));
+            if (n)
+                s->plans = n;
+            else
+                goto uncached;
+        }
+        s->plans[s->nplans++] = pl;
+        goto done;
+    }
+uncached:
+    *ownedp = pl.resolver;
+    if (pl.kind == PLAN_FAIL) {
+        pthread_mutex_unlock(&s->lock);
+        err = vtev__fail(pl.err, errstr, errstr_size, "%s",
+                         pl.errmsg ? pl.errmsg : "the writer schema cannot be read as this type");
+        free(pl.errmsg);
+        return err;
+    }
+done:
+    pthread_mutex_unlock(&s->lock);
+    *planp = pl;
+    if (pl.kind == PLAN_FAIL)
+        return vtev__fail(pl.err, errstr, errstr_size, "%s", pl.errmsg);
+    return VTEV_ERR_OK;
+}
+
+vtev_err_t vtev_serde_deserialize_type(vtev_serde_t *s, const char *topic, const vtev_type_t *type,
+                                       const void *buf, size_t len, void *ev, int32_t *schema_idp,
+                                       char *errstr, size_t errstr_size) {
+    int32_t id;
+    const void *payload;
+    size_t plen;
+    tplan_t pl;
+    vtev__resolver_t *owned = NULL;
+    vtev_err_t err;
+    char e[640];
+
+    if (!s || !type || !ev || (!buf && len))
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "vtev_serde_deserialize_type: serde, type, buf and ev are required");
+    if ((err = type_check(type, errstr, errstr_size)))
+        return err;
+    memset(&pl, 0, sizeof(pl));
+    memset(ev, 0, type->size);
+    if ((err = vtev_frame_parse(buf, len, &id, &payload, &plen, errstr, errstr_size)))
+        return err;
+    if (schema_idp)
+        *schema_idp = id;
+    if (plen > s->limits.max_bytes)
+        return vtev__fail(VTEV_ERR_LIMIT, errstr, errstr_size,
+                          "%s%s%zu bytes exceed avro.max.bytes=%zu", topic ? topic : "",
+                          topic ? ": " : "", plen, s->limits.max_bytes);
+    if ((err = type_plan(s, id, type, &pl, &owned, e, sizeof(e))))
+        return vtev__fail(err, errstr, errstr_size, "%s%s%s", topic ? topic : "", topic ? ": " : "",
+                          e);
+    if (pl.kind == PLAN_FAST) {
+        err = type->decode(ev, payload, plen, e, sizeof(e));
+    } else {
+        vtev__abuf_t rb = {0};
+        err = vtev__resolver_run(pl.resolver, payload, plen, &s->limits, &rb, e, sizeof(e));
+        if (err == VTEV_ERR_OK)
+            err = type->decode(ev, rb.data, rb.len, e, sizeof(e));
+        free(rb.data);
+    }
+    vtev__resolver_destroy(owned);
+    if (err)
+        return vtev__fail(err, errstr, errstr_size, "%s%sschema id %d: %s", topic ? topic : "",
+                          topic ? ": " : "", (int)id, e);
+    return VTEV_ERR_OK;
+}
+
+vtev_err_t vtev__serde_writer_fullname(vtev_serde_t *s, const void *buf, size_t len, char *name,
+                                       size_t name_size, char *errstr, size_t errstr_size) {
+    int32_t id;
+    vtev_schema_t *w = NULL;
+    vtev_err_t err;
+    if ((err = vtev_frame_parse(buf, len, &id, NULL, NULL, errstr, errstr_size)))
+        return err;
+    if ((err = writer_schema(s, id, &w, errstr, errstr_size)))
+        return err;
+    snprintf(name, name_size, "%s", vtev_schema_fullname(w));
+    vtev_schema_destroy(w);
+    return VTEV_ERR_OK;
 }

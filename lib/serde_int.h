@@ -16,6 +16,17 @@ vtev_err_t vtev__serde_schema_id_json(vtev_serde_t *serde, const char *topic,
                                       const char *schema_json, int32_t *idp,
                                       char *errstr, size_t errstr_size);
 
+/** The schema id of a generated type's schema under the subject for topic
+ *  (cached per (topic, type)). */
+vtev_err_t vtev__serde_type_id(vtev_serde_t *serde, const char *topic, const vtev_type_t *type,
+                               int32_t *idp, char *errstr, size_t errstr_size);
+
+/** The full name of the writer schema of framed bytes (registry errors as
+ *  vtev_serde_deserialize()). */
+vtev_err_t vtev__serde_writer_fullname(vtev_serde_t *serde, const void *buf, size_t len,
+                                       char *name, size_t name_size, char *errstr,
+                                       size_t errstr_size);
+
 /** The serde's registry client (borrowed, valid until the serde is destroyed). */
 struct vtev_registry_s *vtev__serde_registry(vtev_serde_t *serde);
 

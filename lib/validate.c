@@ -91,6 +91,16 @@ long vtev__utf8_bad(const char *str, size_t n) {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0, len;
     while (i < n) {
+        /* ASCII, the common case, eight bytes at a time */
+        while (n - i >= 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & UINT64_C(0x8080808080808080))
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         if (!(len = vtev__utf8_seq(s + i, n - i)))
             return (long)i;
         i += len;

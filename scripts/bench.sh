@@ -143,11 +143,11 @@ fi
 
 # ------------------------------------------------------- Python publish --
 if want pypublish pypublish; then
-meta cmd_py_publish "alternating: $B/bench_publish -t TYPE -p 1 -n $NPY -r 1 -s typed,plain; $PY bench/py/py_publish.py $B/bench_publish TYPE 1 $NPY 1"
+meta cmd_py_publish "alternating: $B/bench_publish -t TYPE -p 1 -n $NPY -r 1 -s typed,gen,plain; $PY bench/py/py_publish.py $B/bench_publish TYPE 1 $NPY 1"
 for t in position request result; do
   log "publish vs Python: $t"
   for ((i = 0; i < RUNS; i++)); do
-    c() { "$B/bench_publish" -t "$t" -p 1 -n "$NPY" -r 1 -s typed,plain; }
+    c() { "$B/bench_publish" -t "$t" -p 1 -n "$NPY" -r 1 -s typed,gen,plain; }
     py() { "$PY" -W ignore bench/py/py_publish.py "$B/bench_publish" "$t" 1 "$NPY" 1; }
     if ((i % 2 == 0)); then c; py; else py; c; fi | sed 's/^R\tpublish\t/R\tpypublish\t/' >>"$RAW"
   done
@@ -167,13 +167,13 @@ fi
 
 # ------------------------------------------------------- Python consume --
 if want pyconsume pyconsume; then
-meta cmd_py_consume "$B/bench_consume -t TYPE -n $NPY -T TOPIC --fill-only, then alternating: $B/bench_consume -t TYPE -n $NPY -T TOPIC --no-fill -r 1 -s typed; $PY bench/py/py_consume.py TYPE 1 TOPIC $NPY 1"
+meta cmd_py_consume "$B/bench_consume -t TYPE -n $NPY -T TOPIC --fill-only, then alternating: $B/bench_consume -t TYPE -n $NPY -T TOPIC --no-fill -r 1 -s typed,gen; $PY bench/py/py_consume.py TYPE 1 TOPIC $NPY 1"
 for t in position request result; do
   log "consume vs Python: $t"
   topic="bench-pyconsume-$t-$$"
   "$B/bench_consume" -t "$t" -n "$NPY" -T "$topic" --fill-only
   for ((i = 0; i < RUNS; i++)); do
-    c() { "$B/bench_consume" -t "$t" -n "$NPY" -T "$topic" --no-fill -r 1 -s typed; }
+    c() { "$B/bench_consume" -t "$t" -n "$NPY" -T "$topic" --no-fill -r 1 -s typed,gen; }
     py() { "$PY" -W ignore bench/py/py_consume.py "$t" 1 "$topic" "$NPY" 1; }
     if ((i % 2 == 0)); then c; py; else py; c; fi | sed 's/^R\tconsume\t/R\tpyconsume\t/' >>"$RAW"
   done

@@ -15,7 +15,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${VTEV_FUZZ_DIR:-$ROOT/build-fuzz}
 CC=${CC_FUZZ:-clang}
 TARGETS=(fuzz_decode fuzz_json fuzz_resolve)
-LIBSRC=(avro_resolve.c avro_scan.c codec.c error.c event.c json.c metadata.c schema.c serde_avro.c timestamp.c util.c validate.c)
+LIBSRC=(avro_canon.c avro_resolve.c avro_scan.c codec.c error.c event.c json.c metadata.c schema.c serde_avro.c timestamp.c util.c validate.c)
 
 log() { printf '==> %s\n' "$*" >&2; }
 

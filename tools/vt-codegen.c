@@ -8,6 +8,7 @@
  * .avsc, dots and dashes as '_').  Errors name the file and the field path
  * and exit 2.  Output is deterministic: the same schema gives the same bytes.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -167,6 +168,7 @@ typedef struct field_s {
     type_t *type;
     json_t *def; /* borrowed from the schema document */
     bool now; /* "vt.default": "now" */
+    bool key; /* "vt.key": true: the Kafka message key */
     int opt; /* optional ["null", T] / [T, "null"]: index of null (0/1); -1 otherwise */
     type_t *inner; /* T of an optional */
 } field_t;
@@ -395,6 +397,18 @@ static void apply_constraints(const char *path, json_t *obj, type_t *t, field_t 
                 c->key_max_len = get_count(path, k, v);
             else
                 c->key_non_empty = get_true(path, k, v);
+        } else if (!strcmp(k, "vt.cname")) {
+            if (f || !t->full_name)
+                die(path, "%s belongs on a named type (record, enum, fixed)", k);
+        } else if (!strcmp(k, "vt.key")) {
+            if (!f)
+                die(path, "%s belongs on a field, not on a type", k);
+            if (strchr(path, '.'))
+                die(path, "%s belongs on a field of the top-level record", k);
+            if (t->kind != K_STRING || f->opt >= 0)
+                die(path, "%s applies to string fields (not optional), not to %s", k,
+                    f->opt >= 0 ? "an optional" : kind_names[t->kind]);
+            f->key = get_true(path, k, v);
         } else if (!strcmp(k, "vt.default")) {
             if (!f)
                 die(path, "%s belongs on a field, not on a type", k);
@@ -510,7 +524,7 @@ static void register_named(type_t *t, const char *path) {
 
 static void parse_named_head(json_t *j, type_t *t, const char *space, const char *path) {
     json_t *n = json_object_get(j, "name"), *ns = json_object_get(j, "namespace"),
-           *doc = json_object_get(j, "doc");
+           *doc = json_object_get(j, "doc"), *cn;
     const char *last;
     if (!json_is_string(n))
         die(path, "a %s needs a \"name\"", kind_names[t->kind]);
@@ -524,6 +538,17 @@ static void parse_named_head(json_t *j, type_t *t, const char *space, const char
         die(path, "the name \"%s\" is not a valid Avro name", t->name);
     t->doc = json_is_string(doc) ? xstrdup(json_string_value(doc)) : NULL;
     t->cname = cname_of(t->name);
+    if ((cn = json_object_get(j, "vt.cname"))) {
+        const char *c = json_is_string(cn) ? json_string_value(cn) : "";
+        size_t i;
+        bool ok = *c && !isdigit((unsigned char)*c);
+        for (i = 0; c[i]; i++)
+            ok = ok && (islower((unsigned char)c[i]) || isdigit((unsigned char)c[i]) || c[i] == '_');
+        if (!ok)
+            die(path, "vt.cname: expected a C name in lower case (letters, digits, '_')");
+        free(t->cname);
+        t->cname = cname_of(c);
+    }
 }
 
 static type_t *parse_type(json_t *j, const char *space, const char *path, int depth) {
@@ -2421,6 +2446,7 @@ static void generate(const char *file, json_t *root, const char *dir, out_t *o) 
     sb_t body = {0};
     char *n, *base = base_of(file), *hguard, *canon_txt, *schema_txt;
     uint64_t fp;
+    const field_t *key;
     static const char *const api[] = {"init", "clear", "copy", "validate", "to_json", "from_json",
                                       "encode", "decode", "type"};
     g_nnamed = 0;
@@ -2579,6 +2605,23 @@ static void generate(const char *file, json_t *root, const char *dir, out_t *o) 
               "    if (err != VTEV_ERR_OK)\n        %s_clear(ev);\n    return err;\n}\n\n",
               n, n, n, n);
     /* descriptor */
+    key = NULL;
+    for (i = 0; i < top->nfields; i++) {
+        if (!top->fields[i].key)
+            continue;
+        if (key)
+            die(top->fields[i].name, "vt.key: the field %s is already the key", key->name);
+        key = &top->fields[i];
+    }
+    if (key)
+        sb_printf(&body,
+                  "static const char *cg_d_key(const void *ev, size_t *lenp) {\n"
+                  "    const char *k = ((const %s_t *)ev)->%s;\n    if (!k)\n        k = \"\";\n"
+                  "    *lenp = strlen(k);\n    return k;\n}\n",
+                  n, key->name);
+    else
+        sb_printf(&body, "static const char *cg_d_key(const void *ev, size_t *lenp) {\n"
+                         "    (void)ev;\n    *lenp = 0;\n    return NULL;\n}\n");
     c_array(&body, "cg_schema_json", schema_txt);
     c_array(&body, "cg_canonical_json", canon_txt);
     sb_printf(&body,
@@ -2597,8 +2640,9 @@ static void generate(const char *file, json_t *root, const char *dir, out_t *o) 
               "const vtev_type_t %s_type = {\n    VTEV_TYPE_ABI_VERSION,\n    \"%s\",\n    \"%s\",\n"
               "    (const char *)cg_schema_json,\n    (const char *)cg_canonical_json,\n    UINT64_C(0x%016" PRIx64 "),\n    sizeof(%s_t),\n"
               "    cg_d_init,\n    cg_d_clear,\n    cg_d_copy,\n    cg_d_validate,\n    cg_d_to_json,\n"
-              "    cg_d_from_json,\n    cg_d_encode,\n    cg_d_decode,\n};\n",
-              n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, top->name, top->full_name, fp, n);
+              "    cg_d_from_json,\n    cg_d_encode,\n    cg_d_decode,\n    %s,\n    cg_d_key,\n};\n",
+              n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, top->name, top->full_name, fp, n,
+              key ? fmt("\"%s\"", key->name) : "NULL");
 
     /* source */
     sb_printf(&o->c, "/* Generated by vt-codegen %s from %s. Do not edit. */\n", VTEV_VERSION_STR, base_of(file));

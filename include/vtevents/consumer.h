@@ -60,6 +60,7 @@
 #include <vtevents/conf.h>
 #include <vtevents/event.h>
 #include <vtevents/producer.h>
+#include <vtevents/type.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -121,6 +122,23 @@ typedef struct vtev_msg_info_s {
  */
 typedef vtev_verdict_t (vtev_handler_t)(vtev_consumer_t *c, const vtev_event_t *ev,
                                         const vtev_msg_info_t *info, void *opaque);
+
+/**
+ * @brief A handler of a generated event type (see vtev_consumer_subscribe_type()).
+ * @param c      the consumer.
+ * @param type   the event's type (the descriptor given at subscription).
+ * @param ev     the decoded, validated event: a pointer to @p type's struct
+ *               (borrowed; valid during the call; copy it with
+ *               type->copy() to keep it).
+ * @param info   where the message came from (borrowed, valid during the call).
+ * @param opaque the pointer given at subscription.
+ * @returns the verdict.
+ * @remark Called on the polling thread, as ::vtev_handler_t.
+ * @since 0.2.0
+ */
+typedef vtev_verdict_t (vtev_type_handler_t)(vtev_consumer_t *c, const vtev_type_t *type,
+                                             const void *ev, const vtev_msg_info_t *info,
+                                             void *opaque);
 
 /**
  * @brief Error callback: an error of the environment (the registry) held up
@@ -266,6 +284,42 @@ VTEV_EXPORT vtev_err_t vtev_consumer_set_handler(vtev_consumer_t *c, vtev_event_
                                                  vtev_handler_t *handler, void *opaque);
 
 /**
+ * @brief Handles events of a generated type (vt-codegen, see doc/codegen.md)
+ *        read from @p topic with @p handler.
+ *
+ * Each message is decoded into the type's struct: directly when its writer
+ * schema is the type's own (same canonical-form fingerprint), else through
+ * Avro schema resolution (see vtev_serde_deserialize_type()), then checked
+ * with the type's constraints (a violation is dead-lettered with
+ * ::VTEV_ERR_INVALID).  When one topic carries several types (several
+ * calls with one topic, or with vtev_consumer_subscribe() on it too), each
+ * message goes to the subscription whose type has the writer schema's full
+ * name; a message of no subscribed type is dead-lettered
+ * (::VTEV_ERR_NOT_FOUND) unless the three events' handlers take it.
+ * Retries, dead letters, deferred verdicts and offsets work as for the
+ * three events.
+ *
+ * @param c           the consumer.
+ * @param type        the descriptor (e.g. `&vtev_vessel_position_updated_type`);
+ *                    it must outlive the consumer.
+ * @param topic       the topic (copied).
+ * @param handler     the handler (replaces an earlier one of the same type
+ *                    and topic).
+ * @param opaque      passed to the handler.
+ * @param errstr      receives the reason on failure.
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG (also a descriptor of another
+ *          ::VTEV_TYPE_ABI_VERSION), ::VTEV_ERR_STATE (closed),
+ *          ::VTEV_ERR_NOMEM or ::VTEV_ERR_KAFKA (subscribe refused).
+ * @remark Call it from the polling thread, or before polling starts.
+ * @since 0.2.0
+ */
+VTEV_EXPORT vtev_err_t vtev_consumer_subscribe_type(vtev_consumer_t *c, const vtev_type_t *type,
+                                                    const char *topic,
+                                                    vtev_type_handler_t *handler, void *opaque,
+                                                    char *errstr, size_t errstr_size);
+
+/**
  * @brief Sets (or with NULL removes) the error callback, which reports each
  *        time an environment error held up a message (see
  *        ::vtev_consumer_error_cb_t).  Without one, the errors are only logged.
@@ -338,6 +392,20 @@ VTEV_EXPORT void vtev_consumer_stop(vtev_consumer_t *c);
  */
 VTEV_EXPORT vtev_err_t vtev_consumer_stats(vtev_consumer_t *c, vtev_event_type_t type,
                                            vtev_consumer_stats_t *out);
+
+/**
+ * @brief Copies the counters of the generated type @p type (summed over its
+ *        subscriptions) into @p out.
+ * @param c    the consumer.
+ * @param type the descriptor given to vtev_consumer_subscribe_type().
+ * @param out  receives the counters (zeroed when @p type is not subscribed).
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_NOT_FOUND (not subscribed) or
+ *          ::VTEV_ERR_INVALID_ARG.
+ * @remark Thread-safe.
+ * @since 0.2.0
+ */
+VTEV_EXPORT vtev_err_t vtev_consumer_type_stats(vtev_consumer_t *c, const vtev_type_t *type,
+                                                vtev_consumer_stats_t *out);
 
 /**
  * @brief Lag of every partition assigned to @p c (queries the brokers'

@@ -317,6 +317,16 @@ VTEV_EXPORT void vtev_schema_destroy(vtev_schema_t *schema);
 VTEV_EXPORT const char *vtev_schema_json(const vtev_schema_t *schema);
 /** @brief The full name ("namespace.Name") of a named schema, else its type name. Borrowed. @since 0.1.0 */
 VTEV_EXPORT const char *vtev_schema_fullname(const vtev_schema_t *schema);
+/** @brief The schema's Parsing Canonical Form (Avro specification): full
+ *  names, only the attributes that matter to parsing, no whitespace.
+ *  @param schema The schema. @returns Borrowed text valid while the schema
+ *  lives, or NULL for NULL.  @remark Thread-safe. @since 0.2.0 */
+VTEV_EXPORT const char *vtev_schema_canonical_form(const vtev_schema_t *schema);
+/** @brief The CRC-64-AVRO (Rabin) fingerprint of vtev_schema_canonical_form():
+ *  equal for two schemas with the same binary layout and names; compare it
+ *  with vtev_type_t::fingerprint.  @param schema The schema.
+ *  @returns The fingerprint, or 0 for NULL.  @remark Thread-safe. @since 0.2.0 */
+VTEV_EXPORT uint64_t vtev_schema_fingerprint(const vtev_schema_t *schema);
 
 /** Size of the Confluent wire-format header: magic byte 0 + 4-byte big-endian schema id. */
 #define VTEV_FRAME_HEADER_SIZE 5

@@ -28,6 +28,7 @@
 #include <vtevents/error.h>
 #include <vtevents/conf.h>
 #include <vtevents/event.h>
+#include <vtevents/type.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -232,6 +233,41 @@ VTEV_EXPORT vtev_err_t vtev_producer_publish_to(vtev_producer_t *producer, const
                                                 const vtev_event_t *ev, void *msg_opaque,
                                                 char *errstr, size_t errstr_size);
 /** @} */
+
+/**
+ * @brief Publishes @p ev, an event of a generated type (vt-codegen, see
+ *        doc/codegen.md), to @p topic: validates it with the type's
+ *        constraints (::VTEV_ERR_INVALID, the field path in @p errstr,
+ *        nothing enqueued), encodes it with the type's direct encoder and
+ *        frames it with the schema id of the type's schema under the subject
+ *        for @p topic (registered or looked up once, then cached per
+ *        (topic, type)).
+ * @param producer    the producer.
+ * @param type        the type's descriptor (e.g. `&vtev_vessel_position_updated_type`).
+ * @param topic       the topic.
+ * @param ev          the event, a pointer to the type's struct (borrowed for
+ *                    the call: the bytes are copied).
+ * @param key         the message key, or NULL for the value of the type's
+ *                    `"vt.key": true` field (no key when it has none).
+ * @param key_len     its length (ignored when @p key is NULL).
+ * @param headers     @p header_cnt headers (copied; may be NULL when 0).
+ * @param header_cnt  number of headers.
+ * @param msg_opaque  handed back in the delivery report (which carries
+ *                    ::VTEV_EVENT_NONE and an empty event_id; counters count
+ *                    under ::VTEV_EVENT_NONE).
+ * @param errstr      receives the reason on failure.
+ * @param errstr_size its size.
+ * @returns as the typed publish calls above; ::VTEV_ERR_INVALID_ARG also for
+ *          a descriptor of another ::VTEV_TYPE_ABI_VERSION.
+ * @remark Thread-safe.
+ * @since 0.2.0
+ */
+VTEV_EXPORT vtev_err_t vtev_producer_publish_type(vtev_producer_t *producer,
+                                                  const vtev_type_t *type, const char *topic,
+                                                  const void *ev, const void *key,
+                                                  size_t key_len, const vtev_header_t *headers,
+                                                  size_t header_cnt, void *msg_opaque,
+                                                  char *errstr, size_t errstr_size);
 
 /**
  * @name Generic publish (any Avro schema, or bytes as they are)

@@ -24,6 +24,7 @@
 #include <vtevents/error.h>
 #include <vtevents/conf.h>
 #include <vtevents/event.h>
+#include <vtevents/type.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -118,6 +119,85 @@ VTEV_EXPORT vtev_err_t vtev_serde_deserialize(vtev_serde_t *serde, const char *t
                                               const void *buf, size_t len,
                                               vtev_event_t *ev, int32_t *schema_idp,
                                               char *errstr, size_t errstr_size);
+
+/**
+ * @name Generated types (vt-codegen, see doc/codegen.md)
+ * @{
+ */
+/**
+ * @brief Encodes @p ev, an event of the generated type @p type, with the
+ *        type's direct encoder, framed with the schema id of the type's
+ *        schema under the subject for @p topic (per `subject.name.strategy`;
+ *        registered per `auto.register.schemas`, or the subject's latest
+ *        version with `use.latest.version`; cached per (topic, type) after
+ *        the first call).
+ *
+ * The event is NOT validated here (call type->validate() first).
+ *
+ * @param serde       the handle.
+ * @param topic       the topic the bytes are for (names the subject).
+ * @param type        the type's descriptor (e.g. `&vtev_vessel_position_updated_type`).
+ * @param ev          the event, a pointer to the type's struct (borrowed).
+ * @param out         receives the framed bytes (its contents are replaced;
+ *                    its memory is reused; free it with vtev_buf_free()).
+ * @param schema_idp  receives the schema id used (may be NULL).
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG (also a descriptor of
+ *          another ::VTEV_TYPE_ABI_VERSION), ::VTEV_ERR_ENCODE,
+ *          ::VTEV_ERR_NOMEM, or a registry error.  On failure out->len is 0.
+ * @remark Thread-safe (each thread with its own @p out).
+ * @since 0.2.0
+ */
+VTEV_EXPORT vtev_err_t vtev_serde_serialize_type(vtev_serde_t *serde, const char *topic,
+                                                 const vtev_type_t *type, const void *ev,
+                                                 vtev_buf_t *out, int32_t *schema_idp,
+                                                 char *errstr, size_t errstr_size);
+
+/**
+ * @brief Unframes @p buf, finds the writer schema by its id (cache, else
+ *        the registry) and decodes the payload into @p ev, an event of the
+ *        generated type @p type.
+ *
+ * Two paths, chosen once per (schema id, type) and cached:
+ * - the **fast path** when the writer schema is the type's own schema
+ *   (equal fingerprints of the Parsing Canonical Form, or the same binary
+ *   layout): the generated decoder reads the bytes directly;
+ * - the **resolving path** for every other writer schema: Avro's schema
+ *   resolution (enums by symbol with the reader's enum default, reader
+ *   defaults filled, unknown writer fields skipped, int→long→float→double and
+ *   string↔bytes promoted, unions and aliases) turns the writer's bytes into
+ *   the type's, which the generated decoder then reads.
+ *
+ * The event is NOT validated here (call type->validate()).
+ *
+ * @param serde       the handle.
+ * @param topic       the topic the bytes came from (for messages; may be NULL).
+ * @param type        the type to decode into.
+ * @param buf         the framed bytes (borrowed for the call).
+ * @param len         their length.
+ * @param ev          a struct of @p type (type->size bytes): zeroed, then
+ *                    filled; on success the caller frees it with
+ *                    type->clear(); on failure it holds nothing.
+ * @param schema_idp  receives the schema id from the frame (may be NULL).
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK; ::VTEV_ERR_SHORT_BUFFER, ::VTEV_ERR_BAD_MAGIC (not
+ *          framed); ::VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND; registry errors
+ *          for which vtev_err_is_retriable() is true (transient);
+ *          ::VTEV_ERR_SCHEMA_MISMATCH (the writer schema cannot be read as
+ *          @p type: the message names the field); ::VTEV_ERR_DECODE (the
+ *          bytes do not match the writer schema, or carry an enum symbol or
+ *          union branch the type cannot take); ::VTEV_ERR_LIMIT (`avro.max.*`);
+ *          ::VTEV_ERR_NOMEM; ::VTEV_ERR_INVALID_ARG.
+ * @remark Thread-safe.
+ * @since 0.2.0
+ */
+VTEV_EXPORT vtev_err_t vtev_serde_deserialize_type(vtev_serde_t *serde, const char *topic,
+                                                   const vtev_type_t *type, const void *buf,
+                                                   size_t len, void *ev, int32_t *schema_idp,
+                                                   char *errstr, size_t errstr_size);
+/** @} */
 
 #ifdef __cplusplus
 }

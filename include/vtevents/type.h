@@ -119,6 +119,14 @@ typedef struct vtev_type_s {
      *  ::VTEV_ERR_NOMEM. */
     vtev_err_t (*decode)(void *ev, const void *data, size_t len, char *errstr,
                          size_t errstr_size);
+    /** Name of the top-level string field marked `"vt.key": true` (the
+     *  Kafka message key of a typed publish), or NULL when the schema has
+     *  none. */
+    const char *key_field;
+    /** The message key of @p ev: the @c key_field's value (borrowed from
+     *  @p ev, "" for a NULL string) and its length in *@p lenp; NULL with
+     *  *@p lenp = 0 when the type has no key field. */
+    const char *(*key)(const void *ev, size_t *lenp);
 } vtev_type_t;
 
 #ifdef __cplusplus

@@ -20,5 +20,10 @@
 #include <vtevents/serde.h>
 #include <vtevents/producer.h>
 #include <vtevents/consumer.h>
+/* the platform's event types, generated from schemas/avro by vt-codegen */
+#include <vtevents/type.h>
+#include <vtevents/vessel_position_updated.h>
+#include <vtevents/prediction_analysis_requested.h>
+#include <vtevents/prediction_analysis_completed.h>
 
 #endif /* VTEVENTS_VTEVENTS_H */

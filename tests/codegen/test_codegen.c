@@ -487,11 +487,11 @@ START_TEST(validation) {
     q.vessel_id = strdup("V");
     q.request_id = strdup("req-1");
     q.data.vessel_snapshot.status = strdup("s");
-    ck_assert_int_eq(q.data.priority, VTEV_PRIORITY_NORMAL);
+    ck_assert_int_eq(q.data.priority, VTEV_REQUEST_PRIORITY_NORMAL);
     ck_assert_int_eq(vtev_prediction_analysis_requested_validate(&q, err, sizeof(err)), VTEV_ERR_OK);
-    q.data.priority = (vtev_priority_t)7;
+    q.data.priority = (vtev_request_priority_t)7;
     EXPECT_INVALID(vtev_prediction_analysis_requested_validate, &q, "data.priority: 7 is not one of low, normal, high");
-    q.data.priority = VTEV_PRIORITY_HIGH;
+    q.data.priority = VTEV_REQUEST_PRIORITY_HIGH;
     q.data.vessel_snapshot.lat = 100;
     EXPECT_INVALID(vtev_prediction_analysis_requested_validate, &q, "data.vessel_snapshot.lat: 100 is outside [-90, 90]");
     vtev_prediction_analysis_requested_clear(&q);
