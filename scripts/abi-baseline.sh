@@ -28,5 +28,5 @@ meson compile -C "$tmp/build" -j 2 vtevents >/dev/null
 lib=$(find "$tmp/build/lib" -maxdepth 1 -type f -name 'libvtevents.so.*' | head -n1)
 [ -n "$lib" ] || { echo "no libvtevents.so.* built" >&2; exit 1; }
 mkdir -p "$(dirname "$out")"
-"$ROOT/scripts/abi-dump.sh" "$tmp/src/include/vtevents" "$lib" "$out"
+"$ROOT/scripts/abi-dump.sh" "$lib" "$out" "$tmp/src/include/vtevents" "$tmp/build/include/vtevents"
 echo "wrote $out from $(git -C "$ROOT" rev-parse --short "$rev") ($(basename "$lib"), abidw $(abidw --version | sed 's/^abidw: //'))"

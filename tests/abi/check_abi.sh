@@ -2,8 +2,9 @@
 # The `abi` unit test (doc/ABI.md, abi/README.md): the built library keeps the
 # ABI of the last release, whose abidw description is abi/libvtevents.so.0.abi.
 #
-# Usage: check_abi.sh BASELINE SUPPRESSIONS HEADERS_DIR LIBRARY
-#   HEADERS_DIR  the public headers LIBRARY was built from (include/vtevents).
+# Usage: check_abi.sh BASELINE SUPPRESSIONS LIBRARY HEADERS_DIR...
+#   HEADERS_DIR  the directories of the public headers LIBRARY was built with:
+#                include/vtevents of the sources and of the build (generated).
 #
 # LIBRARY is described with scripts/abi-dump.sh, as the baseline was, and
 # compared with abidiff.  Fails on any change abidiff reports about the
@@ -17,7 +18,8 @@
 # from breaks on its own.  Exit 77 (skip) only when abidiff is not installed
 # or the baseline describes another architecture.
 set -uo pipefail
-baseline=$1 suppr=$2 headers=$3 lib=$4
+baseline=$1 suppr=$2 lib=$3
+shift 3
 
 if ! command -v abidiff >/dev/null 2>&1; then
   echo "SKIP: abidiff not found (Debian package abigail-tools; ./run deps installs it)"
@@ -45,7 +47,7 @@ fi
 dump=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../scripts" && pwd)/abi-dump.sh
 tmp=$(mktemp -d /tmp/vtev-abi-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-if ! "$dump" "$headers" "$lib" "$tmp/lib.abi" 2>"$tmp/abidw.err"; then
+if ! "$dump" "$lib" "$tmp/lib.abi" "$@" 2>"$tmp/abidw.err"; then
   cat "$tmp/abidw.err"; echo "FAIL: abidw could not describe $lib"; exit 1
 fi
 opts=(--suppressions "$suppr")

@@ -45,15 +45,17 @@ open(path, "w", encoding="utf-8").write(new)
 PY
 }
 
-# variant NAME EXPECT(pass|fail) MUST_MENTION -- then edits; builds and checks.
+# run_variant NAME EXPECT(pass|fail) MUST_MENTION [BASELINE]: builds the
+# edited copy and checks it against BASELINE (default: the release's).
 run_variant() {
-  local name=$1 expect=$2 mention=$3 out rc lib
+  local name=$1 expect=$2 mention=$3 base=${4:-} out rc lib
   echo "=== $name (expected: $expect)"
   if ! meson compile -C "$tmp/build" -j 1 vtevents >"$tmp/build.log" 2>&1; then
     cat "$tmp/build.log"; fail "$name: the variant does not build"; return
   fi
   lib=$(find "$tmp/build/lib" -maxdepth 1 -type f -name 'libvtevents.so.*' | head -n1)
-  out=$("$check" "$baseline" "$suppr" "$tmp/src/include/vtevents" "$lib" 2>&1)
+  out=$("$check" "${base:-$baseline}" "$suppr" "$lib" "$tmp/src/include/vtevents" \
+    "$tmp/build/include/vtevents" 2>&1)
   rc=$?
   echo "$out" | sed 's/^/    /'
   if [ "$rc" = 77 ]; then
@@ -75,6 +77,15 @@ restore() {
   for f in "${touched[@]+"${touched[@]}"}"; do cp "$tmp/pristine/$f" "$tmp/src/$f"; done
   touched=()
 }
+
+# 0. The unchanged copy, described for the variants about types the release
+#    baseline does not have yet (the generated platform events).
+if ! meson compile -C "$tmp/build" -j 1 vtevents >"$tmp/build.log" 2>&1; then
+  cat "$tmp/build.log"; echo "FAIL: the unchanged copy does not build"; exit 1
+fi
+"$src/scripts/abi-dump.sh" "$(find "$tmp/build/lib" -maxdepth 1 -type f -name 'libvtevents.so.*' | head -n1)" \
+  "$tmp/current.abi" "$tmp/src/include/vtevents" "$tmp/build/include/vtevents"
+run_variant "unchanged, against itself" pass "" "$tmp/current.abi"
 
 # 1. What doc/ABI.md calls compatible, all at once: a new exported function in
 #    the newest map node, an error code appended before VTEV_ERR__END, a member
@@ -124,6 +135,13 @@ restore
 edit lib/vtevents.map '^\s*vtev_version;\n' ''
 edit lib/vtevents.map '^(\s*)vtev_conf_is_set;$' '\1vtev_conf_is_set;\n\1vtev_version;'
 run_variant "vtev_version moved to VTEVENTS_0.2" fail "vtev_version@@VTEVENTS_0.1"
+restore
+
+# 9. A field inserted into a platform schema: the generated struct installed
+#    as <vtevents/vessel_position_updated.h> changes (against the unchanged
+#    copy: the 0.1.0 baseline predates the generated types).
+edit schemas/avro/vessel.position.updated.avsc '^(\s*)(\{"name": "speed", .*\n)' '\1\2\1{"name": "abi_selftest", "type": "double", "default": 0},\n'
+run_variant "field inserted into the vessel.position.updated schema" fail "vtev_position_data_s" "$tmp/current.abi"
 restore
 
 echo "$passes passed, $fails failed"
