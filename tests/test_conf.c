@@ -301,7 +301,7 @@ START_TEST(test_errors_and_version) {
     }
     ck_assert_int_eq(vtev_version(), VTEV_VERSION_NUM);
     ck_assert_str_eq(vtev_version_str(), VTEV_VERSION_STR);
-    ck_assert_str_eq(vtev_version_str(), "0.1.0");
+    ck_assert_str_eq(vtev_version_str(), "0.2.0");
     ck_assert_str_eq(vtev_rdkafka_version_str(), vtev_rdkafka_version_str());
     ck_assert_int_gt(strlen(vtev_rdkafka_version_str()), 0);
 }

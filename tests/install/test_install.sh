@@ -13,7 +13,7 @@ export PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$root
 fails=0
 check() { if "$@"; then :; else echo "FAIL: $*"; fails=$((fails + 1)); fi; }
 ver=$(pkg-config --modversion vtevents)
-check test "$ver" = "0.1.0"
+check test "$ver" = "0.2.0"
 libdir=$(dirname "$(find "$root" -name 'libvtevents.so.0' | head -n1)")
 # A sanitizer build of the library needs the program built the same way.
 san=()
@@ -33,7 +33,7 @@ if [ -f "$src/examples/common.c" ] && PKG_CONFIG_SYSROOT_DIR= pkg-config --exist
 fi
 out=$(LD_LIBRARY_PATH=$libdir "$root/consumer")
 echo "$out"
-check grep -q "libvtevents 0.1.0" <<<"$out"
+check grep -q "libvtevents 0.2.0" <<<"$out"
 soname=$(readelf -d "$libdir/libvtevents.so.0" | sed -n 's/.*SONAME.*\[\(.*\)\].*/\1/p')
 check test "$soname" = "libvtevents.so.0"
 for f in "$src"/schemas/avro/*.avsc; do
