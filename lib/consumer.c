@@ -456,9 +456,9 @@ vtev_err_t vtev_consumer_subscribe_type(vtev_consumer_t *c, const vtev_type_t *t
         return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
                           "vtev_consumer_subscribe_type: consumer, type, topic and handler are "
                           "required");
-    if (type->abi_version != VTEV_TYPE_ABI_VERSION)
+    if (!VTEV__TYPE_ABI_OK(type))
         return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
-                          "type %s: descriptor ABI version %d, this library reads %d",
+                          "type %s: descriptor ABI version %d, this library reads 1 to %d",
                           type->full_name ? type->full_name : "?", type->abi_version,
                           VTEV_TYPE_ABI_VERSION);
     if (c->closed)

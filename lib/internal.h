@@ -55,4 +55,8 @@ int64_t vtev__now_wall_us(void);
 /** Fills buf with size bytes from the kernel's random source. Returns 0 or -1. */
 int vtev__random_bytes(void *buf, size_t size);
 
+/* A descriptor this library can read: every vtev_type_t layout version from
+ * 1 to its own (doc/ABI.md: members are only appended). */
+#define VTEV__TYPE_ABI_OK(t) ((t)->abi_version >= 1 && (t)->abi_version <= VTEV_TYPE_ABI_VERSION)
+
 #endif

@@ -783,7 +783,7 @@ vtev_err_t vtev_producer_publish_type(vtev_producer_t *p, const vtev_type_t *typ
                           "publish_type: producer, type, topic and event are required");
     if ((err = check_usable(p, errstr, errstr_size)))
         return err;
-    if (type->abi_version == VTEV_TYPE_ABI_VERSION &&
+    if (VTEV__TYPE_ABI_OK(type) &&
         (err = type->validate(ev, errstr, errstr_size)))
         return err;
     /* the ABI version is checked by the serde */

@@ -458,9 +458,9 @@ vtev_err_t vtev_serde_deserialize(vtev_serde_t *s, const char *topic, vtev_event
 /* ------------------------------------------------------------ generated types */
 
 static vtev_err_t type_check(const vtev_type_t *type, char *errstr, size_t errstr_size) {
-    if (type->abi_version != VTEV_TYPE_ABI_VERSION)
+    if (!VTEV__TYPE_ABI_OK(type))
         return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
-                          "type %s: descriptor ABI version %d, this library reads %d (regenerate "
+                          "type %s: descriptor ABI version %d, this library reads 1 to %d (regenerate "
                           "the code with this release's vt-codegen)",
                           type->full_name ? type->full_name : "?", type->abi_version,
                           VTEV_TYPE_ABI_VERSION);
