@@ -42,6 +42,7 @@ check key_nested 'data.id: vt.key belongs on a field of the top-level record'
 check key_not_string 'id: vt.key applies to string fields (not optional), not to long'
 check key_twice 'b: vt.key: the field a is already the key'
 check bad_cname 'e: vt.cname: expected a C name in lower case (letters, digits, '"'"'_'"'"')'
+check cname_on_field 'x: vt.cname belongs on a named type (record, enum, fixed)'
 # two files defining the same name differently
 printf '%s\n' '{"type": "record", "name": "R", "fields": [{"name": "p", "type": {"type": "record", "name": "P", "fields": [{"name": "a", "type": "int"}]}}]}' >"$out/one.avsc"
 printf '%s\n' '{"type": "record", "name": "S", "fields": [{"name": "p", "type": {"type": "record", "name": "P", "fields": [{"name": "b", "type": "int"}]}}]}' >"$out/two.avsc"
