@@ -12,7 +12,10 @@
  *    library's own schema as the control), registered as versions of the
  *    topic's subject; the generated typed consumer (resolving path; fast
  *    path for the control) and the 0.1 consumer must both read every
- *    value and dead-letter none.
+ *    value and dead-letter none;
+ *  - C writes v1, Python reads v2: the typed producer publishes with the
+ *    library's schemas, the peer reads with v2 reader schemas, and what it
+ *    read (its v2 defaults included) is checked here.
  * Needs the stack (KAFKA_BOOTSTRAP_SERVERS, SCHEMA_REGISTRY_URL) and
  * $VTEV_PYTHON with confluent-kafka.
  */
@@ -519,6 +522,217 @@ START_TEST(test_python_writes_every_case) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------------
+ * C writes v1, Python reads with v2: the library's typed producer publishes
+ * with its own schemas; evolution_peer.py "read" decodes with v2 reader
+ * schemas (READERS there) and prints what it read.
+ */
+
+static void c_request(vtev_prediction_analysis_requested_t *r, const char *rid,
+                      vtev_request_priority_t prio, int has_filter, int64_t filter, int with_md) {
+    ck_assert_int_eq(vtev_prediction_analysis_requested_init(r), VTEV_ERR_OK);
+    r->vessel_id = strdup("lng-c");
+    r->request_id = strdup(rid);
+    r->data.vessel_snapshot.lat = 29.7312;
+    r->data.vessel_snapshot.lon = -93.8765;
+    r->data.vessel_snapshot.speed = 12.25;
+    r->data.vessel_snapshot.heading = 271.5;
+    r->data.vessel_snapshot.status = strdup("underway");
+    r->data.has_terminal_filter = has_filter;
+    r->data.terminal_filter = filter;
+    r->data.priority = prio;
+    if (with_md) {
+        vtev_prediction_analysis_requested_metadata_entry_t *en = calloc(3, sizeof(*en));
+        ck_assert_ptr_nonnull(en);
+        en[0].key = strdup("source");
+        en[0].value.which = VTEV_PREDICTION_ANALYSIS_REQUESTED_METADATA_VALUE_STRING;
+        en[0].value.u.v_string = strdup("vt-c");
+        en[1].key = strdup("attempt");
+        en[1].value.which = VTEV_PREDICTION_ANALYSIS_REQUESTED_METADATA_VALUE_LONG;
+        en[1].value.u.v_long = 3;
+        en[2].key = strdup("retry");
+        en[2].value.which = VTEV_PREDICTION_ANALYSIS_REQUESTED_METADATA_VALUE_BOOLEAN;
+        en[2].value.u.v_boolean = true;
+        r->metadata.entries = en;
+        r->metadata.len = 3;
+    }
+}
+
+static json_t *jpath(json_t *o, const char *path) {
+    char buf[128], *save = NULL, *tok;
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (tok = strtok_r(buf, ".", &save); tok && o; tok = strtok_r(NULL, ".", &save))
+        o = json_object_get(o, tok);
+    return o;
+}
+
+#define J_STR(o, path, want)                                                                       \
+    do {                                                                                           \
+        json_t *j_ = jpath(o, path);                                                               \
+        ck_assert_msg(json_is_string(j_) && !strcmp(json_string_value(j_), want),                  \
+                      "%s: %s is not \"%s\"", rid, path, want);                                    \
+    } while (0)
+#define J_REAL(o, path, want)                                                                      \
+    do {                                                                                           \
+        json_t *j_ = jpath(o, path);                                                               \
+        ck_assert_msg(json_is_real(j_) && json_real_value(j_) == (want),                          \
+                      "%s: %s is not %.17g (a double)", rid, path, (double)(want));                \
+    } while (0)
+#define J_INT(o, path, want)                                                                       \
+    do {                                                                                           \
+        json_t *j_ = jpath(o, path);                                                               \
+        ck_assert_msg(json_is_integer(j_) && json_integer_value(j_) == (want),                     \
+                      "%s: %s is not %" PRId64 " (an integer)", rid, path, (int64_t)(want));        \
+    } while (0)
+#define J_NULL(o, path)                                                                            \
+    do {                                                                                           \
+        json_t *j_ = jpath(o, path);                                                               \
+        ck_assert_msg(json_is_null(j_), "%s: %s is not null", rid, path);                          \
+    } while (0)
+
+START_TEST(test_c_writes_v1_python_reads_v2) {
+    char req[128], pos[128], cmd[2048], line[4096], e[512];
+    const char *py = getenv("VTEV_PYTHON");
+    static const struct {
+        const char *rid;
+        vtev_request_priority_t prio;
+        const char *prio_name;
+        int has_filter;
+        int64_t filter;
+        int md;
+    } R[] = {{"c-low", VTEV_REQUEST_PRIORITY_LOW, "low", 1, 42, 1},
+             {"c-normal", VTEV_REQUEST_PRIORITY_NORMAL, "normal", 0, 0, 0},
+             {"c-high", VTEV_REQUEST_PRIORITY_HIGH, "high", 1, -7, 0}};
+    vtev_prediction_analysis_requested_t rq[3];
+    vtev_vessel_position_updated_t ps;
+    vtev_conf_t *conf = vtev_conf_new();
+    vtev_producer_t *p;
+    vtev_registry_t *reg;
+    int32_t req_id = -1, pos_id = -1;
+    int i, n = 0, seen[4] = {0};
+    FILE *f;
+
+    snprintf(req, sizeof(req), "evo-v2-req-%d-%lld", (int)getpid(), (long long)time(NULL));
+    snprintf(pos, sizeof(pos), "evo-v2-pos-%d-%lld", (int)getpid(), (long long)time(NULL));
+    ctu_create_topic(bootstraps, req, 1);
+    ctu_create_topic(bootstraps, pos, 1);
+    ctu_set(conf, "bootstrap.servers", bootstraps);
+    ctu_set(conf, "schema.registry.url", registry);
+    ctu_set(conf, "log.level", "4");
+    p = vtev_producer_new(conf, e, sizeof(e));
+    ck_assert_msg(p != NULL, "%s", e);
+    for (i = 0; i < 3; i++) {
+        c_request(&rq[i], R[i].rid, R[i].prio, R[i].has_filter, R[i].filter, R[i].md);
+        ck_assert_int_eq(vtev_producer_publish_type(p, REQ_T, req, &rq[i], NULL, 0, NULL, 0, NULL,
+                                                    e, sizeof(e)),
+                         VTEV_ERR_OK);
+    }
+    ck_assert_int_eq(vtev_vessel_position_updated_init(&ps), VTEV_ERR_OK);
+    ps.vessel_id = strdup("pos-c");
+    ps.data.lat = 51.95;
+    ps.data.lon = 4.05;
+    ps.data.speed = 12.5;
+    ps.data.heading = 90;
+    ps.data.status = strdup("moored");
+    ck_assert_int_eq(
+        vtev_producer_publish_type(p, POS_T, pos, &ps, NULL, 0, NULL, 0, NULL, e, sizeof(e)),
+        VTEV_ERR_OK);
+    ck_assert_int_eq(vtev_producer_flush(p, 30000), VTEV_ERR_OK);
+    vtev_producer_destroy(p);
+
+    /* the ids of the library's own (v1) schemas under the topics' subjects */
+    conf = vtev_conf_new();
+    ctu_set(conf, "schema.registry.url", registry);
+    reg = vtev_registry_new(conf, e, sizeof(e));
+    ck_assert_msg(reg != NULL, "%s", e);
+    snprintf(line, sizeof(line), "%s-value", req);
+    ck_assert_int_eq(
+        vtev_registry_lookup(reg, line, REQ_T->schema_json, &req_id, NULL, e, sizeof(e)),
+        VTEV_ERR_OK);
+    snprintf(line, sizeof(line), "%s-value", pos);
+    ck_assert_int_eq(
+        vtev_registry_lookup(reg, line, POS_T->schema_json, &pos_id, NULL, e, sizeof(e)),
+        VTEV_ERR_OK);
+    vtev_registry_destroy(reg);
+
+    snprintf(cmd, sizeof(cmd), "'%s' '%s' read '%s' '%s' '%s' '%s' '%s' 4", py ? py : "python3",
+             VTEV_PEER, bootstraps, registry, req, pos, VTEV_SCHEMA_DIR);
+    f = popen(cmd, "r");
+    ck_assert_msg(f != NULL, "%s", cmd);
+    while (fgets(line, sizeof(line), f)) {
+        json_error_t je;
+        json_t *o = json_loads(line, 0, &je), *v;
+        const char *topic, *rid;
+        ck_assert_msg(o != NULL, "peer line %s: %s", line, je.text);
+        topic = json_string_value(json_object_get(o, "topic"));
+        v = json_object_get(o, "value");
+        ck_assert_ptr_nonnull(topic);
+        n++;
+        if (!strcmp(topic, pos)) {
+            rid = "pos-c";
+            ck_assert_int_eq(json_integer_value(json_object_get(o, "schema_id")), pos_id);
+            J_STR(v, "event_id", ps.event_id);
+            J_STR(v, "event_type", POS_ET);
+            J_INT(v, "timestamp", ps.timestamp);
+            J_STR(v, "vessel_id", "pos-c");
+            J_REAL(v, "data.lat", 51.95);
+            J_REAL(v, "data.lon", 4.05);
+            J_REAL(v, "data.speed", 12.5);
+            J_REAL(v, "data.heading", 90.0);
+            J_STR(v, "data.status.bytes", "moored"); /* string -> bytes */
+            J_NULL(v, "data.course");                /* v2 defaults */
+            J_STR(v, "data.nav_mode", "auto");
+            ck_assert_int_eq(json_object_size(jpath(v, "metadata")), 0);
+            seen[3]++;
+            json_decref(o);
+            continue;
+        }
+        ck_assert_str_eq(topic, req);
+        rid = json_string_value(json_object_get(v, "request_id"));
+        ck_assert_ptr_nonnull(rid);
+        for (i = 0; i < 3 && strcmp(R[i].rid, rid); i++)
+            ;
+        ck_assert_msg(i < 3, "Python read an unknown request %s", rid);
+        seen[i]++;
+        ck_assert_int_eq(json_integer_value(json_object_get(o, "schema_id")), req_id);
+        J_STR(v, "event_id", rq[i].event_id);
+        ck_assert_msg(json_object_get(v, "event_type") == NULL,
+                      "%s: event_type is not in the v2 reader, yet read", rid);
+        J_INT(v, "timestamp", rq[i].timestamp);
+        J_STR(v, "vessel_id", "lng-c");
+        J_REAL(v, "data.vessel_snapshot.lat", 29.7312);
+        J_REAL(v, "data.vessel_snapshot.lon", -93.8765);
+        J_REAL(v, "data.vessel_snapshot.speed", 12.25);
+        J_REAL(v, "data.vessel_snapshot.heading", 271.5);
+        J_STR(v, "data.vessel_snapshot.status.bytes", "underway"); /* string -> bytes */
+        J_STR(v, "data.priority", R[i].prio_name); /* by name in the v2 symbols */
+        if (R[i].has_filter)
+            J_REAL(v, "data.terminal_filter", (double)R[i].filter); /* long -> double */
+        else
+            J_NULL(v, "data.terminal_filter");
+        J_INT(v, "data.max_candidates", 3); /* v2 defaults */
+        J_STR(v, "channel", "api");
+        J_NULL(v, "source_system");
+        if (R[i].md) {
+            ck_assert_int_eq(json_object_size(jpath(v, "metadata")), 3);
+            J_STR(v, "metadata.source", "vt-c");
+            J_REAL(v, "metadata.attempt", 3.0); /* long -> double in the union */
+            ck_assert_msg(json_is_true(jpath(v, "metadata.retry")), "%s: metadata.retry", rid);
+        } else {
+            ck_assert_int_eq(json_object_size(jpath(v, "metadata")), 0);
+        }
+        json_decref(o);
+    }
+    ck_assert_msg(pclose(f) == 0, "the Python reader failed: %s", cmd);
+    ck_assert_int_eq(n, 4);
+    for (i = 0; i < 4; i++)
+        ck_assert_msg(seen[i] == 1, "event %d read %d times", i, seen[i]);
+    for (i = 0; i < 3; i++)
+        vtev_prediction_analysis_requested_clear(&rq[i]);
+    vtev_vessel_position_updated_clear(&ps);
+}
+END_TEST
+
 int main(void) {
     Suite *su = suite_create("evolution_interop");
     TCase *tc = tcase_create("python");
@@ -531,6 +745,7 @@ int main(void) {
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_python_evolved_enum);
     tcase_add_test(tc, test_python_writes_every_case);
+    tcase_add_test(tc, test_c_writes_v1_python_reads_v2);
     suite_add_tcase(su, tc);
     return vtev_test_run(su);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Python peer for tests/test_evolution_interop.c: Confluent's own client
-(confluent-kafka's AvroSerializer against the real Schema Registry) on the
-other side of schema evolution.
+(confluent-kafka's AvroSerializer / AvroDeserializer against the real Schema
+Registry) on the other side of schema evolution.
 
 Every evolved schema here is the library's own (schemas/avro/*.avsc, given
 as SCHEMA_DIR) with the changes its case names applied, so the cases say
@@ -20,17 +20,27 @@ exactly what differs from what the library reads or writes.
       one subject, a version per writer).  Prints one JSON line per event:
       {"case", "topic", "id" (request_id, or vessel_id for positions),
       "schema_id" (from the frame the serializer wrote)}.
+
+  evolution_peer.py read BOOTSTRAP REGISTRY_URL REQ_TOPIC POS_TOPIC SCHEMA_DIR N
+      Reads N events (from the beginning of both topics) with
+      AvroDeserializer given a v2 reader schema (READERS) and prints one
+      JSON line per event: {"topic", "schema_id", "value"}; in "value",
+      bytes are {"bytes": TEXT}, a timestamp is its microseconds since the
+      epoch, a uuid its text.  Exits 1 when fewer than N arrive in 60 s.
 """
 import copy
+import datetime
 import json
 import struct
 import sys
+import time
 import uuid
 
-from confluent_kafka import Producer, SerializingProducer
+from confluent_kafka import DeserializingConsumer, Producer, SerializingProducer
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
-from confluent_kafka.schema_registry.avro import AvroSerializer
-from confluent_kafka.serialization import MessageField, SerializationContext, StringSerializer
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.serialization import (MessageField, SerializationContext, StringDeserializer,
+                                           StringSerializer)
 
 REQ = "prediction.analysis.requested.avsc"
 POS = "vessel.position.updated.avsc"
@@ -288,6 +298,87 @@ def cmd_write(bootstrap, url, req_topic, pos_topic, schema_dir):
         raise SystemExit("delivery failed: %s" % errors)
 
 
+# ------------------------------------------------------------ the v2 readers
+
+def r_request(s):
+    """v2 reader of the library's v1 request: an added field with a
+    non-null default (channel), an added optional one (source_system), a
+    nested added field with a default (data.max_candidates), an enum symbol
+    added (urgent) with the symbols re-ordered and the enum default kept,
+    long -> double (terminal_filter), string -> bytes (status), long ->
+    double inside the metadata union (no long branch left), and event_type
+    removed (the writer's value is skipped)."""
+    insert(s, "", "data", {"name": "channel", "type": "string", "default": "api"})
+    insert(s, "", "data", {"name": "source_system", "type": ["null", "string"], "default": None})
+    record_of(s, "data")["fields"].append({"name": "max_candidates", "type": "int",
+                                           "default": 3})
+    set_enum(s, "data.priority", ["urgent", "high", "normal", "low"], "normal")
+    retype(s, "data.terminal_filter", ["null", "double"])
+    retype(s, "data.vessel_snapshot.status", "bytes")
+    meta_values(s, ["null", "string", "double", "boolean"])
+    remove(s, "event_type")
+
+
+def r_position(s):
+    """v2 reader of the library's v1 position: data.course optional,
+    data.nav_mode with a default, status as bytes."""
+    record_of(s, "data")["fields"].append({"name": "course", "type": ["null", "double"],
+                                           "default": None})
+    record_of(s, "data")["fields"].append({"name": "nav_mode", "type": "string",
+                                           "default": "auto"})
+    retype(s, "data.status", "bytes")
+
+
+READERS = {REQ: r_request, POS: r_position}
+
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def plain(o):
+    if isinstance(o, bytes):
+        return {"bytes": o.decode("utf-8", "backslashreplace")}
+    if isinstance(o, datetime.datetime):
+        return (o - EPOCH) // datetime.timedelta(microseconds=1)
+    if isinstance(o, uuid.UUID):
+        return str(o)
+    raise TypeError(type(o).__name__)
+
+
+def cmd_read(bootstrap, url, req_topic, pos_topic, schema_dir, n):
+    client = SchemaRegistryClient({"url": url})
+    readers = {}
+    for name, topic in ((REQ, req_topic), (POS, pos_topic)):
+        schema = copy.deepcopy(load(schema_dir, name))
+        READERS[name](schema)
+        readers[topic] = AvroDeserializer(client, json.dumps(schema))
+
+    def value(data, ctx):
+        return {"schema_id": frame_id(data), "value": readers[ctx.topic](data, ctx)}
+
+    c = DeserializingConsumer({"bootstrap.servers": bootstrap,
+                               "group.id": "evo-reader-%s" % uuid.uuid4(),
+                               "auto.offset.reset": "earliest",
+                               "key.deserializer": StringDeserializer(),
+                               "value.deserializer": value})
+    c.subscribe([req_topic, pos_topic])
+    got, deadline = 0, time.monotonic() + 60
+    try:
+        while got < n and time.monotonic() < deadline:
+            msg = c.poll(0.5)
+            if msg is None:
+                continue
+            if msg.error():
+                raise SystemExit("consume: %s" % msg.error())
+            out = {"topic": msg.topic()}
+            out.update(msg.value())
+            print(json.dumps(out, default=plain), flush=True)
+            got += 1
+    finally:
+        c.close()
+    if got < n:
+        raise SystemExit("read %d of %d events" % (got, n))
+
+
 # ------------------------------------------------------------ the enum writer
 
 def cmd_enum(bootstrap, url, topic, schema_path):
@@ -331,6 +422,8 @@ def main(argv):
         cmd_enum(*argv[2:6])
     elif len(argv) == 7 and argv[1] == "write":
         cmd_write(*argv[2:7])
+    elif len(argv) == 8 and argv[1] == "read":
+        cmd_read(*argv[2:7], int(argv[7]))
     else:
         raise SystemExit(__doc__)
 
