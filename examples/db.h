@@ -6,7 +6,11 @@
  * classifies failures.
  *
  * Only the programs that link store.c (prediction-persister, vt-demo) need
- * sqlite3 and libpq.
+ * sqlite3 and libpq, and each back end can be left out of the build (meson
+ * options examples_sqlite and examples_postgres): then its file is not
+ * compiled and store.c is compiled with EX_HAVE_SQLITE=0 or
+ * EX_HAVE_POSTGRES=0, and refuses a --db of that kind (ex_store_check()).
+ * Both default to 1, for a build with every file.
  */
 #ifndef EXAMPLES_DB_H
 #define EXAMPLES_DB_H
@@ -50,6 +54,7 @@ struct ex_db_s {
     const ex_db_ops_t *ops;
 };
 
+/* Defined only by the files compiled in; store.c uses only those. */
 extern const ex_db_ops_t ex_db_sqlite; /* db_sqlite.c */
 extern const ex_db_ops_t ex_db_pg;     /* db_pg.c */
 

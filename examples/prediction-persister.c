@@ -178,6 +178,13 @@ int main(int argc, char **argv) {
         default: fputs(usage, stderr); return 2;
         }
     }
+    /* a --db of a kind this build left out is a usage error (the value is
+     * not repeated: a URL may hold a password) */
+    if (ex_store_check(o.db, errstr, sizeof(errstr))) {
+        fprintf(stderr, "prediction-persister: %s: %s\n",
+                o.db && *o.db ? "--db" : "the default --db predictions.db", errstr);
+        return 2;
+    }
     if (!(conf = ex_cli_conf(&cli, errstr, sizeof(errstr)))) {
         fprintf(stderr, "prediction-persister: %s\n", errstr);
         return 2;

@@ -3,7 +3,9 @@
  * results, upserted by prediction_id, and the queries vt-demo reads back.
  * The --db value chooses the database back end (db.h): postgresql:// or
  * postgres:// is PostgreSQL (db_pg.c), anything else an SQLite file
- * (db_sqlite.c; sqlite:PATH too).
+ * (db_sqlite.c; sqlite:PATH too).  A back end the build left out
+ * (EX_HAVE_SQLITE or EX_HAVE_POSTGRES is 0: meson options examples_sqlite,
+ * examples_postgres) is refused with a message naming the option.
  */
 #include "common.h"
 #include "db.h"
@@ -13,6 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifndef EX_HAVE_SQLITE
+#define EX_HAVE_SQLITE 1
+#endif
+#ifndef EX_HAVE_POSTGRES
+#define EX_HAVE_POSTGRES 1
+#endif
 
 #define TABLE_MAX 63
 
@@ -74,18 +83,39 @@ void ex_db_sql(const char *table, bool dollar, char *create, size_t create_size,
 
 /* ------------------------------------------------------------------ back end */
 
-/* The back end for @p db (NULL or "": predictions.db) and what it opens. */
-static const ex_db_ops_t *backend(const char *db, const char **target) {
+/* The back end for @p db (NULL or "": predictions.db) and what it opens;
+ * NULL with errstr when this build has none for that kind. */
+static const ex_db_ops_t *backend(const char *db, const char **target, char *errstr,
+                                  size_t errstr_size) {
+    const ex_db_ops_t *ops = NULL;
+    const char *what, *option;
     if (!db || !*db)
         db = "predictions.db";
     if (!strncmp(db, "postgresql://", 13) || !strncmp(db, "postgres://", 11)) {
-        *target = db;
-        return &ex_db_pg;
+#if EX_HAVE_POSTGRES
+        ops = &ex_db_pg;
+#endif
+        what = "PostgreSQL";
+        option = "examples_postgres";
+    } else {
+        if (!strncmp(db, "sqlite:", 7))
+            db += 7;
+#if EX_HAVE_SQLITE
+        ops = &ex_db_sqlite;
+#endif
+        what = "SQLite";
+        option = "examples_sqlite";
     }
-    if (!strncmp(db, "sqlite:", 7))
-        db += 7;
     *target = db;
-    return &ex_db_sqlite;
+    if (!ops)
+        snprintf(errstr, errstr_size, "this build has no %s support (meson option %s)", what,
+                 option);
+    return ops;
+}
+
+int ex_store_check(const char *db, char *errstr, size_t errstr_size) {
+    const char *target;
+    return backend(db, &target, errstr, errstr_size) ? 0 : -1;
 }
 
 ex_store_t *ex_store_open(const char *db, const char *table, char *errstr, size_t errstr_size) {
@@ -101,7 +131,8 @@ ex_store_t *ex_store_open(const char *db, const char *table, char *errstr, size_
             snprintf(errstr, errstr_size, "--table %s: letters, digits and _ only", table);
             return NULL;
         }
-    ops = backend(db, &target);
+    if (!(ops = backend(db, &target, errstr, errstr_size)))
+        return NULL;
     if (!(s = calloc(1, sizeof(*s)))) {
         snprintf(errstr, errstr_size, "out of memory");
         return NULL;

@@ -38,6 +38,18 @@ if [ -f "$src/examples/common.c" ] && PKG_CONFIG_SYSROOT_DIR= pkg-config --exist
       "${more[@]}" "$ex/$p.c" "$ex/common.c" $(pkg-config --cflags --libs vtevents) \
       $([ "${#db[@]}" = 0 ] || PKG_CONFIG_SYSROOT_DIR= pkg-config --cflags --libs "${db[@]}") -lm -pthread
   done
+  # without PostgreSQL (examples/README.md): no db_pg.c, no libpq; such a
+  # --db is refused as a usage error
+  # shellcheck disable=SC2046
+  check cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "${san[@]}" -DEX_HAVE_POSTGRES=0 \
+    -o "$root/persister-sqlite" "$ex/prediction-persister.c" "$ex/common.c" "$ex/store.c" \
+    "$ex/db_sqlite.c" $(pkg-config --cflags --libs vtevents) \
+    $(PKG_CONFIG_SYSROOT_DIR= pkg-config --cflags --libs sqlite3) -lm
+  rc=0
+  err=$(LD_LIBRARY_PATH=$libdir "$root/persister-sqlite" -q -b mock://i -r mock://i \
+        --db postgresql://127.0.0.1:1/x 2>&1) || rc=$?
+  check test "$rc" = 2
+  check grep -q 'no PostgreSQL support (meson option examples_postgres)' <<<"$err"
 fi
 out=$(LD_LIBRARY_PATH=$libdir "$root/consumer")
 echo "$out"
