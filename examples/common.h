@@ -220,6 +220,11 @@ int ex_persister_run(vtev_conf_t *conf, const ex_persister_opts_t *o, ex_stats_t
 /* ------------------------------------------------------------------ store */
 
 typedef struct ex_store_s ex_store_t;
+/* Whether this build has the database back end @p db needs (NULL: the
+ * default, an SQLite file): 0, or -1 with errstr naming the meson option
+ * that left it out ("this build has no PostgreSQL support (meson option
+ * examples_postgres)").  ex_store_open() refuses such a @p db the same way. */
+int ex_store_check(const char *db, char *errstr, size_t errstr_size);
 ex_store_t *ex_store_open(const char *db, const char *table, char *errstr, size_t errstr_size);
 /* Idempotent upsert by prediction_id. latency_ms < 0: unknown.
  * 0, EX_STORE_ENV (the database failed: retry later) or EX_STORE_BAD (the

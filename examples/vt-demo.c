@@ -686,6 +686,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "vt-demo: --slow-delivery needs --real and 0 to 60000 ms\n");
         return 2;
     }
+    /* a database of a kind this build left out (without --db: SQLite) */
+    if (ex_store_check(d.db ? d.db : "sqlite:", errstr, sizeof(errstr))) {
+        fprintf(stderr, "vt-demo: %s: %s\n",
+                d.db ? "--db" : "the default database (a temporary SQLite file)", errstr);
+        return 2;
+    }
     snprintf(d.run_id, sizeof(d.run_id), "demo-%ld-%d", (long)(ex_now_us() / 1000000), (int)getpid());
     if (ex_terminals_load(&tt, ex_terminals_default_path(), errstr, sizeof(errstr))) {
         fprintf(stderr, "vt-demo: %s\n", errstr);

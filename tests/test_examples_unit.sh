@@ -4,9 +4,11 @@
 # because nothing was configured says so once on stderr, also with -q
 # ([defects] 6); choosing mock:// explicitly stays silent.
 #
-# usage: test_examples_unit.sh POSITION_SIMULATOR VT_DEMO
+# usage: test_examples_unit.sh POSITION_SIMULATOR VT_DEMO [SQLITE]
+#   SQLITE: 0 when the build left SQLite out (meson option examples_sqlite):
+#   then vt-demo's default database is refused (exit 2); default 1
 set -u
-SIM=$1 DEMO=$2
+SIM=$1 DEMO=$2 SQLITE=${3:-1}
 
 unset KAFKA_BOOTSTRAP_SERVERS SCHEMA_REGISTRY_URL VTEV_CONFIG
 for v in $(env | sed -n 's/^\(VTEV_[A-Z0-9_]*\)=.*/\1/p'); do
@@ -48,8 +50,13 @@ printf 'schema.registry.url=mock://file\n' >"$TMP/vt.conf"
 run "-F registry mock:// chosen" 0 "$SIM" -q -F "$TMP/vt.conf" --count 2 --rate 0
 count "-F registry mock:// chosen" "warning" 0
 # vt-demo without --real chooses mock://demo itself: no warning
-run "vt-demo on the embedded cluster" 0 "$DEMO" -q --count 2 --rate 0
-count "vt-demo on the embedded cluster" "warning" 0
+if [ "$SQLITE" = 1 ]; then
+  run "vt-demo on the embedded cluster" 0 "$DEMO" -q --count 2 --rate 0
+  count "vt-demo on the embedded cluster" "warning" 0
+else
+  run "vt-demo without SQLite" 2 "$DEMO" -q --count 2 --rate 0
+  count "vt-demo without SQLite" "no SQLite support \(meson option examples_sqlite\)" 1
+fi
 
 echo "$checks checks, $fails failed"
 [ "$fails" = 0 ]

@@ -24,15 +24,35 @@ readelf -d "$libdir/libvtevents.so.0" | grep -q 'libasan' && san=(-fsanitize=add
 # shellcheck disable=SC2046
 cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o "$root/consumer" "$src/tests/install/consumer.c" \
    $(pkg-config --cflags --libs vtevents)
-# The example services build out of tree with pkg-config alone.
+# The example services build out of tree with pkg-config alone; only the
+# prediction store (the persister, and vt-demo, which runs it) needs sqlite3
+# and libpq.
 if [ -f "$src/examples/common.c" ] && PKG_CONFIG_SYSROOT_DIR= pkg-config --exists sqlite3 libpq; then
-  # shellcheck disable=SC2046
+  ex=$src/examples
+  store=("$ex/store.c" "$ex/db_sqlite.c" "$ex/db_pg.c")
   for p in position-simulator prediction-trigger prediction-worker prediction-persister vt-demo; do
+    more=() db=()
+    case $p in
+      prediction-persister) more=("${store[@]}") db=(sqlite3 libpq) ;;
+      vt-demo) more=(-DEX_NO_MAIN "$ex"/p*.c "${store[@]}") db=(sqlite3 libpq) ;;
+    esac
+    # shellcheck disable=SC2046
     check cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "${san[@]}" -o "$root/$p" \
-      $([ "$p" = vt-demo ] && echo "-DEX_NO_MAIN $src/examples/p*.c") "$src/examples/$p.c" \
-      "$src/examples/common.c" $(pkg-config --cflags --libs vtevents) \
-      $(PKG_CONFIG_SYSROOT_DIR= pkg-config --cflags --libs sqlite3 libpq) -lm -pthread
+      "${more[@]}" "$ex/$p.c" "$ex/common.c" $(pkg-config --cflags --libs vtevents) \
+      $([ "${#db[@]}" = 0 ] || PKG_CONFIG_SYSROOT_DIR= pkg-config --cflags --libs "${db[@]}") -lm -pthread
   done
+  # without PostgreSQL (examples/README.md): no db_pg.c, no libpq; such a
+  # --db is refused as a usage error
+  # shellcheck disable=SC2046
+  check cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "${san[@]}" -DEX_HAVE_POSTGRES=0 \
+    -o "$root/persister-sqlite" "$ex/prediction-persister.c" "$ex/common.c" "$ex/store.c" \
+    "$ex/db_sqlite.c" $(pkg-config --cflags --libs vtevents) \
+    $(PKG_CONFIG_SYSROOT_DIR= pkg-config --cflags --libs sqlite3) -lm
+  rc=0
+  err=$(LD_LIBRARY_PATH=$libdir "$root/persister-sqlite" -q -b mock://i -r mock://i \
+        --db postgresql://127.0.0.1:1/x 2>&1) || rc=$?
+  check test "$rc" = 2
+  check grep -q 'no PostgreSQL support (meson option examples_postgres)' <<<"$err"
 fi
 out=$(LD_LIBRARY_PATH=$libdir "$root/consumer")
 echo "$out"

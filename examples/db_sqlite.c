@@ -1,0 +1,126 @@
+/*
+ * db_sqlite.c - the SQLite back end of the prediction store (db.h): a file,
+ * in WAL mode, with a busy timeout of 10 s; the upsert is a prepared
+ * statement bound with typed values.
+ */
+#include "common.h"
+#include "db.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct lite_s {
+    ex_db_t base; /* first: see db.h */
+    sqlite3 *db;
+    sqlite3_stmt *upsert;
+} lite_t;
+
+static void lite_close(ex_db_t *h) {
+    lite_t *l = (lite_t *)h;
+    if (!l)
+        return;
+    if (l->upsert)
+        sqlite3_finalize(l->upsert);
+    if (l->db)
+        sqlite3_close(l->db);
+    free(l);
+}
+
+static ex_db_t *lite_open(const char *path, const char *table, char *errstr, size_t errstr_size) {
+    char create[2048], upsert[4096];
+    char *msg = NULL;
+    lite_t *l = calloc(1, sizeof(*l));
+    if (!l) {
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    l->base.ops = &ex_db_sqlite;
+    if (sqlite3_open(path, &l->db) != SQLITE_OK) {
+        snprintf(errstr, errstr_size, "sqlite %s: %s", path,
+                 l->db ? sqlite3_errmsg(l->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(l->db, 10000);
+    ex_db_sql(table, false, create, sizeof(create), upsert, sizeof(upsert));
+    if (sqlite3_exec(l->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
+                     &msg) != SQLITE_OK ||
+        sqlite3_exec(l->db, create, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(errstr, errstr_size, "sqlite %s: %s", path, msg ? msg : "error");
+        sqlite3_free(msg);
+        goto fail;
+    }
+    if (sqlite3_prepare_v2(l->db, upsert, -1, &l->upsert, NULL) != SQLITE_OK) {
+        snprintf(errstr, errstr_size, "sqlite %s: %s", path, sqlite3_errmsg(l->db));
+        goto fail;
+    }
+    return &l->base;
+fail:
+    lite_close(&l->base);
+    return NULL;
+}
+
+/* Whether an SQLite failure is about the row (EX_STORE_BAD) or the database. */
+static int lite_class(int rc) {
+    switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+        return EX_STORE_BAD;
+    default:
+        return EX_STORE_ENV;
+    }
+}
+
+static int lite_upsert(ex_db_t *h, const char *const *v, char *errstr, size_t errstr_size) {
+    lite_t *l = (lite_t *)h;
+    int i, rc;
+    sqlite3_reset(l->upsert);
+    for (i = 0; i < EX_DB_NPARAMS; i++) {
+        if (!v[i])
+            rc = sqlite3_bind_null(l->upsert, i + 1);
+        else if (ex_db_param_types[i] == EX_DB_INT)
+            rc = sqlite3_bind_int64(l->upsert, i + 1, strtoll(v[i], NULL, 10));
+        else if (ex_db_param_types[i] == EX_DB_REAL)
+            rc = sqlite3_bind_double(l->upsert, i + 1, strtod(v[i], NULL));
+        else
+            rc = sqlite3_bind_text(l->upsert, i + 1, v[i], -1, SQLITE_TRANSIENT);
+        if (rc != SQLITE_OK) {
+            snprintf(errstr, errstr_size, "sqlite: bind: %s", sqlite3_errmsg(l->db));
+            return lite_class(rc);
+        }
+    }
+    rc = sqlite3_step(l->upsert);
+    if (rc != SQLITE_DONE) {
+        snprintf(errstr, errstr_size, "sqlite: upsert: %s", sqlite3_errmsg(l->db));
+        sqlite3_reset(l->upsert);
+        return lite_class(rc);
+    }
+    sqlite3_reset(l->upsert);
+    return 0;
+}
+
+static long lite_query(ex_db_t *h, const char *sql, void (*row)(const char *, void *),
+                       void *opaque, char *errstr, size_t errstr_size) {
+    lite_t *l = (lite_t *)h;
+    sqlite3_stmt *st;
+    long n = 0;
+    int rc;
+    if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(errstr, errstr_size, "sqlite: %s", sqlite3_errmsg(l->db));
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        row((const char *)sqlite3_column_text(st, 0), opaque);
+        n++;
+    }
+    if (rc != SQLITE_DONE) {
+        snprintf(errstr, errstr_size, "sqlite: %s", sqlite3_errmsg(l->db));
+        n = -1;
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+const ex_db_ops_t ex_db_sqlite = {lite_open, lite_upsert, lite_query, lite_close};
