@@ -44,5 +44,15 @@ for h in "$src"/include/vtevents/*.h; do
   check test -n "$(find "$root" -path "*/include/vtevents/$(basename "$h")" | head -n1)"
 done
 check test -n "$(find "$root" -path '*/include/vtevents/version.h' | head -n1)"
+# The HTML API reference, when the build made one (-Ddocs=true and doxygen
+# found): its index and a page for every header, the build's included.
+if [ -f "$build/doc/html/index.html" ]; then
+  check test -n "$(find "$root" -path '*/share/doc/vtevents/html/index.html' | head -n1)"
+  for h in "$src"/include/vtevents/*.h "$build"/include/vtevents/*.h; do
+    [ -e "$h" ] || continue
+    page=$(basename "$h" .h | sed 's/_/__/g')_8h.html
+    check test -n "$(find "$root" -path "*/share/doc/vtevents/html/$page" | head -n1)"
+  done
+fi
 if [ "$fails" -ne 0 ]; then echo "0 passed, $fails failed"; exit 1; fi
 echo "1 passed, 0 failed"
