@@ -82,10 +82,13 @@ typedef struct vtev_group_lag_s {
  *        topics (3, 5, 3 partitions; retention 7 days, 1 day, 7 days; gzip) and
  *        their dead-letter topics (`<topic><dlq.suffix>`: 1 partition,
  *        14 days, gzip).
- * @param conf  topic names and dlq suffix come from here (NULL: defaults).
- * @param specs receives up to @p max specs.
+ * @param conf  topic names and dlq suffix come from here (NULL: defaults);
+ *              borrowed for the call.
+ * @param specs receives up to @p max specs (caller-owned array).
  * @param max   size of @p specs.
  * @returns the number of platform topics (6), even when @p max is smaller.
+ * @remark Thread safety: may be called from any thread; reads @p conf only
+ *         (as vtev_conf_get()).
  * @since 0.1.0
  */
 VTEV_EXPORT size_t vtev_platform_topic_specs(const vtev_conf_t *conf, vtev_topic_spec_t *specs,
@@ -93,13 +96,23 @@ VTEV_EXPORT size_t vtev_platform_topic_specs(const vtev_conf_t *conf, vtev_topic
 
 /**
  * @brief Creates an admin client (bootstrap.servers, kafka.* keys).
- * @param conf takes ownership on success only.
+ * @param conf        the configuration; the client takes ownership of it on
+ *                    success only (on failure the caller still owns it).
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size size of @p errstr.
  * @returns the client (destroy with vtev_admin_destroy()) or NULL with errstr set.
+ * @remark Thread safety: may be called from any thread.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_admin_t *vtev_admin_new(vtev_conf_t *conf, char *errstr, size_t errstr_size);
 
-/** @brief Destroys @p admin; NULL is ignored. @since 0.1.0 */
+/**
+ * @brief Destroys @p admin and the configuration it owns; NULL is ignored.
+ * @param admin the client, or NULL.
+ * @remark Thread safety: must be the last call on @p admin, with no other
+ *         call running.
+ * @since 0.1.0
+ */
 VTEV_EXPORT void vtev_admin_destroy(vtev_admin_t *admin);
 
 /**
@@ -113,10 +126,15 @@ VTEV_EXPORT void vtev_admin_destroy(vtev_admin_t *admin);
  * @param specs              topics to create.
  * @param cnt                number of specs.
  * @param replication_factor replicas per partition; -1 for the broker's default.
- * @param results            receives @p cnt results, in the order of @p specs.
+ * @param results            receives @p cnt results, in the order of @p specs
+ *                           (caller-owned array).
  * @param timeout_ms         bound for the whole operation.
+ * @param errstr             receives the reason on failure (may be NULL).
+ * @param errstr_size        size of @p errstr.
  * @returns ::VTEV_ERR_OK when no topic FAILED (DIFFERS is not a failure),
- *          ::VTEV_ERR_KAFKA or ::VTEV_ERR_TIMED_OUT otherwise (see results).
+ *          ::VTEV_ERR_KAFKA or ::VTEV_ERR_TIMED_OUT otherwise (see results),
+ *          ::VTEV_ERR_INVALID_ARG or ::VTEV_ERR_NOMEM.
+ * @remark Thread-safe; blocks up to @p timeout_ms.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_err_t vtev_admin_create_topics(vtev_admin_t *admin, const vtev_topic_spec_t *specs,
@@ -126,26 +144,55 @@ VTEV_EXPORT vtev_err_t vtev_admin_create_topics(vtev_admin_t *admin, const vtev_
 
 /**
  * @brief Lists the cluster's topics (internal topics excluded), sorted.
- * @param namesp receives an array of @p *cntp strings; free with vtev_admin_list_free().
+ * @param admin       the client.
+ * @param namesp      receives an array of @p *cntp strings owned by the
+ *                    caller, who frees it with vtev_admin_list_free().
+ * @param cntp        receives the number of topics.
+ * @param timeout_ms  bound for the metadata request.
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_TIMED_OUT, ::VTEV_ERR_KAFKA,
+ *          ::VTEV_ERR_NOMEM or ::VTEV_ERR_INVALID_ARG (NULL argument).
+ * @remark Thread-safe; blocks up to @p timeout_ms.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_err_t vtev_admin_list_topics(vtev_admin_t *admin, char ***namesp, size_t *cntp,
                                               int timeout_ms, char *errstr, size_t errstr_size);
 
-/** @brief Frees a list from vtev_admin_list_topics(); NULL is ignored. @since 0.1.0 */
+/**
+ * @brief Frees a list from vtev_admin_list_topics(); NULL is ignored.
+ * @param names the array (ownership returns to the library), or NULL.
+ * @param cnt   its number of strings (*cntp of vtev_admin_list_topics()).
+ * @remark Thread-safe: any thread may free a list (each list once).
+ * @since 0.1.0
+ */
 VTEV_EXPORT void vtev_admin_list_free(char **names, size_t cnt);
 
 /**
  * @brief Describes one topic: partitions, leaders, replicas and key configs.
- * @param descp receives the description; free with vtev_topic_desc_destroy().
- * @returns ::VTEV_ERR_OK, ::VTEV_ERR_NOT_FOUND (no such topic), ::VTEV_ERR_KAFKA.
+ * @param admin       the client.
+ * @param topic       the topic name.
+ * @param descp       receives the description, owned by the caller, who
+ *                    frees it with vtev_topic_desc_destroy().
+ * @param timeout_ms  bound for each of the requests (metadata, configs).
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_NOT_FOUND (no such topic), ::VTEV_ERR_KAFKA,
+ *          ::VTEV_ERR_TIMED_OUT, ::VTEV_ERR_NOMEM or ::VTEV_ERR_INVALID_ARG.
+ * @remark Thread-safe; blocks up to a few times @p timeout_ms.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_err_t vtev_admin_describe_topic(vtev_admin_t *admin, const char *topic,
                                                  vtev_topic_desc_t **descp, int timeout_ms,
                                                  char *errstr, size_t errstr_size);
 
-/** @brief Frees a description; NULL is ignored. @since 0.1.0 */
+/**
+ * @brief Frees a description from vtev_admin_describe_topic(), its
+ *        partitions included; NULL is ignored.
+ * @param desc the description (ownership returns to the library), or NULL.
+ * @remark Thread-safe: any thread may free a description (each once).
+ * @since 0.1.0
+ */
 VTEV_EXPORT void vtev_topic_desc_destroy(vtev_topic_desc_t *desc);
 
 /**
@@ -153,10 +200,24 @@ VTEV_EXPORT void vtev_topic_desc_destroy(vtev_topic_desc_t *desc);
  *
  * Reads the group's committed offsets without joining the group.
  *
- * @param topics    topic names; NULL (with @p topic_cnt 0) for the three platform topics.
- * @param lagp      receives an array (caller frees with vtev_free()).
- * @param cntp      receives its length.
- * @returns ::VTEV_ERR_OK, ::VTEV_ERR_NOT_FOUND (a topic does not exist), ::VTEV_ERR_KAFKA.
+ * @param admin       the client.
+ * @param group       the consumer group id (non-empty).
+ * @param topics      topic names (borrowed for the call); NULL (with
+ *                    @p topic_cnt 0) for the three platform topics of the
+ *                    client's configuration.
+ * @param topic_cnt   number of @p topics.
+ * @param lagp        receives an array owned by the caller, who frees it
+ *                    with vtev_free().
+ * @param cntp        receives its length.
+ * @param timeout_ms  bound for each request (metadata, committed offsets,
+ *                    watermarks).
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_NOT_FOUND (a topic does not exist),
+ *          ::VTEV_ERR_KAFKA, ::VTEV_ERR_TIMED_OUT, ::VTEV_ERR_NOMEM or
+ *          ::VTEV_ERR_INVALID_ARG (NULL output, empty group).
+ * @remark Thread-safe; blocks up to @p timeout_ms per request (one
+ *         watermark query per partition).
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_err_t vtev_admin_group_lag(vtev_admin_t *admin, const char *group,

@@ -230,6 +230,7 @@ static inline int vtev_rt_get_len(vtev_rt_rd_t *r, size_t *out) {
  * @param out Items in this block (0: the end).
  * @returns 0 or a status.  The count is refused when it exceeds the bytes
  *          left divided by @p min_item (or 2^20 items in all when @p min_item is 0).
+ * @remark Reentrant: any thread; @p r must not be shared between threads.
  * @since 0.2.0
  */
 VTEV_EXPORT int vtev_rt_get_block(vtev_rt_rd_t *r, size_t min_item, size_t total, size_t *out);
@@ -237,8 +238,9 @@ VTEV_EXPORT int vtev_rt_get_block(vtev_rt_rd_t *r, size_t min_item, size_t total
 /**
  * @brief Read a string into a new NUL-terminated allocation.
  * @param r Reader.
- * @param out Receives the string (caller frees), or NULL for "".
+ * @param out Receives the string (caller frees it with free()), or NULL for "".
  * @returns 0 or a status (NUL inside the string, truncation, memory).
+ * @remark Reentrant: any thread; @p r must not be shared between threads.
  * @since 0.2.0
  */
 VTEV_EXPORT int vtev_rt_get_str(vtev_rt_rd_t *r, char **out);
@@ -246,8 +248,9 @@ VTEV_EXPORT int vtev_rt_get_str(vtev_rt_rd_t *r, char **out);
 /**
  * @brief Read length-prefixed bytes into a new allocation.
  * @param r Reader.
- * @param out Receives the bytes (caller frees data; NULL when empty).
+ * @param out Receives the bytes (caller frees @c data with free(); NULL when empty).
  * @returns 0 or a status.
+ * @remark Reentrant: any thread; @p r must not be shared between threads.
  * @since 0.2.0
  */
 VTEV_EXPORT int vtev_rt_get_bytes(vtev_rt_rd_t *r, vtev_bytes_t *out);
@@ -261,7 +264,7 @@ static inline int vtev_rt_get_fixed(vtev_rt_rd_t *r, unsigned char *dst, size_t 
     return 0;
 }
 
-/** @brief The text of a read failure. @param status A ::vtev_rt_rd_status_t. @returns A static string. @since 0.2.0 */
+/** @brief The text of a read failure. @param status A ::vtev_rt_rd_status_t. @returns A static string. @remark Thread-safe. @since 0.2.0 */
 VTEV_EXPORT const char *vtev_rt_rd_strerror(int status);
 /** @} */
 
@@ -275,7 +278,9 @@ VTEV_EXPORT const char *vtev_rt_rd_strerror(int status);
  * @param errstr Buffer or NULL.
  * @param errstr_size Its size.
  * @param fmt printf format.
+ * @param ... the format's arguments.
  * @returns @p err.
+ * @remark Thread-safe (writes only @p errstr).
  * @since 0.2.0
  */
 VTEV_EXPORT vtev_err_t vtev_rt_fail(vtev_err_t err, char *errstr, size_t errstr_size,
@@ -295,29 +300,30 @@ VTEV_EXPORT vtev_err_t vtev_rt_fail(vtev_err_t err, char *errstr, size_t errstr_
  * @param errstr Buffer or NULL (then nothing happens).
  * @param errstr_size Its size.
  * @param seg The segment (a field name, "[3]", a map key).
+ * @remark Thread-safe (writes only @p errstr).
  * @since 0.2.0
  */
 VTEV_EXPORT void vtev_rt_err_prefix(char *errstr, size_t errstr_size, const char *seg);
 
-/** @brief Duplicate a string (NULL for NULL). @param s Text or NULL. @param ok Set to false when memory ran out. @returns The copy (caller frees) or NULL. @since 0.2.0 */
+/** @brief Duplicate a string (NULL for NULL). @param s Text or NULL. @param ok Set to false when memory ran out (not touched otherwise). @returns The copy (caller frees it with free()) or NULL. @remark Thread-safe. @since 0.2.0 */
 VTEV_EXPORT char *vtev_rt_strdup(const char *s, bool *ok);
 
-/** @brief Deep-copy bytes. @param dst Destination (overwritten). @param src Source. @returns 0 or -1 (memory; @p dst empty). @since 0.2.0 */
+/** @brief Deep-copy bytes. @param dst Destination (overwritten, not freed; the caller frees @c dst->data with free()). @param src Source (borrowed). @returns 0 or -1 (memory; @p dst empty). @remark Thread-safe. @since 0.2.0 */
 VTEV_EXPORT int vtev_rt_bytes_copy(vtev_bytes_t *dst, const vtev_bytes_t *src);
 
-/** @brief Write a fresh random (version 4) UUID. @param out 37 bytes. @returns 0, or -1 when the kernel gives no randomness. @since 0.2.0 */
+/** @brief Write a fresh random (version 4) UUID. @param out 37 bytes. @returns 0, or -1 when the kernel gives no randomness. @remark Thread-safe. @since 0.2.0 */
 VTEV_EXPORT int vtev_rt_uuid4(char out[VTEV_RT_UUID_LEN + 1]);
 
-/** @brief Whether @p s is a UUID in 8-4-4-4-12 hex form. @param s Text or NULL. @returns true or false. @since 0.2.0 */
+/** @brief Whether @p s is a UUID in 8-4-4-4-12 hex form. @param s Text or NULL. @returns true or false. @remark Thread-safe. @since 0.2.0 */
 VTEV_EXPORT bool vtev_rt_uuid_valid(const char *s);
 
-/** @brief The wall clock in microseconds since the Unix epoch. @returns The time. @since 0.2.0 */
+/** @brief The wall clock in microseconds since the Unix epoch. @returns The time. @remark Thread-safe. @since 0.2.0 */
 VTEV_EXPORT int64_t vtev_rt_now_us(void);
 
-/** @brief Shortest text that reads back as @p d ("%.15g" or "%.17g"; "NaN", "inf", "-inf"). @param d Value. @param buf Output. @param size Its size (40 is enough). @returns @p buf. @since 0.2.0 */
+/** @brief Shortest text that reads back as @p d ("%.15g" or "%.17g"; "NaN", "inf", "-inf"). @param d Value. @param buf Output. @param size Its size (40 is enough). @returns @p buf. @remark Thread-safe. @since 0.2.0 */
 VTEV_EXPORT const char *vtev_rt_dtoa(double d, char *buf, size_t size);
 
-/** @brief Offset of the first byte that is not UTF-8, or -1. @param s Bytes. @param n Count. @returns The offset or -1. @since 0.2.0 */
+/** @brief Offset of the first byte that is not UTF-8, or -1. @param s Bytes. @param n Count. @returns The offset or -1. @remark Thread-safe. @since 0.2.0 */
 VTEV_EXPORT long vtev_rt_utf8_bad(const char *s, size_t n);
 /** @} */
 
@@ -335,36 +341,38 @@ typedef struct vtev_rt_jw_s {
     int oom;     /**< Memory ran out (the text is incomplete). */
 } vtev_rt_jw_t;
 
-/** @brief Append raw text. @param w Writer. @param s Text. @since 0.2.0 */
+/** @brief Append raw text. @param w Writer. @param s Text. @remark Reentrant: any thread; @p w must not be shared between threads. @since 0.2.0 */
 VTEV_EXPORT void vtev_rt_jw_raw(vtev_rt_jw_t *w, const char *s);
-/** @brief Append a JSON string (NULL is ""; bytes that are not UTF-8 become U+FFFD). @param w Writer. @param s Text or NULL. @since 0.2.0 */
+/** @brief Append a JSON string (NULL is ""; bytes that are not UTF-8 become U+FFFD). @param w Writer. @param s Text or NULL. @remark Reentrant: any thread; @p w must not be shared between threads. @since 0.2.0 */
 VTEV_EXPORT void vtev_rt_jw_str(vtev_rt_jw_t *w, const char *s);
-/** @brief Append an integer. @param w Writer. @param v Value. @since 0.2.0 */
+/** @brief Append an integer. @param w Writer. @param v Value. @remark Reentrant: any thread; @p w must not be shared between threads. @since 0.2.0 */
 VTEV_EXPORT void vtev_rt_jw_int(vtev_rt_jw_t *w, int64_t v);
-/** @brief Append a double, shortest exact form, always with a '.' or exponent. @param w Writer. @param d Value. @since 0.2.0 */
+/** @brief Append a double, shortest exact form, always with a '.' or exponent. @param w Writer. @param d Value. @remark Reentrant: any thread; @p w must not be shared between threads. @since 0.2.0 */
 VTEV_EXPORT void vtev_rt_jw_double(vtev_rt_jw_t *w, double d);
-/** @brief Append a float, shortest form that reads back as the same float. @param w Writer. @param f Value. @since 0.2.0 */
+/** @brief Append a float, shortest form that reads back as the same float. @param w Writer. @param f Value. @remark Reentrant: any thread; @p w must not be shared between threads. @since 0.2.0 */
 VTEV_EXPORT void vtev_rt_jw_float(vtev_rt_jw_t *w, float f);
-/** @brief Open an object or array. @param w Writer. @param first Set to 1 (the first-member flag). @param ch '{' or '['. @since 0.2.0 */
+/** @brief Open an object or array. @param w Writer. @param first Set to 1 (the first-member flag). @param ch '{' or '['. @remark Reentrant: any thread; @p w must not be shared between threads. @since 0.2.0 */
 VTEV_EXPORT void vtev_rt_jw_open(vtev_rt_jw_t *w, int *first, char ch);
-/** @brief Write the separator before a member; then its key when @p key is not NULL. @param w Writer. @param first The flag from vtev_rt_jw_open(). @param key Object key, or NULL in arrays. @since 0.2.0 */
+/** @brief Write the separator before a member; then its key when @p key is not NULL. @param w Writer. @param first The flag from vtev_rt_jw_open(). @param key Object key, or NULL in arrays. @remark Reentrant: any thread; @p w must not be shared between threads. @since 0.2.0 */
 VTEV_EXPORT void vtev_rt_jw_key(vtev_rt_jw_t *w, int *first, const char *key);
-/** @brief Close an object or array. @param w Writer. @param first The flag. @param ch '}' or ']'. @since 0.2.0 */
+/** @brief Close an object or array. @param w Writer. @param first The flag. @param ch '}' or ']'. @remark Reentrant: any thread; @p w must not be shared between threads. @since 0.2.0 */
 VTEV_EXPORT void vtev_rt_jw_close(vtev_rt_jw_t *w, int first, char ch);
-/** @brief Append a timestamp as an ISO-8601 UTC string. @param w Writer. @param v Value. @param per_second 1000 (millis) or 1000000 (micros). @since 0.2.0 */
+/** @brief Append a timestamp as an ISO-8601 UTC string. @param w Writer. @param v Value. @param per_second 1000 (millis) or 1000000 (micros). @remark Reentrant: any thread; @p w must not be shared between threads. @since 0.2.0 */
 VTEV_EXPORT void vtev_rt_jw_timestamp(vtev_rt_jw_t *w, int64_t v, int64_t per_second);
-/** @brief Append a date (days since 1970-01-01) as "YYYY-MM-DD". @param w Writer. @param days Value. @since 0.2.0 */
+/** @brief Append a date (days since 1970-01-01) as "YYYY-MM-DD". @param w Writer. @param days Value. @remark Reentrant: any thread; @p w must not be shared between threads. @since 0.2.0 */
 VTEV_EXPORT void vtev_rt_jw_date(vtev_rt_jw_t *w, int32_t days);
-/** @brief Append bytes as a base64 string (RFC 4648, padded). @param w Writer. @param p Bytes. @param n Count. @since 0.2.0 */
+/** @brief Append bytes as a base64 string (RFC 4648, padded). @param w Writer. @param p Bytes. @param n Count. @remark Reentrant: any thread; @p w must not be shared between threads. @since 0.2.0 */
 VTEV_EXPORT void vtev_rt_jw_base64(vtev_rt_jw_t *w, const unsigned char *p, size_t n);
-/** @brief Append a decimal (big-endian two's complement unscaled value) as a string such as "-12.34". @param w Writer. @param p Bytes. @param n Count. @param scale Digits after the point. @since 0.2.0 */
+/** @brief Append a decimal (big-endian two's complement unscaled value) as a string such as "-12.34". @param w Writer. @param p Bytes. @param n Count. @param scale Digits after the point. @remark Reentrant: any thread; @p w must not be shared between threads. @since 0.2.0 */
 VTEV_EXPORT void vtev_rt_jw_decimal(vtev_rt_jw_t *w, const unsigned char *p, size_t n, int scale);
 /**
  * @brief Hand the text over.
- * @param w Writer (emptied).
+ * @param w Writer (emptied: its memory is handed over, or freed on
+ *          ::VTEV_ERR_NOMEM; call this also to release a writer after an error).
  * @param jsonp Receives the text (caller frees with free()).
  * @param lenp Receives its length (may be NULL).
  * @returns ::VTEV_ERR_OK, or ::VTEV_ERR_NOMEM (nothing handed over).
+ * @remark Reentrant: any thread; @p w must not be shared between threads.
  * @since 0.2.0
  */
 VTEV_EXPORT vtev_err_t vtev_rt_jw_finish(vtev_rt_jw_t *w, char **jsonp, size_t *lenp);
@@ -379,24 +387,26 @@ VTEV_EXPORT vtev_err_t vtev_rt_jw_finish(vtev_rt_jw_t *w, char **jsonp, size_t *
  * @param json Text. @param len Its length.
  * @param errstr Buffer for "line L, column C: reason". @param errstr_size Its size.
  * @returns A new reference (caller json_decref()s), or NULL on a parse error.
+ * @remark Thread-safe.
  * @since 0.2.0
  */
 VTEV_EXPORT json_t *vtev_rt_json_load(const char *json, size_t len, char *errstr, size_t errstr_size);
-/** @brief "an object", "a string", ... for messages. @param j Value. @returns A static string. @since 0.2.0 */
+/** @brief "an object", "a string", ... for messages. @param j Value. @returns A static string. @remark Thread-safe. @since 0.2.0 */
 VTEV_EXPORT const char *vtev_rt_json_kind(const json_t *j);
-/** @brief Parse an ISO-8601 time ("Z", an offset or none for UTC). @param s Text. @param per_second 1000 or 1000000. @param out Value. @returns 0, or -1 (bad text, or not representable). @since 0.2.0 */
+/** @brief Parse an ISO-8601 time ("Z", an offset or none for UTC). @param s Text. @param per_second 1000 or 1000000. @param out Value. @returns 0, or -1 (bad text, or not representable). @remark Thread-safe. @since 0.2.0 */
 VTEV_EXPORT int vtev_rt_parse_timestamp(const char *s, int64_t per_second, int64_t *out);
-/** @brief Parse "YYYY-MM-DD". @param s Text. @param out Days since 1970-01-01. @returns 0 or -1. @since 0.2.0 */
+/** @brief Parse "YYYY-MM-DD". @param s Text. @param out Days since 1970-01-01. @returns 0 or -1. @remark Thread-safe. @since 0.2.0 */
 VTEV_EXPORT int vtev_rt_parse_date(const char *s, int32_t *out);
-/** @brief Decode base64 (RFC 4648, padding optional). @param s Text. @param n Its length. @param out Receives the bytes (caller frees data). @returns 0, -1 (not base64) or -2 (memory). @since 0.2.0 */
+/** @brief Decode base64 (RFC 4648, padding optional). @param s Text. @param n Its length. @param out Receives the bytes (caller frees @c data with free()). @returns 0, -1 (not base64) or -2 (memory). @remark Thread-safe. @since 0.2.0 */
 VTEV_EXPORT int vtev_rt_parse_base64(const char *s, size_t n, vtev_bytes_t *out);
 /**
  * @brief Parse a decimal number such as "-12.340" into its unscaled two's complement bytes.
  * @param s Text: optional '-', digits, optionally '.' and at most @p scale digits.
  * @param scale The schema's scale.
  * @param size 0: the shortest encoding (bytes); N: exactly N bytes (fixed), -1 if it does not fit.
- * @param out Receives the bytes (caller frees data).
+ * @param out Receives the bytes (caller frees @c data with free()).
  * @returns 0, -1 (not a decimal of this scale or size) or -2 (memory).
+ * @remark Thread-safe.
  * @since 0.2.0
  */
 VTEV_EXPORT int vtev_rt_parse_decimal(const char *s, int scale, size_t size, vtev_bytes_t *out);

@@ -56,19 +56,27 @@ typedef void (vtev_log_cb_t)(int level, const char *facility,
  * @brief A new configuration with every property at its default.
  * @returns the conf (caller destroys with vtev_conf_destroy() unless a
  *          constructor took ownership), or NULL when out of memory.
+ * @remark Thread-safe: may be called from any thread.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_conf_t *vtev_conf_new(void);
 
 /**
  * @brief A deep copy of @p conf (properties and log callback).
- * @returns the copy (caller destroys), or NULL when out of memory or @p conf is NULL.
+ * @param conf the configuration to copy (borrowed for the call), or NULL.
+ * @returns the copy (caller destroys it with vtev_conf_destroy()), or NULL
+ *          when out of memory or @p conf is NULL.
+ * @remark Thread safety: may run on several threads at once on the same
+ *         @p conf, but not while another thread modifies it.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_conf_t *vtev_conf_dup(const vtev_conf_t *conf);
 
 /**
  * @brief Frees @p conf. NULL is accepted and ignored.
+ * @param conf a configuration the caller owns (not one a constructor took
+ *             ownership of), or NULL.
+ * @remark Thread safety: no other call on @p conf may run or follow.
  * @since 0.1.0
  */
 VTEV_EXPORT void vtev_conf_destroy(vtev_conf_t *conf);
@@ -93,7 +101,9 @@ VTEV_EXPORT void vtev_conf_destroy(vtev_conf_t *conf);
  *                    The string is copied.
  * @param errstr      receives a message naming the key on failure (may be NULL).
  * @param errstr_size size of @p errstr.
- * @returns ::VTEV_CONF_OK, ::VTEV_CONF_UNKNOWN or ::VTEV_CONF_INVALID.
+ * @returns ::VTEV_CONF_OK, ::VTEV_CONF_UNKNOWN or ::VTEV_CONF_INVALID (also
+ *          for a NULL @p conf or @p name, and when out of memory).
+ * @remark Not thread-safe: needs exclusive access to @p conf.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_conf_res_t vtev_conf_set(vtev_conf_t *conf, const char *name,
@@ -107,12 +117,14 @@ VTEV_EXPORT vtev_conf_res_t vtev_conf_set(vtev_conf_t *conf, const char *name,
  * *@p dest_size is set to the size needed (including the NUL).
  * For `kafka.*` keys that were never set, librdkafka's default is returned.
  *
- * @param conf      the configuration.
+ * @param conf      the configuration (borrowed for the call).
  * @param name      property name.
  * @param dest      buffer to receive the NUL-terminated value, or NULL.
  * @param dest_size in: size of @p dest; out: size needed.
  * @returns ::VTEV_CONF_OK, or ::VTEV_CONF_UNKNOWN for an unknown key (or a
- *          `kafka.*` key with no value and no default).
+ *          `kafka.*` key with no value and no default, or a NULL argument).
+ * @remark Thread safety: may run on several threads at once on the same
+ *         @p conf, but not while another thread modifies it.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_conf_res_t vtev_conf_get(const vtev_conf_t *conf,
@@ -127,11 +139,13 @@ VTEV_EXPORT vtev_conf_res_t vtev_conf_get(const vtev_conf_t *conf,
  * All-or-nothing: when any line is bad, @p conf is left unchanged.
  *
  * @param conf        the configuration.
- * @param path        the file.
- * @param errstr      receives "PATH:LINE: key: reason" on failure.
+ * @param path        the file (read during the call only).
+ * @param errstr      receives "PATH:LINE: key: reason" on failure (may be NULL).
  * @param errstr_size size of @p errstr.
- * @returns ::VTEV_ERR_OK, ::VTEV_ERR_IO (cannot read), or ::VTEV_ERR_PARSE
- *          (bad line, unknown key or invalid value).
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_IO (cannot read), ::VTEV_ERR_PARSE
+ *          (bad line, unknown key or invalid value), or
+ *          ::VTEV_ERR_INVALID_ARG (NULL @p conf or @p path).
+ * @remark Not thread-safe: needs exclusive access to @p conf.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_err_t vtev_conf_load_file(vtev_conf_t *conf, const char *path,
@@ -148,9 +162,11 @@ VTEV_EXPORT vtev_err_t vtev_conf_load_file(vtev_conf_t *conf, const char *path,
  * All-or-nothing: when any variable is invalid, @p conf is left unchanged.
  *
  * @param conf        the configuration.
- * @param errstr      receives "VARIABLE: key: reason" on failure.
+ * @param errstr      receives "VARIABLE: key: reason" on failure (may be NULL).
  * @param errstr_size size of @p errstr.
  * @returns ::VTEV_ERR_OK or ::VTEV_ERR_PARSE.
+ * @remark Not thread-safe: needs exclusive access to @p conf, and no other
+ *         thread may change the environment (setenv()) during the call.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_err_t vtev_conf_load_env(vtev_conf_t *conf, char *errstr,
@@ -158,17 +174,23 @@ VTEV_EXPORT vtev_err_t vtev_conf_load_env(vtev_conf_t *conf, char *errstr,
 
 /**
  * @brief Lists the properties that were explicitly set, as name/value pairs.
- * @param conf the configuration.
+ * @param conf the configuration (borrowed for the call).
  * @param cntp receives the number of strings (twice the number of pairs).
- * @returns an array of 2 * n strings (name, value, name, value, ...), freed
- *          by the caller with vtev_conf_dump_free(); NULL when out of memory.
+ * @returns an array of 2 * n strings (name, value, name, value, ...), copies
+ *          owned by the caller, who frees them with vtev_conf_dump_free();
+ *          NULL when out of memory or an argument is NULL.
  *          Secrets (passwords, tokens, user info) are shown as `[redacted]`.
+ * @remark Thread safety: may run on several threads at once on the same
+ *         @p conf, but not while another thread modifies it.
  * @since 0.1.0
  */
 VTEV_EXPORT const char **vtev_conf_dump(const vtev_conf_t *conf, size_t *cntp);
 
 /**
  * @brief Frees an array returned by vtev_conf_dump(). NULL is ignored.
+ * @param arr the array (ownership returns to the library), or NULL.
+ * @param cnt the count vtev_conf_dump() gave in *cntp.
+ * @remark Thread-safe: any thread may free an array (each array once).
  * @since 0.1.0
  */
 VTEV_EXPORT void vtev_conf_dump_free(const char **arr, size_t cnt);
@@ -220,9 +242,13 @@ VTEV_EXPORT int vtev_conf_embedded_defaults(const vtev_conf_t *conf, char *msg,
  * Default: lines of level <= `log.level` go to stderr as
  * "%vtevents|LEVEL|FACILITY| message".
  *
- * @param conf   the configuration.
+ * @param conf   the configuration (NULL is ignored).
  * @param log_cb the callback, or NULL for the default.
- * @param opaque passed to the callback.
+ * @param opaque passed to the callback; not owned (it must stay valid as
+ *               long as a handle created from @p conf lives).
+ * @remark Not thread-safe: needs exclusive access to @p conf.  The callback
+ *         itself is called from any of the library's threads (see
+ *         ::vtev_log_cb_t).
  * @since 0.1.0
  */
 VTEV_EXPORT void vtev_conf_set_log_cb(vtev_conf_t *conf, vtev_log_cb_t *log_cb,

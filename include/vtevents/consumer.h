@@ -205,14 +205,20 @@ typedef struct vtev_partition_lag_s {
  * @param errstr      receives a message naming the key or cause on failure.
  * @param errstr_size size of @p errstr.
  * @returns the consumer (destroy with vtev_consumer_destroy()), or NULL.
+ * @remark Thread safety: may be called from any thread; the thread that
+ *         then drives the consumer need not be the one that created it.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr,
                                                size_t errstr_size);
 
 /**
- * @brief Closes (when not yet closed) and frees @p c.  NULL is ignored.
- * @remark Must not be called from a handler or while another thread polls.
+ * @brief Closes (when not yet closed) and frees @p c and the configuration
+ *        it owns.  NULL is ignored.
+ * @param c the consumer, or NULL.  Handles from vtev_consumer_defer() that
+ *          are still pending stay valid (see vtev_pending_done()).
+ * @remark Must not be called from a handler or while another thread polls:
+ *         call it from the thread that drives the consumer, as its last call.
  * @since 0.1.0
  */
 VTEV_EXPORT void vtev_consumer_destroy(vtev_consumer_t *c);
@@ -226,6 +232,8 @@ VTEV_EXPORT void vtev_consumer_destroy(vtev_consumer_t *c);
  * @param errstr_size size of @p errstr.
  * @returns ::VTEV_ERR_OK, or ::VTEV_ERR_KAFKA when the final commit or the
  *          close failed (the consumer is closed anyway).
+ * @remark From the thread that drives the consumer (not from a handler),
+ *         not concurrently with poll or run.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_err_t vtev_consumer_close(vtev_consumer_t *c, char *errstr,
@@ -246,11 +254,14 @@ VTEV_EXPORT vtev_err_t vtev_consumer_close(vtev_consumer_t *c, char *errstr,
  * @param type        event type (not ::VTEV_EVENT_NONE).
  * @param topic       topic name (copied), or NULL for the configured one.
  * @param handler     the handler (replaces an earlier handler of @p type).
- * @param opaque      passed to the handler.
+ * @param opaque      passed to the handler; not owned (it must stay valid
+ *                    while the consumer lives).
  * @param errstr      receives the reason on failure.
  * @param errstr_size size of @p errstr.
  * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG, ::VTEV_ERR_NOMEM or
  *          ::VTEV_ERR_KAFKA (subscribe refused).
+ * @remark From the thread that drives the consumer (before polling, or
+ *         between polls), not concurrently with poll or run.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_err_t vtev_consumer_subscribe(vtev_consumer_t *c, vtev_event_type_t type,
@@ -269,6 +280,8 @@ VTEV_EXPORT vtev_err_t vtev_consumer_subscribe(vtev_consumer_t *c, vtev_event_ty
  * @param errstr      receives the reason on failure.
  * @param errstr_size size of @p errstr.
  * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG, ::VTEV_ERR_NOMEM or ::VTEV_ERR_KAFKA.
+ * @remark From the thread that drives the consumer (before polling, or
+ *         between polls), not concurrently with poll or run.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_err_t vtev_consumer_subscribe_topic(vtev_consumer_t *c, const char *topic,
@@ -277,7 +290,14 @@ VTEV_EXPORT vtev_err_t vtev_consumer_subscribe_topic(vtev_consumer_t *c, const c
 /**
  * @brief Sets (or with NULL removes) the handler of @p type without
  *        subscribing to a topic.
- * @returns ::VTEV_ERR_OK or ::VTEV_ERR_INVALID_ARG.
+ * @param c       the consumer.
+ * @param type    event type (not ::VTEV_EVENT_NONE).
+ * @param handler the handler, or NULL to remove it.
+ * @param opaque  passed to the handler; not owned (it must stay valid while
+ *                the consumer lives).
+ * @returns ::VTEV_ERR_OK or ::VTEV_ERR_INVALID_ARG (NULL @p c, bad @p type).
+ * @remark From the thread that drives the consumer (before polling, or
+ *         between polls), not concurrently with poll or run.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_err_t vtev_consumer_set_handler(vtev_consumer_t *c, vtev_event_type_t type,
@@ -305,7 +325,8 @@ VTEV_EXPORT vtev_err_t vtev_consumer_set_handler(vtev_consumer_t *c, vtev_event_
  * @param topic       the topic (copied).
  * @param handler     the handler (replaces an earlier one of the same type
  *                    and topic).
- * @param opaque      passed to the handler.
+ * @param opaque      passed to the handler; not owned (it must stay valid
+ *                    while the consumer lives).
  * @param errstr      receives the reason on failure.
  * @param errstr_size size of @p errstr.
  * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG (also a descriptor of another
@@ -325,8 +346,10 @@ VTEV_EXPORT vtev_err_t vtev_consumer_subscribe_type(vtev_consumer_t *c, const vt
  *        ::vtev_consumer_error_cb_t).  Without one, the errors are only logged.
  * @param c        the consumer (NULL is ignored).
  * @param error_cb the callback, or NULL.
- * @param opaque   passed to the callback.
- * @remark Call it from the polling thread, or before polling starts.
+ * @param opaque   passed to the callback; not owned (it must stay valid
+ *                 while the consumer lives).
+ * @remark Call it from the polling thread, or before polling starts; the
+ *         callback then runs on the polling thread.
  * @since 0.2.0
  */
 VTEV_EXPORT void vtev_consumer_set_error_cb(vtev_consumer_t *c,
@@ -350,6 +373,9 @@ VTEV_EXPORT void vtev_consumer_set_error_cb(vtev_consumer_t *c,
  *          (librdkafka fatal error), or the dead-letter error when
  *          `consumer.dlq.enable=false` and a message had to be dead-lettered
  *          (the consumer then stops; its offset is not stored).
+ * @remark The calling thread becomes the polling thread: handlers and
+ *         callbacks run on it, inside this call.  One thread at a time;
+ *         not from a handler.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_err_t vtev_consumer_poll(vtev_consumer_t *c, int timeout_ms, char *errstr,
@@ -364,6 +390,8 @@ VTEV_EXPORT vtev_err_t vtev_consumer_poll(vtev_consumer_t *c, int timeout_ms, ch
  * @param errstr_size size of @p errstr.
  * @returns ::VTEV_ERR_OK after a stop, else the error of vtev_consumer_poll()
  *          or vtev_consumer_close().
+ * @remark The calling thread becomes the polling thread (as for
+ *         vtev_consumer_poll()); not from a handler.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_err_t vtev_consumer_run(vtev_consumer_t *c, char *errstr, size_t errstr_size);
@@ -371,8 +399,10 @@ VTEV_EXPORT vtev_err_t vtev_consumer_run(vtev_consumer_t *c, char *errstr, size_
 /**
  * @brief Asks vtev_consumer_run() to return (within about 100 ms once the
  *        current handler finished).
+ * @param c the consumer, or NULL (ignored).
  * @remark Async-signal-safe and thread-safe: it only sets an atomic flag (no
- *         locks, no allocation).  NULL is ignored.
+ *         locks, no allocation); callable from any thread, a signal handler
+ *         or a handler.
  * @since 0.1.0
  */
 VTEV_EXPORT void vtev_consumer_stop(vtev_consumer_t *c);
@@ -386,8 +416,11 @@ VTEV_EXPORT void vtev_consumer_stop(vtev_consumer_t *c);
  * @brief Copies the counters of @p type into @p out.  ::VTEV_EVENT_NONE gives
  *        the counters of messages whose type could not be determined (poison
  *        on raw topics).
- * @returns ::VTEV_ERR_OK or ::VTEV_ERR_INVALID_ARG.
- * @remark Thread-safe.
+ * @param c    the consumer.
+ * @param type the event type, or ::VTEV_EVENT_NONE.
+ * @param out  receives the counters (caller-owned).
+ * @returns ::VTEV_ERR_OK or ::VTEV_ERR_INVALID_ARG (NULL argument, bad @p type).
+ * @remark Thread-safe: from any thread, also while another one polls.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_err_t vtev_consumer_stats(vtev_consumer_t *c, vtev_event_type_t type,

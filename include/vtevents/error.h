@@ -66,6 +66,7 @@ typedef enum vtev_err_e {
  * @brief A human-readable description of @p err.
  * @param err any value; unknown values give "Unknown error".
  * @returns a static string (never NULL, never freed).
+ * @remark Thread-safe.
  * @since 0.1.0
  */
 VTEV_EXPORT const char *vtev_err2str(vtev_err_t err);
@@ -74,6 +75,7 @@ VTEV_EXPORT const char *vtev_err2str(vtev_err_t err);
  * @brief The enum name of @p err without prefix, e.g. "QUEUE_FULL".
  * @param err any value; unknown values give "UNKNOWN".
  * @returns a static string (never NULL, never freed).
+ * @remark Thread-safe.
  * @since 0.1.0
  */
 VTEV_EXPORT const char *vtev_err2name(vtev_err_t err);
@@ -102,8 +104,11 @@ VTEV_EXPORT int vtev_err_is_retriable(vtev_err_t err);
 /**
  * @brief Frees memory that the library handed to the caller (JSON text,
  *        encoded buffers, schema strings). NULL is ignored.
+ * @param ptr memory the library documents as "caller frees with vtev_free()"
+ *            (ownership passes back to the library), or NULL.
  * @remark Such memory comes from malloc(), so free() works too; this function
  *         exists for callers whose C runtime differs from the library's.
+ * @remark Thread-safe: any thread may free memory allocated on another.
  * @since 0.1.0
  */
 VTEV_EXPORT void vtev_free(void *ptr);

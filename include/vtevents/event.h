@@ -161,11 +161,31 @@ typedef struct vtev_schema_s vtev_schema_t;
 
 /** @name Event types
  * @{ */
-/** @brief "vessel.position.updated", ... ; NULL for an invalid type. Static string. @since 0.1.0 */
+/**
+ * @brief The event_type string of @p type: "vessel.position.updated", ...
+ * @param type an event type.
+ * @returns a static string (never freed), or NULL for ::VTEV_EVENT_NONE and
+ *          values that are not an event type.
+ * @remark Thread-safe.
+ * @since 0.1.0
+ */
 VTEV_EXPORT const char *vtev_event_type_name(vtev_event_type_t type);
-/** @brief The type for an event_type string; ::VTEV_EVENT_NONE if unknown. @since 0.1.0 */
+/**
+ * @brief The type for an event_type string.
+ * @param name the event_type string, e.g. "vessel.position.updated"
+ *             (borrowed for the call; NULL is accepted).
+ * @returns the type, or ::VTEV_EVENT_NONE if @p name is unknown or NULL.
+ * @remark Thread-safe.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_event_type_t vtev_event_type_from_name(const char *name);
-/** @brief "low", "normal", "high"; NULL for an invalid value. Static string. @since 0.1.0 */
+/**
+ * @brief The JSON spelling of @p priority: "low", "normal", "high".
+ * @param priority a priority.
+ * @returns a static string (never freed), or NULL for an invalid value.
+ * @remark Thread-safe.
+ * @since 0.1.0
+ */
 VTEV_EXPORT const char *vtev_priority_name(vtev_priority_t priority);
 /** @} */
 
@@ -175,27 +195,92 @@ VTEV_EXPORT const char *vtev_priority_name(vtev_priority_t priority);
  * priority normal, request_id "req-" + 8 hex digits (requests).  Strings the
  * caller must provide (vessel_id, status, ...) are left empty, so an event
  * that was never filled in fails validation.
+ * Init does not free what the event held: clear an event that owns metadata
+ * before initialising it again.
  * Clear frees what the event owns (the metadata map) and accepts NULL;
  * a cleared event may be initialised again.
+ * The event structs are caller-owned memory (stack, heap, embedded).
  * @{ */
-/** @brief Initialise a position event. @returns ::VTEV_ERR_OK or ::VTEV_ERR_IO (no randomness). @since 0.1.0 */
+/**
+ * @brief Initialise a position event.
+ * @param ev the event (caller-owned; any contents are overwritten).
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG (NULL @p ev) or
+ *          ::VTEV_ERR_IO (no randomness).
+ * @remark Thread safety: needs exclusive access to @p ev; any thread.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_position_init(vtev_position_event_t *ev);
-/** @brief Initialise a prediction request. @since 0.1.0 */
+/**
+ * @brief Initialise a prediction request.
+ * @param ev the event (caller-owned; any contents are overwritten).
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG (NULL @p ev) or
+ *          ::VTEV_ERR_IO (no randomness).
+ * @remark Thread safety: needs exclusive access to @p ev; any thread.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_request_init(vtev_request_event_t *ev);
-/** @brief Initialise a prediction result. @since 0.1.0 */
+/**
+ * @brief Initialise a prediction result.
+ * @param ev the event (caller-owned; any contents are overwritten).
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG (NULL @p ev) or
+ *          ::VTEV_ERR_IO (no randomness).
+ * @remark Thread safety: needs exclusive access to @p ev; any thread.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_result_init(vtev_result_event_t *ev);
-/** @brief Initialise @p ev as an event of @p type. @returns ::VTEV_ERR_INVALID_ARG for a bad type. @since 0.1.0 */
+/**
+ * @brief Initialise @p ev as an event of @p type.
+ * @param ev   the event (caller-owned; any contents are overwritten).
+ * @param type ::VTEV_EVENT_POSITION, ::VTEV_EVENT_REQUEST or ::VTEV_EVENT_RESULT.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG for a bad type or a NULL
+ *          @p ev, or ::VTEV_ERR_IO (no randomness; @p ev then has type
+ *          ::VTEV_EVENT_NONE).
+ * @remark Thread safety: needs exclusive access to @p ev; any thread.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_event_init(vtev_event_t *ev, vtev_event_type_t type);
-/** @brief Free what a position event owns. @since 0.1.0 */
+/**
+ * @brief Free what a position event owns (its metadata map).
+ * @param ev the event, or NULL.
+ * @remark Thread safety: needs exclusive access to @p ev; any thread.
+ * @since 0.1.0
+ */
 VTEV_EXPORT void vtev_position_clear(vtev_position_event_t *ev);
-/** @brief Free what a request event owns. @since 0.1.0 */
+/**
+ * @brief Free what a request event owns (its metadata map).
+ * @param ev the event, or NULL.
+ * @remark Thread safety: needs exclusive access to @p ev; any thread.
+ * @since 0.1.0
+ */
 VTEV_EXPORT void vtev_request_clear(vtev_request_event_t *ev);
-/** @brief Free what a result event owns. @since 0.1.0 */
+/**
+ * @brief Free what a result event owns (its metadata map).
+ * @param ev the event, or NULL.
+ * @remark Thread safety: needs exclusive access to @p ev; any thread.
+ * @since 0.1.0
+ */
 VTEV_EXPORT void vtev_result_clear(vtev_result_event_t *ev);
-/** @brief Free what @p ev owns. @since 0.1.0 */
+/**
+ * @brief Free what @p ev owns (its metadata map); its type becomes
+ *        ::VTEV_EVENT_NONE.
+ * @param ev the event, or NULL.
+ * @remark Thread safety: needs exclusive access to @p ev; any thread.
+ * @since 0.1.0
+ */
 VTEV_EXPORT void vtev_event_clear(vtev_event_t *ev);
-/** @brief Deep copy (metadata included) into @p dst, which must not hold an
- *         event (init'ed-then-cleared or zeroed). @returns ::VTEV_ERR_NOMEM on failure (dst then empty). @since 0.1.0 */
+/**
+ * @brief Deep copy (metadata included) into @p dst, which must not hold an
+ *        event (init'ed-then-cleared or zeroed).
+ * @param dst receives the copy, which the caller clears with
+ *            vtev_event_clear(); it must not be @p src.
+ * @param src the event to copy (borrowed for the call).
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG (NULL argument, @p dst ==
+ *          @p src, or @p src of no event type) or ::VTEV_ERR_NOMEM (@p dst
+ *          then empty).
+ * @remark Thread safety: needs exclusive access to @p dst; @p src may be
+ *         read by other threads at the same time.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_event_copy(vtev_event_t *dst, const vtev_event_t *src);
 /** @} */
 
@@ -223,46 +308,193 @@ VTEV_EXPORT vtev_err_t vtev_event_copy(vtev_event_t *dst, const vtev_event_t *sr
  * terminal_id and terminal_filter are any integer.
  * @remark Thread-safe (reads the event only).
  * @{ */
-/** @brief Validate a position event. @returns ::VTEV_ERR_OK or ::VTEV_ERR_INVALID. @since 0.1.0 */
+/**
+ * @brief Validate a position event.
+ * @param ev          the event (borrowed for the call).
+ * @param errstr      receives "field.path: value and rule" on failure (may be NULL).
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID or ::VTEV_ERR_INVALID_ARG (NULL @p ev).
+ * @remark Thread-safe (reads the event only).
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_position_validate(const vtev_position_event_t *ev, char *errstr, size_t errstr_size);
-/** @brief Validate a request event. @since 0.1.0 */
+/**
+ * @brief Validate a request event.
+ * @param ev          the event (borrowed for the call).
+ * @param errstr      receives "field.path: value and rule" on failure (may be NULL).
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID or ::VTEV_ERR_INVALID_ARG (NULL @p ev).
+ * @remark Thread-safe (reads the event only).
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_request_validate(const vtev_request_event_t *ev, char *errstr, size_t errstr_size);
-/** @brief Validate a result event. @since 0.1.0 */
+/**
+ * @brief Validate a result event.
+ * @param ev          the event (borrowed for the call).
+ * @param errstr      receives "field.path: value and rule" on failure (may be NULL).
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID or ::VTEV_ERR_INVALID_ARG (NULL @p ev).
+ * @remark Thread-safe (reads the event only).
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_result_validate(const vtev_result_event_t *ev, char *errstr, size_t errstr_size);
-/** @brief Validate any event. @since 0.1.0 */
+/**
+ * @brief Validate any event, by its type.
+ * @param ev          the event (borrowed for the call).
+ * @param errstr      receives "field.path: value and rule" on failure (may be NULL).
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID (also for an event of no type)
+ *          or ::VTEV_ERR_INVALID_ARG (NULL @p ev).
+ * @remark Thread-safe (reads the event only).
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_event_validate(const vtev_event_t *ev, char *errstr, size_t errstr_size);
 /** @} */
 
 /** @name Metadata
+ * A map is plain data like the event that holds it: the setters and
+ * vtev_metadata_remove() need exclusive access; the getters may run on
+ * several threads at once while nobody modifies the map.
  * @{ */
-/** @brief A new empty map (caller destroys, or hands it to an envelope). NULL on ENOMEM. @since 0.1.0 */
+/**
+ * @brief A new empty map.
+ * @returns the map, which the caller destroys with vtev_metadata_destroy()
+ *          or hands to an envelope (vtev_envelope_t::metadata; the event's
+ *          clear then frees it); NULL when out of memory.
+ * @remark Thread-safe.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_metadata_t *vtev_metadata_new(void);
-/** @brief Free a map; NULL is ignored. @since 0.1.0 */
+/**
+ * @brief Free a map and its entries; NULL is ignored.
+ * @param md a map the caller owns (not one an envelope still points to), or NULL.
+ * @remark Thread safety: needs exclusive access to @p md; any thread.
+ * @since 0.1.0
+ */
 VTEV_EXPORT void vtev_metadata_destroy(vtev_metadata_t *md);
-/** @brief Deep copy; NULL for NULL or ENOMEM. @since 0.1.0 */
+/**
+ * @brief Deep copy of a map.
+ * @param md the map (borrowed for the call), or NULL.
+ * @returns the copy, which the caller destroys with vtev_metadata_destroy()
+ *          (or hands to an envelope); NULL for a NULL @p md or when out of memory.
+ * @remark Thread safety: reads @p md only (see the group's rules).
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_metadata_t *vtev_metadata_dup(const vtev_metadata_t *md);
-/** @brief The envelope's map, created on first use (owned by the envelope). NULL on ENOMEM. @since 0.1.0 */
+/**
+ * @brief The envelope's map, created on first use.
+ * @param env the envelope.
+ * @returns the map, owned by the envelope (freed with the event's clear;
+ *          do not destroy it); NULL for a NULL @p env or when out of memory.
+ * @remark Thread safety: needs exclusive access to @p env (it may create the map).
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_metadata_t *vtev_envelope_metadata(vtev_envelope_t *env);
-/** @brief Set @p key to a string (copied). Replaces an existing entry of any type.
- *  @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG (empty or over-long key or value, too many entries), ::VTEV_ERR_NOMEM. @since 0.1.0 */
+/**
+ * @brief Set @p key to a string. Replaces an existing entry of any type.
+ * @param md    the map.
+ * @param key   the key (copied): non-empty, at most ::VTEV_META_KEY_MAX bytes.
+ * @param value the value (copied): at most ::VTEV_META_STRING_MAX bytes.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG (NULL map, empty or over-long
+ *          key or value, ::VTEV_META_MAX_ENTRIES reached), ::VTEV_ERR_NOMEM.
+ * @remark Thread safety: needs exclusive access to @p md; any thread.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_metadata_set_string(vtev_metadata_t *md, const char *key, const char *value);
-/** @brief Set @p key to an integer. @since 0.1.0 */
+/**
+ * @brief Set @p key to an integer. Replaces an existing entry of any type.
+ * @param md    the map.
+ * @param key   the key (copied), as for vtev_metadata_set_string().
+ * @param value the value.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG (NULL map, bad key,
+ *          ::VTEV_META_MAX_ENTRIES reached), ::VTEV_ERR_NOMEM.
+ * @remark Thread safety: needs exclusive access to @p md; any thread.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_metadata_set_int(vtev_metadata_t *md, const char *key, int64_t value);
-/** @brief Set @p key to a finite double (NaN/inf give ::VTEV_ERR_INVALID_ARG). @since 0.1.0 */
+/**
+ * @brief Set @p key to a finite double. Replaces an existing entry of any type.
+ * @param md    the map.
+ * @param key   the key (copied), as for vtev_metadata_set_string().
+ * @param value the value; NaN and infinities are refused.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG (NaN/inf, NULL map, bad key,
+ *          ::VTEV_META_MAX_ENTRIES reached), ::VTEV_ERR_NOMEM.
+ * @remark Thread safety: needs exclusive access to @p md; any thread.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_metadata_set_double(vtev_metadata_t *md, const char *key, double value);
-/** @brief Set @p key to a boolean. @since 0.1.0 */
+/**
+ * @brief Set @p key to a boolean. Replaces an existing entry of any type.
+ * @param md    the map.
+ * @param key   the key (copied), as for vtev_metadata_set_string().
+ * @param value the value.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG (NULL map, bad key,
+ *          ::VTEV_META_MAX_ENTRIES reached), ::VTEV_ERR_NOMEM.
+ * @remark Thread safety: needs exclusive access to @p md; any thread.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_metadata_set_bool(vtev_metadata_t *md, const char *key, bool value);
-/** @brief Set @p key to null. @since 0.1.0 */
+/**
+ * @brief Set @p key to null. Replaces an existing entry of any type.
+ * @param md  the map.
+ * @param key the key (copied), as for vtev_metadata_set_string().
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG (NULL map, bad key,
+ *          ::VTEV_META_MAX_ENTRIES reached), ::VTEV_ERR_NOMEM.
+ * @remark Thread safety: needs exclusive access to @p md; any thread.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_metadata_set_null(vtev_metadata_t *md, const char *key);
-/** @brief Remove @p key. @returns ::VTEV_ERR_NOT_FOUND when absent. @since 0.1.0 */
+/**
+ * @brief Remove @p key; the later entries keep their order.
+ * @param md  the map.
+ * @param key the key.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_NOT_FOUND when absent, or
+ *          ::VTEV_ERR_INVALID_ARG (NULL argument).
+ * @remark Thread safety: needs exclusive access to @p md; any thread.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_metadata_remove(vtev_metadata_t *md, const char *key);
-/** @brief Look up @p key. @returns true and fills @p out when present (NULL md: false). @since 0.1.0 */
+/**
+ * @brief Look up @p key.
+ * @param md  the map, or NULL (then nothing is found).
+ * @param key the key.
+ * @param out receives the value when present (may be NULL); a string in it
+ *            is borrowed from the map, valid until the entry changes or the
+ *            map is freed.
+ * @returns true when present, else false.
+ * @remark Thread safety: reads @p md only (see the group's rules).
+ * @since 0.1.0
+ */
 VTEV_EXPORT bool vtev_metadata_get(const vtev_metadata_t *md, const char *key, vtev_meta_value_t *out);
-/** @brief Number of entries (0 for NULL). @since 0.1.0 */
+/**
+ * @brief Number of entries.
+ * @param md the map, or NULL.
+ * @returns the number of entries (0 for NULL).
+ * @remark Thread safety: reads @p md only (see the group's rules).
+ * @since 0.1.0
+ */
 VTEV_EXPORT size_t vtev_metadata_count(const vtev_metadata_t *md);
-/** @brief Entry @p idx in insertion order: returns its key (borrowed) and fills @p out; NULL past the end. @since 0.1.0 */
+/**
+ * @brief Entry @p idx in insertion order.
+ * @param md  the map, or NULL.
+ * @param idx the index, from 0 to vtev_metadata_count() - 1.
+ * @param out receives the value (may be NULL); a string in it is borrowed
+ *            as for vtev_metadata_get().
+ * @returns the entry's key, borrowed from the map (valid until the entry
+ *          changes or the map is freed); NULL past the end or for a NULL @p md.
+ * @remark Thread safety: reads @p md only (see the group's rules).
+ * @since 0.1.0
+ */
 VTEV_EXPORT const char *vtev_metadata_entry(const vtev_metadata_t *md, size_t idx, vtev_meta_value_t *out);
-/** @brief The string value of metadata "correlation_id", or NULL. Borrowed. @since 0.1.0 */
+/**
+ * @brief The string value of metadata "correlation_id".
+ * @param env the envelope, or NULL.
+ * @returns the value, borrowed from the envelope's map (valid until the
+ *          entry changes or the event is cleared), or NULL when there is no
+ *          string "correlation_id".
+ * @remark Thread safety: reads @p env only (see the group's rules).
+ * @since 0.1.0
+ */
 VTEV_EXPORT const char *vtev_envelope_correlation_id(const vtev_envelope_t *env);
 /** @} */
 
@@ -288,34 +520,102 @@ VTEV_EXPORT const char *vtev_envelope_correlation_id(const vtev_envelope_t *env)
  * @{ */
 /** Flag for vtev_event_to_json(): indented output. */
 #define VTEV_JSON_PRETTY 0x1
-/** @brief Serialise @p ev as JSON (one line unless ::VTEV_JSON_PRETTY).
- *  @param jsonp receives a NUL-terminated string; caller frees with vtev_free().
- *  @param lenp  receives its length (may be NULL). @since 0.1.0 */
+/**
+ * @brief Serialise @p ev as JSON (one line unless ::VTEV_JSON_PRETTY).
+ * @param ev    the event (borrowed for the call; not validated here).
+ * @param flags 0 or ::VTEV_JSON_PRETTY.
+ * @param jsonp receives a NUL-terminated string; caller frees with vtev_free().
+ * @param lenp  receives its length (may be NULL).
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_NOMEM, or ::VTEV_ERR_INVALID_ARG (NULL
+ *          argument, no event type, request priority out of range).
+ * @remark Thread-safe (reads the event only).
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_event_to_json(const vtev_event_t *ev, int flags, char **jsonp, size_t *lenp);
-/** @brief Parse one JSON event; the type comes from its "event_type".
- *  @p ev is initialised by the call (caller clears it on success; on failure
- *  it holds nothing).  Malformed JSON is reported with line and column, wrong
- *  types, missing required fields and unknown fields with the field path.
- *  event_id, timestamp, request_id, metadata and priority may be absent and
- *  then get the defaults of vtev_*_init().  The result is not validated (call
- *  vtev_event_validate()).
- *  @returns ::VTEV_ERR_OK or ::VTEV_ERR_PARSE. @since 0.1.0 */
+/**
+ * @brief Parse one JSON event; the type comes from its "event_type".
+ *
+ * Malformed JSON is reported with line and column, wrong types, missing
+ * required fields and unknown fields with the field path.  event_id,
+ * timestamp, request_id, metadata and priority may be absent and then get
+ * the defaults of vtev_*_init().  The result is not validated (call
+ * vtev_event_validate()).
+ *
+ * @param ev          initialised by the call (any contents overwritten, not
+ *                    freed); on success the caller clears it with
+ *                    vtev_event_clear(); on failure it holds nothing.
+ * @param json        the text (borrowed for the call; need not be
+ *                    NUL-terminated).
+ * @param len         its length in bytes.
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_PARSE, or ::VTEV_ERR_INVALID_ARG (NULL
+ *          @p ev, or NULL @p json with a non-zero @p len).
+ * @remark Thread-safe; needs exclusive access to @p ev.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_event_from_json(vtev_event_t *ev, const char *json, size_t len, char *errstr, size_t errstr_size);
 /** @} */
 
 /** @name Avro schemas and encoding
  * @{ */
-/** @brief The library's compiled-in (reader) schema of @p type; static, never freed. NULL for a bad type. @since 0.1.0 */
+/**
+ * @brief The library's compiled-in (reader) schema of @p type.
+ * @param type an event type.
+ * @returns a static schema that lives for the whole process (never
+ *          destroyed; vtev_schema_ref() and vtev_schema_destroy() on it do
+ *          nothing), or NULL for a bad type.
+ * @remark Thread-safe (parsed once, on first use).
+ * @since 0.1.0
+ */
 VTEV_EXPORT const vtev_schema_t *vtev_event_schema(vtev_event_type_t type);
-/** @brief Parse an Avro schema from JSON text. Caller frees with vtev_schema_destroy(). @since 0.1.0 */
+/**
+ * @brief Parse an Avro schema from JSON text.
+ * @param json        the schema text (copied; need not be NUL-terminated).
+ * @param len         its length in bytes.
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size size of @p errstr.
+ * @returns the schema with one reference, which the caller drops with
+ *          vtev_schema_destroy(); NULL when @p json is NULL, is not a valid
+ *          Avro schema, or memory ran out.
+ * @remark Thread-safe.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_schema_t *vtev_schema_new(const char *json, size_t len, char *errstr, size_t errstr_size);
-/** @brief Take another reference (thread-safe); returns @p schema. @since 0.1.0 */
+/**
+ * @brief Take another reference on @p schema.
+ * @param schema the schema, or NULL.
+ * @returns @p schema; the caller drops the new reference with
+ *          vtev_schema_destroy().
+ * @remark Thread-safe (atomic reference count).
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_schema_t *vtev_schema_ref(vtev_schema_t *schema);
-/** @brief Drop a reference; frees on the last one. NULL is ignored. @since 0.1.0 */
+/**
+ * @brief Drop a reference; frees the schema on the last one. NULL is ignored.
+ * @param schema the schema (the caller's reference ends), or NULL.
+ * @remark Thread-safe (atomic reference count): any thread may drop the
+ *         last reference, once no other thread uses the schema.
+ * @since 0.1.0
+ */
 VTEV_EXPORT void vtev_schema_destroy(vtev_schema_t *schema);
-/** @brief The schema's JSON text (as registered). Borrowed, valid while the schema lives. @since 0.1.0 */
+/**
+ * @brief The schema's JSON text (as registered).
+ * @param schema the schema, or NULL.
+ * @returns NUL-terminated text borrowed from the schema, valid while the
+ *          schema lives; NULL for NULL.
+ * @remark Thread-safe.
+ * @since 0.1.0
+ */
 VTEV_EXPORT const char *vtev_schema_json(const vtev_schema_t *schema);
-/** @brief The full name ("namespace.Name") of a named schema, else its type name. Borrowed. @since 0.1.0 */
+/**
+ * @brief The full name ("namespace.Name") of a named schema, else its type name.
+ * @param schema the schema, or NULL.
+ * @returns text borrowed from the schema, valid while the schema lives;
+ *          NULL for NULL.
+ * @remark Thread-safe.
+ * @since 0.1.0
+ */
 VTEV_EXPORT const char *vtev_schema_fullname(const vtev_schema_t *schema);
 /** @brief The schema's Parsing Canonical Form (Avro specification): full
  *  names, only the attributes that matter to parsing, no whitespace.
@@ -330,47 +630,92 @@ VTEV_EXPORT uint64_t vtev_schema_fingerprint(const vtev_schema_t *schema);
 
 /** Size of the Confluent wire-format header: magic byte 0 + 4-byte big-endian schema id. */
 #define VTEV_FRAME_HEADER_SIZE 5
-/** @brief Write the 5-byte header for @p schema_id into @p buf. @since 0.1.0 */
+/**
+ * @brief Write the 5-byte header for @p schema_id into @p buf.
+ * @param buf       at least ::VTEV_FRAME_HEADER_SIZE writable bytes (caller-owned).
+ * @param schema_id the schema id.
+ * @remark Thread-safe.
+ * @since 0.1.0
+ */
 VTEV_EXPORT void vtev_frame_write_header(void *buf, int32_t schema_id);
-/** @brief Split a framed payload.
- *  @returns ::VTEV_ERR_SHORT_BUFFER when @p len < 5, ::VTEV_ERR_BAD_MAGIC when the
- *  first byte is not 0; otherwise fills the schema id and the Avro payload
- *  (pointing into @p buf). @since 0.1.0 */
+/**
+ * @brief Split a framed payload.
+ * @param buf          the framed bytes (borrowed).
+ * @param len          their length.
+ * @param schema_idp   receives the schema id (may be NULL).
+ * @param payloadp     receives a pointer to the Avro payload inside @p buf,
+ *                     valid as long as @p buf is (may be NULL).
+ * @param payload_lenp receives the payload's length (may be NULL).
+ * @param errstr       receives the reason on failure (may be NULL).
+ * @param errstr_size  size of @p errstr.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_SHORT_BUFFER when @p len < 5,
+ *          ::VTEV_ERR_BAD_MAGIC when the first byte is not 0, or
+ *          ::VTEV_ERR_INVALID_ARG (NULL @p buf with a non-zero @p len).
+ * @remark Thread-safe.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_frame_parse(const void *buf, size_t len, int32_t *schema_idp,
                                         const void **payloadp, size_t *payload_lenp,
                                         char *errstr, size_t errstr_size);
-/** @brief Avro-encode @p ev with its compiled-in schema.  With @p schema_id >= 0
- *  the output is framed (header + Avro), else plain Avro.  The event is not
- *  validated here.
- *  @param bufp receives a buffer the caller frees with vtev_free() (malloc'd,
- *         so it may be handed to librdkafka with RD_KAFKA_MSG_F_FREE).
- *  @returns ::VTEV_ERR_OK, ::VTEV_ERR_ENCODE, ::VTEV_ERR_NOMEM. @since 0.1.0 */
+/**
+ * @brief Avro-encode @p ev with its compiled-in schema.  The event is not
+ *        validated here.
+ * @param ev          the event (borrowed for the call).
+ * @param schema_id   with a value >= 0 the output is framed (header + Avro),
+ *                    else plain Avro.
+ * @param bufp        receives a buffer the caller frees with vtev_free()
+ *                    (malloc'd, so it may be handed to librdkafka with
+ *                    RD_KAFKA_MSG_F_FREE).
+ * @param lenp        receives its length.
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_ENCODE, ::VTEV_ERR_NOMEM, or
+ *          ::VTEV_ERR_INVALID_ARG (NULL argument, no event type).
+ * @remark Thread-safe; each thread uses its own Avro values.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_event_encode(const vtev_event_t *ev, int32_t schema_id,
                                          void **bufp, size_t *lenp,
                                          char *errstr, size_t errstr_size);
-/** @brief Decode plain Avro bytes written with @p writer into an event of
- *  @p type, resolving the writer schema into the compiled-in reader schema
- *  (schema evolution both ways).  @p writer NULL means the compiled-in schema.
- *  @p ev is initialised by the call (caller clears it on success).
- *  Thread-safe for concurrent calls, also with the same writer schema.
+/**
+ * @brief Decode plain Avro bytes written with @p writer into an event of
+ *        @p type, resolving the writer schema into the compiled-in reader
+ *        schema (schema evolution both ways).
  *
- *  Resolution follows the Avro specification: enums resolve by symbol (a
- *  symbol the reader lacks takes the reader's enum default), reader fields
- *  the writer lacks get their defaults, writer-only fields are skipped,
- *  fields may be re-ordered, int/long/float promote and string/bytes
- *  convert, unions resolve on either side, and record, enum and fixed names
- *  match by full name or a reader alias.  Every length, count and index is
- *  checked against the input before anything is allocated for it; trailing
- *  bytes are an error.  The default limits of doc/CONFIGURATION.md
- *  (`avro.max.*`) apply (a consumer applies its configured ones).  The
- *  event_type string in the data must be the name of @p type.  A string
- *  longer than the struct's limit is an error (never truncated).  The result
- *  is not validated.
- *  Each thread caches the set-up of up to 32 (writer, reader) pairs,
- *  failed set-ups included (a bad writer schema costs one attempt).
- *  @returns ::VTEV_ERR_OK, ::VTEV_ERR_DECODE, ::VTEV_ERR_SCHEMA_MISMATCH,
- *           ::VTEV_ERR_SCHEMA (a writer schema that is not valid Avro),
- *           ::VTEV_ERR_LIMIT (over an `avro.max.*` limit). @since 0.1.0 */
+ * Resolution follows the Avro specification: enums resolve by symbol (a
+ * symbol the reader lacks takes the reader's enum default), reader fields
+ * the writer lacks get their defaults, writer-only fields are skipped,
+ * fields may be re-ordered, int/long/float promote and string/bytes
+ * convert, unions resolve on either side, and record, enum and fixed names
+ * match by full name or a reader alias.  Every length, count and index is
+ * checked against the input before anything is allocated for it; trailing
+ * bytes are an error.  The default limits of doc/CONFIGURATION.md
+ * (`avro.max.*`) apply (a consumer applies its configured ones).  The
+ * event_type string in the data must be the name of @p type.  A string
+ * longer than the struct's limit is an error (never truncated).  The result
+ * is not validated.
+ *
+ * @param ev          initialised by the call (any contents overwritten, not
+ *                    freed); on success the caller clears it with
+ *                    vtev_event_clear(); on failure it holds nothing.
+ * @param type        the event type to decode into.
+ * @param writer      the schema the bytes were written with (borrowed for
+ *                    the call); NULL means the compiled-in schema of @p type.
+ * @param avro        the Avro bytes, unframed (borrowed for the call).
+ * @param len         their length.
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size size of @p errstr.
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_DECODE, ::VTEV_ERR_SCHEMA_MISMATCH,
+ *          ::VTEV_ERR_SCHEMA (a writer schema that is not valid Avro),
+ *          ::VTEV_ERR_LIMIT (over an `avro.max.*` limit), ::VTEV_ERR_NOMEM,
+ *          or ::VTEV_ERR_INVALID_ARG (NULL @p ev, bad @p type, NULL @p avro
+ *          with a non-zero @p len).
+ * @remark Thread-safe for concurrent calls, also with the same writer
+ *         schema.  Each thread caches the set-up of up to 32 (writer,
+ *         reader) pairs, failed set-ups included (a bad writer schema costs
+ *         one attempt).
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_event_decode(vtev_event_t *ev, vtev_event_type_t type,
                                          const vtev_schema_t *writer,
                                          const void *avro, size_t len,

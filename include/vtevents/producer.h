@@ -131,9 +131,11 @@ VTEV_EXPORT vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr,
  * @brief Sets the delivery report callback. Call it before the first publish.
  * @param producer the producer.
  * @param dr_cb    the callback, or NULL for none (the counters still count).
- * @param opaque   passed to the callback.
+ * @param opaque   passed to the callback; not owned (it must stay valid
+ *                 while the callback may be called).
  * @remark Thread-safe, but messages already enqueued may be reported to the
- *         previous callback.
+ *         previous callback.  The callback runs on the producer's background
+ *         thread (see ::vtev_producer_dr_cb_t).
  * @since 0.1.0
  */
 VTEV_EXPORT void vtev_producer_set_dr_cb(vtev_producer_t *producer,
@@ -142,7 +144,13 @@ VTEV_EXPORT void vtev_producer_set_dr_cb(vtev_producer_t *producer,
 /**
  * @brief Sets the error callback (fatal errors are reported once through it;
  *        without one they are logged).
- * @remark Thread-safe. Set it right after vtev_producer_new().
+ * @param producer the producer (NULL is ignored).
+ * @param error_cb the callback, or NULL for none.
+ * @param opaque   passed to the callback; not owned (it must stay valid
+ *                 while the callback may be called).
+ * @remark Thread-safe. Set it right after vtev_producer_new().  The callback
+ *         runs on the producer's background thread (see
+ *         ::vtev_producer_error_cb_t).
  * @since 0.1.0
  */
 VTEV_EXPORT void vtev_producer_set_error_cb(vtev_producer_t *producer,
@@ -160,7 +168,7 @@ VTEV_EXPORT void vtev_producer_set_error_cb(vtev_producer_t *producer,
  * @returns ::VTEV_ERR_OK when everything was delivered, else
  *          ::VTEV_ERR_TIMED_OUT.
  * @remark Must not be called from a callback or concurrently with other
- *         calls on the producer.
+ *         calls on the producer; any other thread.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_err_t vtev_producer_close(vtev_producer_t *producer, size_t *undeliveredp);
@@ -168,7 +176,11 @@ VTEV_EXPORT vtev_err_t vtev_producer_close(vtev_producer_t *producer, size_t *un
 /**
  * @brief vtev_producer_close() without the count: flushes up to
  *        `producer.close.timeout.ms` (undelivered messages are reported
- *        through the delivery callback and logged), frees. NULL is ignored.
+ *        through the delivery callback and logged), frees the producer and
+ *        the configuration it owns. NULL is ignored.
+ * @param producer the producer, or NULL.
+ * @remark Must not be called from a callback or concurrently with other
+ *         calls on the producer; any other thread.
  * @since 0.1.0
  */
 VTEV_EXPORT void vtev_producer_destroy(vtev_producer_t *producer);
@@ -196,39 +208,95 @@ VTEV_EXPORT void vtev_producer_destroy(vtev_producer_t *producer);
  * @{
  */
 
-/** @brief Publishes a `vessel.position.updated` event to `topic.position`.
- *  @param producer the producer. @param ev the event (borrowed for the call).
- *  @param msg_opaque handed back in the delivery report.
- *  @param errstr receives the reason on failure. @param errstr_size its size.
- *  @returns ::VTEV_ERR_OK when enqueued. @since 0.1.0 */
+/**
+ * @brief Publishes a `vessel.position.updated` event to `topic.position`.
+ * @param producer    the producer.
+ * @param ev          the event (borrowed for the call: it is copied).
+ * @param msg_opaque  handed back in the delivery report (not owned, not
+ *                    dereferenced).
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size its size.
+ * @returns ::VTEV_ERR_OK when enqueued, else one of the errors listed for
+ *          this group (nothing enqueued).
+ * @remark Thread-safe; also from the producer's callbacks.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_producer_publish_position(vtev_producer_t *producer,
                                                       const vtev_position_event_t *ev,
                                                       void *msg_opaque, char *errstr,
                                                       size_t errstr_size);
 
-/** @brief Publishes a `prediction.analysis.requested` event to `topic.request`.
- *  Parameters as vtev_producer_publish_position(). @since 0.1.0 */
+/**
+ * @brief Publishes a `prediction.analysis.requested` event to `topic.request`.
+ * @param producer    the producer.
+ * @param ev          the event (borrowed for the call: it is copied).
+ * @param msg_opaque  handed back in the delivery report (not owned, not
+ *                    dereferenced).
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size its size.
+ * @returns ::VTEV_ERR_OK when enqueued, else one of the errors listed for
+ *          this group (nothing enqueued).
+ * @remark Thread-safe; also from the producer's callbacks.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_producer_publish_request(vtev_producer_t *producer,
                                                      const vtev_request_event_t *ev,
                                                      void *msg_opaque, char *errstr,
                                                      size_t errstr_size);
 
-/** @brief Publishes a `prediction.analysis.completed` event to `topic.result`.
- *  Parameters as vtev_producer_publish_position(). @since 0.1.0 */
+/**
+ * @brief Publishes a `prediction.analysis.completed` event to `topic.result`.
+ * @param producer    the producer.
+ * @param ev          the event (borrowed for the call: it is copied).
+ * @param msg_opaque  handed back in the delivery report (not owned, not
+ *                    dereferenced).
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size its size.
+ * @returns ::VTEV_ERR_OK when enqueued, else one of the errors listed for
+ *          this group (nothing enqueued).
+ * @remark Thread-safe; also from the producer's callbacks.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_producer_publish_result(vtev_producer_t *producer,
                                                     const vtev_result_event_t *ev,
                                                     void *msg_opaque, char *errstr,
                                                     size_t errstr_size);
 
-/** @brief Publishes any of the three events to its type's topic.
- *  Parameters as vtev_producer_publish_position(). @since 0.1.0 */
+/**
+ * @brief Publishes any of the three events to its type's topic
+ *        (`topic.position`, `topic.request` or `topic.result`).
+ * @param producer    the producer.
+ * @param ev          the event (borrowed for the call: it is copied).
+ * @param msg_opaque  handed back in the delivery report (not owned, not
+ *                    dereferenced).
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size its size.
+ * @returns ::VTEV_ERR_OK when enqueued, else one of the errors listed for
+ *          this group (nothing enqueued); ::VTEV_ERR_INVALID for an event of
+ *          no type.
+ * @remark Thread-safe; also from the producer's callbacks.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_producer_publish(vtev_producer_t *producer, const vtev_event_t *ev,
                                              void *msg_opaque, char *errstr,
                                              size_t errstr_size);
 
-/** @brief Publishes an event to an explicit @p topic (e.g. a dead-letter or
- *  test topic) instead of its type's configured topic; otherwise as
- *  vtev_producer_publish(). @since 0.1.0 */
+/**
+ * @brief Publishes an event to an explicit @p topic (e.g. a dead-letter or
+ *        test topic) instead of its type's configured topic; otherwise as
+ *        vtev_producer_publish().
+ * @param producer    the producer.
+ * @param topic       the topic (non-empty; copied).
+ * @param ev          the event (borrowed for the call: it is copied).
+ * @param msg_opaque  handed back in the delivery report (not owned, not
+ *                    dereferenced).
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size its size.
+ * @returns ::VTEV_ERR_OK when enqueued, else one of the errors listed for
+ *          this group (nothing enqueued).
+ * @remark Thread-safe; also from the producer's callbacks.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_producer_publish_to(vtev_producer_t *producer, const char *topic,
                                                 const vtev_event_t *ev, void *msg_opaque,
                                                 char *errstr, size_t errstr_size);
@@ -259,7 +327,7 @@ VTEV_EXPORT vtev_err_t vtev_producer_publish_to(vtev_producer_t *producer, const
  * @param errstr_size its size.
  * @returns as the typed publish calls above; ::VTEV_ERR_INVALID_ARG also for
  *          a descriptor of another ::VTEV_TYPE_ABI_VERSION.
- * @remark Thread-safe.
+ * @remark Thread-safe; also from the producer's callbacks.
  * @since 0.2.0
  */
 VTEV_EXPORT vtev_err_t vtev_producer_publish_type(vtev_producer_t *producer,
@@ -296,6 +364,7 @@ VTEV_EXPORT vtev_err_t vtev_producer_publish_type(vtev_producer_t *producer,
  * @param errstr_size its size.
  * @returns as the typed publish calls, plus ::VTEV_ERR_SCHEMA when
  *          @p schema_json does not parse.
+ * @remark Thread-safe; also from the producer's callbacks.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_err_t vtev_producer_publish_avro(vtev_producer_t *producer, const char *topic,
@@ -307,8 +376,21 @@ VTEV_EXPORT vtev_err_t vtev_producer_publish_avro(vtev_producer_t *producer, con
 
 /**
  * @brief Publishes @p value as it is (e.g. bytes already framed, or a
- *        dead-letter copy) to @p topic.  Parameters as
- *        vtev_producer_publish_avro() without the schema.
+ *        dead-letter copy) to @p topic.
+ * @param producer    the producer.
+ * @param topic       the topic (non-empty).
+ * @param value       the message value (copied), or NULL with @p value_len 0.
+ * @param value_len   its length.
+ * @param key         message key bytes (copied), or NULL for none.
+ * @param key_len     its length.
+ * @param headers     @p header_cnt headers (copied; may be NULL when 0).
+ * @param header_cnt  number of headers.
+ * @param msg_opaque  handed back in the delivery report.
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size its size.
+ * @returns as the typed publish calls (there is no validation, encoding or
+ *          registry step).
+ * @remark Thread-safe; also from the producer's callbacks.
  * @since 0.1.0
  */
 VTEV_EXPORT vtev_err_t vtev_producer_publish_raw(vtev_producer_t *producer, const char *topic,
@@ -338,6 +420,9 @@ VTEV_EXPORT vtev_err_t vtev_producer_flush(vtev_producer_t *producer, int timeou
 
 /**
  * @brief Number of messages enqueued and not yet reported.
+ * @param producer the producer (NULL gives 0).
+ * @returns the count of accepted messages whose delivery callback has not
+ *          run yet.
  * @remark Thread-safe.
  * @since 0.1.0
  */
@@ -369,22 +454,61 @@ VTEV_EXPORT vtev_err_t vtev_producer_stats(vtev_producer_t *producer, vtev_event
  * @{
  */
 
-/** @brief Registers the transactional id with the coordinator (once, first).
- *  @param producer the producer. @param timeout_ms bound (-1: no bound).
- *  @param errstr receives the reason. @param errstr_size its size. @since 0.1.0 */
+/**
+ * @brief Registers the transactional id with the coordinator (once, first).
+ * @param producer    the producer.
+ * @param timeout_ms  bound in milliseconds (-1: no bound).
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size its size.
+ * @returns ::VTEV_ERR_OK or one of the error classes above.
+ * @remark One transactional call at a time per producer, from any thread
+ *         but not from a callback.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_producer_init_transactions(vtev_producer_t *producer, int timeout_ms,
                                                        char *errstr, size_t errstr_size);
-/** @brief Begins a transaction. @since 0.1.0 */
+/**
+ * @brief Begins a transaction.
+ * @param producer    the producer.
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size its size.
+ * @returns ::VTEV_ERR_OK or one of the error classes above.
+ * @remark One transactional call at a time per producer, from any thread
+ *         but not from a callback.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_producer_begin_transaction(vtev_producer_t *producer, char *errstr,
                                                        size_t errstr_size);
-/** @brief Flushes and commits the current transaction (retriable on
- *  ::VTEV_ERR_TXN_RETRIABLE / ::VTEV_ERR_TIMED_OUT). @since 0.1.0 */
+/**
+ * @brief Flushes and commits the current transaction (retriable on
+ *        ::VTEV_ERR_TXN_RETRIABLE / ::VTEV_ERR_TIMED_OUT).  On success every
+ *        delivery report of the transaction has run when it returns.
+ * @param producer    the producer.
+ * @param timeout_ms  bound in milliseconds (-1: no bound).
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size its size.
+ * @returns ::VTEV_ERR_OK or one of the error classes above.
+ * @remark One transactional call at a time per producer, from any thread
+ *         but not from a callback.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_producer_commit_transaction(vtev_producer_t *producer,
                                                         int timeout_ms, char *errstr,
                                                         size_t errstr_size);
-/** @brief Aborts the current transaction: its messages are purged (reported
- *  with ::VTEV_ERR_PURGED) or marked aborted, invisible to read_committed
- *  consumers. @since 0.1.0 */
+/**
+ * @brief Aborts the current transaction: its messages are purged (reported
+ *        with ::VTEV_ERR_PURGED) or marked aborted, invisible to
+ *        read_committed consumers.  On success their delivery reports have
+ *        run when it returns.
+ * @param producer    the producer.
+ * @param timeout_ms  bound in milliseconds (-1: no bound).
+ * @param errstr      receives the reason on failure (may be NULL).
+ * @param errstr_size its size.
+ * @returns ::VTEV_ERR_OK or one of the error classes above.
+ * @remark One transactional call at a time per producer, from any thread
+ *         but not from a callback.
+ * @since 0.1.0
+ */
 VTEV_EXPORT vtev_err_t vtev_producer_abort_transaction(vtev_producer_t *producer,
                                                        int timeout_ms, char *errstr,
                                                        size_t errstr_size);

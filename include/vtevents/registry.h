@@ -83,9 +83,10 @@ VTEV_EXPORT vtev_registry_t *vtev_registry_new(vtev_conf_t *conf, char *errstr,
 /**
  * @brief Destroys the client, its caches, connections and conf.
  *        NULL is accepted and ignored.
- * @remark No other call on @p reg may be running or follow. A `mock://`
- *         registry's contents outlive its clients (they live as long as the
- *         process).
+ * @param reg the client, or NULL.
+ * @remark Thread safety: any thread, but no other call on @p reg may be
+ *         running or follow. A `mock://` registry's contents outlive its
+ *         clients (they live as long as the process).
  * @since 0.1.0
  */
 VTEV_EXPORT void vtev_registry_destroy(vtev_registry_t *reg);
@@ -245,8 +246,9 @@ VTEV_EXPORT vtev_err_t vtev_registry_list_subjects(vtev_registry_t *reg, char **
 
 /**
  * @brief Frees an array of strings returned by this module. NULL is ignored.
- * @param arr the array.
+ * @param arr the array (ownership returns to the library), or NULL.
  * @param cnt its number of strings.
+ * @remark Thread-safe: any thread may free an array (each array once).
  * @since 0.1.0
  */
 VTEV_EXPORT void vtev_registry_strings_free(char **arr, size_t cnt);
@@ -378,7 +380,8 @@ VTEV_EXPORT vtev_err_t vtev_registry_set_compatibility(vtev_registry_t *reg,
 
 /**
  * @brief The name of @p level as the registry spells it ("BACKWARD", ...).
- * @returns a static string, or "UNKNOWN" for an invalid value.
+ * @param level the level.
+ * @returns a static string (never freed), or "UNKNOWN" for an invalid value.
  * @remark Thread-safe.
  * @since 0.1.0
  */
@@ -420,6 +423,7 @@ VTEV_EXPORT void vtev_registry_stats(const vtev_registry_t *reg, uint64_t *reque
 
 /**
  * @brief Empties every cache of this client (the next calls make requests).
+ * @param reg the client.
  * @remark Thread-safe.
  * @since 0.1.0
  */

@@ -50,7 +50,9 @@ VTEV_EXPORT vtev_serde_t *vtev_serde_new(vtev_conf_t *conf, char *errstr,
 /**
  * @brief Destroys @p serde, its registry client, caches and configuration.
  *        NULL is ignored.
- * @remark Must not run concurrently with other calls on the same handle.
+ * @param serde the handle, or NULL.
+ * @remark Thread safety: any thread, but it must not run concurrently with
+ *         other calls on the same handle, and none may follow.
  * @since 0.1.0
  */
 VTEV_EXPORT void vtev_serde_destroy(vtev_serde_t *serde);

@@ -93,8 +93,15 @@ VTEV_EXPORT vtev_err_t vtev_avro_decode(const vtev_schema_t *reader, const vtev_
 
 /**
  * @brief Like vtev_avro_decode() for a framed payload (Confluent wire format).
+ * @param reader the schema @p out is an instance of.
+ * @param writer the schema the payload was written with; NULL means @p reader.
+ * @param buf the framed bytes (borrowed for the call).
+ * @param len their length.
  * @param schema_idp receives the schema id of the frame (may be NULL); the
  *        caller is responsible for @p writer being that schema.
+ * @param out a value of @p reader, as for vtev_avro_decode(); it is reset first.
+ * @param errstr receives the reason on failure (may be NULL).
+ * @param errstr_size size of @p errstr.
  * @returns as vtev_avro_decode(), plus ::VTEV_ERR_SHORT_BUFFER and ::VTEV_ERR_BAD_MAGIC.
  * @remark Thread-safe.
  * @since 0.1.0

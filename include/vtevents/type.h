@@ -53,7 +53,7 @@ typedef struct vtev_buf_s {
 
 /**
  * @brief Make room for at least @p extra more bytes after @c len.
- * @param buf The buffer (not NULL).
+ * @param buf The buffer (not NULL); its memory stays owned by the buffer.
  * @param extra Bytes needed beyond @c buf->len.
  * @returns 0, or -1 when memory is exhausted (or the size overflows); the
  *          buffer is unchanged then.
@@ -64,7 +64,9 @@ VTEV_EXPORT int vtev_buf_reserve(vtev_buf_t *buf, size_t extra);
 
 /**
  * @brief Free the buffer's memory and reset it to `{0}`. Accepts NULL.
- * @param buf The buffer, or NULL.
+ * @param buf The buffer, or NULL.  The struct itself is the caller's (it is
+ *            not freed) and may be used again.
+ * @remark Not thread-safe on the same buffer; any thread.
  * @since 0.2.0
  */
 VTEV_EXPORT void vtev_buf_free(vtev_buf_t *buf);

@@ -3,9 +3,10 @@
  * @brief Umbrella header of libvtevents: include this one.
  *
  * It pulls in every public header that needs neither `<avro.h>` nor
- * `<librdkafka/rdkafka.h>`.  Headers that expose those libraries' types
- * (`<vtevents/serde_avro.h>`, `<vtevents/rdkafka_ext.h>`) are included
- * explicitly by the code that needs them.
+ * `<librdkafka/rdkafka.h>`.  Headers that expose those libraries' types,
+ * such as `<vtevents/serde_avro.h>`, are included separately by the code
+ * that needs them, as is `<vtevents/avro_direct.h>` (the runtime of
+ * generated code, which needs `<jansson.h>`).
  */
 #ifndef VTEVENTS_VTEVENTS_H
 #define VTEVENTS_VTEVENTS_H

@@ -119,5 +119,15 @@ for f in "$src"/schemas/avro/*.avsc; do
   h=$(basename "$f" .avsc | tr -c 'A-Za-z0-9\n' '_').h
   check test -n "$(find "$root" -path "*/include/vtevents/$h" | head -n1)"
 done
+# The HTML API reference, when the build made one (-Ddocs=true and doxygen
+# found): its index and a page for every header, the build's included.
+if [ -f "$build/doc/html/index.html" ]; then
+  check test -n "$(find "$root" -path '*/share/doc/vtevents/html/index.html' | head -n1)"
+  for h in "$src"/include/vtevents/*.h "$build"/include/vtevents/*.h; do
+    [ -e "$h" ] || continue
+    page=$(basename "$h" .h | sed 's/_/__/g')_8h.html
+    check test -n "$(find "$root" -path "*/share/doc/vtevents/html/$page" | head -n1)"
+  done
+fi
 if [ "$fails" -ne 0 ]; then echo "0 passed, $fails failed"; exit 1; fi
 echo "1 passed, 0 failed"
