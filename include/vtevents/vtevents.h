@@ -20,5 +20,6 @@
 #include <vtevents/serde.h>
 #include <vtevents/producer.h>
 #include <vtevents/consumer.h>
+#include <vtevents/avro_json.h>
 
 #endif /* VTEVENTS_VTEVENTS_H */
