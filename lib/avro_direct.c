@@ -416,9 +416,14 @@ void vtev_rt_jw_base64(vtev_rt_jw_t *w, const unsigned char *p, size_t n) {
 void vtev_rt_jw_decimal(vtev_rt_jw_t *w, const unsigned char *p, size_t n, int scale) {
     unsigned char *mag;
     char *digits, *out;
-    size_t nd = 0, i, o = 0, intd;
+    size_t nd = 0, i, o = 0, intd, dcap;
     bool neg = n > 0 && (p[0] & 0x80);
-    if (!(mag = malloc(n + 1)) || !(digits = malloc(n * 3 + 2))) {
+    if (scale < 0)
+        scale = 0;
+    /* the digits of the value (at most 3 per byte, and one for 0), then the
+     * zeros that pad it to scale + 1 digits */
+    dcap = (n * 3 + 2 > (size_t)scale + 2 ? n * 3 + 2 : (size_t)scale + 2);
+    if (!(mag = malloc(n + 1)) || !(digits = malloc(dcap))) {
         free(mag);
         w->oom = 1;
         return;

@@ -17,6 +17,7 @@
  * and unions resolve on either side.
  */
 #include "avro_resolve.h"
+#include "avro_model.h"
 #include "internal.h"
 
 #include <jansson.h>
@@ -33,45 +34,11 @@ void vtev__avro_limits_default(vtev__avro_limits_t *lim) {
 }
 
 /* ---------------------------------------------------------------------- */
-/* The schema model.                                                       */
-
-enum { K_NULL, K_BOOL, K_INT, K_LONG, K_FLOAT, K_DOUBLE, K_BYTES, K_STRING, K_FIXED, K_ENUM,
-       K_RECORD, K_ARRAY, K_MAP, K_UNION };
+/* The schema model (its types are in avro_model.h).                      */
 
 static const char *const kind_names[] = {"null",   "boolean", "int",   "long",   "float",
                                          "double", "bytes",   "string", "fixed", "enum",
                                          "record", "array",   "map",   "union"};
-
-typedef struct {
-    const char *name;    /* borrowed from the model's JSON */
-    json_t *aliases;     /* array of strings, or NULL (borrowed) */
-    json_t *def;         /* default, or NULL (borrowed) */
-    uint32_t type;       /* node */
-} afield_t;
-
-typedef struct {
-    int kind;
-    char *fullname;      /* named types (owned) */
-    char **aliases;      /* full names (owned), naliases of them */
-    size_t naliases;
-    uint32_t n;          /* fields, symbols, branches */
-    afield_t *fields;    /* record */
-    const char **symbols; /* enum (borrowed) */
-    int32_t enum_default; /* enum: index of the default symbol, -1 = none */
-    uint32_t *branches;  /* union */
-    uint32_t item;       /* array items, map values */
-    int64_t size;        /* fixed */
-    json_t *index;       /* record: field name -> index; enum: symbol -> index (owned) */
-} anode_t;
-
-typedef struct {
-    json_t *root;        /* the parsed JSON (owns every borrowed string) */
-    anode_t *nodes;
-    size_t nn, ncap;
-    uint32_t top;
-    json_t *names;       /* full name -> node index */
-    int max_types, max_depth;
-} amodel_t;
 
 static void model_free(amodel_t *m) {
     size_t i, k;
@@ -109,7 +76,7 @@ static vtev_err_t set_err(errbuf_t *eb, vtev_err_t err, const char *fmt, ...) {
     return err;
 }
 
-static long node_add(amodel_t *m, int kind, errbuf_t *eb, vtev_err_t *errp) {
+static long node_add(amodel_t *m, int kind, json_t *src, errbuf_t *eb, vtev_err_t *errp) {
     if (m->nn >= (size_t)m->max_types) {
         *errp = set_err(eb, VTEV_ERR_LIMIT, "schema has more than avro.max.schema.types (%d) types",
                         m->max_types);
@@ -127,6 +94,7 @@ static long node_add(amodel_t *m, int kind, errbuf_t *eb, vtev_err_t *errp) {
     }
     memset(&m->nodes[m->nn], 0, sizeof(anode_t));
     m->nodes[m->nn].kind = kind;
+    m->nodes[m->nn].src = src;
     m->nodes[m->nn].enum_default = -1;
     return (long)m->nn++;
 }
@@ -251,7 +219,7 @@ static int define_name(amodel_t *m, long id, json_t *j, const char *ns, const ch
 
 static long parse_record(amodel_t *m, json_t *j, const char *ns, const char *path, int depth, errbuf_t *eb,
                          vtev_err_t *errp) {
-    long id = node_add(m, K_RECORD, eb, errp);
+    long id = node_add(m, K_RECORD, j, eb, errp);
     json_t *fields = json_object_get(j, "fields"), *f, *seen;
     const char *cns;
     size_t i;
@@ -299,6 +267,7 @@ static long parse_record(amodel_t *m, json_t *j, const char *ns, const char *pat
         }
         /* m->nodes may have moved */
         m->nodes[id].fields[i].name = fname;
+        m->nodes[id].fields[i].obj = f;
         m->nodes[id].fields[i].type = (uint32_t)t;
         m->nodes[id].fields[i].def = json_object_get(f, "default");
         m->nodes[id].fields[i].aliases = json_is_array(al) ? al : NULL;
@@ -309,7 +278,7 @@ static long parse_record(amodel_t *m, json_t *j, const char *ns, const char *pat
 }
 
 static long parse_enum(amodel_t *m, json_t *j, const char *ns, const char *path, errbuf_t *eb, vtev_err_t *errp) {
-    long id = node_add(m, K_ENUM, eb, errp);
+    long id = node_add(m, K_ENUM, j, eb, errp);
     json_t *syms = json_object_get(j, "symbols"), *s, *def = json_object_get(j, "default"), *seen = NULL;
     const char *cns;
     anode_t *n;
@@ -372,7 +341,7 @@ static long parse_type(amodel_t *m, json_t *j, const char *ns, const char *path,
         const char *s = json_string_value(j);
         int k = primitive_kind(s);
         if (k >= 0)
-            return node_add(m, k, eb, errp);
+            return node_add(m, k, j, eb, errp);
         if ((id = lookup_name(m, s, ns)) < 0)
             *errp = set_err(eb, VTEV_ERR_SCHEMA, "%s: unknown type \"%s\"", PATH(path), s);
         return id;
@@ -380,7 +349,7 @@ static long parse_type(amodel_t *m, json_t *j, const char *ns, const char *path,
     if (json_is_array(j)) {
         size_t i, nb = json_array_size(j);
         json_t *b;
-        if ((id = node_add(m, K_UNION, eb, errp)) < 0)
+        if ((id = node_add(m, K_UNION, j, eb, errp)) < 0)
             return -1;
         if (nb && !(m->nodes[id].branches = calloc(nb, sizeof(uint32_t)))) {
             *errp = set_err(eb, VTEV_ERR_NOMEM, "out of memory");
@@ -414,7 +383,7 @@ static long parse_type(amodel_t *m, json_t *j, const char *ns, const char *path,
     if (!strcmp(type, "array") || !strcmp(type, "map")) {
         int kind = type[0] == 'a' ? K_ARRAY : K_MAP;
         char sub[256];
-        if ((id = node_add(m, kind, eb, errp)) < 0)
+        if ((id = node_add(m, kind, j, eb, errp)) < 0)
             return -1;
         snprintf(sub, sizeof(sub), "%s%s", path, kind == K_ARRAY ? "[]" : "{}");
         if ((t = parse_type(m, json_object_get(j, kind == K_ARRAY ? "items" : "values"), ns, sub, depth + 1, eb,
@@ -426,7 +395,7 @@ static long parse_type(amodel_t *m, json_t *j, const char *ns, const char *path,
     if (!strcmp(type, "fixed")) {
         json_t *size = json_object_get(j, "size");
         const char *cns;
-        if ((id = node_add(m, K_FIXED, eb, errp)) < 0 || define_name(m, id, j, ns, &cns, path, eb, errp) < 0)
+        if ((id = node_add(m, K_FIXED, j, eb, errp)) < 0 || define_name(m, id, j, ns, &cns, path, eb, errp) < 0)
             return -1;
         if (!json_is_integer(size) || json_integer_value(size) < 0 || json_integer_value(size) > INT32_MAX) {
             *errp = set_err(eb, VTEV_ERR_SCHEMA, "%s: fixed %s needs a non-negative \"size\"", PATH(path),
@@ -439,7 +408,7 @@ static long parse_type(amodel_t *m, json_t *j, const char *ns, const char *path,
     {
         int k = primitive_kind(type); /* a primitive, maybe with a logicalType */
         if (k >= 0)
-            return node_add(m, k, eb, errp);
+            return node_add(m, k, j, eb, errp);
         if ((id = lookup_name(m, type, ns)) < 0)
             *errp = set_err(eb, VTEV_ERR_SCHEMA, "%s: unknown type \"%s\"", PATH(path), type);
         return id;
@@ -502,6 +471,26 @@ vtev_err_t vtev__avro_schema_check(const char *json, const vtev__avro_limits_t *
     err = model_parse(json, lim, "the", &m, &eb);
     model_free(m);
     return err;
+}
+
+vtev_err_t vtev__amodel_parse(const char *json, const vtev__avro_limits_t *lim, amodel_t **mp, char *errstr,
+                              size_t errstr_size) {
+    vtev__avro_limits_t dl;
+    errbuf_t eb = {errstr, errstr_size};
+    *mp = NULL;
+    if (!lim) {
+        vtev__avro_limits_default(&dl);
+        lim = &dl;
+    }
+    return model_parse(json, lim, "the", mp, &eb);
+}
+
+void vtev__amodel_free(amodel_t *m) {
+    model_free(m);
+}
+
+const char *vtev__akind_name(int kind) {
+    return kind >= K_NULL && kind <= K_UNION ? kind_names[kind] : "?";
 }
 
 /* ---------------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# libFuzzer targets for untrusted input: unframe+decode (fuzz_decode) and JSON
-# parsing (fuzz_json), built with clang -fsanitize=fuzzer,address,undefined.
+# libFuzzer targets for untrusted input: unframe+decode (fuzz_decode), JSON
+# parsing (fuzz_json), schema resolution (fuzz_resolve) and the schema-driven
+# JSON form (fuzz_avro_json), built with clang -fsanitize=fuzzer,address,undefined.
 #
 #   scripts/fuzz.sh build        build both targets into build-fuzz/
 #   scripts/fuzz.sh smoke        build, then run each for 15 s (./run test calls this)
@@ -14,8 +15,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${VTEV_FUZZ_DIR:-$ROOT/build-fuzz}
 CC=${CC_FUZZ:-clang}
-TARGETS=(fuzz_decode fuzz_json fuzz_resolve)
-LIBSRC=(avro_canon.c avro_direct.c avro_resolve.c avro_scan.c codec.c error.c frame.c event.c json.c metadata.c schema.c serde_avro.c timestamp.c util.c validate.c)
+TARGETS=(fuzz_decode fuzz_json fuzz_resolve fuzz_avro_json)
+LIBSRC=(avro_canon.c avro_direct.c avro_json.c avro_resolve.c avro_scan.c codec.c conf.c error.c frame.c event.c
+        json.c metadata.c mock_cluster.c schema.c serde_avro.c timestamp.c util.c validate.c)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -29,8 +31,8 @@ build() {
   local flags=(-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined
                -fno-sanitize-recover=undefined -I"$ROOT/include" -I"$ROOT/lib" -I"$OUT")
   local cflags libs
-  cflags=$(pkg-config --cflags avro-c jansson)
-  libs=$(pkg-config --libs avro-c jansson)
+  cflags=$(pkg-config --cflags avro-c jansson rdkafka)
+  libs=$(pkg-config --libs avro-c jansson rdkafka)
   # a version.h for <vtevents/vtevents.h>
   mkdir -p "$OUT/vtevents"
   local ver maj min pat

@@ -364,6 +364,67 @@ lines err "-q (tail)" 0
 run "-v (topics)" 0 "$TOPICS" -v list
 run "-q (topics)" 0 "$TOPICS" -q list
 
+# ---- any schema: vt-publish --schema -> vt-tail -t, in doc/codegen.md's JSON form ----
+SRC=$(cd "$(dirname "$0")" && pwd)
+AVSC=$SRC/schemas/vessel_arrival.avsc
+ARR=$SRC/tools/vessel_arrival.jsonl
+NA=$(grep -c . "$ARR")
+same_file() { # NAME EXPECTED ACTUAL
+  if cmp -s "$2" "$3"; then ok; else bad "$1: the JSON differs"; diff "$2" "$3" | head -10 >&2; fi
+}
+run "schema publish" 0 "$PUB" --schema "$AVSC" -t "$P.arr" -f "$ARR"
+lines out "schema publish" "$NA"
+has out "schema publish" "^1 $P\.arr 0 0$"
+run "schema tail --events-only" 0 "$TAIL" -t "$P.arr" --events-only -e -o beginning
+same_file "schema round trip" "$ARR" "$TMP/out"
+# the schema is registered under the topic's subject; the envelope names its id
+curl -sf "$REG/subjects/$P.arr-value/versions/latest" >"$TMP/subject.json" || bad "schema subject $P.arr-value not in the registry"
+run "schema tail envelope" 0 "$TAIL" -t "$P.arr" -e -o beginning
+if "$PY" -c '
+import json, sys
+want = int(json.load(open(sys.argv[1]))["id"])
+events = [json.loads(l) for l in open(sys.argv[2])]
+got = [json.loads(l) for l in open(sys.argv[3])]
+assert len(got) == len(events), (len(got), len(events))
+for i, (o, e) in enumerate(zip(got, events)):
+    assert list(o) == ["topic", "partition", "offset", "key", "timestamp", "headers", "schema_id", "event"], list(o)
+    assert o["topic"] == sys.argv[4] and o["offset"] == i and o["key"] is None and o["headers"] == {}, o
+    assert o["schema_id"] == want, (o["schema_id"], want)
+    assert o["event"] == e, (o["event"], e)
+' "$TMP/subject.json" "$ARR" "$TMP/out" "$P.arr" 2>"$TMP/pyerr"; then ok; else bad "schema tail envelope: $(cat "$TMP/pyerr")"; fi
+run "schema tail --pretty" 0 "$TAIL" -t "$P.arr" --pretty --events-only -c 1 -o beginning
+has out "schema tail --pretty" '^  "arrival_id": "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b",$'
+has out "schema tail --pretty" '^    "test.tools.Cargo": \{$'
+eq "schema tail --pretty values" "" "$("$PY" "$HELPER" pretty-count "$TMP/out")" 1
+# a second hop: what vt-tail printed republishes unchanged
+"$TAIL" -t "$P.arr" --events-only -e -o beginning >"$TMP/arr.back" 2>"$TMP/err" || bad "schema tail (hop 1)"
+run "schema republish" 0 "$PUB" --schema "$AVSC" -t "$P.arr2" -f "$TMP/arr.back"
+run "schema tail (hop 2)" 0 "$TAIL" -t "$P.arr2" --events-only -e -o beginning
+same_file "schema second hop" "$ARR" "$TMP/out"
+# members in another order, absent ones with defaults, an offset: printed in the schema's form
+printf '%s\n' '{"hull": "AAAAAA==", "deposit": "1", "eta": "2026-01-10T18:00:00Z", "vessel_id": "v", "day": "2026-01-10", "berth": 1, "draft_m": 1, "kind": "LOCK", "data": {"lon": 0, "lat": 0}, "recorded": "2026-01-10T15:30:00+01:00", "arrival_id": "0d5c9b1e-4a3f-4e2d-8c1b-7a6f5e4d3c2b"}' >"$TMP/arr.in"
+printf '%s\n' '{"arrival_id": "0d5c9b1e-4a3f-4e2d-8c1b-7a6f5e4d3c2b", "recorded": "2026-01-10T14:30:00.000Z", "eta": "2026-01-10T18:00:00.000Z", "day": "2026-01-10", "vessel_id": "v", "berth": 1, "draft_m": 1.0, "data": {"lat": 0.0, "lon": 0.0}, "kind": "LOCK", "pilots": [], "tugs": {}, "cargo": null, "tag": null, "fee": "0.01", "deposit": "1.000", "hull": "AAAAAA==", "photo": "", "note": null}' >"$TMP/arr.want"
+run "schema publish short form" 0 "$PUB" --schema "$AVSC" -t "$P.arr3" -f "$TMP/arr.in"
+run "schema tail short form" 0 "$TAIL" -t "$P.arr3" --events-only -e -o beginning
+same_file "schema short form" "$TMP/arr.want" "$TMP/out"
+# a bad line on the real stack: exit 2, line and field named, nothing published
+{ head -1 "$ARR"; head -1 "$ARR" | sed 's/"berth": 4,/"berth": "four",/'; } >"$TMP/arr.bad"
+run "schema bad line" 2 "$PUB" --schema "$AVSC" -t "$P.arr3" -f "$TMP/arr.bad"
+has err "schema bad line" '^line 2: berth: expected an integer, got a string$'
+lines out "schema bad line" 0
+run "schema nothing more on the topic" 0 "$TAIL" -t "$P.arr3" --events-only -e -o beginning
+lines out "schema nothing more on the topic" 1
+# one topic, platform events and others: each in its own form, the platform's envelope unchanged
+run "mix: a position" 0 "$PUB" -X "topic.position=$P.mix" position "${SNAP[@]}"
+run "mix: arrivals" 0 "$PUB" --schema "$AVSC" -t "$P.mix" -f "$ARR"
+run "mix: tail" 0 "$TAIL" -t "$P.mix" -e -o beginning
+lines out "mix: tail" $((NA + 1))
+pyok "mix: tail envelope" check-tail <(head -1 "$TMP/out") 1
+has out "mix: tail" '"offset": 0, .*"event": \{"event_id": "[0-9a-f-]{36}", "event_type": "vessel.position.updated"'
+has out "mix: tail" '"offset": 1, .*"event": \{"arrival_id": "6f1c2a3b-'
+run "mix: tail --events-only" 0 "$TAIL" -t "$P.mix" -e -o 1 --events-only
+same_file "mix: the arrivals" "$ARR" "$TMP/out"
+
 # ---- runtime failures: exit 1 ------------------------------------------------------
 run "broker unreachable" 1 "$PUB" -b 127.0.0.1:1 -X kafka.message.timeout.ms=3000 "${X[@]}" position "${SNAP[@]}"
 has err "broker unreachable" "not delivered"

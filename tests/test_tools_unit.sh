@@ -313,6 +313,77 @@ lines out "json --skip-invalid" 2
 run "json --skip-invalid all good" 0 "$PUB" --json --skip-invalid -f "$TMP/good.jsonl"
 lines out "json --skip-invalid all good" 2
 
+# ---- vt-publish --schema: JSON lines of any Avro schema -----------------------
+SRC=$(cd "$(dirname "$0")" && pwd)
+AVSC=$SRC/schemas/vessel_arrival.avsc
+ARR=$SRC/tools/vessel_arrival.jsonl
+A1=$(head -1 "$ARR")
+sub() { local s=$1; printf '%s' "${s/"$2"/"$3"}"; } # sub TEXT FROM TO: the first FROM, literally
+run "schema -f" 0 "$PUB" --schema "$AVSC" -t unit-arrivals -f "$ARR"
+lines out "schema -f" 4
+has out "schema -f" "^1 unit-arrivals [0-9]+ [0-9]+$"
+has out "schema -f" "^4 unit-arrivals [0-9]+ [0-9]+$"
+run "schema stdin --json -o json" 0 "$PUB" --schema "$AVSC" --topic unit-arrivals --json -o json <"$ARR"
+lines out "schema stdin --json -o json" 4
+has out "schema stdin --json -o json" '^\{"line":2,"topic":"unit-arrivals","partition":[0-9]+,"offset":[0-9]+\}$'
+hasnt out "schema stdin --json -o json" 'event_id'
+# absent members take their defaults (a fresh UUID, the time now); any order
+MIN='{"hull": "AAAAAA==", "deposit": "1", "eta": "2026-01-10T18:00:00Z", "vessel_id": "v", "day": "2026-01-10", "berth": 1, "draft_m": 1, "kind": "LOCK", "data": {"lon": 0, "lat": 0}}'
+run "schema absent members" 0 "$PUB" --schema "$AVSC" -t unit-arrivals <<<"$MIN"
+lines out "schema absent members" 1
+# a bad line: exit 2, the line and the field named, nothing published (strict)
+check_schema_bad() { # NAME LINE REGEX
+  printf '%s\n%s\n%s\n' "$A1" "$2" "$A1" >"$TMP/sbad.jsonl"
+  run "schema $1" 2 "$PUB" --schema "$AVSC" -t unit-arrivals -f "$TMP/sbad.jsonl"
+  has err "schema $1" "$3"
+  has err "schema $1" "1 of 3 lines invalid: nothing was published"
+  lines out "schema $1" 0
+}
+check_schema_bad "wrong type" "$(sub "$A1" '"lat": 29.7604' '"lat": "north"')" '^line 2: data.lat: expected a number, got a string$'
+check_schema_bad "out of range" "$(sub "$A1" '"lat": 29.7604' '"lat": 91')" '^line 2: data.lat: 91 is outside \[-90, 90\]$'
+check_schema_bad "int range" "$(sub "$A1" '"berth": 4' '"berth": 4294967296')" '^line 2: berth: 4294967296 is outside the int range$'
+check_schema_bad "minimum" "$(sub "$A1" '"berth": 4' '"berth": 0')" '^line 2: berth: 0 is outside \[1, inf\)$'
+check_schema_bad "bad date" "$(sub "$A1" '"day": "2026-01-10"' '"day": "2026-02-30"')" '^line 2: day: "2026-02-30" is not a date like 2026-01-10$'
+check_schema_bad "bad time" "$(sub "$A1" '"eta": "2026-01-10T18:00:00.000001Z"' '"eta": "tomorrow"')" '^line 2: eta: "tomorrow" is not an ISO-8601 UTC time'
+check_schema_bad "bad base64" "$(sub "$A1" '"hull": "3q2+7w=="' '"hull": "!!"')" '^line 2: hull: "!!" is not base64$'
+check_schema_bad "fixed size" "$(sub "$A1" '"hull": "3q2+7w=="' '"hull": "AQ=="')" '^line 2: hull: expected 4 bytes, got 1$'
+check_schema_bad "bad decimal" "$(sub "$A1" '"fee": "1250.00"' '"fee": "12.345"')" '^line 2: fee: "12.345" is not a decimal with at most 2 digits after the point$'
+check_schema_bad "bad symbol" "$(sub "$A1" '"kind": "PORT"' '"kind": "DOCK"')" '^line 2: kind: "DOCK" is not one of PORT, ANCHORAGE, LOCK$'
+check_schema_bad "bad union" "$(sub "$A1" '"tag": "priority"' '"tag": []')" '^line 2: tag: expected one of null, string, long, double, boolean, got an array$'
+check_schema_bad "union branch" "$(sub "$A1" '"cargo": {"test.tools.Cargo"' '"cargo": {"long"')" '^line 2: cargo: "long" is not a type of the union \(null, test.tools.Cargo, test.tools.Kind, array\)$'
+check_schema_bad "in a union branch" "$(sub "$A1" '"tons": 61250.5' '"tons": "x"')" '^line 2: cargo.test.tools.Cargo.tons: expected a number, got a string$'
+check_schema_bad "map value" "$(sub "$A1" '"Atlas": 1' '"Atlas": 1.5')" '^line 2: tugs.Atlas: expected an integer, got a number$'
+check_schema_bad "array item" "$(sub "$A1" '"B. Jones"' '7')" '^line 2: pilots\[1\]: expected a string, got an integer$'
+check_schema_bad "bad UUID" "$(sub "$A1" '"6f1c2a3b-' '"zz1c2a3b-')" '^line 2: arrival_id: "zz1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b" is not a UUID'
+check_schema_bad "empty string" "$(sub "$A1" '"vessel_id": "lng-001"' '"vessel_id": ""')" '^line 2: vessel_id: "" must not be empty$'
+check_schema_bad "unknown field" "$(sub "$A1" '"note": null' '"note": null, "colour": "red"')" '^line 2: colour: unknown field$'
+check_schema_bad "missing field" "$(sub "$A1" '"berth": 4, ' '')" '^line 2: berth: missing required field$'
+check_schema_bad "malformed" '{"berth": ' '^line 2: column [0-9]+: malformed JSON: '
+check_schema_bad "not an object" '[1]' '^line 2: expected a JSON object, got an array$'
+printf '%s\n%s\n%s\n' "$A1" "$(sub "$A1" '"lat": 29.7604' '"lat": -91')" "$A1" >"$TMP/sbad.jsonl"
+run "schema --skip-invalid" 2 "$PUB" --schema "$AVSC" -t unit-arrivals --skip-invalid -f "$TMP/sbad.jsonl"
+has err "schema --skip-invalid" '^line 2: data.lat: -91 is outside \[-90, 90\]$'
+has err "schema --skip-invalid" "1 invalid lines skipped"
+lines out "schema --skip-invalid" 2
+has out "schema --skip-invalid" "^3 unit-arrivals "
+# usage
+run "schema without -t" 2 "$PUB" --schema "$AVSC" -f "$ARR"
+has err "schema without -t" "--schema: give the topic with -t TOPIC"
+run "-t without --schema" 2 "$PUB" -t unit-arrivals --json -f "$ARR"
+has err "-t without --schema" "-t: only with --schema"
+run "schema missing file" 2 "$PUB" --schema "$TMP/nope.avsc" -t unit-arrivals -f "$ARR"
+has err "schema missing file" "--schema $TMP/nope.avsc: No such file"
+printf '{"type": "record", "name": "R", "fields": [{"name": "a", "type": "string", "vt.min": 1}]}' >"$TMP/bad.avsc"
+run "schema with a bad constraint" 2 "$PUB" --schema "$TMP/bad.avsc" -t unit-arrivals -f "$ARR"
+has err "schema with a bad constraint" "--schema $TMP/bad.avsc: a: constraint vt.min applies to numbers, not to string"
+printf '{"type": "record", "name": "R"' >"$TMP/bad.avsc"
+run "schema not JSON" 2 "$PUB" --schema "$TMP/bad.avsc" -t unit-arrivals -f "$ARR"
+has err "schema not JSON" "--schema $TMP/bad.avsc: the schema: invalid JSON"
+run "schema with event flags" 2 "$PUB" --schema "$AVSC" -t unit-arrivals --lat 1
+has err "schema with event flags" "--lat: event flags cannot be combined with --json"
+run "schema with an event type" 2 "$PUB" --schema "$AVSC" -t unit-arrivals position
+has err "schema with an event type" "position: unexpected argument"
+
 # ---- configuration sources -------------------------------------------------
 printf 'topic.position = from-file\n# comment\n' >"$TMP/vt.conf"
 run "-F file" 0 "$PUB" -F "$TMP/vt.conf" "${POS[@]}"

@@ -1,10 +1,12 @@
 /*
  * vt-publish - publish the platform's events, Avro-encoded in the Confluent
- * wire format, from command-line flags or from JSON lines.
+ * wire format, from command-line flags or from JSON lines; or JSON lines of
+ * any Avro schema (--schema FILE -t TOPIC), as Confluent's console producer.
  *
  *   vt-publish position --vessel lng-001 --lat 29.7604 --lon -95.3698 \
  *              --speed 12.5 --heading 275
  *   vt-tail --events-only -e position | vt-publish --json
+ *   vt-publish --schema arrival.avsc -t arrivals --json -f arrivals.jsonl
  *
  * Flags are turned into the event's JSON form and go through the same
  * parser and validation as --json input, so both report errors the same way
@@ -81,6 +83,10 @@ static const flag_def_t flags[] = {
 #define OPT_JSON 901
 #define OPT_OUTPUT 902
 #define OPT_SKIP 903
+#define OPT_SCHEMA 904
+
+/* The largest schema file read (a schema is far smaller). */
+#define SCHEMA_FILE_MAX (16 * 1024 * 1024)
 
 /* ---- state ------------------------------------------------------------- */
 
@@ -90,6 +96,11 @@ typedef struct pub_s {
     atomic_ulong delivered;
     atomic_ulong failed;
     FILE *out;
+    /* --schema: the lines are JSON of this schema, published to topic */
+    const char *topic;
+    char *schema_text;
+    vtev_avro_json_t *codec;
+    vtev_buf_t avro; /* the last line's Avro bytes */
 } pub_t;
 
 static void usage(FILE *out) {
@@ -97,6 +108,7 @@ static void usage(FILE *out) {
     fprintf(out,
             "usage: " TOOL " [options] position|request|result --FLAG VALUE ...\n"
             "       " TOOL " [options] --json [-f FILE]\n"
+            "       " TOOL " [options] --schema FILE.avsc -t TOPIC [--json] [-f FILE]\n"
             "Publishes events to Kafka, Avro-encoded in the Confluent wire format (schema\n"
             "ids from the schema registry), key = vessel_id, and waits for every delivery\n"
             "report. Prints one line per delivered event: EVENT_ID TOPIC PARTITION OFFSET.\n"
@@ -125,10 +137,18 @@ static void usage(FILE *out) {
             "  --json                 read JSON events, one per line, from stdin (or -f);\n"
             "                         the type comes from each event's \"event_type\"; blank\n"
             "                         lines are ignored\n"
+            "  --schema FILE.avsc     the lines are JSON of this Avro schema (any schema;\n"
+            "                         the JSON form of doc/codegen.md), published to -t\n"
+            "                         TOPIC, framed with the schema's id under the topic's\n"
+            "                         subject (registered per auto.register.schemas);\n"
+            "                         implies --json. Absent fields take their default\n"
+            "  -t, --topic TOPIC      the topic of --schema events\n"
             "  -f, --file FILE        read the JSON lines from FILE instead of stdin\n"
             "  --skip-invalid         publish the valid lines, report and skip the others\n"
             "  -o, --output text|json one line per delivered event as text (default) or as\n"
-            "                         a JSON object {line, event_id, topic, partition, offset}\n"
+            "                         a JSON object {line, event_id, topic, partition, offset};\n"
+            "                         with --schema the text line starts with the input\n"
+            "                         line number and the object has no event_id\n"
             "\n"
             "Invalid input:\n"
             "  Every bad line or flag is reported on stderr as `line N: FIELD: reason`\n"
@@ -204,7 +224,10 @@ static void on_delivery(vtev_producer_t *p, const vtev_delivery_report_t *dr, vo
     (void)p;
     if (dr->err != VTEV_ERR_OK) {
         atomic_fetch_add(&st->failed, 1);
-        if (line)
+        if (line && !dr->event_id[0])
+            fprintf(stderr, TOOL ": line %lu: not delivered to %s: %s\n", line, dr->topic,
+                    dr->errstr[0] ? dr->errstr : vtev_err2str(dr->err));
+        else if (line)
             fprintf(stderr, TOOL ": line %lu: event %s: not delivered to %s: %s\n", line,
                     dr->event_id, dr->topic, dr->errstr[0] ? dr->errstr : vtev_err2str(dr->err));
         else
@@ -221,7 +244,8 @@ static void on_delivery(vtev_producer_t *p, const vtev_delivery_report_t *dr, vo
             return;
         if (line)
             json_object_set_new(o, "line", json_integer((json_int_t)line));
-        json_object_set_new(o, "event_id", json_string(dr->event_id));
+        if (dr->event_id && dr->event_id[0])
+            json_object_set_new(o, "event_id", json_string(dr->event_id));
         json_object_set_new(o, "topic", json_string(dr->topic));
         json_object_set_new(o, "partition", json_integer(dr->partition));
         json_object_set_new(o, "offset", json_integer(dr->offset));
@@ -231,8 +255,11 @@ static void on_delivery(vtev_producer_t *p, const vtev_delivery_report_t *dr, vo
             free(s);
         }
         json_decref(o);
-    } else {
+    } else if (dr->event_id && dr->event_id[0]) {
         fprintf(st->out, "%s %s %d %lld\n", dr->event_id, dr->topic, (int)dr->partition,
+                (long long)dr->offset);
+    } else { /* --schema: no event id of the library's; the input line instead */
+        fprintf(st->out, "%lu %s %d %lld\n", line, dr->topic, (int)dr->partition,
                 (long long)dr->offset);
     }
 }
@@ -244,15 +271,27 @@ static void on_error(vtev_producer_t *p, vtev_err_t err, const char *reason, voi
         fprintf(stderr, TOOL ": %s: %s\n", err == VTEV_ERR_FATAL ? "fatal" : "kafka", reason);
 }
 
-/* Publishes one event, waiting while the local queue is full.
+/* Publishes one event (with --schema: the Avro bytes of the last line
+ * parsed), waiting while the local queue is full.
  * Returns VTEV_ERR_OK or the error (message in errstr). */
-static vtev_err_t publish_one(vtev_producer_t *p, const vtev_event_t *ev, unsigned long line,
-                              char *errstr, size_t errstr_size) {
+static vtev_err_t publish_one(pub_t *st, vtev_producer_t *p, const vtev_event_t *ev,
+                              unsigned long line, char *errstr, size_t errstr_size) {
     vtev_err_t err;
     do {
-        err = vtev_producer_publish(p, ev, (void *)(uintptr_t)line, errstr, errstr_size);
+        if (st->codec)
+            err = vtev_producer_publish_avro(p, st->topic, st->schema_text, st->avro.data,
+                                             st->avro.len, NULL, 0, NULL, 0,
+                                             (void *)(uintptr_t)line, errstr, errstr_size);
+        else
+            err = vtev_producer_publish(p, ev, (void *)(uintptr_t)line, errstr, errstr_size);
     } while (err == VTEV_ERR_QUEUE_FULL && !vt_stop);
     return err;
+}
+
+/* Frees what a parsed line holds. */
+static void line_clear(pub_t *st, vtev_event_t *ev) {
+    if (!st->codec)
+        vtev_event_clear(ev);
 }
 
 /* Waits for every outstanding delivery report, then closes the producer.
@@ -268,10 +307,11 @@ static unsigned long finish(pub_t *st, vtev_producer_t *p) {
 
 /* ---- --json -------------------------------------------------------------- */
 
-/* Parses and validates one line. Returns 0 with @p ev filled (caller clears),
- * 1 for a blank line, -1 with @p msg set for a bad line. */
-static int parse_line(const char *line, size_t len, unsigned long lineno, vtev_event_t *ev,
-                      char *msg, size_t msg_size) {
+/* Parses and validates one line. Returns 0 with @p ev filled (caller
+ * clears with line_clear()), or with --schema the line's Avro bytes in
+ * st->avro; 1 for a blank line, -1 with @p msg set for a bad line. */
+static int parse_line(pub_t *st, const char *line, size_t len, unsigned long lineno,
+                      vtev_event_t *ev, char *msg, size_t msg_size) {
     char errstr[1024];
     size_t i;
     int jl, jc, n = 0;
@@ -282,7 +322,19 @@ static int parse_line(const char *line, size_t len, unsigned long lineno, vtev_e
         return 1;
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
         len--;
-    if (vtev_event_from_json(ev, line, len, errstr, sizeof(errstr)) != VTEV_ERR_OK) {
+    if (st->codec) {
+        st->avro.len = 0;
+        if (vtev_avro_json_to_avro(st->codec, line, len, 0, &st->avro, errstr, sizeof(errstr)) ==
+            VTEV_ERR_OK)
+            return 0;
+    } else if (vtev_event_from_json(ev, line, len, errstr, sizeof(errstr)) == VTEV_ERR_OK) {
+        if (vtev_event_validate(ev, errstr, sizeof(errstr)) == VTEV_ERR_OK)
+            return 0;
+        vtev_event_clear(ev);
+        snprintf(msg, msg_size, "line %lu: %s", lineno, errstr);
+        return -1;
+    }
+    {
         /* jansson's "line 1, column C: ..." becomes "line N: column C: malformed JSON: ..." */
         if (sscanf(errstr, "line %d, column %d: %n", &jl, &jc, &n) == 2 && n > 0)
             snprintf(msg, msg_size, "line %lu: column %d: malformed JSON: %s", lineno, jc,
@@ -291,12 +343,6 @@ static int parse_line(const char *line, size_t len, unsigned long lineno, vtev_e
             snprintf(msg, msg_size, "line %lu: %s", lineno, errstr);
         return -1;
     }
-    if (vtev_event_validate(ev, errstr, sizeof(errstr)) != VTEV_ERR_OK) {
-        vtev_event_clear(ev);
-        snprintf(msg, msg_size, "line %lu: %s", lineno, errstr);
-        return -1;
-    }
-    return 0;
 }
 
 /* Reads the JSON lines and publishes them.  Strict mode reads the input once:
@@ -342,9 +388,9 @@ static int run_json(pub_t *st, vtev_conf_t *conf, const char *path, bool skip_in
                 rc = VT_EXIT_FAIL;
                 goto out;
             }
-            r = parse_line(line, (size_t)len, lineno, &ev, msg, sizeof(msg));
+            r = parse_line(st, line, (size_t)len, lineno, &ev, msg, sizeof(msg));
             if (r == 0) {
-                vtev_event_clear(&ev);
+                line_clear(st, &ev);
                 good++;
             } else if (r < 0) {
                 fprintf(stderr, "%s\n", msg);
@@ -403,7 +449,7 @@ static int run_json(pub_t *st, vtev_conf_t *conf, const char *path, bool skip_in
             break;
         }
         lineno++;
-        r = parse_line(line, (size_t)len, lineno, &ev, msg, sizeof(msg));
+        r = parse_line(st, line, (size_t)len, lineno, &ev, msg, sizeof(msg));
         if (r > 0)
             continue;
         if (r < 0) {
@@ -412,8 +458,8 @@ static int run_json(pub_t *st, vtev_conf_t *conf, const char *path, bool skip_in
             bad++;
             continue;
         }
-        err = publish_one(p, &ev, lineno, errstr, sizeof(errstr));
-        vtev_event_clear(&ev);
+        err = publish_one(st, p, &ev, lineno, errstr, sizeof(errstr));
+        line_clear(st, &ev);
         if (err == VTEV_ERR_QUEUE_FULL && vt_stop) {
             interrupted = true;
             break;
@@ -593,7 +639,7 @@ static int run_flags(pub_t *st, vtev_conf_t *conf, vtev_event_type_t type, const
     conf = NULL;
     vtev_producer_set_dr_cb(p, on_delivery, st);
     vtev_producer_set_error_cb(p, on_error, st);
-    if (publish_one(p, &ev, 0, errstr, sizeof(errstr)) != VTEV_ERR_OK) {
+    if (publish_one(st, p, &ev, 0, errstr, sizeof(errstr)) != VTEV_ERR_OK) {
         vt_err(&st->common, "cannot publish: %s", errstr);
         rc = VT_EXIT_FAIL;
     }
@@ -616,6 +662,62 @@ nomem:
     goto out;
 }
 
+/* ---- --schema ------------------------------------------------------------ */
+
+/* Reads the schema file and builds its converter (st->schema_text,
+ * st->codec).  Returns VT_EXIT_OK, or the exit code after a message. */
+static int load_schema(pub_t *st, const char *path, const vtev_conf_t *conf) {
+    FILE *f = fopen(path, "rb");
+    char errstr[1024], *text = NULL;
+    size_t n = 0, cap = 0, got;
+    if (!f) {
+        vt_err(&st->common, "--schema %s: %s", path, strerror(errno));
+        return VT_EXIT_USAGE;
+    }
+    do {
+        if (n == cap) {
+            char *nt = cap < SCHEMA_FILE_MAX ? realloc(text, (cap ? cap * 2 : 4096) + 1) : NULL;
+            if (!nt) {
+                bool big = cap >= SCHEMA_FILE_MAX;
+                if (big)
+                    vt_err(&st->common, "--schema %s: larger than 16 MiB", path);
+                else
+                    vt_err(&st->common, "out of memory");
+                fclose(f);
+                free(text);
+                return big ? VT_EXIT_USAGE : VT_EXIT_FAIL;
+            }
+            text = nt;
+            cap = cap ? cap * 2 : 4096;
+        }
+        got = fread(text + n, 1, cap - n, f);
+        n += got;
+    } while (got > 0);
+    if (ferror(f)) {
+        vt_err(&st->common, "--schema %s: %s", path, strerror(errno));
+        fclose(f);
+        free(text);
+        return VT_EXIT_USAGE;
+    }
+    fclose(f);
+    text[n] = '\0';
+    if (strlen(text) != n) {
+        vt_err(&st->common, "--schema %s: the file holds a NUL byte", path);
+        free(text);
+        return VT_EXIT_USAGE;
+    }
+    st->codec = vtev_avro_json_new(text, conf, errstr, sizeof(errstr));
+    if (!st->codec) {
+        vt_err(&st->common, "--schema %s: %s", path, errstr);
+        free(text);
+        return VT_EXIT_USAGE;
+    }
+    st->schema_text = text;
+    if (st->common.verbosity >= 2)
+        vt_err(&st->common, "--schema %s: events go to %s", path, st->topic);
+    return VT_EXIT_OK;
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
@@ -626,7 +728,7 @@ int main(int argc, char **argv) {
     const char **metas = NULL;
     size_t meta_cnt = 0;
     bool json_mode = false, skip_invalid = false;
-    const char *file = NULL;
+    const char *file = NULL, *schema_file = NULL;
     vtev_conf_t *conf;
     vtev_event_type_t type = VTEV_EVENT_NONE;
     int opt, rc = VT_EXIT_OK;
@@ -637,6 +739,8 @@ int main(int argc, char **argv) {
         {"output", required_argument, NULL, 'o'},
         {"skip-invalid", no_argument, NULL, OPT_SKIP},
         {"meta", required_argument, NULL, OPT_META},
+        {"schema", required_argument, NULL, OPT_SCHEMA},
+        {"topic", required_argument, NULL, 't'},
     };
     const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
 
@@ -662,7 +766,7 @@ int main(int argc, char **argv) {
     }
 
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, VT_COMMON_SHORTOPTS "f:o:", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, VT_COMMON_SHORTOPTS "f:o:t:", longopts, NULL)) != -1) {
         int r = vt_common_opt(&st.common, opt, optarg);
         if (r < 0) {
             vt_err(&st.common, "out of memory");
@@ -680,6 +784,17 @@ int main(int argc, char **argv) {
             break;
         case 'f':
             file = optarg;
+            break;
+        case OPT_SCHEMA:
+            schema_file = optarg;
+            json_mode = true; /* the lines are JSON of the schema */
+            break;
+        case 't':
+            if (!*optarg) {
+                vt_err(&st.common, "-t: the topic name must not be empty");
+                { rc = VT_EXIT_USAGE; goto out; }
+            }
+            st.topic = optarg;
             break;
         case 'o':
             if (strcmp(optarg, "json") == 0)
@@ -723,6 +838,15 @@ int main(int argc, char **argv) {
         { rc = VT_EXIT_OK; goto out; }
     }
 
+    if (schema_file && !st.topic) {
+        vt_err(&st.common, "--schema: give the topic with -t TOPIC");
+        { rc = VT_EXIT_USAGE; goto out; }
+    }
+    if (st.topic && !schema_file) {
+        vt_err(&st.common, "-t: only with --schema (the platform's events go to their "
+                           "type's topic: -X topic.position=..., ...)");
+        { rc = VT_EXIT_USAGE; goto out; }
+    }
     if (json_mode) {
         if (optind < argc) {
             vt_err(&st.common, "%s: unexpected argument with --json", argv[optind]);
@@ -763,6 +887,10 @@ int main(int argc, char **argv) {
     conf = vt_common_conf(&st.common, &rc);
     if (!conf)
         goto out;
+    if (schema_file && (rc = load_schema(&st, schema_file, conf)) != VT_EXIT_OK) {
+        vtev_conf_destroy(conf);
+        goto out;
+    }
     vt_signals_install();
     if (json_mode)
         rc = run_json(&st, conf, file, skip_invalid);
@@ -771,6 +899,9 @@ int main(int argc, char **argv) {
 out:
     free(longopts);
     free(metas);
+    vtev_avro_json_destroy(st.codec);
+    free(st.schema_text);
+    vtev_buf_free(&st.avro);
     vt_common_clear(&st.common);
     return rc;
 }

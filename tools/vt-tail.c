@@ -1,6 +1,6 @@
 /*
- * vt-tail - read the platform's events from Kafka and print them as JSON
- * lines.
+ * vt-tail - read the platform's events, or the events of any schema in the
+ * registry, from Kafka and print them as JSON lines.
  *
  *   vt-tail position                       # new position events, as they come
  *   vt-tail -o beginning -e --events-only request | vt-publish --json
@@ -12,7 +12,10 @@
  * is stored only once its line was written and flushed, and a write error
  * ends the tool after committing what was written.  Messages
  * are decoded with the library's serde (Confluent wire format, schema
- * registry).  A message that cannot be decoded is printed as a JSON error
+ * registry).  On a topic given with -t, a message whose writer schema (fetched
+ * by its id) is not one of the platform's three is printed in the JSON form
+ * of its own schema (<vtevents/avro_json.h>, doc/codegen.md).  A message that
+ * cannot be decoded is printed as a JSON error
  * object and tailing goes on; a plain librdkafka consumer is used (not the
  * library's group consumer) because that one dead-letters such messages,
  * which a read-only tool must never do.
@@ -33,6 +36,9 @@
 #define OPT_EVENTS_ONLY 900
 #define OPT_PRETTY 901
 
+/* Writer schemas of -t topics remembered by id (then forgotten all at once). */
+#define SCHEMA_CACHE_MAX 256
+
 typedef struct topic_s {
     char *name;
     vtev_event_type_t type; /* expected type, VTEV_EVENT_NONE for --topic */
@@ -43,6 +49,15 @@ typedef struct part_s {
     int32_t partition;
     int eof;
 } part_t;
+
+/* What a schema id of a -t topic is: a platform event (the serde decodes
+ * it), another schema (its converter), or an unusable schema (why). */
+typedef struct sid_s {
+    int32_t id;
+    bool platform;
+    vtev_avro_json_t *codec;
+    char *why;
+} sid_t;
 
 typedef struct tail_s {
     vt_common_t common;
@@ -62,6 +77,10 @@ typedef struct tail_s {
     bool write_failed; /* stdout could not be written: stop, commit what was printed */
     rd_kafka_t *rk;
     vtev_serde_t *serde;
+    vtev_registry_t *reg;  /* writer schemas of -t topics, by id */
+    const vtev_conf_t *conf;
+    sid_t *sids;
+    size_t sid_cnt;
 } tail_t;
 
 static void usage(FILE *out) {
@@ -71,7 +90,9 @@ static void usage(FILE *out) {
             "lines: {topic, partition, offset, key, timestamp, headers, schema_id, event}.\n"
             "\n"
             "  -t, --topic NAME          read topic NAME; each message's type comes from its\n"
-            "                            writer schema (repeatable)\n"
+            "                            writer schema: a platform event, or any other\n"
+            "                            schema in the registry, printed in its JSON form\n"
+            "                            (doc/codegen.md) (repeatable)\n"
             "  -o, --offset beginning|end|N|-N\n"
             "                            where to start in every partition: the first\n"
             "                            retained message, the end (default without -g),\n"
@@ -319,6 +340,115 @@ out:
     return rc;
 }
 
+static void sids_clear(tail_t *t) {
+    size_t i;
+    for (i = 0; i < t->sid_cnt; i++) {
+        vtev_avro_json_destroy(t->sids[i].codec);
+        free(t->sids[i].why);
+    }
+    free(t->sids);
+    t->sids = NULL;
+    t->sid_cnt = 0;
+}
+
+/* Whether the schema text is one of the platform's events (by its full
+ * name, as the serde decides; an evolved version resolves into it). */
+static bool is_platform_schema(const char *text) {
+    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
+    const char *name = json_string_value(json_object_get(j, "name")),
+               *ns = json_string_value(json_object_get(j, "namespace"));
+    char full[512];
+    bool yes = false;
+    int i;
+    if (name) {
+        if (strchr(name, '.') || !ns || !*ns)
+            snprintf(full, sizeof(full), "%s", name);
+        else
+            snprintf(full, sizeof(full), "%s.%s", ns, name);
+        for (i = VTEV_EVENT_POSITION; i <= VTEV_EVENT_RESULT; i++)
+            if (!strcmp(full, vtev_schema_fullname(vtev_event_schema((vtev_event_type_t)i))))
+                yes = true;
+    }
+    json_decref(j);
+    return yes;
+}
+
+/* The entry of schema id (fetched from the registry the first time); NULL
+ * with err and errstr set when the registry did not give it (not
+ * remembered: a transient failure is retried with the next message). */
+static const sid_t *sid_get(tail_t *t, int32_t id, vtev_err_t *err, char *errstr, size_t errstr_size) {
+    char *text = NULL, why[1024];
+    sid_t *ns, e;
+    size_t i;
+    for (i = 0; i < t->sid_cnt; i++)
+        if (t->sids[i].id == id)
+            return &t->sids[i];
+    if ((*err = vtev_registry_get_schema(t->reg, id, &text, errstr, errstr_size)) != VTEV_ERR_OK)
+        return NULL;
+    memset(&e, 0, sizeof(e));
+    e.id = id;
+    e.platform = is_platform_schema(text);
+    if (!e.platform && !(e.codec = vtev_avro_json_new(text, t->conf, why, sizeof(why))) &&
+        !(e.why = strdup(why))) {
+        vtev_free(text);
+        *err = VTEV_ERR_NOMEM;
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    vtev_free(text);
+    if (t->sid_cnt == SCHEMA_CACHE_MAX)
+        sids_clear(t);
+    if (!(ns = realloc(t->sids, (t->sid_cnt + 1) * sizeof(*ns)))) {
+        vtev_avro_json_destroy(e.codec);
+        free(e.why);
+        *err = VTEV_ERR_NOMEM;
+        snprintf(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    t->sids = ns;
+    t->sids[t->sid_cnt] = e;
+    return &t->sids[t->sid_cnt++];
+}
+
+/* Prints the JSON text of an event, alone or in its envelope. */
+static int print_event(tail_t *t, const rd_kafka_message_t *m, const char *topic,
+                       int32_t schema_id, const char *ejson) {
+    if (t->events_only)
+        return emit_line(t, ejson, strlen(ejson));
+    return print_envelope(t, m, topic, schema_id, ejson);
+}
+
+/* A message of a -t topic whose writer schema is not a platform event:
+ * 1 when it is not (the serde decodes it), else 0 / -1 as handle_message(). */
+static int handle_generic(tail_t *t, const rd_kafka_message_t *m, const char *topic) {
+    const void *payload;
+    size_t plen;
+    int32_t id;
+    char errstr[1024];
+    vtev_err_t err;
+    const sid_t *sid;
+    char *ejson = NULL;
+    int rc;
+    if (!m->payload || vtev_frame_parse(m->payload, m->len, &id, &payload, &plen, errstr,
+                                        sizeof(errstr)) != VTEV_ERR_OK)
+        return 1; /* the serde reports it */
+    if (!(sid = sid_get(t, id, &err, errstr, sizeof(errstr))))
+        return print_undecodable(t, m, err, errstr);
+    if (sid->platform)
+        return 1;
+    if (!sid->codec) {
+        snprintf(errstr, sizeof(errstr), "writer schema %d: %s", (int)id, sid->why);
+        return print_undecodable(t, m, VTEV_ERR_SCHEMA, errstr);
+    }
+    err = vtev_avro_json_from_avro(sid->codec, payload, plen, t->pretty ? VTEV_AVRO_JSON_PRETTY : 0,
+                                   &ejson, NULL, errstr, sizeof(errstr));
+    if (err != VTEV_ERR_OK)
+        return print_undecodable(t, m, err, errstr);
+    rc = print_event(t, m, topic, id, ejson);
+    vtev_free(ejson);
+    return rc;
+}
+
 /* Decodes and prints one message.  Returns 0 when its line (event or error
  * object) was written, -1 when not (the tool stops). */
 static int handle_message(tail_t *t, const rd_kafka_message_t *m) {
@@ -330,6 +460,10 @@ static int handle_message(tail_t *t, const rd_kafka_message_t *m) {
     char *ejson = NULL;
     int rc;
 
+    /* a topic of no one type: its writer schema may be another schema's */
+    if (expected_type(t, topic) == VTEV_EVENT_NONE && t->reg &&
+        (rc = handle_generic(t, m, topic)) <= 0)
+        return rc;
     err = vtev_serde_deserialize(t->serde, topic, expected_type(t, topic), m->payload, m->len,
                                  &ev, &schema_id, errstr, sizeof(errstr));
     if (err == VTEV_ERR_OK && !m->payload) {
@@ -347,10 +481,7 @@ static int handle_message(tail_t *t, const rd_kafka_message_t *m) {
     vtev_event_clear(&ev);
     if (err != VTEV_ERR_OK)
         return print_undecodable(t, m, err, "cannot write the event as JSON");
-    if (t->events_only)
-        rc = emit_line(t, ejson, strlen(ejson));
-    else
-        rc = print_envelope(t, m, topic, schema_id, ejson);
+    rc = print_event(t, m, topic, schema_id, ejson);
     vtev_free(ejson);
     return rc;
 }
@@ -566,6 +697,7 @@ int main(int argc, char **argv) {
     char errstr[1024];
     int64_t offset = RD_KAFKA_OFFSET_END;
     int opt, rc = VT_EXIT_OK;
+    bool need_reg = false;
 
     vt_common_init(&t.common, TOOL);
     t.count = -1;
@@ -733,6 +865,23 @@ int main(int argc, char **argv) {
         rc = VT_EXIT_USAGE;
         goto out;
     }
+    t.conf = conf;
+    for (i = 0; i < t.topic_cnt && !need_reg; i++)
+        need_reg = t.topics[i].type == VTEV_EVENT_NONE;
+    if (need_reg) { /* the writer schemas of topics of no one type (-t), by id */
+        if (!(sconf = vtev_conf_dup(conf))) {
+            vt_err(&t.common, "out of memory");
+            rc = VT_EXIT_FAIL;
+            goto out;
+        }
+        t.reg = vtev_registry_new(sconf, errstr, sizeof(errstr));
+        if (!t.reg) {
+            vtev_conf_destroy(sconf);
+            vt_err(&t.common, "schema registry: %s", errstr);
+            rc = VT_EXIT_USAGE;
+            goto out;
+        }
+    }
     t.rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkc, errstr, sizeof(errstr));
     if (!t.rk) {
         vt_err(&t.common, "cannot create the consumer: %s", errstr);
@@ -833,6 +982,8 @@ out:
     if (rkc)
         rd_kafka_conf_destroy(rkc);
     vtev_serde_destroy(t.serde);
+    sids_clear(&t);
+    vtev_registry_destroy(t.reg);
     vtev_conf_destroy(conf);
     parts_clear(&t);
     for (i = 0; i < t.topic_cnt; i++)

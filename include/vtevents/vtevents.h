@@ -26,5 +26,6 @@
 #include <vtevents/vessel_position_updated.h>
 #include <vtevents/prediction_analysis_requested.h>
 #include <vtevents/prediction_analysis_completed.h>
+#include <vtevents/avro_json.h>
 
 #endif /* VTEVENTS_VTEVENTS_H */
