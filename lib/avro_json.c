@@ -231,6 +231,8 @@ static vtev_err_t apply_constraints(vtev_avro_json_t *c, const char *path, json_
                 return sfail(VTEV_ERR_SCHEMA, e, es, path,
                              "%s \"now\" applies to timestamp-millis and timestamp-micros fields", key);
             f->now = true;
+        } else if (!strcmp(key, "vt.key") || !strcmp(key, "vt.cname")) {
+            /* the message key and the C name (doc/codegen.md): no effect on the JSON form */
         } else {
             return sfail(VTEV_ERR_SCHEMA, e, es, path, "unknown constraint %s", key);
         }

@@ -93,7 +93,7 @@ VTEV_EXPORT vtev_avro_json_t *vtev_avro_json_new(const char *schema_json, const 
 /**
  * @brief Frees the converter.  NULL is ignored.
  * @param codec the converter, or NULL.
- * @remark Must not run concurrently with other calls on @p codec.
+ * @remark Any thread, but not concurrently with other calls on @p codec.
  * @since 0.2.0
  */
 VTEV_EXPORT void vtev_avro_json_destroy(vtev_avro_json_t *codec);
