@@ -418,12 +418,14 @@ void vtev_rt_jw_decimal(vtev_rt_jw_t *w, const unsigned char *p, size_t n, int s
     char *digits, *out;
     size_t nd = 0, i, o = 0, intd;
     bool neg = n > 0 && (p[0] & 0x80);
-    if (!(mag = malloc(n + 1)) || !(digits = malloc(n * 3 + 2))) {
+    /* at most 3n + 1 digits (256^n < 10^(3n+1)), padded to scale + 1 */
+    if (!(mag = malloc(n + 1)) || !(digits = malloc((n * 3 > (size_t)scale ? n * 3 : (size_t)scale) + 2))) {
         free(mag);
         w->oom = 1;
         return;
     }
-    memcpy(mag, p, n);
+    if (n) /* an empty value (zero) may come with p == NULL */
+        memcpy(mag, p, n);
     if (neg) { /* two's complement magnitude */
         int carry = 1;
         for (i = n; i-- > 0;) {

@@ -255,6 +255,27 @@ END_TEST
 /* ---------------------------------------------------------------------- */
 /* init, defaults, JSON                                                    */
 
+/* The text of a decimal, also when the scale has more digits than the value
+ * (the empty value is zero; buffers sized for the bytes alone overflowed). */
+static void expect_decimal(const unsigned char *p, size_t n, int scale, const char *want) {
+    vtev_rt_jw_t w = {0};
+    char *text;
+    vtev_rt_jw_decimal(&w, p, n, scale);
+    ck_assert_int_eq(vtev_rt_jw_finish(&w, &text, NULL), VTEV_ERR_OK);
+    ck_assert_str_eq(text, want);
+    free(text);
+}
+
+START_TEST(decimal_text) {
+    static const unsigned char five = 0x05, minus_one = 0xff, big[2] = {0x04, 0xd2};
+    expect_decimal(NULL, 0, 2, "\"0.00\"");
+    expect_decimal(NULL, 0, 0, "\"0\"");
+    expect_decimal(&five, 1, 6, "\"0.000005\"");
+    expect_decimal(&minus_one, 1, 12, "\"-0.000000000001\"");
+    expect_decimal(big, 2, 2, "\"12.34\"");
+}
+END_TEST
+
 START_TEST(init_defaults) {
     t_all_types_t a;
     vtev_vessel_position_updated_t p;
@@ -597,6 +618,7 @@ int main(void) {
     tcase_add_test(tc, hostile_lengths);
     tcase_add_test(tc, descriptors);
     tcase_add_test(tc, init_defaults);
+    tcase_add_test(tc, decimal_text);
     tcase_add_test(tc, json_forms);
     tcase_add_test(tc, validation);
     suite_add_tcase(s, tc);
