@@ -2118,6 +2118,15 @@ static void gen_decode(sb_t *b, const type_t *t) {
                      "(v->entries[i].key ? v->entries[i].key : \"\")");
         }
         sb_printf(b, "        }\n        total += n;\n    }\n");
+        if (!arr) /* a key twice: refused, as the JSON form refuses it */
+            sb_printf(b, "    {\n        size_t d1_, d2_;\n"
+                         "        int dr_ = vtev_rt_map_dup(v->entries, v->len, sizeof(%s), &d1_, &d2_);\n"
+                         "        if (dr_ < 0) {\n            vtev_rt_rd_fail(r, VTEV_RT_RD_NOMEM);\n"
+                         "            return cg_rderr(r, e, es, \"\");\n        }\n"
+                         "        if (dr_)\n"
+                         "            return CG_DFAIL(\"\", \": entries %%zu and %%zu have the same key\", d1_, d2_);\n"
+                         "    }\n",
+                      ety);
         break;
     }
     case K_UNION:

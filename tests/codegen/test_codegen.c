@@ -607,6 +607,55 @@ START_TEST(hostile_lengths) {
 }
 END_TEST
 
+/* A position event whose metadata has @p n null entries named k0, k1, ...,
+ * the last one renamed @p last_key when not NULL; encoded into @p out. */
+static void encode_keys(size_t n, const char *last_key, vtev_buf_t *out) {
+    vtev_vessel_position_updated_t p;
+    char err[256], key[32];
+    size_t i;
+    ck_assert_int_eq(vtev_vessel_position_updated_init(&p), VTEV_ERR_OK);
+    p.metadata.entries = calloc(n, sizeof(*p.metadata.entries));
+    ck_assert_ptr_nonnull(p.metadata.entries);
+    p.metadata.len = n;
+    for (i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), "k%zu", i);
+        p.metadata.entries[i].key = strdup(i + 1 == n && last_key ? last_key : key);
+        ck_assert_ptr_nonnull(p.metadata.entries[i].key);
+    }
+    out->len = 0;
+    ck_assert_int_eq(vtev_vessel_position_updated_encode(&p, out, err, sizeof(err)), VTEV_ERR_OK);
+    vtev_vessel_position_updated_clear(&p);
+}
+
+/* A map with a key twice is refused (avro-c and other readers keep one
+ * value per key; the JSON form refuses it), small maps and large ones. */
+START_TEST(duplicate_map_keys) {
+    vtev_vessel_position_updated_t p;
+    vtev_buf_t b = {0};
+    char err[256];
+    encode_keys(3, "k0", &b);
+    ck_assert_int_eq(vtev_vessel_position_updated_decode(&p, b.data, b.len, err, sizeof(err)), VTEV_ERR_DECODE);
+    ck_assert_str_eq(err, "metadata: entries 0 and 2 have the same key");
+    encode_keys(40, "k17", &b);
+    ck_assert_int_eq(vtev_vessel_position_updated_decode(&p, b.data, b.len, err, sizeof(err)), VTEV_ERR_DECODE);
+    ck_assert_str_eq(err, "metadata: entries 17 and 39 have the same key");
+    {
+        /* "" and NULL (how the decoder reads "") are the same key */
+        vtev_vessel_position_updated_metadata_entry_t two[2] = {{NULL, {0, {0}}}, {(char *)"", {0, {0}}}};
+        size_t i = 9, j = 9;
+        ck_assert_int_eq(vtev_rt_map_dup(two, 2, sizeof(two[0]), &i, &j), 1);
+        ck_assert_uint_eq(i, 0);
+        ck_assert_uint_eq(j, 1);
+        ck_assert_int_eq(vtev_rt_map_dup(two, 1, sizeof(two[0]), &i, &j), 0);
+    }
+    encode_keys(40, NULL, &b);
+    ck_assert_int_eq(vtev_vessel_position_updated_decode(&p, b.data, b.len, err, sizeof(err)), VTEV_ERR_OK);
+    ck_assert_uint_eq(p.metadata.len, 40);
+    vtev_vessel_position_updated_clear(&p);
+    vtev_buf_free(&b);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("codegen");
     TCase *tc = tcase_create("generated");
@@ -616,6 +665,7 @@ int main(void) {
     tcase_add_loop_test(tc, differential, 0, (int)(sizeof(types) / sizeof(types[0])));
     tcase_add_loop_test(tc, hostile, 0, (int)(sizeof(types) / sizeof(types[0])));
     tcase_add_test(tc, hostile_lengths);
+    tcase_add_test(tc, duplicate_map_keys);
     tcase_add_test(tc, descriptors);
     tcase_add_test(tc, init_defaults);
     tcase_add_test(tc, decimal_text);
