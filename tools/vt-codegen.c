@@ -469,7 +469,7 @@ static void parse_logical(json_t *j, type_t *t, const char *path) {
     } else if (!strcmp(s, "timestamp-millis") || !strcmp(s, "timestamp-micros")) {
         if (t->kind != K_LONG)
             die(path, "logical type %s needs a long, not %s", s, kind_names[t->kind]);
-        t->logical = s[15] == 'l' ? L_TS_MILLIS : L_TS_MICROS;
+        t->logical = !strcmp(s, "timestamp-millis") ? L_TS_MILLIS : L_TS_MICROS;
     } else if (!strcmp(s, "date")) {
         if (t->kind != K_INT)
             die(path, "logical type date needs an int, not %s", kind_names[t->kind]);

@@ -82,8 +82,9 @@ static void fill(avro_value_t *v, const char *field, int depth) {
             avro_value_set_int(v, (int32_t)rnd_long());
         break;
     case AVRO_INT64:
-        if (field && (!strncmp(field, "ts_", 3) || !strcmp(field, "timestamp")))
-            avro_value_set_long(v, (int64_t)(rnd() % 253402300799999ULL) * (rnd() % 2 ? 1 : 1000) -
+        if (field && (!strncmp(field, "ts_", 3) || !strcmp(field, "timestamp"))) /* up to 9999 */
+            avro_value_set_long(v, (int64_t)(rnd() % 253402300799999ULL) *
+                                       (!strcmp(field, "ts_ms") || rnd() % 2 ? 1 : 1000) -
                                        (int64_t)(rnd() % 1000));
         else
             avro_value_set_long(v, rnd_long());
@@ -298,7 +299,8 @@ START_TEST(init_defaults) {
     ck_assert_str_eq(a.rev_opt, "first");
     ck_assert(!a.has_opt_rec);
     ck_assert(vtev_rt_uuid_valid(a.u));
-    ck_assert(a.ts_ms > INT64_C(1700000000000)); /* "vt.default": "now" */
+    ck_assert(a.ts_ms > INT64_C(1700000000000)); /* "vt.default": "now", */
+    ck_assert(a.ts_ms < INT64_C(100000000000000)); /* in milliseconds */
     t_all_types_clear(&a);
 
     ck_assert_int_eq(vtev_vessel_position_updated_init(&p), VTEV_ERR_OK);
@@ -357,6 +359,7 @@ START_TEST(json_forms) {
     t_all_types_t a, b;
     char err[256], *json;
     const char *in = "{\"b\": true, \"i\": 1, \"l\": 2, \"f\": 0.5, \"d\": 1e300, \"by\": \"AAEC\", \"s\": \"x\","
+                     " \"ts_ms\": \"2026-01-10T15:30:00.123Z\","
                      " \"ts_us\": \"2026-01-10T15:30:00.000001Z\", \"dt_day\": \"2026-01-10\", \"dec_b\": \"-12.34\","
                      " \"fx\": \"AQIDBA==\", \"dec_f\": \"1.5\", \"e\": \"RED\", \"rec\": {\"x\": 3},"
                      " \"arr\": [1, -1], \"arr_rec\": [{\"x\": 1, \"opt\": \"o\"}], \"m\": {\"k\": \"v\"},"
@@ -366,6 +369,7 @@ START_TEST(json_forms) {
     all_in = in;
     ck_assert_int_eq(t_all_types_from_json(&a, in, strlen(in), err, sizeof(err)), VTEV_ERR_OK);
     ck_assert_uint_eq(a.by.len, 3);
+    ck_assert_int_eq(a.ts_ms, INT64_C(1768059000123)); /* timestamp-millis: milliseconds */
     ck_assert_int_eq(a.ts_us, INT64_C(1768059000000001));
     ck_assert_int_eq(a.dt_day, 20463);
     ck_assert_uint_eq(a.dec_b.len, 2); /* -1234 = 0xfb2e */
@@ -381,6 +385,7 @@ START_TEST(json_forms) {
     ck_assert_ptr_nonnull(strstr(json, "\"dec_b\": \"-12.34\""));
     ck_assert_ptr_nonnull(strstr(json, "\"dec_f\": \"1.500\""));
     ck_assert_ptr_nonnull(strstr(json, "\"dt_day\": \"2026-01-10\""));
+    ck_assert_ptr_nonnull(strstr(json, "\"ts_ms\": \"2026-01-10T15:30:00.123Z\""));
     ck_assert_ptr_nonnull(strstr(json, "\"ts_us\": \"2026-01-10T15:30:00.000001Z\""));
     ck_assert_ptr_nonnull(strstr(json, "\"by\": \"AAEC\""));
     ck_assert_ptr_nonnull(strstr(json, "\"bare\": 4.0"));
