@@ -444,6 +444,33 @@ static void valid_position(vtev_vessel_position_updated_t *p) {
         vtev_vessel_position_updated_clear(&p_);                                                   \
     } while (0)
 
+/* Dates and timestamps beyond the years 0000-9999 have no text form: refused
+ * without a constraint in the schema; the bounds themselves are valid. */
+START_TEST(validation_text_range) {
+    t_all_types_t a;
+    char err[256];
+    ck_assert_int_eq(t_all_types_init(&a), VTEV_ERR_OK);
+    a.dt_day = 2932896; /* 9999-12-31 */
+    a.ts_ms = INT64_C(-62167219200000);
+    a.ts_us = INT64_C(253402300799999999);
+    ck_assert_int_eq(t_all_types_validate(&a, err, sizeof(err)), VTEV_ERR_OK);
+    a.dt_day = 2932897;
+    EXPECT_INVALID(t_all_types_validate, &a,
+                   "dt_day: 2932897 is outside [-719528, 2932896] days since 1970-01-01 (the years 0000 to 9999)");
+    a.dt_day = -719528; /* 0000-01-01 */
+    a.ts_ms = INT64_C(-62167219200001);
+    EXPECT_INVALID(t_all_types_validate, &a,
+                   "ts_ms: -62167219200001 is outside [-62167219200000, 253402300799999] milliseconds since the "
+                   "epoch (the years 0000 to 9999)");
+    a.ts_ms = 0;
+    a.ts_us = INT64_C(253402300800000000);
+    EXPECT_INVALID(t_all_types_validate, &a,
+                   "ts_us: 253402300800000000 is outside [-62167219200000000, 253402300799999999] microseconds "
+                   "since the epoch (the years 0000 to 9999)");
+    t_all_types_clear(&a);
+}
+END_TEST
+
 START_TEST(validation) {
     vtev_vessel_position_updated_t p;
     vtev_prediction_analysis_requested_t q;
@@ -676,6 +703,7 @@ int main(void) {
     tcase_add_test(tc, decimal_text);
     tcase_add_test(tc, json_forms);
     tcase_add_test(tc, validation);
+    tcase_add_test(tc, validation_text_range);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
