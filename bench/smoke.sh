@@ -58,6 +58,8 @@ expect "bench_memory" memory peak_kb "$out"
 printf '%s\n' "$out" | grep -qE $'\tconsumed\t[1-9]' || fail "bench_memory consumed nothing: $out"
 "$B/bench_codec" -n 200 -r 1 >/dev/null || fail "bench_codec failed"
 echo "ok: bench_codec"
+out=$("$B/bench_gencodec" -n 200 -r 1 2>/dev/null) || fail "bench_gencodec failed"
+expect "bench_gencodec" gencodec ns_op "$out"
 out=$("$B/bench_hostile" wide5k-115 2)
 printf '%s\n' "$out" | grep -q 'avro.max.values' || fail "bench_hostile: no limit hit: $out"
 echo "ok: bench_hostile"

@@ -117,6 +117,52 @@ int vtev_rt_get_bytes(vtev_rt_rd_t *r, vtev_bytes_t *out) {
     return 0;
 }
 
+static const char *map_key(const void *entries, size_t i, size_t stride) {
+    /* a pointer to a struct points to its first member, the key */
+    const char *k = *(char *const *)(const void *)((const unsigned char *)entries + i * stride);
+    return k ? k : "";
+}
+
+int vtev_rt_map_dup(const void *entries, size_t n, size_t stride, size_t *first, size_t *second) {
+    size_t i, j, cap, *slot;
+    if (n < 2)
+        return 0;
+    if (n <= 8) {
+        for (j = 1; j < n; j++)
+            for (i = 0; i < j; i++)
+                if (!strcmp(map_key(entries, i, stride), map_key(entries, j, stride))) {
+                    *first = i;
+                    *second = j;
+                    return 1;
+                }
+        return 0;
+    }
+    /* open addressing, at most half full; a slot holds entry index + 1 */
+    for (cap = 16; cap < 2 * n; cap *= 2)
+        if (cap > SIZE_MAX / 4 / sizeof(*slot))
+            return -1;
+    if (!(slot = calloc(cap, sizeof(*slot))))
+        return -1;
+    for (j = 0; j < n; j++) {
+        const unsigned char *k = (const unsigned char *)map_key(entries, j, stride);
+        uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+        size_t at;
+        for (; *k; k++)
+            h = (h ^ *k) * 1099511628211ULL;
+        for (at = (size_t)h & (cap - 1); slot[at]; at = (at + 1) & (cap - 1)) {
+            if (!strcmp(map_key(entries, slot[at] - 1, stride), map_key(entries, j, stride))) {
+                *first = slot[at] - 1;
+                *second = j;
+                free(slot);
+                return 1;
+            }
+        }
+        slot[at] = j + 1;
+    }
+    free(slot);
+    return 0;
+}
+
 const char *vtev_rt_rd_strerror(int status) {
     switch (status) {
     case VTEV_RT_RD_OK: return "no error";
@@ -428,7 +474,8 @@ void vtev_rt_jw_decimal(vtev_rt_jw_t *w, const unsigned char *p, size_t n, int s
         w->oom = 1;
         return;
     }
-    memcpy(mag, p, n);
+    if (n) /* an empty value (zero) may come with p == NULL */
+        memcpy(mag, p, n);
     if (neg) { /* two's complement magnitude */
         int carry = 1;
         for (i = n; i-- > 0;) {

@@ -8,8 +8,12 @@
 #               then says so through the settings table)
 #     --no-doc  keep the results in bench/results/ without rewriting the doc
 #     --only    rerun only these parts (publish, pypublish, consume, pyconsume,
-#               codec, latency, e2e, memory, valgrind, callgrind, pipeline),
-#               replacing their results in bench/results/, then rewrite the doc
+#               codec, gencodec, latency, e2e, memory, valgrind, callgrind,
+#               pipeline), replacing their results in bench/results/, then
+#               rewrite the doc.  The parts that need no Kafka (codec,
+#               gencodec) run without the stack; without the results of an
+#               earlier full run they replace only their own sections of
+#               doc/PERFORMANCE.md (e.g. `scripts/bench.sh --only gencodec`).
 #
 # Environment: VTEV_BUILD_DIR (build), VTEV_PYTHON (.venv/bin/python),
 # VTEV_BENCH_RUNS (5), VTEV_BENCH_EVENTS (100000), VTEV_BENCH_PY_EVENTS (50000),
@@ -51,10 +55,22 @@ done
 log() { printf '==> bench: %s\n' "$*" >&2; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
-for p in bench_publish bench_consume bench_latency bench_memory; do
-  [ -x "$B/$p" ] || die "$B/$p is missing: build first (./run build)"
-done
-[ -x "$PY" ] || die "no Python at $PY (./run pydeps, or set VTEV_PYTHON)"
+# Parts that need neither Kafka nor the registry nor Python.
+LOCAL_PARTS=",codec,gencodec,"
+STACK=1
+if [ -n "$ONLY" ]; then
+  STACK=0
+  for p in ${ONLY//,/ }; do
+    case "$LOCAL_PARTS" in *",$p,"*) ;; *) STACK=1 ;; esac
+  done
+fi
+
+if [ "$STACK" = 1 ]; then
+  for p in bench_publish bench_consume bench_latency bench_memory; do
+    [ -x "$B/$p" ] || die "$B/$p is missing: build first (./run build)"
+  done
+  [ -x "$PY" ] || die "no Python at $PY (./run pydeps, or set VTEV_PYTHON)"
+fi
 
 # ------------------------------------------------------------------ stack --
 started=0
@@ -62,19 +78,25 @@ cleanup() {
   if [ "$started" = 1 ]; then log "stopping the stack this script started"; scripts/stack.sh down || true; fi
 }
 trap cleanup EXIT
-st=0
-scripts/stack.sh status --quiet >/dev/null 2>&1 || st=$?
-if [ "$st" != 0 ]; then
-  scripts/stack.sh up
-  [ "$st" = 1 ] && started=1
+if [ "$STACK" = 1 ]; then
+  st=0
+  scripts/stack.sh status --quiet >/dev/null 2>&1 || st=$?
+  if [ "$st" != 0 ]; then
+    scripts/stack.sh up
+    [ "$st" = 1 ] && started=1
+  fi
+  set -a
+  # shellcheck disable=SC1091
+  . "${VTEV_STACK_DIR:-.stack}/env"
+  set +a
 fi
-set -a
-# shellcheck disable=SC1091
-. "${VTEV_STACK_DIR:-.stack}/env"
-set +a
 
 RAW=$OUT/raw.tsv
 META=$OUT/meta.env
+# --only on top of a full run's results (its meta.env has the date) rewrites
+# the whole document; --only of local parts without them replaces only their
+# sections of it.
+SECTIONS=
 # want PART [TABLE...]: whether to run PART; with --only, drop the earlier
 # results of its tables first.
 want() {
@@ -102,8 +124,12 @@ if [ -z "$ONLY" ]; then
   rm -rf "$OUT"
   mkdir -p "$OUT"
   : >"$RAW"
-else
-  [ -f "$RAW" ] || die "--only needs the results of a full run in $OUT"
+elif ! grep -qs '^date=' "$META"; then
+  [ "$STACK" = 0 ] || die "--only needs the results of a full run in $OUT (or only the parts ${LOCAL_PARTS//,/ })"
+  mkdir -p "$OUT"
+  [ -f "$RAW" ] || : >"$RAW"
+  SECTIONS=${ONLY#,}
+  SECTIONS=${SECTIONS%,}
 fi
 
 # ------------------------------------------------------------------- meta --
@@ -186,6 +212,70 @@ CODEC_N=$((N * 2))
 meta cmd_codec "$B/bench_codec -n $CODEC_N -r $RUNS"
 log "codec"
 "$B/bench_codec" -n "$CODEC_N" -r "$RUNS" >"$OUT/codec.txt"
+fi
+
+# --------------------------------------------------------------- gencodec --
+# The generated codec (vt-codegen) against generic avro-c and the library's
+# current codec, then callgrind's instructions per operation of each side.
+if want gencodec gencodec gencodec_ir; then
+  [ -x "$B/bench_gencodec" ] || die "$B/bench_gencodec is missing: build first (./run build)"
+  GC_R=$((RUNS * 2 + 1))
+  meta cmd_gencodec "$B/bench_gencodec -n $N -r $GC_R"
+  log "generated codec vs avro-c: $GC_R rounds of $N"
+  gc_load=$(cut -d' ' -f1-3 /proc/loadavg)
+  gc_date=$(date -u '+%Y-%m-%d %H:%M UTC')
+  "$B/bench_gencodec" -n "$N" -r "$GC_R" >>"$RAW" 2>"$OUT/gencodec.txt" ||
+    die "bench_gencodec failed: $(cat "$OUT/gencodec.txt")"
+  gc_bt=$(meson introspect "$BUILD" --buildoptions 2>/dev/null | python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"][0])' 2>/dev/null || echo ?)
+  meta gencodec_when "run on $gc_date, load $gc_load before and $(cut -d' ' -f1-3 /proc/loadavg) after, $(nproc) cores, $(cc --version | head -1), meson buildtype $gc_bt"
+  if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
+    CGN=5000
+    meta cmd_gencodec_callgrind "valgrind --tool=callgrind [--toggle-collect=gen_decode] $B/bench_gencodec -e {position,request,result} -n $CGN -r 1"
+    for e in position request result; do
+      log "callgrind: bench_gencodec -e $e"
+      cgo=$OUT/callgrind.gencodec.$e
+      valgrind --tool=callgrind --callgrind-out-file="$cgo" "$B/bench_gencodec" -e "$e" -n "$CGN" -r 1 \
+        >/dev/null 2>"$OUT/callgrind_gencodec_$e.log" || die "callgrind of bench_gencodec failed"
+      valgrind --tool=callgrind --toggle-collect=gen_decode --callgrind-out-file="$cgo.gen_decode" \
+        "$B/bench_gencodec" -e "$e" -n "$CGN" -r 1 >/dev/null 2>>"$OUT/callgrind_gencodec_$e.log" ||
+        die "callgrind of bench_gencodec failed"
+      # inclusive instructions per operation of each side's loop (warm-up of
+      # n/10+1 operations, then one round of n), and the share of malloc and
+      # free in the generated decode (+ clear)
+      { callgrind_annotate --inclusive=yes "$cgo" 2>/dev/null; echo "@@gen_decode"
+        callgrind_annotate "$cgo.gen_decode" 2>/dev/null; } | python3 -c '
+import re, sys
+e, n = sys.argv[1], int(sys.argv[2])
+ev = {"position": "vessel.position.updated", "request": "prediction.analysis.requested",
+      "result": "prediction.analysis.completed"}[e]
+ops = n // 10 + 1 + n
+side = {"gen_encode": ("encode", "generated"), "gen_decode": ("decode", "generated"),
+        "avro_encode": ("encode", "avro-c"), "avro_decode": ("decode", "avro-c"),
+        "gcl_encode": ("encode", "library"), "gcl_decode": ("decode", "library")}
+seen, total, alloc, part2 = set(), 0, 0, False
+for line in sys.stdin:
+    if line.startswith("@@gen_decode"):
+        part2 = True
+        continue
+    m = re.match(r"\s*([0-9,]+) \([ 0-9.]+%\)\s+(\S*?):(\S+) ", line)
+    if not m:
+        m2 = re.match(r"\s*([0-9,]+) \([ 0-9.]+%\)\s+PROGRAM TOTALS", line)
+        if m2 and part2:
+            total = int(m2.group(1).replace(",", ""))
+        continue
+    ir, f, fn = int(m.group(1).replace(",", "")), m.group(2), m.group(3)
+    if not part2:
+        if fn in side and fn not in seen:
+            seen.add(fn)
+            op, s = side[fn]
+            print("R\tgencodec_ir\t%s %s\t%s\tir_op\t%d" % (ev, op, s, ir // ops))
+    elif f.endswith("malloc.c"):
+        alloc += ir
+if total:
+    print("R\tgencodec_ir\t%s decode\tgenerated\talloc_share\t%.3f" % (ev, alloc / total))
+' "$e" "$CGN" >>"$RAW"
+    done
+  fi
 fi
 
 # ---------------------------------------------------------------- latency --
@@ -339,6 +429,10 @@ else
   meta rerun "${ONLY//,/ } rerun on $(date -u '+%Y-%m-%d %H:%M UTC'), load after $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 if [ "$DOC" = 1 ]; then
-  python3 bench/report.py "$OUT" doc/PERFORMANCE.md
+  if [ -n "$SECTIONS" ]; then
+    python3 bench/report.py "$OUT" doc/PERFORMANCE.md --sections "$SECTIONS"
+  else
+    python3 bench/report.py "$OUT" doc/PERFORMANCE.md
+  fi
 fi
 log "done; raw results in $OUT"

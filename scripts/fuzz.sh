@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # libFuzzer targets for untrusted input: unframe+decode (fuzz_decode), JSON
-# parsing (fuzz_json), schema resolution (fuzz_resolve) and the schema-driven
-# JSON form (fuzz_avro_json), built with clang -fsanitize=fuzzer,address,undefined.
+# parsing (fuzz_json), the resolving decode (fuzz_resolve), the schema-driven
+# JSON form (fuzz_avro_json) and the decoders vt-codegen generates
+# (fuzz_gen_position, fuzz_gen_request, fuzz_gen_result for schemas/avro,
+# fuzz_gen_all_types for tests/schemas/all_types.avsc; the code is generated
+# here with a vt-codegen built from tools/vt-codegen.c),
+# built with clang -fsanitize=fuzzer,address,undefined.
 #
-#   scripts/fuzz.sh build        build both targets into build-fuzz/
+#   scripts/fuzz.sh build        build the targets into build-fuzz/
 #   scripts/fuzz.sh smoke        build, then run each for 15 s (./run test calls this)
 #   scripts/fuzz.sh long N       build, then run each for N executions
 #   scripts/fuzz.sh run TARGET [libFuzzer args...]
+#   scripts/fuzz.sh coverage [TARGET...]
+#                                source coverage (llvm-cov) that each target's
+#                                corpus reaches in the code it tests
+#
+# VTEV_FUZZ_TARGETS="t1 t2" limits build, smoke and long to those targets.
 #
 # Seeds live in tests/fuzz/corpus/<target>/; new inputs found go to
 # build-fuzz/corpus/<target>/ (not committed).  A crash stops with exit 1 and
@@ -15,21 +24,38 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${VTEV_FUZZ_DIR:-$ROOT/build-fuzz}
 CC=${CC_FUZZ:-clang}
-TARGETS=(fuzz_decode fuzz_json fuzz_resolve fuzz_avro_json)
+TARGETS=(fuzz_decode fuzz_json fuzz_resolve fuzz_avro_json fuzz_gen_position fuzz_gen_request fuzz_gen_result fuzz_gen_all_types)
+if [ -n "${VTEV_FUZZ_TARGETS:-}" ]; then
+  read -r -a TARGETS <<<"$VTEV_FUZZ_TARGETS"
+fi
 LIBSRC=(avro_canon.c avro_direct.c avro_json.c avro_resolve.c avro_scan.c codec.c conf.c error.c frame.c event.c
         json.c metadata.c mock_cluster.c schema.c serde_avro.c timestamp.c util.c validate.c)
+# fuzz_gen_* targets: the generated file each one links (BASE of BASE.c), and
+# the schema and prefix it is generated from.
+declare -A GEN_BASE=([fuzz_gen_position]=vessel_position_updated [fuzz_gen_request]=prediction_analysis_requested
+                     [fuzz_gen_result]=prediction_analysis_completed [fuzz_gen_all_types]=all_types)
+GEN_SCHEMAS=("vtev:schemas/avro/vessel.position.updated.avsc" "vtev:schemas/avro/prediction.analysis.requested.avsc"
+             "vtev:schemas/avro/prediction.analysis.completed.avsc" "t:tests/schemas/all_types.avsc")
 
 log() { printf '==> %s\n' "$*" >&2; }
 
+# build [cov]: the targets with libFuzzer, ASan and UBSan into $OUT/, or (cov)
+# with clang's source coverage and no sanitizers into $OUT/cov/ (coverage).
 build() {
   command -v "$CC" >/dev/null || { echo "fuzz.sh: $CC not found" >&2; exit 1; }
-  mkdir -p "$OUT/obj"
+  local dir=$OUT san=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
+  local osan=(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined)
+  if [ "${1:-}" = cov ]; then
+    dir=$OUT/cov
+    san=(-fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping)
+    osan=(-fprofile-instr-generate -fcoverage-mapping)
+  fi
+  mkdir -p "$dir/obj"
   python3 "$ROOT/scripts/embed_schemas.py" "$OUT/schemas_gen.c" \
     "position=$ROOT/schemas/avro/vessel.position.updated.avsc" \
     "request=$ROOT/schemas/avro/prediction.analysis.requested.avsc" \
     "result=$ROOT/schemas/avro/prediction.analysis.completed.avsc"
-  local flags=(-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined
-               -fno-sanitize-recover=undefined -I"$ROOT/include" -I"$ROOT/lib" -I"$OUT")
+  local base=(-std=c11 -D_GNU_SOURCE -g -O1 -I"$ROOT/include" -I"$ROOT/lib" -I"$OUT")
   local cflags libs
   cflags=$(pkg-config --cflags avro-c jansson rdkafka)
   libs=$(pkg-config --libs avro-c jansson rdkafka)
@@ -40,7 +66,8 @@ build() {
   IFS=. read -r maj min pat <<<"$ver"
   sed -e "s/@VTEV_VERSION_MAJOR@/$maj/; s/@VTEV_VERSION_MINOR@/$min/; s/@VTEV_VERSION_PATCH@/$pat/" \
       -e "s/@VTEV_VERSION_STR@/\"$ver\"/" "$ROOT/include/vtevents/version.h.in" > "$OUT/vtevents/version.h"
-  # the platform types, generated as the build does (validate.c uses them)
+  # the platform types, generated as the build does (validate.c uses them;
+  # the fuzz_gen_* targets of the platform link these same objects)
   # shellcheck disable=SC2046
   cc -std=c11 -D_GNU_SOURCE -O1 -I"$ROOT/include" -I"$OUT" "$ROOT/tools/vt-codegen.c" \
     $(pkg-config --cflags --libs jansson) -lm -o "$OUT/vt-codegen"
@@ -49,24 +76,44 @@ build() {
   local objs=() f o g
   for g in vessel_position_updated prediction_analysis_requested prediction_analysis_completed; do
     # shellcheck disable=SC2086
-    "$CC" "${flags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}" $cflags -I"$OUT/vtevents" \
-      -c "$OUT/vtevents/$g.c" -o "$OUT/obj/gen_$g.o"
-    objs+=("$OUT/obj/gen_$g.o")
+    "$CC" "${base[@]}" "${osan[@]}" $cflags -I"$OUT/vtevents" -c "$OUT/vtevents/$g.c" -o "$dir/obj/gen_$g.o"
+    objs+=("$dir/obj/gen_$g.o")
   done
   for f in "${LIBSRC[@]}" ; do
-    o="$OUT/obj/${f%.c}.o"
-    if [ ! -f "$o" ] || [ "$ROOT/lib/$f" -nt "$o" ] || [ -n "$(find "$ROOT/lib" -name '*.h' -newer "$o")" ]; then
+    o="$dir/obj/${f%.c}.o"
+    if [ ! -f "$o" ] || [ "$ROOT/lib/$f" -nt "$o" ] ||
+       [ -n "$(find "$ROOT/lib" "$ROOT/include" -name '*.h' -newer "$o")" ]; then
       # shellcheck disable=SC2086
-      "$CC" "${flags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}" $cflags -c "$ROOT/lib/$f" -o "$o"
+      "$CC" "${base[@]}" "${osan[@]}" $cflags -c "$ROOT/lib/$f" -o "$o"
     fi
     objs+=("$o")
   done
   # shellcheck disable=SC2086
-  "$CC" "${flags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}" -c "$OUT/schemas_gen.c" -o "$OUT/obj/schemas_gen.o"
-  objs+=("$OUT/obj/schemas_gen.o")
+  "$CC" "${base[@]}" "${osan[@]}" -c "$OUT/schemas_gen.c" -o "$dir/obj/schemas_gen.o"
+  objs+=("$dir/obj/schemas_gen.o")
+  # the generator (no sanitizers: it only writes the code under test), then
+  # the generated code, instrumented like the library
+  local gen=0 sp t
+  for t in "${TARGETS[@]}"; do [ -n "${GEN_BASE[$t]:-}" ] && gen=1; done
+  if [ "$gen" = 1 ]; then
+    mkdir -p "$OUT/gen"
+    for sp in "${GEN_SCHEMAS[@]}"; do
+      "$OUT/vt-codegen" -o "$OUT/gen" --prefix "${sp%%:*}" "$ROOT/${sp#*:}"
+    done
+  fi
   for t in "${TARGETS[@]}"; do
+    local extra=()
+    if [ -n "${GEN_BASE[$t]:-}" ] && [ -f "$dir/obj/gen_${GEN_BASE[$t]}.o" ] &&
+       [ -f "$OUT/vtevents/${GEN_BASE[$t]}.c" ]; then
+      extra=(-I"$OUT/gen") # a platform type: its object is among objs
+    elif [ -n "${GEN_BASE[$t]:-}" ]; then
+      # shellcheck disable=SC2086
+      "$CC" "${base[@]}" "${osan[@]}" $cflags -c "$OUT/gen/${GEN_BASE[$t]}.c" -o "$dir/obj/gen_${GEN_BASE[$t]}.o"
+      extra=(-I"$OUT/gen" "$dir/obj/gen_${GEN_BASE[$t]}.o")
+    fi
     # shellcheck disable=SC2086
-    "$CC" "${flags[@]}" "$ROOT/tests/fuzz/$t.c" "${objs[@]}" $libs -lpthread -lm -o "$OUT/$t"
+    "$CC" "${base[@]}" "${san[@]}" $cflags "$ROOT/tests/fuzz/$t.c" "${extra[@]}" "${objs[@]}" $libs -lpthread -lm \
+      -o "$dir/$t"
   done
 }
 
@@ -78,6 +125,38 @@ run_target() {
      "$OUT/corpus/$t" "$ROOT/tests/fuzz/corpus/$t")
 }
 
+# run_logged TARGET ARGS...: the run's output goes to $OUT/TARGET.log; shown
+# are its last coverage line and statistics, or its end when it failed.
+run_logged() {
+  local t=$1 rc=0
+  run_target "$@" >"$OUT/$t.log" 2>&1 || rc=$?
+  if [ "$rc" = 0 ]; then
+    grep -E '^#[0-9]+[[:space:]]+DONE|^Done|^stat::' "$OUT/$t.log"
+  else
+    tail -n 40 "$OUT/$t.log"
+    echo "fuzz.sh: $t failed (output in $OUT/$t.log)" >&2
+  fi
+  return "$rc"
+}
+
+# coverage TARGET: the source coverage that the corpus of TARGET (the seeds
+# and what the runs found) reaches in the code it tests.
+coverage_of() {
+  local t=$1 files=()
+  case "$t" in
+    fuzz_gen_*) files=("$OUT/gen/${GEN_BASE[$t]}.c" "$ROOT/lib/avro_direct.c") ;;
+    fuzz_resolve) files=("$ROOT/lib/avro_resolve.c" "$ROOT/lib/codec.c") ;;
+    fuzz_decode) files=("$ROOT/lib/codec.c" "$ROOT/lib/serde_avro.c" "$ROOT/lib/avro_scan.c") ;;
+    fuzz_json) files=("$ROOT/lib/json.c" "$ROOT/lib/timestamp.c") ;;
+  esac
+  mkdir -p "$OUT/corpus/$t"
+  rm -f "$OUT/cov/$t.profraw"
+  (cd "$OUT/cov" && LLVM_PROFILE_FILE="$OUT/cov/$t.profraw" "./$t" -runs=0 \
+     "$OUT/corpus/$t" "$ROOT/tests/fuzz/corpus/$t" >"$OUT/cov/$t.log" 2>&1)
+  llvm-profdata merge -sparse "$OUT/cov/$t.profraw" -o "$OUT/cov/$t.profdata"
+  llvm-cov report "$OUT/cov/$t" -instr-profile="$OUT/cov/$t.profdata" "${files[@]}"
+}
+
 cmd=${1:-smoke}
 [ $# -gt 0 ] && shift
 case "$cmd" in
@@ -86,20 +165,25 @@ case "$cmd" in
     build
     for t in "${TARGETS[@]}"; do
       log "fuzzing $t for 15 s"
-      run_target "$t" -max_total_time=15 2>&1 | tail -n 12
-      [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzz.sh: $t failed" >&2; exit 1; }
+      run_logged "$t" -max_total_time=15 || exit 1
     done ;;
   long)
     n=${1:?usage: fuzz.sh long N}
     build
     for t in "${TARGETS[@]}"; do
       log "fuzzing $t for $n executions"
-      run_target "$t" -runs="$n" 2>&1 | tail -n 12
-      [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzz.sh: $t failed" >&2; exit 1; }
+      run_logged "$t" -runs="$n" || exit 1
+    done ;;
+  coverage)
+    [ $# -gt 0 ] && TARGETS=("$@")
+    build cov
+    for t in "${TARGETS[@]}"; do
+      log "coverage of $t's corpus"
+      coverage_of "$t"
     done ;;
   run)
     t=${1:?usage: fuzz.sh run TARGET [args]}; shift
     build
     run_target "$t" "$@" ;;
-  *) sed -n '2,13p' "$0"; exit 2 ;;
+  *) sed -n '2,23p' "$0"; exit 2 ;;
 esac

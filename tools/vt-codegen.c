@@ -1519,6 +1519,31 @@ static char *symbol_list(const type_t *t) {
     return b.s;
 }
 
+/* A timestamp or date outside the years 0000-9999 has no text form (the
+ * JSON reader takes four-digit years): always refused, after the schema's
+ * own constraints (whose messages are more precise). */
+static void e_text_range(sb_t *b, const char *ind, const type_t *t, const char *lv, const char *seg) {
+    const char *lo, *hi;
+    switch (t->logical) {
+    case L_TS_MILLIS: lo = "-62167219200000"; hi = "253402300799999"; break;
+    case L_TS_MICROS: lo = "-62167219200000000"; hi = "253402300799999999"; break;
+    case L_DATE: lo = "-719528"; hi = "2932896"; break;
+    default: return;
+    }
+    if (t->cons.has_lo && t->cons.has_hi) { /* the schema's range may already be narrower */
+        char *le, *he;
+        long long l, h;
+        errno = 0;
+        l = strtoll(t->cons.lo_txt, &le, 10);
+        h = strtoll(t->cons.hi_txt, &he, 10);
+        if (!errno && !*le && !*he && l >= strtoll(lo, NULL, 10) && h <= strtoll(hi, NULL, 10))
+            return;
+    }
+    sb_printf(b, "%sif (%s < INT64_C(%s) || %s > INT64_C(%s))\n"
+                 "%s    return CG_FAIL(%s, \": %%lld is outside [%s, %s]%s (the years 0000 to 9999)\", (long long)%s);\n",
+              ind, lv, lo, lv, hi, ind, seg, lo, hi, unit_suffix(t), lv);
+}
+
 /* Statements that check lv of type t; on failure they return with seg in front. */
 static void e_validate(sb_t *b, const char *ind, const type_t *t, const char *lv, const char *seg) {
     const cons_t *c = &t->cons;
@@ -1550,6 +1575,7 @@ static void e_validate(sb_t *b, const char *ind, const type_t *t, const char *lv
                       c_lit(msg), va);
         }
         sb_printf(b, "%s}\n", ind);
+        e_text_range(b, ind, t, lv, seg);
         return;
     }
     switch (t->kind) {
@@ -1578,6 +1604,7 @@ static void e_validate(sb_t *b, const char *ind, const type_t *t, const char *lv
         sb_printf(b, "%sCG_TRY(cg_%s_validate(&%s, e, es), %s);\n", ind, t->cname, lv, seg);
         break;
     default:
+        e_text_range(b, ind, t, lv, seg);
         break;
     }
 }
@@ -2143,6 +2170,15 @@ static void gen_decode(sb_t *b, const type_t *t) {
                      "(v->entries[i].key ? v->entries[i].key : \"\")");
         }
         sb_printf(b, "        }\n        total += n;\n    }\n");
+        if (!arr) /* a key twice: refused, as the JSON form refuses it */
+            sb_printf(b, "    {\n        size_t d1_, d2_;\n"
+                         "        int dr_ = vtev_rt_map_dup(v->entries, v->len, sizeof(%s), &d1_, &d2_);\n"
+                         "        if (dr_ < 0) {\n            vtev_rt_rd_fail(r, VTEV_RT_RD_NOMEM);\n"
+                         "            return cg_rderr(r, e, es, \"\");\n        }\n"
+                         "        if (dr_)\n"
+                         "            return CG_DFAIL(\"\", \": entries %%zu and %%zu have the same key\", d1_, d2_);\n"
+                         "    }\n",
+                      ety);
         break;
     }
     case K_UNION:

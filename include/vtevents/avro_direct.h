@@ -255,6 +255,22 @@ VTEV_EXPORT int vtev_rt_get_str(vtev_rt_rd_t *r, char **out);
  */
 VTEV_EXPORT int vtev_rt_get_bytes(vtev_rt_rd_t *r, vtev_bytes_t *out);
 
+/**
+ * @brief Find two entries of a decoded map with the same key.
+ *
+ * Avro readers keep one value per key, and the JSON form refuses a key
+ * twice, so the generated decoders refuse such a map.
+ * @param entries The entries; each one starts with its `char *key` (NULL reads as "").
+ * @param n Number of entries.
+ * @param stride Size of one entry.
+ * @param first Receives the index of the earlier entry of a pair found.
+ * @param second Receives the index of the later one.
+ * @returns 0 when all keys differ, 1 when a pair was found, -1 when memory
+ *          is exhausted.  Linear in @p n (a hash table beyond a few entries).
+ * @since 0.2.0
+ */
+VTEV_EXPORT int vtev_rt_map_dup(const void *entries, size_t n, size_t stride, size_t *first, size_t *second);
+
 /** @brief Read @p n raw bytes (Avro fixed). @param r Reader. @param dst Destination. @param n Count. @returns 0 or a status. @since 0.2.0 */
 static inline int vtev_rt_get_fixed(vtev_rt_rd_t *r, unsigned char *dst, size_t n) {
     if (vtev_rt_rd_left(r) < n)

@@ -119,6 +119,27 @@ END_TEST
 /* ---------------------------------------------------------------------- */
 /* init, defaults, JSON                                                    */
 
+/* The text of a decimal, also when the scale has more digits than the value
+ * (the empty value is zero; buffers sized for the bytes alone overflowed). */
+static void expect_decimal(const unsigned char *p, size_t n, int scale, const char *want) {
+    vtev_rt_jw_t w = {0};
+    char *text;
+    vtev_rt_jw_decimal(&w, p, n, scale);
+    ck_assert_int_eq(vtev_rt_jw_finish(&w, &text, NULL), VTEV_ERR_OK);
+    ck_assert_str_eq(text, want);
+    free(text);
+}
+
+START_TEST(decimal_text) {
+    static const unsigned char five = 0x05, minus_one = 0xff, big[2] = {0x04, 0xd2};
+    expect_decimal(NULL, 0, 2, "\"0.00\"");
+    expect_decimal(NULL, 0, 0, "\"0\"");
+    expect_decimal(&five, 1, 6, "\"0.000005\"");
+    expect_decimal(&minus_one, 1, 12, "\"-0.000000000001\"");
+    expect_decimal(big, 2, 2, "\"12.34\"");
+}
+END_TEST
+
 START_TEST(init_defaults) {
     t_all_types_t a;
     vtev_vessel_position_updated_t p;
@@ -301,6 +322,33 @@ static void valid_position(vtev_vessel_position_updated_t *p) {
         vtev_vessel_position_updated_clear(&p_);                                                   \
     } while (0)
 
+/* Dates and timestamps beyond the years 0000-9999 have no text form: refused
+ * without a constraint in the schema; the bounds themselves are valid. */
+START_TEST(validation_text_range) {
+    t_all_types_t a;
+    char err[256];
+    ck_assert_int_eq(t_all_types_init(&a), VTEV_ERR_OK);
+    a.dt_day = 2932896; /* 9999-12-31 */
+    a.ts_ms = INT64_C(-62167219200000);
+    a.ts_us = INT64_C(253402300799999999);
+    ck_assert_int_eq(t_all_types_validate(&a, err, sizeof(err)), VTEV_ERR_OK);
+    a.dt_day = 2932897;
+    EXPECT_INVALID(t_all_types_validate, &a,
+                   "dt_day: 2932897 is outside [-719528, 2932896] days since 1970-01-01 (the years 0000 to 9999)");
+    a.dt_day = -719528; /* 0000-01-01 */
+    a.ts_ms = INT64_C(-62167219200001);
+    EXPECT_INVALID(t_all_types_validate, &a,
+                   "ts_ms: -62167219200001 is outside [-62167219200000, 253402300799999] milliseconds since the "
+                   "epoch (the years 0000 to 9999)");
+    a.ts_ms = 0;
+    a.ts_us = INT64_C(253402300800000000);
+    EXPECT_INVALID(t_all_types_validate, &a,
+                   "ts_us: 253402300800000000 is outside [-62167219200000000, 253402300799999999] microseconds "
+                   "since the epoch (the years 0000 to 9999)");
+    t_all_types_clear(&a);
+}
+END_TEST
+
 START_TEST(validation) {
     vtev_vessel_position_updated_t p;
     vtev_prediction_analysis_requested_t q;
@@ -469,6 +517,55 @@ START_TEST(hostile_lengths) {
 }
 END_TEST
 
+/* A position event whose metadata has @p n null entries named k0, k1, ...,
+ * the last one renamed @p last_key when not NULL; encoded into @p out. */
+static void encode_keys(size_t n, const char *last_key, vtev_buf_t *out) {
+    vtev_vessel_position_updated_t p;
+    char err[256], key[32];
+    size_t i;
+    ck_assert_int_eq(vtev_vessel_position_updated_init(&p), VTEV_ERR_OK);
+    p.metadata.entries = calloc(n, sizeof(*p.metadata.entries));
+    ck_assert_ptr_nonnull(p.metadata.entries);
+    p.metadata.len = n;
+    for (i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), "k%zu", i);
+        p.metadata.entries[i].key = strdup(i + 1 == n && last_key ? last_key : key);
+        ck_assert_ptr_nonnull(p.metadata.entries[i].key);
+    }
+    out->len = 0;
+    ck_assert_int_eq(vtev_vessel_position_updated_encode(&p, out, err, sizeof(err)), VTEV_ERR_OK);
+    vtev_vessel_position_updated_clear(&p);
+}
+
+/* A map with a key twice is refused (avro-c and other readers keep one
+ * value per key; the JSON form refuses it), small maps and large ones. */
+START_TEST(duplicate_map_keys) {
+    vtev_vessel_position_updated_t p;
+    vtev_buf_t b = {0};
+    char err[256];
+    encode_keys(3, "k0", &b);
+    ck_assert_int_eq(vtev_vessel_position_updated_decode(&p, b.data, b.len, err, sizeof(err)), VTEV_ERR_DECODE);
+    ck_assert_str_eq(err, "metadata: entries 0 and 2 have the same key");
+    encode_keys(40, "k17", &b);
+    ck_assert_int_eq(vtev_vessel_position_updated_decode(&p, b.data, b.len, err, sizeof(err)), VTEV_ERR_DECODE);
+    ck_assert_str_eq(err, "metadata: entries 17 and 39 have the same key");
+    {
+        /* "" and NULL (how the decoder reads "") are the same key */
+        vtev_vessel_position_updated_metadata_entry_t two[2] = {{NULL, {0, {0}}}, {(char *)"", {0, {0}}}};
+        size_t i = 9, j = 9;
+        ck_assert_int_eq(vtev_rt_map_dup(two, 2, sizeof(two[0]), &i, &j), 1);
+        ck_assert_uint_eq(i, 0);
+        ck_assert_uint_eq(j, 1);
+        ck_assert_int_eq(vtev_rt_map_dup(two, 1, sizeof(two[0]), &i, &j), 0);
+    }
+    encode_keys(40, NULL, &b);
+    ck_assert_int_eq(vtev_vessel_position_updated_decode(&p, b.data, b.len, err, sizeof(err)), VTEV_ERR_OK);
+    ck_assert_uint_eq(p.metadata.len, 40);
+    vtev_vessel_position_updated_clear(&p);
+    vtev_buf_free(&b);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("codegen");
     TCase *tc = tcase_create("generated");
@@ -478,10 +575,13 @@ int main(void) {
     tcase_add_loop_test(tc, differential, 0, (int)(sizeof(types) / sizeof(types[0])));
     tcase_add_loop_test(tc, hostile, 0, (int)(sizeof(types) / sizeof(types[0])));
     tcase_add_test(tc, hostile_lengths);
+    tcase_add_test(tc, duplicate_map_keys);
     tcase_add_test(tc, descriptors);
     tcase_add_test(tc, init_defaults);
+    tcase_add_test(tc, decimal_text);
     tcase_add_test(tc, json_forms);
     tcase_add_test(tc, validation);
+    tcase_add_test(tc, validation_text_range);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
