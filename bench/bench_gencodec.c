@@ -290,7 +290,7 @@ static int read_request(avro_value_t *root, void *p) {
         return -1;
     if (avro_value_get_by_index(&data, 2, &sub, NULL) || avro_value_get_enum(&sub, &prio) || prio < 0 || prio > 2)
         return -1;
-    ev->data.priority = (vtev_priority_t)prio;
+    ev->data.priority = (vtev_request_priority_t)prio;
     READ_META(root, 6, &ev->metadata, vtev_prediction_analysis_requested_metadata_entry_t,
               vtev_prediction_analysis_requested_metadata_value_branch_t);
     return 0;

@@ -1,8 +1,8 @@
 /*
- * bench_gencodec.h - the two halves of bench_gencodec.  The generated
- * headers and <vtevents/vtevents.h> both define vtev_priority_t, so the
- * library's own codec (the "library" side) is timed in bench_gencodec_lib.c
- * and the generated and generic avro-c sides in bench_gencodec.c.
+ * bench_gencodec.h - the two halves of bench_gencodec: the library's 0.1
+ * codec (the "library" side) is timed in bench_gencodec_lib.c, the
+ * generated and generic avro-c sides in bench_gencodec.c, each file on one
+ * API only.
  */
 #ifndef VTEV_BENCH_GENCODEC_H
 #define VTEV_BENCH_GENCODEC_H

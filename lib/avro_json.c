@@ -1095,7 +1095,33 @@ static vtev_err_t count_items(dctx_t *x, uint32_t id, size_t *cnt) {
     return err;
 }
 
+/* The keys of one map being read (duplicates are refused, as the generated
+ * decoders refuse them). */
+typedef struct {
+    char **k;
+    size_t n, cap;
+} keys_t;
+
+static vtev_err_t walk_items_in(dctx_t *x, uint32_t id, keys_t *keys);
+
 static vtev_err_t walk_items(dctx_t *x, uint32_t id) {
+    keys_t keys = {NULL, 0, 0};
+    vtev_err_t err = walk_items_in(x, id, &keys);
+    size_t i, d1, d2;
+    if (err == VTEV_ERR_OK && keys.n > 1) {
+        int dr = vtev_rt_map_dup(keys.k, keys.n, sizeof(char *), &d1, &d2);
+        if (dr < 0)
+            err = DFAIL(x, VTEV_ERR_NOMEM, ": out of memory");
+        else if (dr)
+            err = DFAIL(x, VTEV_ERR_DECODE, ": entries %zu and %zu have the same key", d1, d2);
+    }
+    for (i = 0; i < keys.n; i++)
+        free(keys.k[i]);
+    free(keys.k);
+    return err;
+}
+
+static vtev_err_t walk_items_in(dctx_t *x, uint32_t id, keys_t *keys) {
     const anode_t *n = &x->c->m->nodes[id];
     const ninfo_t *ni = &x->c->ni[id];
     bool map = n->kind == K_MAP;
@@ -1138,6 +1164,17 @@ static vtev_err_t walk_items(dctx_t *x, uint32_t id) {
                     if (vtev_rt_utf8_bad(x->s, kn) >= 0)
                         return DFAIL(x, VTEV_ERR_INVALID, ": key is not valid UTF-8");
                 }
+                if (keys->n == keys->cap) {
+                    size_t cap = keys->cap ? keys->cap * 2 : 8;
+                    char **nk = realloc(keys->k, cap * sizeof(*nk));
+                    if (!nk)
+                        return DFAIL(x, VTEV_ERR_NOMEM, ": out of memory");
+                    keys->k = nk;
+                    keys->cap = cap;
+                }
+                if (!(keys->k[keys->n] = strndup((const char *)kp, kn)))
+                    return DFAIL(x, VTEV_ERR_NOMEM, ": out of memory");
+                keys->n++;
                 if (x->w)
                     vtev_rt_jw_key(x->w, &first, x->s);
                 if ((err = walk(x, n->item))) {

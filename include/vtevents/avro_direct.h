@@ -267,6 +267,7 @@ VTEV_EXPORT int vtev_rt_get_bytes(vtev_rt_rd_t *r, vtev_bytes_t *out);
  * @param second Receives the index of the later one.
  * @returns 0 when all keys differ, 1 when a pair was found, -1 when memory
  *          is exhausted.  Linear in @p n (a hash table beyond a few entries).
+ * @remark Thread-safe (reentrant; reads only @p entries).
  * @since 0.2.0
  */
 VTEV_EXPORT int vtev_rt_map_dup(const void *entries, size_t n, size_t stride, size_t *first, size_t *second);
