@@ -15,7 +15,8 @@
 #include "conf_int.h"
 #include "registry_transport.h"
 
-/* ---- bounded LRU cache with optional TTL (registry_cache.c) ---- */
+/* ---- bounded LRU cache with optional TTL, thread-safe (registry_cache.c:
+ * the library's LRU map, lru.h, behind a mutex) ---- */
 
 typedef struct vtev__cache_s vtev__cache_t;
 
