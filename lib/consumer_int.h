@@ -125,9 +125,6 @@ struct vtev_consumer_s {
 };
 
 /* consumer_retry.c */
-/* The delay before attempt (attempts + 1): backoff * 2^(attempts-1), capped,
- * with "equal jitter" (uniformly in [d/2, d]). */
-int64_t vtev__consumer_backoff_ms(int64_t base_ms, int64_t max_ms, int attempts);
 /* Pauses the message's partition and seeks it back to the message, to be
  * redelivered after the backoff. */
 void vtev__consumer_schedule_retry(vtev_consumer_t *c, vtev_cpart_t *p,
