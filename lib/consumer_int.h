@@ -172,7 +172,5 @@ bool vtev__dlq_reserved_header(const char *name);
 vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_err_t why,
                           const char *why_msg, int attempts, char *errstr,
                           size_t errstr_size);
-/* ISO-8601 UTC with milliseconds for wall-clock microseconds. */
-void vtev__iso8601_utc(int64_t wall_us, char *buf, size_t size);
 
 #endif

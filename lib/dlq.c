@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "consumer_int.h"
 #include "internal.h"
+#include "timestamp.h"
 
 typedef struct dlq_wait_s {
     int done;
@@ -28,15 +28,6 @@ static void dlq_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         w->err = m->err;
         w->done = 1;
     }
-}
-
-void vtev__iso8601_utc(int64_t wall_us, char *buf, size_t size) {
-    time_t secs = (time_t)(wall_us / 1000000);
-    struct tm tm;
-    char date[32];
-    gmtime_r(&secs, &tm);
-    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, size, "%s.%03dZ", date, (int)((wall_us / 1000) % 1000));
 }
 
 vtev_err_t vtev__dlq_new(vtev_consumer_t *c, rd_kafka_conf_t *base, char *errstr,
@@ -136,7 +127,7 @@ vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_
         int64_t ts = rd_kafka_message_timestamp(m, &tst);
         if (ts >= 0 && tst != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE) {
             char tsbuf[40];
-            vtev__iso8601_utc(ts * 1000, tsbuf, sizeof(tsbuf));
+            vtev__format_time(ts, 1000, tsbuf, sizeof(tsbuf)); /* milliseconds */
             rd_kafka_header_add(hdrs, "vtev.original.timestamp", -1, tsbuf, -1);
             rd_kafka_header_add(hdrs, "vtev.original.timestamp.type", -1,
                                 tst == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? "LogAppendTime" : "CreateTime", -1);
@@ -148,7 +139,7 @@ vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_
     rd_kafka_header_add(hdrs, "vtev.original.offset", -1, num, -1);
     snprintf(num, sizeof(num), "%d", attempts);
     rd_kafka_header_add(hdrs, "vtev.attempts", -1, num, -1);
-    vtev__iso8601_utc(vtev__now_wall_us(), when, sizeof(when));
+    vtev__format_time(vtev__now_wall_us() / 1000, 1000, when, sizeof(when));
     rd_kafka_header_add(hdrs, "vtev.dlq.time", -1, when, -1);
 
     err = rd_kafka_producev(c->dlq_rk, RD_KAFKA_V_TOPIC(dlq_topic),
