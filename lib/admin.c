@@ -7,6 +7,7 @@
 #include <vtevents/admin.h>
 
 #include "conf_int.h"
+#include "rdkafka_int.h"
 
 struct vtev_admin_s {
     vtev_conf_t *conf;
@@ -104,8 +105,8 @@ static vtev_err_t get_metadata(vtev_admin_t *a, const rd_kafka_metadata_t **mdp,
                                char *errstr, size_t errstr_size) {
     rd_kafka_resp_err_t e = rd_kafka_metadata(a->rk, 1, NULL, mdp, timeout_ms);
     if (e)
-        return vtev__fail(e == RD_KAFKA_RESP_ERR__TIMED_OUT ? VTEV_ERR_TIMED_OUT : VTEV_ERR_KAFKA,
-                          errstr, errstr_size, "metadata request failed: %s", rd_kafka_err2str(e));
+        return vtev__fail(vtev__kafka_err(e), errstr, errstr_size, "metadata request failed: %s",
+                          rd_kafka_err2str(e));
     return VTEV_ERR_OK;
 }
 
@@ -503,9 +504,8 @@ vtev_err_t vtev_admin_group_lag(vtev_admin_t *a, const char *group, const char *
         goto done;
     }
     if ((e = rd_kafka_committed(crk, parts, timeout_ms))) {
-        err = vtev__fail(e == RD_KAFKA_RESP_ERR__TIMED_OUT ? VTEV_ERR_TIMED_OUT : VTEV_ERR_KAFKA,
-                         errstr, errstr_size, "%s: committed offsets: %s", group,
-                         rd_kafka_err2str(e));
+        err = vtev__fail(vtev__kafka_err(e), errstr, errstr_size, "%s: committed offsets: %s",
+                         group, rd_kafka_err2str(e));
         goto done;
     }
     if (!(out = calloc((size_t)parts->cnt + 1, sizeof(*out)))) {
@@ -517,7 +517,7 @@ vtev_err_t vtev_admin_group_lag(vtev_admin_t *a, const char *group, const char *
         int64_t lo = -1, hi = -1;
         if ((e = rd_kafka_query_watermark_offsets(crk, p->topic, p->partition, &lo, &hi,
                                                   timeout_ms))) {
-            err = vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size, "%s [%d]: watermarks: %s",
+            err = vtev__fail(vtev__kafka_err(e), errstr, errstr_size, "%s [%d]: watermarks: %s",
                              p->topic, (int)p->partition, rd_kafka_err2str(e));
             goto done;
         }

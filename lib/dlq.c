@@ -13,6 +13,7 @@
 
 #include "consumer_int.h"
 #include "internal.h"
+#include "rdkafka_int.h"
 #include "timestamp.h"
 
 typedef struct dlq_wait_s {
@@ -149,7 +150,7 @@ vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_
                             RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(&w), RD_KAFKA_V_END);
     if (err) {
         rd_kafka_headers_destroy(hdrs); /* not owned by librdkafka on failure */
-        return vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size, "%s: produce failed: %s",
+        return vtev__fail(vtev__kafka_err(err), errstr, errstr_size, "%s: produce failed: %s",
                           dlq_topic, rd_kafka_err2str(err));
     }
     /* Wait for the delivery report: the message times out after
@@ -166,7 +167,7 @@ vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_
                           "%s: no delivery report in time", dlq_topic);
     }
     if (w.err)
-        return vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size, "%s: delivery failed: %s",
+        return vtev__fail(vtev__kafka_err(w.err), errstr, errstr_size, "%s: delivery failed: %s",
                           dlq_topic, rd_kafka_err2str(w.err));
     return VTEV_ERR_OK;
 }

@@ -23,6 +23,7 @@
 #include "conf_int.h"
 #include "internal.h"
 #include "producer_int.h"
+#include "rdkafka_int.h"
 #include "serde_int.h"
 
 enum { ST_PUBLISHED, ST_DELIVERED, ST_FAILED, ST_BYTES, ST__CNT };
@@ -72,30 +73,6 @@ rd_kafka_t *vtev__producer_rk(vtev_producer_t *p) {
 
 vtev_serde_t *vtev__producer_serde(vtev_producer_t *p) {
     return p ? p->serde : NULL;
-}
-
-vtev_err_t vtev__producer_kafka_err(rd_kafka_resp_err_t err) {
-    switch (err) {
-    case RD_KAFKA_RESP_ERR_NO_ERROR:
-        return VTEV_ERR_OK;
-    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
-    case RD_KAFKA_RESP_ERR__TIMED_OUT:
-    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
-        return VTEV_ERR_TIMED_OUT;
-    case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
-    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
-        return VTEV_ERR_PURGED;
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-        return VTEV_ERR_MSG_TOO_LARGE;
-    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
-        return VTEV_ERR_QUEUE_FULL;
-    case RD_KAFKA_RESP_ERR__FATAL:
-        return VTEV_ERR_FATAL;
-    case RD_KAFKA_RESP_ERR__STATE:
-        return VTEV_ERR_STATE;
-    default:
-        return VTEV_ERR_KAFKA;
-    }
 }
 
 /* ---- fatal errors ---- */
@@ -206,7 +183,7 @@ static void on_delivery(vtev_producer_t *p, const dr_item_t *it) {
     dr.type = pm->type;
     dr.topic = it->topic;
     dr.kafka_err = (int)it->err;
-    dr.err = vtev__producer_kafka_err(it->err);
+    dr.err = vtev__kafka_err(it->err);
     dr.errstr = it->err ? rd_kafka_err2str(it->err) : "";
     dr.partition = it->partition >= 0 ? it->partition : -1;
     dr.offset = it->err ? -1 : it->offset;
@@ -626,7 +603,7 @@ static vtev_err_t enqueue(vtev_producer_t *p, const char *topic, vtev_event_type
                           "%s: a transactional producer publishes only inside a transaction "
                           "(%s)",
                           topic, rd_kafka_err2str(kerr));
-    return vtev__fail(vtev__producer_kafka_err(kerr), errstr, errstr_size, "%s: %s", topic,
+    return vtev__fail(vtev__kafka_err(kerr), errstr, errstr_size, "%s: %s", topic,
                       rd_kafka_err2str(kerr));
 }
 
@@ -890,27 +867,12 @@ void vtev_producer_destroy(vtev_producer_t *p) {
 vtev_err_t vtev__producer_txn_error(vtev_producer_t *p, rd_kafka_error_t *error,
                                     const char *what, char *errstr, size_t errstr_size) {
     vtev_err_t err;
-    rd_kafka_resp_err_t code;
     if (!error)
         return VTEV_ERR_OK;
-    code = rd_kafka_error_code(error);
-    if (rd_kafka_error_is_fatal(error)) {
-        err = VTEV_ERR_FATAL;
-        if (p) {
-            char reason[600];
-            snprintf(reason, sizeof(reason), "%s: %s", what, rd_kafka_error_string(error));
-            set_fatal(p, reason);
-        }
-    } else if (rd_kafka_error_txn_requires_abort(error)) {
-        err = VTEV_ERR_TXN_ABORTABLE;
-    } else if (rd_kafka_error_is_retriable(error)) {
-        err = VTEV_ERR_TXN_RETRIABLE;
-    } else if (code == RD_KAFKA_RESP_ERR__TIMED_OUT) {
-        err = VTEV_ERR_TIMED_OUT;
-    } else if (code == RD_KAFKA_RESP_ERR__STATE || code == RD_KAFKA_RESP_ERR__NOT_CONFIGURED) {
-        err = VTEV_ERR_STATE;
-    } else {
-        err = VTEV_ERR_KAFKA;
+    if ((err = vtev__kafka_error(error)) == VTEV_ERR_FATAL && p) {
+        char reason[600];
+        snprintf(reason, sizeof(reason), "%s: %s", what, rd_kafka_error_string(error));
+        set_fatal(p, reason);
     }
     vtev__seterr(errstr, errstr_size, "%s: %s (%s)", what, rd_kafka_error_string(error),
                  rd_kafka_error_name(error));
