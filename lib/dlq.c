@@ -37,22 +37,18 @@ vtev_err_t vtev__dlq_new(vtev_consumer_t *c, rd_kafka_conf_t *base, char *errstr
     char tmo[32];
     size_t tmo_size = sizeof(tmo);
     rd_kafka_conf_t *conf = rd_kafka_conf_dup(base);
-    static const char *const props[][2] = {
-        {"enable.idempotence", "true"},
-        {"acks", "all"},
-        {"linger.ms", "0"},
-    };
-    size_t i;
+    vtev_err_t err;
 
     if (!conf)
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "dead-letter producer: out of memory");
-    for (i = 0; i < VTEV_ARRAY_SIZE(props); i++) {
-        if (rd_kafka_conf_set(conf, props[i][0], props[i][1], rkerr, sizeof(rkerr)) !=
-            RD_KAFKA_CONF_OK) {
-            rd_kafka_conf_destroy(conf);
-            return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
-                              "dead-letter producer: %s: %s", props[i][0], rkerr);
-        }
+    /* the library's producer guarantees, over the consumer's kafka.* keys;
+     * no batching: the poll thread waits for each dead letter */
+    if ((err = vtev__rdkafka_safe_producer(conf, "dead-letter producer", errstr, errstr_size)) ||
+        rd_kafka_conf_set(conf, "linger.ms", "0", rkerr, sizeof(rkerr)) != RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        return err ? err
+                   : vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                                "dead-letter producer: linger.ms: %s", rkerr);
     }
     /* The poll thread waits for the delivery report: keep that well below
      * max.poll.interval.ms (300 s) unless the user chose a timeout. */

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include <vtevents/producer.h>
+#include <vtevents/rdkafka_ext.h>
 #include <vtevents/serde.h>
 
 #include "conf_int.h"
@@ -271,51 +272,6 @@ static bool on_poll_thread(vtev_producer_t *p) {
 
 /* ---- creation ---- */
 
-typedef struct {
-    const char *k, *v;
-} kv_t;
-
-/* The platform's safe defaults (doc/producer.md). */
-static const kv_t defaults[] = {
-    {"enable.idempotence", "true"},
-    {"acks", "all"},
-    {"socket.nagle.disable", "true"},
-    /* The platform's topics are compression.type=gzip: a gzip batch is stored
-     * as it is, any other codec is recompressed by the broker (doc/producer.md
-     * has the measurement). */
-    {"compression.codec", "gzip"},
-    {"partitioner", "murmur2_random"},
-};
-
-static const kv_t profile_default[] = {
-    {"linger.ms", "5"},
-};
-
-static const kv_t profile_low_latency[] = {
-    {"linger.ms", "0"},
-    {"batch.num.messages", "1000"},
-    {"retry.backoff.ms", "20"},
-};
-
-static const kv_t profile_throughput[] = {
-    {"linger.ms", "50"},
-    {"batch.num.messages", "100000"},
-    {"batch.size", "1000000"},
-    {"queue.buffering.max.messages", "1000000"},
-    {"queue.buffering.max.kbytes", "1048576"},
-};
-
-static vtev_err_t apply_kvs(rd_kafka_conf_t *rc, const kv_t *kvs, size_t n, const char *what,
-                            char *errstr, size_t errstr_size) {
-    size_t i;
-    char e[512];
-    for (i = 0; i < n; i++)
-        if (rd_kafka_conf_set(rc, kvs[i].k, kvs[i].v, e, sizeof(e)) != RD_KAFKA_CONF_OK)
-            return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size, "%s: kafka.%s=%s: %s",
-                              what, kvs[i].k, kvs[i].v, e);
-    return VTEV_ERR_OK;
-}
-
 static void producer_free(vtev_producer_t *p) {
     int i;
     if (!p)
@@ -337,7 +293,6 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
     pthread_mutexattr_t ma;
     char e[512];
     size_t bsz = 0;
-    vtev_err_t err;
 
     if (!conf) {
         vtev__seterr(errstr, errstr_size, "vtev_producer_new: conf must not be NULL");
@@ -379,26 +334,10 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
         goto fail;
     }
 
-    if (!(rc = rd_kafka_conf_new())) {
-        vtev__seterr(errstr, errstr_size, "out of memory");
-        goto fail;
-    }
-    if ((err = apply_kvs(rc, defaults, VTEV_ARRAY_SIZE(defaults), "defaults", errstr,
-                         errstr_size)))
-        goto fail;
+    /* the defaults and producer.profile (doc/producer.md), then bootstrap.servers,
+     * client.id and the kafka.* keys: the mapping of <vtevents/rdkafka_ext.h> */
     profile = vtev__conf_str(conf, "producer.profile");
-    if (!strcmp(profile, "low-latency"))
-        err = apply_kvs(rc, profile_low_latency, VTEV_ARRAY_SIZE(profile_low_latency),
-                        "producer.profile=low-latency", errstr, errstr_size);
-    else if (!strcmp(profile, "throughput"))
-        err = apply_kvs(rc, profile_throughput, VTEV_ARRAY_SIZE(profile_throughput),
-                        "producer.profile=throughput", errstr, errstr_size);
-    else
-        err = apply_kvs(rc, profile_default, VTEV_ARRAY_SIZE(profile_default),
-                        "producer.profile=default", errstr, errstr_size);
-    if (err)
-        goto fail;
-    if (vtev__conf_apply_kafka(conf, rc, errstr, errstr_size))
+    if (!(rc = vtev_conf_to_rdkafka(conf, RD_KAFKA_PRODUCER, errstr, errstr_size)))
         goto fail;
     p->transactional =
         rd_kafka_conf_get(rc, "transactional.id", NULL, &bsz) == RD_KAFKA_CONF_OK && bsz > 1;
