@@ -346,7 +346,7 @@ vtev_conf_res_t vtev_conf_get(const vtev_conf_t *conf, const char *name, char *d
 }
 
 const char *vtev__conf_str(const vtev_conf_t *conf, const char *name) {
-    const entry_t *e = entry_find(conf, name);
+    const entry_t *e = conf ? entry_find(conf, name) : NULL;
     const prop_t *p;
     if (e)
         return e->value;

@@ -11,9 +11,9 @@
 
 #include "internal.h"
 
-/** The value of a library key (set or default); borrowed, valid until the key
- *  is set again or conf is destroyed. NULL for unknown keys or keys without
- *  default that were not set. */
+/** The value of a library key (set or default; conf NULL: the default);
+ *  borrowed, valid until the key is set again or conf is destroyed. NULL for
+ *  unknown keys or keys without default that were not set. */
 const char *vtev__conf_str(const vtev_conf_t *conf, const char *name);
 /** Integer value of a library key of type int (its default when unset). */
 int64_t vtev__conf_int(const vtev_conf_t *conf, const char *name);

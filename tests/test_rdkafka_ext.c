@@ -170,6 +170,36 @@ START_TEST(test_handles_on_mock) {
 }
 END_TEST
 
+/* The embedded cluster has the platform's topics of the one table
+ * (vtev_platform_topic_specs()), dead-letter topics included, with its
+ * partition counts. */
+START_TEST(test_mock_has_platform_topics) {
+    static const char *const kv[] = {"bootstrap.servers", "mock://rdkext-topics", NULL};
+    vtev_conf_t *c = conf_of(kv);
+    vtev_topic_spec_t specs[8];
+    size_t n = vtev_platform_topic_specs(NULL, specs, 8), i;
+    const rd_kafka_metadata_t *md = NULL;
+    char e[512];
+    rd_kafka_conf_t *rc = vtev_conf_to_rdkafka(c, RD_KAFKA_PRODUCER, e, sizeof(e));
+    rd_kafka_t *rk;
+    ck_assert_msg(rc != NULL, "%s", e);
+    ck_assert_msg((rk = rd_kafka_new(RD_KAFKA_PRODUCER, rc, e, sizeof(e))) != NULL, "%s", e);
+    ck_assert_uint_eq(n, 6);
+    ck_assert_int_eq(rd_kafka_metadata(rk, 1, NULL, &md, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    for (i = 0; i < n; i++) {
+        int j, found = -1;
+        for (j = 0; j < md->topic_cnt; j++)
+            if (!strcmp(md->topics[j].topic, specs[i].name))
+                found = j;
+        ck_assert_msg(found >= 0, "%s: not in the mock cluster", specs[i].name);
+        ck_assert_int_eq(md->topics[found].partition_cnt, specs[i].partitions);
+    }
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_destroy(rk);
+    vtev_conf_destroy(c);
+}
+END_TEST
+
 START_TEST(test_errors) {
     vtev_conf_t *c = vtev_conf_new();
     char e[512];
@@ -190,6 +220,7 @@ int main(void) {
     tcase_add_test(tc, test_consumer_mapping);
     tcase_add_test(tc, test_security_and_bootstrap_pass_through);
     tcase_add_test(tc, test_handles_on_mock);
+    tcase_add_test(tc, test_mock_has_platform_topics);
     tcase_add_test(tc, test_errors);
     suite_add_tcase(s, tc);
     return vtev_test_run(s);
