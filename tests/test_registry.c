@@ -136,7 +136,8 @@ START_TEST(test_lists) {
     size_t n, i;
     int32_t id;
     int seen_a = 0, seen_b = 0;
-    const char *odd = "we ird/sub?ject%";
+    /* reserved characters, a literal "%2F" (not a slash) and UTF-8 */
+    const char *odd = "we ird/sub?ject%2F#+&\xc3\xbc%";
     ck_assert_int_eq(vtev_registry_list_subjects(reg, &subjects, &n, errstr, sizeof(errstr)),
                      VTEV_ERR_OK);
     ck_assert_uint_eq(n, 0);
