@@ -673,8 +673,7 @@ vtev_err_t vtev_conf_load_env(vtev_conf_t *conf, char *errstr, size_t errstr_siz
     return err;
 }
 
-/* librdkafka's sensitive properties (marked so in its CONFIGURATION.md),
- * reached as kafka.<name>. */
+/* The properties librdkafka documents as sensitive, reached as kafka.<name>. */
 static const char *const kafka_secrets[] = {
     "sasl.password", "sasl.oauthbearer.config", "sasl.oauthbearer.client.secret", "ssl.key.password",
     "ssl.key.pem", "ssl_key", "ssl.keystore.password", NULL};

@@ -3,7 +3,7 @@
  *
  * A process-wide table (guarded by a mutex) holds one registry per NAME,
  * shared by every client of that name; it lives until the process exits
- * (documented global state, see CONVENTIONS.md rule 12). Each registry answers
+ * (documented global state, see doc/threading.md). Each registry answers
  * the same Confluent REST requests as a real one (same paths, JSON bodies,
  * HTTP statuses and error codes), so the client's request building, response
  * parsing and error mapping are exercised by the unit tests.

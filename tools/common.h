@@ -16,7 +16,7 @@
 #include <vtevents/rdkafka_ext.h>
 #include <vtevents/vtevents.h>
 
-/* Exit codes (CONVENTIONS.md rule 15). */
+/* Exit codes, the same for every tool (their man pages in doc/ list them). */
 #define VT_EXIT_OK 0
 #define VT_EXIT_FAIL 1  /* runtime failure: delivery, broker, registry */
 #define VT_EXIT_USAGE 2 /* usage or invalid input */

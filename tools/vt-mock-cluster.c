@@ -1,5 +1,5 @@
 /*
- * vt-mock-cluster - librdkafka's mock cluster (rdkafka_mock.h) as its own process.
+ * vt-mock-cluster - librdkafka's mock cluster (its mock cluster API) as its own process.
  *
  * Starts N mock brokers on 127.0.0.1 (random ports), creates the platform
  * topics and their .dlq topics, prints the bootstrap address as the first
