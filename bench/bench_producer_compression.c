@@ -1,5 +1,5 @@
 /*
- * producer_compression.c - which compression codec for the platform's
+ * bench_producer_compression.c - which compression codec for the platform's
  * producers?  Publishes the same realistic mix of framed Avro events (1/3
  * positions, requests, results) with each librdkafka codec to a real broker,
  * on topics with compression.type=gzip (the platform's setting) and

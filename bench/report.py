@@ -26,6 +26,26 @@ import statistics
 import sys
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def repo_view(line):
+    """A callgrind_annotate line as the document shows it: the document cites
+    only files of this repository, so a source file is kept when it is one of
+    them (as its repository path; callgrind names them relative to the
+    directory it ran in, the repository's) and dropped otherwise, and an
+    object file is named by its file name alone."""
+    line = re.sub(r"\[(/[^\]]*/)?([^/\]]+)\]", r"[\2]", line)
+    m = re.match(r"^(\s*[0-9,]+ \([ 0-9.]+%\)\s+)(\S+?):(\S.*)$", line)
+    if not m:
+        return line
+    head, src, rest = m.groups()
+    path = os.path.normpath(os.path.join(ROOT, src))  # scripts/bench.sh runs in ROOT
+    if src != "???" and path.startswith(ROOT + os.sep) and os.path.isfile(path):
+        return head + os.path.relpath(path, ROOT) + ":" + rest
+    return head + rest
+
+
 def load(path):
     data = collections.defaultdict(list)
     order = []
@@ -546,7 +566,7 @@ def main():
     if os.path.exists(cg):
         w("```")
         for line in open(cg):
-            w(line.rstrip("\n"))
+            w(repo_view(line.rstrip("\n")))
         w("```")
     w("")
     ci = os.path.join(rdir, "callgrind_incl.tsv")

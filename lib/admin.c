@@ -7,6 +7,7 @@
 #include <vtevents/admin.h>
 
 #include "conf_int.h"
+#include "rdkafka_int.h"
 
 struct vtev_admin_s {
     vtev_conf_t *conf;
@@ -15,32 +16,42 @@ struct vtev_admin_s {
 
 #define DAY_MS ((int64_t)24 * 3600 * 1000)
 
+/* The platform's topics: the one table. The admin client creates them with
+ * these settings; the embedded mock cluster (mock_cluster.c) and
+ * vt-mock-cluster create them with these partitions, through
+ * vtev_platform_topic_specs(). Their names are the keys' values (conf.c has
+ * the defaults); every event topic has a dead-letter topic. */
+static const struct {
+    const char *key;
+    int partitions;
+    int64_t retention_ms;
+} platform_topics[] = {
+    {"topic.position", 3, 7 * DAY_MS},
+    {"topic.request", 5, 1 * DAY_MS},
+    {"topic.result", 3, 7 * DAY_MS},
+};
+#define DLQ_PARTITIONS 1
+#define DLQ_RETENTION_MS (14 * DAY_MS)
+
 size_t vtev_platform_topic_specs(const vtev_conf_t *conf, vtev_topic_spec_t *specs, size_t max) {
-    static const struct {
-        const char *key, *def;
-        int partitions;
-        int64_t retention_ms;
-    } base[] = {
-        {"topic.position", "vessel-position-updates", 3, 7 * DAY_MS},
-        {"topic.request", "prediction-requests", 5, 1 * DAY_MS},
-        {"topic.result", "prediction-results", 3, 7 * DAY_MS},
-    };
-    const char *suffix = conf ? vtev__conf_str(conf, "dlq.suffix") : ".dlq";
+    const char *suffix = vtev__conf_str(conf, "dlq.suffix"); /* conf NULL: the defaults */
     size_t i, n = 0;
-    for (i = 0; i < VTEV_ARRAY_SIZE(base); i++) {
-        const char *name = conf ? vtev__conf_str(conf, base[i].key) : base[i].def;
+    for (i = 0; i < VTEV_ARRAY_SIZE(platform_topics); i++) {
+        const char *name = vtev__conf_str(conf, platform_topics[i].key);
         if (n < max) {
             snprintf(specs[n].name, sizeof(specs[n].name), "%s", name);
-            specs[n].partitions = base[i].partitions;
-            specs[n].retention_ms = base[i].retention_ms;
-            snprintf(specs[n].compression, sizeof(specs[n].compression), "gzip");
+            specs[n].partitions = platform_topics[i].partitions;
+            specs[n].retention_ms = platform_topics[i].retention_ms;
+            snprintf(specs[n].compression, sizeof(specs[n].compression), "%s",
+                     VTEV__PLATFORM_COMPRESSION);
         }
         n++;
         if (n < max) {
             snprintf(specs[n].name, sizeof(specs[n].name), "%s%s", name, suffix);
-            specs[n].partitions = 1;
-            specs[n].retention_ms = 14 * DAY_MS;
-            snprintf(specs[n].compression, sizeof(specs[n].compression), "gzip");
+            specs[n].partitions = DLQ_PARTITIONS;
+            specs[n].retention_ms = DLQ_RETENTION_MS;
+            snprintf(specs[n].compression, sizeof(specs[n].compression), "%s",
+                     VTEV__PLATFORM_COMPRESSION);
         }
         n++;
     }
@@ -104,8 +115,8 @@ static vtev_err_t get_metadata(vtev_admin_t *a, const rd_kafka_metadata_t **mdp,
                                char *errstr, size_t errstr_size) {
     rd_kafka_resp_err_t e = rd_kafka_metadata(a->rk, 1, NULL, mdp, timeout_ms);
     if (e)
-        return vtev__fail(e == RD_KAFKA_RESP_ERR__TIMED_OUT ? VTEV_ERR_TIMED_OUT : VTEV_ERR_KAFKA,
-                          errstr, errstr_size, "metadata request failed: %s", rd_kafka_err2str(e));
+        return vtev__fail(vtev__kafka_err(e), errstr, errstr_size, "metadata request failed: %s",
+                          rd_kafka_err2str(e));
     return VTEV_ERR_OK;
 }
 
@@ -465,7 +476,7 @@ void vtev_topic_desc_destroy(vtev_topic_desc_t *d) {
 vtev_err_t vtev_admin_group_lag(vtev_admin_t *a, const char *group, const char *const *topics,
                                 size_t topic_cnt, vtev_group_lag_t **lagp, size_t *cntp,
                                 int timeout_ms, char *errstr, size_t errstr_size) {
-    const char *platform[3];
+    const char *platform[VTEV_ARRAY_SIZE(platform_topics)];
     const rd_kafka_metadata_t *md = NULL;
     rd_kafka_topic_partition_list_t *parts = NULL;
     rd_kafka_t *crk = NULL;
@@ -479,11 +490,10 @@ vtev_err_t vtev_admin_group_lag(vtev_admin_t *a, const char *group, const char *
         return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
                           "vtev_admin_group_lag: group and outputs are required");
     if (!topics) {
-        platform[0] = vtev__conf_str(a->conf, "topic.position");
-        platform[1] = vtev__conf_str(a->conf, "topic.request");
-        platform[2] = vtev__conf_str(a->conf, "topic.result");
+        for (i = 0; i < VTEV_ARRAY_SIZE(platform_topics); i++)
+            platform[i] = vtev__conf_str(a->conf, platform_topics[i].key);
         topics = platform;
-        topic_cnt = 3;
+        topic_cnt = VTEV_ARRAY_SIZE(platform_topics);
     }
     if ((err = get_metadata(a, &md, timeout_ms, errstr, errstr_size)))
         return err;
@@ -503,9 +513,8 @@ vtev_err_t vtev_admin_group_lag(vtev_admin_t *a, const char *group, const char *
         goto done;
     }
     if ((e = rd_kafka_committed(crk, parts, timeout_ms))) {
-        err = vtev__fail(e == RD_KAFKA_RESP_ERR__TIMED_OUT ? VTEV_ERR_TIMED_OUT : VTEV_ERR_KAFKA,
-                         errstr, errstr_size, "%s: committed offsets: %s", group,
-                         rd_kafka_err2str(e));
+        err = vtev__fail(vtev__kafka_err(e), errstr, errstr_size, "%s: committed offsets: %s",
+                         group, rd_kafka_err2str(e));
         goto done;
     }
     if (!(out = calloc((size_t)parts->cnt + 1, sizeof(*out)))) {
@@ -517,7 +526,7 @@ vtev_err_t vtev_admin_group_lag(vtev_admin_t *a, const char *group, const char *
         int64_t lo = -1, hi = -1;
         if ((e = rd_kafka_query_watermark_offsets(crk, p->topic, p->partition, &lo, &hi,
                                                   timeout_ms))) {
-            err = vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size, "%s [%d]: watermarks: %s",
+            err = vtev__fail(vtev__kafka_err(e), errstr, errstr_size, "%s [%d]: watermarks: %s",
                              p->topic, (int)p->partition, rd_kafka_err2str(e));
             goto done;
         }

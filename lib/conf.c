@@ -11,66 +11,125 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { T_STR, T_INT, T_BOOL, T_ENUM } prop_type_t;
+#define T_STR VTEV__PROP_STR
+#define T_INT VTEV__PROP_INT
+#define T_BOOL VTEV__PROP_BOOL
+#define T_ENUM VTEV__PROP_ENUM
+typedef vtev__prop_t prop_t;
 
-typedef struct {
-    const char *name;
-    prop_type_t type;
-    const char *def;     /* default as a string, NULL = none */
-    int64_t min, max;    /* T_INT range */
-    const char *enums;   /* T_ENUM: "|a|b|c|" */
-    bool secret;         /* redacted in dumps */
-} prop_t;
-
-/* Every library key. doc/CONFIGURATION.md describes each one. */
+/* Every library key: the one source of doc/CONFIGURATION.md too, which
+ * doc/conf_doc.c writes from this table (name, type, default, range,
+ * description) and doc/CONFIGURATION.md.in; the configuration_doc test
+ * fails when the committed file is stale. Descriptions are Markdown. */
+#define S_GENERAL "General"
+#define S_REGISTRY "Schema registry"
+#define S_LIMITS "Decoding untrusted data"
+#define S_PRODUCER "Producer"
+#define S_CONSUMER "Consumer"
 static const prop_t props[] = {
-    /* General */
-    {"bootstrap.servers", T_STR, "mock://default", 0, 0, NULL, false},
-    {"client.id", T_STR, "vtevents", 0, 0, NULL, false},
-    {"log.level", T_INT, "6", 0, 7, NULL, false},
-    {"topic.position", T_STR, "vessel-position-updates", 0, 0, NULL, false},
-    {"topic.request", T_STR, "prediction-requests", 0, 0, NULL, false},
-    {"topic.result", T_STR, "prediction-results", 0, 0, NULL, false},
-    {"dlq.suffix", T_STR, ".dlq", 0, 0, NULL, false},
-    /* Schema registry */
-    {"schema.registry.url", T_STR, "mock://default", 0, 0, NULL, false},
-    {"basic.auth.user.info", T_STR, NULL, 0, 0, NULL, true},
-    {"bearer.auth.token", T_STR, NULL, 0, 0, NULL, true},
-    {"schema.registry.ssl.ca.location", T_STR, NULL, 0, 0, NULL, false},
-    {"schema.registry.ssl.certificate.location", T_STR, NULL, 0, 0, NULL, false},
-    {"schema.registry.ssl.key.location", T_STR, NULL, 0, 0, NULL, false},
-    {"schema.registry.ssl.key.password", T_STR, NULL, 0, 0, NULL, true},
-    {"schema.registry.ssl.verify", T_BOOL, "true", 0, 0, NULL, false},
-    {"schema.registry.connect.timeout.ms", T_INT, "5000", 1, 3600000, NULL, false},
-    {"schema.registry.request.timeout.ms", T_INT, "10000", 1, 3600000, NULL, false},
-    {"schema.registry.max.retries", T_INT, "3", 0, 100, NULL, false},
-    {"schema.registry.retry.backoff.ms", T_INT, "100", 0, 600000, NULL, false},
-    {"schema.registry.retry.backoff.max.ms", T_INT, "2000", 0, 3600000, NULL, false},
-    {"schema.registry.call.timeout.ms", T_INT, "30000", 1, 3600000, NULL, false},
-    {"schema.registry.cache.capacity", T_INT, "1000", 1, 10000000, NULL, false},
-    {"schema.registry.latest.cache.ttl.sec", T_INT, "300", 0, 86400 * 365, NULL, false},
-    {"schema.registry.missing.schema.cache.ttl.sec", T_INT, "10", 0, 86400, NULL, false},
-    {"auto.register.schemas", T_BOOL, "true", 0, 0, NULL, false},
-    {"use.latest.version", T_BOOL, "false", 0, 0, NULL, false},
-    {"subject.name.strategy", T_ENUM, "topic", 0, 0, "|topic|record|topic-record|", false},
-    /* Decoding untrusted data (bounds on what one message may cost) */
-    {"avro.max.depth", T_INT, "64", 1, 1000, NULL, false},
-    {"avro.max.values", T_INT, "2000000", 1, INT64_C(1000000000000), NULL, false},
-    {"avro.max.bytes", T_INT, "16777216", 1, INT64_C(2147483647), NULL, false},
-    {"avro.max.schema.types", T_INT, "10000", 1, 10000000, NULL, false},
-    /* Producer */
-    {"producer.profile", T_ENUM, "default", 0, 0, "|default|low-latency|throughput|", false},
-    {"producer.queue.block.ms", T_INT, "1000", 0, 3600000, NULL, false},
-    {"producer.close.timeout.ms", T_INT, "10000", 0, 3600000, NULL, false},
-    /* Consumer */
-    {"group.id", T_STR, NULL, 0, 0, NULL, false},
-    {"consumer.retry.max.attempts", T_INT, "5", 1, 1000000, NULL, false},
-    {"consumer.retry.backoff.ms", T_INT, "200", 0, 3600000, NULL, false},
-    {"consumer.retry.backoff.max.ms", T_INT, "10000", 0, 86400000, NULL, false},
-    {"consumer.commit.interval.ms", T_INT, "1000", 0, 3600000, NULL, false},
-    {"consumer.dlq.enable", T_BOOL, "true", 0, 0, NULL, false},
-    {"consumer.offset.reset", T_ENUM, "earliest", 0, 0, "|earliest|latest|", false},
-    {"consumer.schema.not.found.retry.ms", T_INT, "30000", 0, 86400000, NULL, false},
+    {"bootstrap.servers", T_STR, "mock://default", 0, 0, NULL, false, S_GENERAL,
+     "Kafka brokers `host:port,...`. `mock://NAME` is the embedded in-process mock cluster "
+     "(librdkafka's), shared by every handle of that name in the process: zero-setup default "
+     "for demos and tests."},
+    {"client.id", T_STR, "vtevents", 0, 0, NULL, false, S_GENERAL,
+     "client id sent to the brokers"},
+    {"log.level", T_INT, "6", 0, 7, NULL, false, S_GENERAL,
+     "syslog level: lines at or below it go to the log callback, else to stderr"},
+    {"topic.position", T_STR, "vessel-position-updates", 0, 0, NULL, false, S_GENERAL,
+     "topic of `vessel.position.updated`"},
+    {"topic.request", T_STR, "prediction-requests", 0, 0, NULL, false, S_GENERAL,
+     "topic of `prediction.analysis.requested`"},
+    {"topic.result", T_STR, "prediction-results", 0, 0, NULL, false, S_GENERAL,
+     "topic of `prediction.analysis.completed`"},
+    {"dlq.suffix", T_STR, ".dlq", 0, 0, NULL, false, S_GENERAL,
+     "dead-letter topic = topic + suffix"},
+    {"schema.registry.url", T_STR, "mock://default", 0, 0, NULL, false, S_REGISTRY,
+     "one URL or a comma-separated list (failover in order). `mock://NAME`: in-process "
+     "registry shared by every client of that name."},
+    {"basic.auth.user.info", T_STR, NULL, 0, 0, NULL, true, S_REGISTRY,
+     "`user:password`; the password may contain any character (sent as a header, never in the "
+     "URL)"},
+    {"bearer.auth.token", T_STR, NULL, 0, 0, NULL, true, S_REGISTRY,
+     "sent as `Authorization: Bearer ...`"},
+    {"schema.registry.ssl.ca.location", T_STR, NULL, 0, 0, NULL, false, S_REGISTRY,
+     "CA bundle (PEM) to verify the registry; unset: the system's CAs"},
+    {"schema.registry.ssl.certificate.location", T_STR, NULL, 0, 0, NULL, false, S_REGISTRY,
+     "client certificate (PEM) for mutual TLS"},
+    {"schema.registry.ssl.key.location", T_STR, NULL, 0, 0, NULL, false, S_REGISTRY,
+     "client private key (PEM)"},
+    {"schema.registry.ssl.key.password", T_STR, NULL, 0, 0, NULL, true, S_REGISTRY,
+     "password of the private key"},
+    {"schema.registry.ssl.verify", T_BOOL, "true", 0, 0, NULL, false, S_REGISTRY,
+     "verify the server certificate and host name"},
+    {"schema.registry.connect.timeout.ms", T_INT, "5000", 1, 3600000, NULL, false, S_REGISTRY,
+     "TCP+TLS connect timeout per attempt"},
+    {"schema.registry.request.timeout.ms", T_INT, "10000", 1, 3600000, NULL, false, S_REGISTRY,
+     "whole-request timeout per attempt"},
+    {"schema.registry.max.retries", T_INT, "3", 0, 100, NULL, false, S_REGISTRY,
+     "retries after the first attempt, on transport errors, 429 and 5xx (never on other 4xx)"},
+    {"schema.registry.retry.backoff.ms", T_INT, "100", 0, 600000, NULL, false, S_REGISTRY,
+     "first backoff; doubles per retry, with full jitter"},
+    {"schema.registry.retry.backoff.max.ms", T_INT, "2000", 0, 3600000, NULL, false, S_REGISTRY,
+     "backoff ceiling"},
+    {"schema.registry.call.timeout.ms", T_INT, "30000", 1, 3600000, NULL, false, S_REGISTRY,
+     "bound on one whole call: every attempt on every URL and the backoffs between them. A "
+     "consumer caps it at half of `kafka.max.poll.interval.ms` (default 300000), so a registry "
+     "call never holds its poll thread long enough to be evicted from the group"},
+    {"schema.registry.cache.capacity", T_INT, "1000", 1, 10000000, NULL, false, S_REGISTRY,
+     "entries per cache (id → schema, subject+schema → id), LRU"},
+    {"schema.registry.latest.cache.ttl.sec", T_INT, "300", 0, 86400 * 365, NULL, false, S_REGISTRY,
+     "how long a `latest` lookup is cached"},
+    {"schema.registry.missing.schema.cache.ttl.sec", T_INT, "10", 0, 86400, NULL, false, S_REGISTRY,
+     "how long a lookup that found nothing (schema or subject not registered, e.g. with "
+     "`auto.register.schemas=false`) is remembered, so a publish of that schema costs no "
+     "request meanwhile; registering through the same client forgets it at once; `0`: not "
+     "remembered"},
+    {"auto.register.schemas", T_BOOL, "true", 0, 0, NULL, false, S_REGISTRY,
+     "producers register their schema if the subject lacks it"},
+    {"use.latest.version", T_BOOL, "false", 0, 0, NULL, false, S_REGISTRY,
+     "producers use the subject's latest schema instead of registering"},
+    {"subject.name.strategy", T_ENUM, "topic", 0, 0, "|topic|record|topic-record|", false,
+     S_REGISTRY,
+     "`topic` (`<topic>-value`), `record` (`<namespace>.<name>`), `topic-record` "
+     "(`<topic>-<namespace>.<name>`)"},
+    {"avro.max.depth", T_INT, "64", 1, 1000, NULL, false, S_LIMITS,
+     "nesting of records, arrays, maps and unions, in a schema and in a datum"},
+    {"avro.max.values", T_INT, "2000000", 1, INT64_C(1000000000000), NULL, false, S_LIMITS,
+     "values read from one message (fields, items, map entries, ...), counted also for "
+     "writer-only fields that are skipped"},
+    {"avro.max.bytes", T_INT, "16777216", 1, INT64_C(2147483647), NULL, false, S_LIMITS,
+     "bytes of one message, and of its resolved form"},
+    {"avro.max.schema.types", T_INT, "10000", 1, 10000000, NULL, false, S_LIMITS,
+     "types in one writer schema (every node: records, fields' types, branches)"},
+    {"producer.profile", T_ENUM, "default", 0, 0, "|default|low-latency|throughput|", false,
+     S_PRODUCER,
+     "sets librdkafka knobs together (doc/producer.md; explicit `kafka.*` keys win)"},
+    {"producer.queue.block.ms", T_INT, "1000", 0, 3600000, NULL, false, S_PRODUCER,
+     "how long a publish waits for room in a full local queue before `VTEV_ERR_QUEUE_FULL`"},
+    {"producer.close.timeout.ms", T_INT, "10000", 0, 3600000, NULL, false, S_PRODUCER,
+     "how long destroy flushes before giving up"},
+    {"group.id", T_STR, NULL, 0, 0, NULL, false, S_CONSUMER,
+     "consumer group (required for a consumer)"},
+    {"consumer.retry.max.attempts", T_INT, "5", 1, 1000000, NULL, false, S_CONSUMER,
+     "handler attempts per message before it is dead-lettered"},
+    {"consumer.retry.backoff.ms", T_INT, "200", 0, 3600000, NULL, false, S_CONSUMER,
+     "first retry delay; doubles per attempt, with jitter"},
+    {"consumer.retry.backoff.max.ms", T_INT, "10000", 0, 86400000, NULL, false, S_CONSUMER,
+     "retry delay ceiling"},
+    {"consumer.commit.interval.ms", T_INT, "1000", 0, 3600000, NULL, false, S_CONSUMER,
+     "how often stored offsets are committed (also synchronously on revoke and close); `0`: "
+     "commit after every finished message. See doc/consumer.md"},
+    {"consumer.dlq.enable", T_BOOL, "true", 0, 0, NULL, false, S_CONSUMER,
+     "dead-letter rejected and poison messages to `<topic><dlq.suffix>` (else: the consumer "
+     "stops with the message's error and does not move past it)"},
+    {"consumer.offset.reset", T_ENUM, "earliest", 0, 0, "|earliest|latest|", false, S_CONSUMER,
+     "where a new group starts: `earliest` never skips events published before it joined"},
+    {"consumer.schema.not.found.retry.ms", T_INT, "30000", 0, 86400000, NULL, false, S_CONSUMER,
+     "how long a message whose schema id the registry does not know (40403) is re-checked, "
+     "paused and with backoff, before it is dead-lettered: a registry replica may lag behind "
+     "the producer's. `0`: dead-letter at once. Registry errors about the environment "
+     "(unreachable, 401/403, TLS, 3xx, a proxy's error page, 429, 5xx) are retried without "
+     "limit instead. See doc/consumer.md"},
 };
 
 typedef struct {
@@ -84,6 +143,11 @@ struct vtev_conf_s {
     vtev_log_cb_t *log_cb;
     void *log_opaque;
 };
+
+const vtev__prop_t *vtev__conf_props(size_t *cntp) {
+    *cntp = VTEV_ARRAY_SIZE(props);
+    return props;
+}
 
 static const prop_t *prop_find(const char *name) {
     size_t i;
@@ -346,7 +410,7 @@ vtev_conf_res_t vtev_conf_get(const vtev_conf_t *conf, const char *name, char *d
 }
 
 const char *vtev__conf_str(const vtev_conf_t *conf, const char *name) {
-    const entry_t *e = entry_find(conf, name);
+    const entry_t *e = conf ? entry_find(conf, name) : NULL;
     const prop_t *p;
     if (e)
         return e->value;
@@ -609,8 +673,7 @@ vtev_err_t vtev_conf_load_env(vtev_conf_t *conf, char *errstr, size_t errstr_siz
     return err;
 }
 
-/* librdkafka's sensitive properties (marked so in its CONFIGURATION.md),
- * reached as kafka.<name>. */
+/* The properties librdkafka documents as sensitive, reached as kafka.<name>. */
 static const char *const kafka_secrets[] = {
     "sasl.password", "sasl.oauthbearer.config", "sasl.oauthbearer.client.secret", "ssl.key.password",
     "ssl.key.pem", "ssl_key", "ssl.keystore.password", NULL};

@@ -11,9 +11,28 @@
 
 #include "internal.h"
 
-/** The value of a library key (set or default); borrowed, valid until the key
- *  is set again or conf is destroyed. NULL for unknown keys or keys without
- *  default that were not set. */
+/** Type of a library key. */
+typedef enum { VTEV__PROP_STR, VTEV__PROP_INT, VTEV__PROP_BOOL, VTEV__PROP_ENUM } vtev__prop_type_t;
+
+/** One library key of the property table (conf.c): what vtev_conf_set()
+ *  checks, and what doc/CONFIGURATION.md says (doc/conf_doc.c writes it). */
+typedef struct vtev__prop_s {
+    const char *name;
+    vtev__prop_type_t type;
+    const char *def;     /**< default as a string, NULL = none */
+    int64_t min, max;    /**< VTEV__PROP_INT: the accepted range */
+    const char *enums;   /**< VTEV__PROP_ENUM: "|a|b|c|" */
+    bool secret;         /**< redacted in dumps, scrubbed when freed */
+    const char *section; /**< heading of doc/CONFIGURATION.md it is listed under */
+    const char *desc;    /**< Markdown, one paragraph */
+} vtev__prop_t;
+
+/** The property table, in its order; *cntp receives its length. */
+const vtev__prop_t *vtev__conf_props(size_t *cntp);
+
+/** The value of a library key (set or default; conf NULL: the default);
+ *  borrowed, valid until the key is set again or conf is destroyed. NULL for
+ *  unknown keys or keys without default that were not set. */
 const char *vtev__conf_str(const vtev_conf_t *conf, const char *name);
 /** Integer value of a library key of type int (its default when unset). */
 int64_t vtev__conf_int(const vtev_conf_t *conf, const char *name);

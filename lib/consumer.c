@@ -20,6 +20,7 @@
 #include "consumer_int.h"
 #include "internal.h"
 #include "producer_int.h"
+#include "rdkafka_int.h"
 #include "serde_int.h"
 
 #define TYPE_IDX(t) (((int)(t) >= 1 && (int)(t) <= 3) ? (int)(t) : 0)
@@ -259,16 +260,13 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
     if (c->dlq_enable && vtev__dlq_new(c, rkc, errstr, errstr_size) != VTEV_ERR_OK)
         goto fail;
 
-    /* consumer properties; explicit kafka.* keys win where that is safe */
-    if (set_rk(rkc, "group.id", group, errstr, errstr_size) ||
+    /* consumer properties (group.id and auto.offset.reset: rdkafka_conf.c);
+     * explicit kafka.* keys win where that is safe */
+    if (vtev__rdkafka_consumer_props(conf, rkc, errstr, errstr_size) ||
         set_rk(rkc, "enable.auto.offset.store", "false", errstr, errstr_size))
         goto fail;
     if (!vtev__conf_is_set(conf, "kafka.partition.assignment.strategy") &&
         set_rk(rkc, "partition.assignment.strategy", "roundrobin", errstr, errstr_size))
-        goto fail;
-    if (!vtev__conf_is_set(conf, "kafka.auto.offset.reset") &&
-        set_rk(rkc, "auto.offset.reset", vtev__conf_str(conf, "consumer.offset.reset"), errstr,
-               errstr_size))
         goto fail;
     if (!vtev__conf_is_set(conf, "kafka.enable.auto.commit")) {
         snprintf(num, sizeof(num), "%" PRId64,

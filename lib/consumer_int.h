@@ -125,9 +125,6 @@ struct vtev_consumer_s {
 };
 
 /* consumer_retry.c */
-/* The delay before attempt (attempts + 1): backoff * 2^(attempts-1), capped,
- * with "equal jitter" (uniformly in [d/2, d]). */
-int64_t vtev__consumer_backoff_ms(int64_t base_ms, int64_t max_ms, int attempts);
 /* Pauses the message's partition and seeks it back to the message, to be
  * redelivered after the backoff. */
 void vtev__consumer_schedule_retry(vtev_consumer_t *c, vtev_cpart_t *p,
@@ -175,7 +172,5 @@ bool vtev__dlq_reserved_header(const char *name);
 vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_err_t why,
                           const char *why_msg, int attempts, char *errstr,
                           size_t errstr_size);
-/* ISO-8601 UTC with milliseconds for wall-clock microseconds. */
-void vtev__iso8601_utc(int64_t wall_us, char *buf, size_t size);
 
 #endif

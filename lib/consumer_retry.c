@@ -14,24 +14,6 @@
 #include "consumer_int.h"
 #include "internal.h"
 
-int64_t vtev__consumer_backoff_ms(int64_t base_ms, int64_t max_ms, int attempts) {
-    int64_t d = base_ms;
-    uint32_t r = 0;
-    int i;
-    if (attempts < 1)
-        attempts = 1;
-    for (i = 1; i < attempts && d < max_ms; i++)
-        d *= 2;
-    if (d > max_ms)
-        d = max_ms;
-    if (d <= 1)
-        return d;
-    /* equal jitter: uniformly in [d/2, d] */
-    if (vtev__random_bytes(&r, sizeof(r)) != 0)
-        r = (uint32_t)vtev__now_mono_us();
-    return d / 2 + (int64_t)(r % (uint32_t)(d / 2 + 1));
-}
-
 static void pause_resume(vtev_consumer_t *c, vtev_cpart_t *p, bool pause) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_resp_err_t err;
@@ -50,7 +32,8 @@ static void pause_resume(vtev_consumer_t *c, vtev_cpart_t *p, bool pause) {
 /* Pauses p, seeks it back to offset, and resumes it after a backoff that
  * grows with backoff_n; attempts is what the message has used so far. */
 static void schedule_at(vtev_consumer_t *c, vtev_cpart_t *p, int64_t offset, int attempts, int backoff_n) {
-    int64_t delay = vtev__consumer_backoff_ms(c->backoff_ms, c->backoff_max_ms, backoff_n);
+    int64_t delay = vtev__backoff_ms(backoff_n, c->backoff_ms, c->backoff_max_ms,
+                                     VTEV__JITTER_EQUAL);
     rd_kafka_topic_partition_list_t *l;
     rd_kafka_error_t *error = NULL;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__FAIL;

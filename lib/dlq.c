@@ -10,10 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "consumer_int.h"
 #include "internal.h"
+#include "rdkafka_int.h"
+#include "timestamp.h"
 
 typedef struct dlq_wait_s {
     int done;
@@ -30,37 +31,24 @@ static void dlq_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     }
 }
 
-void vtev__iso8601_utc(int64_t wall_us, char *buf, size_t size) {
-    time_t secs = (time_t)(wall_us / 1000000);
-    struct tm tm;
-    char date[32];
-    gmtime_r(&secs, &tm);
-    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, size, "%s.%03dZ", date, (int)((wall_us / 1000) % 1000));
-}
-
 vtev_err_t vtev__dlq_new(vtev_consumer_t *c, rd_kafka_conf_t *base, char *errstr,
                          size_t errstr_size) {
     char rkerr[512];
     char tmo[32];
     size_t tmo_size = sizeof(tmo);
     rd_kafka_conf_t *conf = rd_kafka_conf_dup(base);
-    static const char *const props[][2] = {
-        {"enable.idempotence", "true"},
-        {"acks", "all"},
-        {"linger.ms", "0"},
-    };
-    size_t i;
+    vtev_err_t err;
 
     if (!conf)
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "dead-letter producer: out of memory");
-    for (i = 0; i < VTEV_ARRAY_SIZE(props); i++) {
-        if (rd_kafka_conf_set(conf, props[i][0], props[i][1], rkerr, sizeof(rkerr)) !=
-            RD_KAFKA_CONF_OK) {
-            rd_kafka_conf_destroy(conf);
-            return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
-                              "dead-letter producer: %s: %s", props[i][0], rkerr);
-        }
+    /* the library's producer guarantees, over the consumer's kafka.* keys;
+     * no batching: the poll thread waits for each dead letter */
+    if ((err = vtev__rdkafka_safe_producer(conf, "dead-letter producer", errstr, errstr_size)) ||
+        rd_kafka_conf_set(conf, "linger.ms", "0", rkerr, sizeof(rkerr)) != RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(conf);
+        return err ? err
+                   : vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                                "dead-letter producer: linger.ms: %s", rkerr);
     }
     /* The poll thread waits for the delivery report: keep that well below
      * max.poll.interval.ms (300 s) unless the user chose a timeout. */
@@ -136,7 +124,7 @@ vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_
         int64_t ts = rd_kafka_message_timestamp(m, &tst);
         if (ts >= 0 && tst != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE) {
             char tsbuf[40];
-            vtev__iso8601_utc(ts * 1000, tsbuf, sizeof(tsbuf));
+            vtev__format_time(ts, 1000, tsbuf, sizeof(tsbuf)); /* milliseconds */
             rd_kafka_header_add(hdrs, "vtev.original.timestamp", -1, tsbuf, -1);
             rd_kafka_header_add(hdrs, "vtev.original.timestamp.type", -1,
                                 tst == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? "LogAppendTime" : "CreateTime", -1);
@@ -148,7 +136,7 @@ vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_
     rd_kafka_header_add(hdrs, "vtev.original.offset", -1, num, -1);
     snprintf(num, sizeof(num), "%d", attempts);
     rd_kafka_header_add(hdrs, "vtev.attempts", -1, num, -1);
-    vtev__iso8601_utc(vtev__now_wall_us(), when, sizeof(when));
+    vtev__format_time(vtev__now_wall_us() / 1000, 1000, when, sizeof(when));
     rd_kafka_header_add(hdrs, "vtev.dlq.time", -1, when, -1);
 
     err = rd_kafka_producev(c->dlq_rk, RD_KAFKA_V_TOPIC(dlq_topic),
@@ -158,7 +146,7 @@ vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_
                             RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(&w), RD_KAFKA_V_END);
     if (err) {
         rd_kafka_headers_destroy(hdrs); /* not owned by librdkafka on failure */
-        return vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size, "%s: produce failed: %s",
+        return vtev__fail(vtev__kafka_err(err), errstr, errstr_size, "%s: produce failed: %s",
                           dlq_topic, rd_kafka_err2str(err));
     }
     /* Wait for the delivery report: the message times out after
@@ -175,7 +163,7 @@ vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_
                           "%s: no delivery report in time", dlq_topic);
     }
     if (w.err)
-        return vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size, "%s: delivery failed: %s",
+        return vtev__fail(vtev__kafka_err(w.err), errstr, errstr_size, "%s: delivery failed: %s",
                           dlq_topic, rd_kafka_err2str(w.err));
     return VTEV_ERR_OK;
 }

@@ -55,6 +55,18 @@ int64_t vtev__now_wall_us(void);
 /** Fills buf with size bytes from the kernel's random source. Returns 0 or -1. */
 int vtev__random_bytes(void *buf, size_t size);
 
+/** How vtev__backoff_ms() spreads the delay. */
+typedef enum {
+    VTEV__JITTER_FULL, /**< uniformly in [0, d]: the registry client's retries */
+    VTEV__JITTER_EQUAL /**< uniformly in [d/2, d]: the consumer's handler retries */
+} vtev__jitter_t;
+
+/** The delay before retry number attempt (1-based; below 1 counts as 1), in
+ *  ms (backoff.c): d = base_ms doubled for every attempt after the first,
+ *  capped at max_ms, then spread by jitter (a d of 0, or of 1 with equal
+ *  jitter, is returned as it is). */
+int64_t vtev__backoff_ms(int attempt, int64_t base_ms, int64_t max_ms, vtev__jitter_t jitter);
+
 /* A descriptor this library can read: every vtev_type_t layout version from
  * 1 to its own (doc/ABI.md: members are only appended). */
 #define VTEV__TYPE_ABI_OK(t) ((t)->abi_version >= 1 && (t)->abi_version <= VTEV_TYPE_ABI_VERSION)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <vtevents/admin.h>
 
 #include "internal.h"
 
@@ -25,16 +26,6 @@ typedef struct mock_entry_s {
 static pthread_mutex_t mock_lock = PTHREAD_MUTEX_INITIALIZER;
 static mock_entry_t *mock_list;
 
-/* Platform topics and partition counts (ARCHITECTURE.md). */
-static const struct {
-    const char *topic;
-    int partitions;
-} platform_topics[] = {
-    {"vessel-position-updates", 3},
-    {"prediction-requests", 5},
-    {"prediction-results", 3},
-};
-
 static mock_entry_t *find_locked(const char *name) {
     mock_entry_t *e;
     for (e = mock_list; e; e = e->next)
@@ -47,7 +38,8 @@ static mock_entry_t *create_locked(const char *name, char *errstr, size_t errstr
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char rkerr[512];
     mock_entry_t *e = calloc(1, sizeof(*e));
-    size_t i;
+    vtev_topic_spec_t specs[8];
+    size_t i, n;
     if (!e || !conf)
         goto nomem;
     /* A plain producer handle whose only job is to host the cluster. */
@@ -65,13 +57,11 @@ static mock_entry_t *create_locked(const char *name, char *errstr, size_t errstr
         free(e);
         return NULL;
     }
-    for (i = 0; i < VTEV_ARRAY_SIZE(platform_topics); i++) {
-        char dlq[256];
-        rd_kafka_mock_topic_create(e->mcluster, platform_topics[i].topic,
-                                   platform_topics[i].partitions, 1);
-        snprintf(dlq, sizeof(dlq), "%s.dlq", platform_topics[i].topic);
-        rd_kafka_mock_topic_create(e->mcluster, dlq, 1, 1);
-    }
+    /* the platform's topics (admin.c's table, default names) and their
+     * dead-letter topics */
+    n = vtev_platform_topic_specs(NULL, specs, VTEV_ARRAY_SIZE(specs));
+    for (i = 0; i < n && i < VTEV_ARRAY_SIZE(specs); i++)
+        rd_kafka_mock_topic_create(e->mcluster, specs[i].name, specs[i].partitions, 1);
     e->name = vtev__strdup(name);
     e->bootstraps = vtev__strdup(rd_kafka_mock_cluster_bootstraps(e->mcluster));
     if (!e->name || !e->bootstraps) {

@@ -12,8 +12,9 @@
 
 /**
  * Returns the bootstrap servers of the process-wide mock cluster NAME,
- * creating it (3 brokers, the platform topics with their partition counts and
- * their .dlq topics) on first use. The cluster lives until the process exits
+ * creating it (3 brokers, the platform topics of vtev_platform_topic_specs()
+ * with their default names and partition counts, dead-letter topics
+ * included) on first use. The cluster lives until the process exits
  * (documented global state, guarded by a mutex). The returned string is valid
  * for the life of the process. NULL on failure with errstr set.
  */

@@ -18,11 +18,13 @@
 #include <time.h>
 
 #include <vtevents/producer.h>
+#include <vtevents/rdkafka_ext.h>
 #include <vtevents/serde.h>
 
 #include "conf_int.h"
 #include "internal.h"
 #include "producer_int.h"
+#include "rdkafka_int.h"
 #include "serde_int.h"
 
 enum { ST_PUBLISHED, ST_DELIVERED, ST_FAILED, ST_BYTES, ST__CNT };
@@ -72,30 +74,6 @@ rd_kafka_t *vtev__producer_rk(vtev_producer_t *p) {
 
 vtev_serde_t *vtev__producer_serde(vtev_producer_t *p) {
     return p ? p->serde : NULL;
-}
-
-vtev_err_t vtev__producer_kafka_err(rd_kafka_resp_err_t err) {
-    switch (err) {
-    case RD_KAFKA_RESP_ERR_NO_ERROR:
-        return VTEV_ERR_OK;
-    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
-    case RD_KAFKA_RESP_ERR__TIMED_OUT:
-    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
-        return VTEV_ERR_TIMED_OUT;
-    case RD_KAFKA_RESP_ERR__PURGE_QUEUE:
-    case RD_KAFKA_RESP_ERR__PURGE_INFLIGHT:
-        return VTEV_ERR_PURGED;
-    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
-        return VTEV_ERR_MSG_TOO_LARGE;
-    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
-        return VTEV_ERR_QUEUE_FULL;
-    case RD_KAFKA_RESP_ERR__FATAL:
-        return VTEV_ERR_FATAL;
-    case RD_KAFKA_RESP_ERR__STATE:
-        return VTEV_ERR_STATE;
-    default:
-        return VTEV_ERR_KAFKA;
-    }
 }
 
 /* ---- fatal errors ---- */
@@ -206,7 +184,7 @@ static void on_delivery(vtev_producer_t *p, const dr_item_t *it) {
     dr.type = pm->type;
     dr.topic = it->topic;
     dr.kafka_err = (int)it->err;
-    dr.err = vtev__producer_kafka_err(it->err);
+    dr.err = vtev__kafka_err(it->err);
     dr.errstr = it->err ? rd_kafka_err2str(it->err) : "";
     dr.partition = it->partition >= 0 ? it->partition : -1;
     dr.offset = it->err ? -1 : it->offset;
@@ -294,51 +272,6 @@ static bool on_poll_thread(vtev_producer_t *p) {
 
 /* ---- creation ---- */
 
-typedef struct {
-    const char *k, *v;
-} kv_t;
-
-/* The platform's safe defaults (doc/producer.md). */
-static const kv_t defaults[] = {
-    {"enable.idempotence", "true"},
-    {"acks", "all"},
-    {"socket.nagle.disable", "true"},
-    /* The platform's topics are compression.type=gzip: a gzip batch is stored
-     * as it is, any other codec is recompressed by the broker (doc/producer.md
-     * has the measurement). */
-    {"compression.codec", "gzip"},
-    {"partitioner", "murmur2_random"},
-};
-
-static const kv_t profile_default[] = {
-    {"linger.ms", "5"},
-};
-
-static const kv_t profile_low_latency[] = {
-    {"linger.ms", "0"},
-    {"batch.num.messages", "1000"},
-    {"retry.backoff.ms", "20"},
-};
-
-static const kv_t profile_throughput[] = {
-    {"linger.ms", "50"},
-    {"batch.num.messages", "100000"},
-    {"batch.size", "1000000"},
-    {"queue.buffering.max.messages", "1000000"},
-    {"queue.buffering.max.kbytes", "1048576"},
-};
-
-static vtev_err_t apply_kvs(rd_kafka_conf_t *rc, const kv_t *kvs, size_t n, const char *what,
-                            char *errstr, size_t errstr_size) {
-    size_t i;
-    char e[512];
-    for (i = 0; i < n; i++)
-        if (rd_kafka_conf_set(rc, kvs[i].k, kvs[i].v, e, sizeof(e)) != RD_KAFKA_CONF_OK)
-            return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size, "%s: kafka.%s=%s: %s",
-                              what, kvs[i].k, kvs[i].v, e);
-    return VTEV_ERR_OK;
-}
-
 static void producer_free(vtev_producer_t *p) {
     int i;
     if (!p)
@@ -360,7 +293,6 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
     pthread_mutexattr_t ma;
     char e[512];
     size_t bsz = 0;
-    vtev_err_t err;
 
     if (!conf) {
         vtev__seterr(errstr, errstr_size, "vtev_producer_new: conf must not be NULL");
@@ -402,26 +334,10 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
         goto fail;
     }
 
-    if (!(rc = rd_kafka_conf_new())) {
-        vtev__seterr(errstr, errstr_size, "out of memory");
-        goto fail;
-    }
-    if ((err = apply_kvs(rc, defaults, VTEV_ARRAY_SIZE(defaults), "defaults", errstr,
-                         errstr_size)))
-        goto fail;
+    /* the defaults and producer.profile (doc/producer.md), then bootstrap.servers,
+     * client.id and the kafka.* keys: the mapping of <vtevents/rdkafka_ext.h> */
     profile = vtev__conf_str(conf, "producer.profile");
-    if (!strcmp(profile, "low-latency"))
-        err = apply_kvs(rc, profile_low_latency, VTEV_ARRAY_SIZE(profile_low_latency),
-                        "producer.profile=low-latency", errstr, errstr_size);
-    else if (!strcmp(profile, "throughput"))
-        err = apply_kvs(rc, profile_throughput, VTEV_ARRAY_SIZE(profile_throughput),
-                        "producer.profile=throughput", errstr, errstr_size);
-    else
-        err = apply_kvs(rc, profile_default, VTEV_ARRAY_SIZE(profile_default),
-                        "producer.profile=default", errstr, errstr_size);
-    if (err)
-        goto fail;
-    if (vtev__conf_apply_kafka(conf, rc, errstr, errstr_size))
+    if (!(rc = vtev_conf_to_rdkafka(conf, RD_KAFKA_PRODUCER, errstr, errstr_size)))
         goto fail;
     p->transactional =
         rd_kafka_conf_get(rc, "transactional.id", NULL, &bsz) == RD_KAFKA_CONF_OK && bsz > 1;
@@ -626,7 +542,7 @@ static vtev_err_t enqueue(vtev_producer_t *p, const char *topic, vtev_event_type
                           "%s: a transactional producer publishes only inside a transaction "
                           "(%s)",
                           topic, rd_kafka_err2str(kerr));
-    return vtev__fail(vtev__producer_kafka_err(kerr), errstr, errstr_size, "%s: %s", topic,
+    return vtev__fail(vtev__kafka_err(kerr), errstr, errstr_size, "%s: %s", topic,
                       rd_kafka_err2str(kerr));
 }
 
@@ -890,27 +806,12 @@ void vtev_producer_destroy(vtev_producer_t *p) {
 vtev_err_t vtev__producer_txn_error(vtev_producer_t *p, rd_kafka_error_t *error,
                                     const char *what, char *errstr, size_t errstr_size) {
     vtev_err_t err;
-    rd_kafka_resp_err_t code;
     if (!error)
         return VTEV_ERR_OK;
-    code = rd_kafka_error_code(error);
-    if (rd_kafka_error_is_fatal(error)) {
-        err = VTEV_ERR_FATAL;
-        if (p) {
-            char reason[600];
-            snprintf(reason, sizeof(reason), "%s: %s", what, rd_kafka_error_string(error));
-            set_fatal(p, reason);
-        }
-    } else if (rd_kafka_error_txn_requires_abort(error)) {
-        err = VTEV_ERR_TXN_ABORTABLE;
-    } else if (rd_kafka_error_is_retriable(error)) {
-        err = VTEV_ERR_TXN_RETRIABLE;
-    } else if (code == RD_KAFKA_RESP_ERR__TIMED_OUT) {
-        err = VTEV_ERR_TIMED_OUT;
-    } else if (code == RD_KAFKA_RESP_ERR__STATE || code == RD_KAFKA_RESP_ERR__NOT_CONFIGURED) {
-        err = VTEV_ERR_STATE;
-    } else {
-        err = VTEV_ERR_KAFKA;
+    if ((err = vtev__kafka_error(error)) == VTEV_ERR_FATAL && p) {
+        char reason[600];
+        snprintf(reason, sizeof(reason), "%s: %s", what, rd_kafka_error_string(error));
+        set_fatal(p, reason);
     }
     vtev__seterr(errstr, errstr_size, "%s: %s (%s)", what, rd_kafka_error_string(error),
                  rd_kafka_error_name(error));

@@ -22,7 +22,4 @@ vtev_err_t vtev__producer_txn_error(vtev_producer_t *p, rd_kafka_error_t *error,
 /** The serde the producer frames with (borrowed). */
 struct vtev_serde_s *vtev__producer_serde(vtev_producer_t *p);
 
-/** Maps a librdkafka response error to the library's code. */
-vtev_err_t vtev__producer_kafka_err(rd_kafka_resp_err_t err);
-
 #endif

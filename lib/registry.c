@@ -9,7 +9,9 @@
  */
 #include "registry_int.h"
 
+#include <curl/curl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,16 +183,18 @@ static vtev_err_t rest_call(vtev_registry_t *reg, const char *method, const char
     return err;
 }
 
-/* "/subjects/<escaped>" + suffix into a malloc'd string. */
+/* "/subjects/<escaped>" + suffix into a malloc'd string. libcurl
+ * percent-encodes every byte but the unreserved ones (A-Z a-z 0-9 - . _ ~),
+ * so a subject is always one path segment; the handle argument is unused. */
 static char *subject_path(const char *prefix, const char *subject, const char *suffix) {
-    char *esc = vtev__url_escape(subject), *p;
-    size_t n;
-    if (!esc)
+    size_t len = strlen(subject), n;
+    char *esc, *p;
+    if (len > INT_MAX || !(esc = curl_easy_escape(NULL, subject, (int)len)))
         return NULL;
     n = strlen(prefix) + strlen(esc) + strlen(suffix) + 1;
     if ((p = malloc(n)))
         snprintf(p, n, "%s%s%s", prefix, esc, suffix);
-    free(esc);
+    curl_free(esc);
     return p;
 }
 

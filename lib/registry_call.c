@@ -17,21 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-int64_t vtev__backoff_ms(int attempt_no, int64_t base_ms, int64_t max_ms) {
-    int64_t cap = base_ms;
-    uint32_t r;
-    int i;
-    for (i = 1; i < attempt_no && cap < max_ms; i++)
-        cap *= 2;
-    if (cap > max_ms)
-        cap = max_ms;
-    if (cap <= 0)
-        return 0;
-    if (vtev__random_bytes(&r, sizeof(r)) != 0)
-        r = (uint32_t)vtev__now_mono_us();
-    return (int64_t)(r % (uint64_t)(cap + 1)); /* full jitter: [0, cap] */
-}
-
 static void sleep_ms(int64_t ms) {
     struct timespec ts;
     ts.tv_sec = (time_t)(ms / 1000);
@@ -53,7 +38,8 @@ vtev_err_t vtev__reg_call(vtev_registry_t *reg, const char *method, const char *
     memset(resp, 0, sizeof(*resp));
     for (round = 0; round <= reg->max_retries && !out_of_time; round++) {
         if (round > 0 && t->backoff) {
-            int64_t ms = vtev__backoff_ms(round, reg->backoff_ms, reg->backoff_max_ms);
+            int64_t ms = vtev__backoff_ms(round, reg->backoff_ms, reg->backoff_max_ms,
+                                          VTEV__JITTER_FULL);
             if (vtev__now_mono_us() + ms * 1000 >= deadline_us) {
                 out_of_time = true;
                 break;

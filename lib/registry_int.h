@@ -15,7 +15,8 @@
 #include "conf_int.h"
 #include "registry_transport.h"
 
-/* ---- bounded LRU cache with optional TTL (registry_cache.c) ---- */
+/* ---- bounded LRU cache with optional TTL, thread-safe (registry_cache.c:
+ * the library's LRU map, lru.h, behind a mutex) ---- */
 
 typedef struct vtev__cache_s vtev__cache_t;
 
@@ -75,7 +76,5 @@ struct vtev_registry_s {
 vtev_err_t vtev__reg_call(vtev_registry_t *reg, const char *method, const char *path,
                           const char *body, vtev__reg_resp_t *resp, char *errstr,
                           size_t errstr_size);
-/** Full-jitter exponential backoff for retry number attempt (1-based), ms. */
-int64_t vtev__backoff_ms(int attempt, int64_t base_ms, int64_t max_ms);
 
 #endif

@@ -3,7 +3,7 @@
  *
  * A process-wide table (guarded by a mutex) holds one registry per NAME,
  * shared by every client of that name; it lives until the process exits
- * (documented global state, see CONVENTIONS.md rule 12). Each registry answers
+ * (documented global state, see doc/threading.md). Each registry answers
  * the same Confluent REST requests as a real one (same paths, JSON bodies,
  * HTTP statuses and error codes), so the client's request building, response
  * parsing and error mapping are exercised by the unit tests.
@@ -19,7 +19,9 @@
 #include "registry_transport.h"
 
 #include <avro.h>
+#include <curl/curl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -582,6 +584,20 @@ static vtev_err_t op_set_config(vtev__mock_reg_t *m, const char *subject, json_t
 
 /* ---------------- routing ---------------- */
 
+/* Decodes the percent-encoding of one path segment in place, with libcurl
+ * (the result is never longer; a %00 ends the segment). 0, or -1 when out
+ * of memory. */
+static int url_unescape(char *s) {
+    size_t len = strlen(s);
+    int n = 0;
+    char *d;
+    if (len > INT_MAX || !(d = curl_easy_unescape(NULL, s, (int)len, &n)))
+        return -1;
+    memcpy(s, d, strlen(d) + 1);
+    curl_free(d);
+    return 0;
+}
+
 vtev_err_t vtev__mock_registry_request(vtev__mock_reg_t *m, const char *method,
                                        const char *path, const char *body,
                                        vtev__reg_resp_t *resp) {
@@ -606,7 +622,10 @@ vtev_err_t vtev__mock_registry_request(vtev__mock_reg_t *m, const char *method,
             tok = s;
             if ((s = strchr(s, '/')))
                 *s++ = '\0';
-            vtev__url_unescape(tok);
+            if (url_unescape(tok) < 0) {
+                free(p);
+                return VTEV_ERR_NOMEM;
+            }
             seg[nseg++] = tok;
         }
         if (s && *s)

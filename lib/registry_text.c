@@ -1,11 +1,10 @@
 /*
  * registry_text.c - text helpers shared by the Schema Registry client and the
- * mock:// registries: responses, canonical schema text, percent-encoding,
- * excerpts of error bodies.
+ * mock:// registries: responses, canonical schema text, excerpts of error
+ * bodies. (Percent-encoding is libcurl's: registry.c, registry_mock.c.)
  */
 #include "registry_transport.h"
 
-#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,49 +25,6 @@ char *vtev__schema_canonical(const char *schema_json) {
     s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
     json_decref(j);
     return s;
-}
-
-char *vtev__url_escape(const char *s) {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = strlen(s), i, j = 0;
-    char *out = malloc(n * 3 + 1);
-    if (!out)
-        return NULL;
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out[j++] = (char)c;
-        } else {
-            out[j++] = '%';
-            out[j++] = hex[c >> 4];
-            out[j++] = hex[c & 15];
-        }
-    }
-    out[j] = '\0';
-    return out;
-}
-
-static int hexval(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-void vtev__url_unescape(char *s) {
-    char *w = s;
-    for (; *s; s++) {
-        if (*s == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
-            *w++ = (char)(hexval(s[1]) * 16 + hexval(s[2]));
-            s += 2;
-        } else {
-            *w++ = *s;
-        }
-    }
-    *w = '\0';
 }
 
 /* Copies the text of an HTML <title> (or the start of the body) into out. */

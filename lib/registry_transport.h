@@ -99,10 +99,6 @@ void vtev__mock_registry_inject_raw(const char *name, int cnt, int status, const
 /** Canonical form of a schema for comparisons: compact JSON with sorted keys.
  *  Malloc'd; when the text is not JSON, a copy of it. NULL on ENOMEM. */
 char *vtev__schema_canonical(const char *schema_json);
-/** Percent-encodes s for a URL path segment. Malloc'd or NULL. */
-char *vtev__url_escape(const char *s);
-/** Decodes percent-encoding in place. */
-void vtev__url_unescape(char *s);
 /** Copies the text of an HTML <title> (or the start of the body, at most 200
  *  bytes, line breaks as spaces) into out. */
 void vtev__reg_body_excerpt(const char *body, char *out, size_t out_size);

@@ -2,7 +2,8 @@
  * serde.c - event <-> framed bytes (Confluent wire format) using the codec
  * (event.h) and the schema registry client (registry.h).
  *
- * Two caches, each guarded by the serde's mutex:
+ * Two caches (the library's LRU map, lru.h), each guarded by the serde's
+ * mutex:
  *  - writer schemas by id (parsed, refcounted vtev_schema_t), bounded by
  *    schema.registry.cache.capacity, least recently used evicted;
  *  - schema ids by (topic, event type) and by (topic, schema text), so that
@@ -21,24 +22,21 @@
 #include "conf_int.h"
 #include "event_int.h"
 #include "internal.h"
+#include "lru.h"
 #include "serde_int.h"
 
+/* The writer schema cache's value; the key is the schema id. */
 typedef struct wschema_s {
-    int32_t id;
     vtev_schema_t *schema; /* NULL: the registry's text for id is not a usable schema */
     vtev_err_t err;        /* ... with this error and message (cached: parsed once) */
     char *errmsg;
-    uint64_t used; /* LRU tick */
 } wschema_t;
 
-typedef struct idcache_s {
-    char *topic;
-    vtev_event_type_t type; /* NONE: keyed by json (or by gtype) */
-    const vtev_type_t *gtype; /* a generated type (vtev_serde_serialize_type) */
-    char *json;
-    int32_t id;
-    struct idcache_s *next;
-} idcache_t;
+static void wschema_free(void *v) {
+    wschema_t *w = v;
+    vtev_schema_destroy(w->schema);
+    free(w->errmsg);
+}
 
 /* How bytes of writer schema `id` are decoded into generated type `type`. */
 typedef enum { PLAN_FAST, PLAN_RESOLVE, PLAN_FAIL } plan_kind_t;
@@ -61,17 +59,14 @@ struct vtev_serde_s {
     size_t nplans;
     vtev_registry_t *reg;
     pthread_mutex_t lock;
-    wschema_t *ws;
-    size_t ws_cnt, ws_cap;
-    uint64_t tick;
-    idcache_t *ids;
-    size_t ids_cnt;
+    vtev__lru_t *ws;  /* schema id -> wschema_t */
+    vtev__lru_t *ids; /* ids_key() -> int32_t schema id */
     bool use_latest;
     vtev__avro_limits_t limits; /* avro.max.* */
 };
 
-/* Id cache bound: beyond it the oldest entries are dropped (the registry
- * client keeps its own bounded cache behind this one). */
+/* Id cache bound: beyond it the least recently used entries are dropped
+ * (the registry client keeps its own bounded cache behind this one). */
 #define IDCACHE_MAX 256
 
 vtev_serde_t *vtev_serde_new(vtev_conf_t *conf, char *errstr, size_t errstr_size) {
@@ -90,18 +85,28 @@ vtev_serde_t *vtev_serde_new(vtev_conf_t *conf, char *errstr, size_t errstr_size
     s->limits.max_bytes = (size_t)vtev__conf_int(conf, "avro.max.bytes");
     s->limits.max_types = (int)vtev__conf_int(conf, "avro.max.schema.types");
     cap = vtev__conf_int(conf, "schema.registry.cache.capacity");
-    s->ws_cap = cap > 0 ? (size_t)cap : 1000;
+    if (!(s->ws = vtev__lru_new(cap > 0 ? (size_t)cap : 1000, sizeof(wschema_t), wschema_free)) ||
+        !(s->ids = vtev__lru_new(IDCACHE_MAX, sizeof(int32_t), NULL))) {
+        vtev__lru_destroy(s->ws);
+        vtev__seterr(errstr, errstr_size, "out of memory");
+        free(s);
+        return NULL;
+    }
     /* The registry client owns the conf it is given: hand it a copy and keep
      * ours, which the producer and the consumer read. */
     {
         vtev_conf_t *rconf = vtev_conf_dup(conf);
         if (!rconf) {
             vtev__seterr(errstr, errstr_size, "out of memory");
+            vtev__lru_destroy(s->ws);
+            vtev__lru_destroy(s->ids);
             free(s);
             return NULL;
         }
         if (!(s->reg = vtev_registry_new(rconf, errstr, errstr_size))) {
             vtev_conf_destroy(rconf);
+            vtev__lru_destroy(s->ws);
+            vtev__lru_destroy(s->ids);
             free(s);
             return NULL;
         }
@@ -114,20 +119,10 @@ vtev_serde_t *vtev_serde_new(vtev_conf_t *conf, char *errstr, size_t errstr_size
 
 void vtev_serde_destroy(vtev_serde_t *s) {
     size_t i;
-    idcache_t *c, *n;
     if (!s)
         return;
-    for (i = 0; i < s->ws_cnt; i++) {
-        vtev_schema_destroy(s->ws[i].schema);
-        free(s->ws[i].errmsg);
-    }
-    free(s->ws);
-    for (c = s->ids; c; c = n) {
-        n = c->next;
-        free(c->topic);
-        free(c->json);
-        free(c);
-    }
+    vtev__lru_destroy(s->ws);
+    vtev__lru_destroy(s->ids);
     for (i = 0; i < s->nplans; i++) {
         vtev__resolver_destroy(s->plans[i].resolver);
         free(s->plans[i].errmsg);
@@ -147,58 +142,56 @@ const vtev_conf_t *vtev__serde_conf(const vtev_serde_t *s) {
     return s->conf;
 }
 
-/* Looks up (topic, type) or (topic, json). Caller holds the lock. */
-static idcache_t *ids_find(vtev_serde_t *s, const char *topic, vtev_event_type_t type,
-                           const vtev_type_t *gtype, const char *json) {
-    idcache_t *c;
-    for (c = s->ids; c; c = c->next) {
-        if (c->type != type || c->gtype != gtype || strcmp(c->topic, topic))
-            continue;
-        if (type == VTEV_EVENT_NONE && !gtype && strcmp(c->json, json))
-            continue;
-        return c;
-    }
-    return NULL;
+/* The id cache's key: the event type, the generated type (a descriptor, by
+ * address), the topic and, when neither type is given, the schema text. */
+typedef struct {
+    char *p;
+    size_t len;
+    char buf[256];
+} idkey_t;
+
+static bool ids_key(idkey_t *k, const char *topic, vtev_event_type_t type,
+                    const vtev_type_t *gtype, const char *json) {
+    int32_t t = (int32_t)type;
+    size_t tlen = strlen(topic) + 1, jlen = type == VTEV_EVENT_NONE && !gtype ? strlen(json) : 0;
+    k->len = sizeof(t) + sizeof(gtype) + tlen + jlen;
+    if (!(k->p = k->len <= sizeof(k->buf) ? k->buf : malloc(k->len)))
+        return false;
+    memcpy(k->p, &t, sizeof(t));
+    memcpy(k->p + sizeof(t), &gtype, sizeof(gtype));
+    memcpy(k->p + sizeof(t) + sizeof(gtype), topic, tlen);
+    if (jlen)
+        memcpy(k->p + sizeof(t) + sizeof(gtype) + tlen, json, jlen);
+    return true;
+}
+
+static void ids_key_free(idkey_t *k) {
+    if (k->p != k->buf)
+        free(k->p);
+}
+
+/* The cached id of (topic, type), (topic, gtype) or (topic, json), or NULL.
+ * Caller holds the lock. */
+static int32_t *ids_find(vtev_serde_t *s, const char *topic, vtev_event_type_t type,
+                         const vtev_type_t *gtype, const char *json) {
+    idkey_t k;
+    int32_t *c;
+    if (!ids_key(&k, topic, type, gtype, json))
+        return NULL;
+    c = vtev__lru_get(s->ids, k.p, k.len);
+    ids_key_free(&k);
+    return c;
 }
 
 static void ids_put(vtev_serde_t *s, const char *topic, vtev_event_type_t type,
                     const vtev_type_t *gtype, const char *json, int32_t id) {
-    idcache_t *c;
-    bool by_json = type == VTEV_EVENT_NONE && !gtype;
+    idkey_t k;
+    if (!ids_key(&k, topic, type, gtype, json))
+        return; /* not cached: correct, slower */
     pthread_mutex_lock(&s->lock);
-    if ((c = ids_find(s, topic, type, gtype, json))) {
-        c->id = id;
-        pthread_mutex_unlock(&s->lock);
-        return;
-    }
-    if (s->ids_cnt >= IDCACHE_MAX) {
-        /* drop the last (oldest) entry */
-        idcache_t **pp = &s->ids;
-        while ((*pp)->next)
-            pp = &(*pp)->next;
-        free((*pp)->topic);
-        free((*pp)->json);
-        free(*pp);
-        *pp = NULL;
-        s->ids_cnt--;
-    }
-    if ((c = calloc(1, sizeof(*c)))) {
-        c->topic = vtev__strdup(topic);
-        c->json = by_json ? vtev__strdup(json) : NULL;
-        c->type = type;
-        c->gtype = gtype;
-        c->id = id;
-        if (!c->topic || (by_json && !c->json)) {
-            free(c->topic);
-            free(c->json);
-            free(c);
-        } else {
-            c->next = s->ids;
-            s->ids = c;
-            s->ids_cnt++;
-        }
-    }
+    vtev__lru_put(s->ids, k.p, k.len, &id);
     pthread_mutex_unlock(&s->lock);
+    ids_key_free(&k);
 }
 
 /* use.latest.version: the subject's latest id, which must be the id of the
@@ -233,7 +226,7 @@ static vtev_err_t schema_id_for(vtev_serde_t *s, const char *topic, vtev_event_t
                                 size_t errstr_size) {
     char subject[512];
     const char *json = vtev_schema_json(schema);
-    idcache_t *c;
+    int32_t *c;
     vtev_err_t err;
     if (s->use_latest) {
         err = vtev_registry_subject_name(s->reg, topic, vtev_schema_fullname(schema), subject,
@@ -245,7 +238,7 @@ static vtev_err_t schema_id_for(vtev_serde_t *s, const char *topic, vtev_event_t
     pthread_mutex_lock(&s->lock);
     c = ids_find(s, topic, type, NULL, json);
     if (c) {
-        *idp = c->id;
+        *idp = *c;
         pthread_mutex_unlock(&s->lock);
         return VTEV_ERR_OK;
     }
@@ -265,12 +258,12 @@ vtev_err_t vtev__serde_schema_id_json(vtev_serde_t *s, const char *topic,
                                       const char *schema_json, int32_t *idp, char *errstr,
                                       size_t errstr_size) {
     vtev_schema_t *schema;
-    idcache_t *c;
+    int32_t *c;
     vtev_err_t err;
     pthread_mutex_lock(&s->lock);
     c = ids_find(s, topic, VTEV_EVENT_NONE, NULL, schema_json);
     if (c) {
-        *idp = c->id;
+        *idp = *c;
         pthread_mutex_unlock(&s->lock);
         return VTEV_ERR_OK;
     }
@@ -319,25 +312,22 @@ vtev_err_t vtev_serde_serialize(vtev_serde_t *s, const char *topic, const vtev_e
 /* A referenced writer schema for id: cache, else registry. */
 static vtev_err_t writer_schema(vtev_serde_t *s, int32_t id, vtev_schema_t **out,
                                 char *errstr, size_t errstr_size) {
-    size_t i, victim = 0;
+    wschema_t *w, nw;
     char *json = NULL;
     vtev_schema_t *schema;
     vtev_err_t err;
 
     pthread_mutex_lock(&s->lock);
-    for (i = 0; i < s->ws_cnt; i++) {
-        if (s->ws[i].id == id) {
-            s->ws[i].used = ++s->tick;
-            if (!s->ws[i].schema) {
-                err = s->ws[i].err;
-                vtev__seterr(errstr, errstr_size, "%s", s->ws[i].errmsg ? s->ws[i].errmsg : "unusable schema");
-                pthread_mutex_unlock(&s->lock);
-                return err;
-            }
-            *out = vtev_schema_ref(s->ws[i].schema);
+    if ((w = vtev__lru_get(s->ws, &id, sizeof(id)))) {
+        if (!w->schema) {
+            err = w->err;
+            vtev__seterr(errstr, errstr_size, "%s", w->errmsg ? w->errmsg : "unusable schema");
             pthread_mutex_unlock(&s->lock);
-            return VTEV_ERR_OK;
+            return err;
         }
+        *out = vtev_schema_ref(w->schema);
+        pthread_mutex_unlock(&s->lock);
+        return VTEV_ERR_OK;
     }
     pthread_mutex_unlock(&s->lock);
 
@@ -351,43 +341,27 @@ static vtev_err_t writer_schema(vtev_serde_t *s, int32_t id, vtev_schema_t **out
         err = VTEV_ERR_SCHEMA_MISMATCH; /* as before: not readable as an event */
 
     pthread_mutex_lock(&s->lock);
-    for (i = 0; i < s->ws_cnt; i++) {
-        if (s->ws[i].id == id) { /* another thread was faster */
-            vtev_schema_destroy(schema);
-            if (!s->ws[i].schema) {
-                pthread_mutex_unlock(&s->lock);
-                return err;
-            }
-            *out = vtev_schema_ref(s->ws[i].schema);
+    if ((w = vtev__lru_get(s->ws, &id, sizeof(id)))) { /* another thread was faster */
+        vtev_schema_destroy(schema);
+        if (!w->schema) {
             pthread_mutex_unlock(&s->lock);
-            return VTEV_ERR_OK;
+            return err;
         }
+        *out = vtev_schema_ref(w->schema);
+        pthread_mutex_unlock(&s->lock);
+        return VTEV_ERR_OK;
     }
-    if (s->ws_cnt < s->ws_cap) {
-        if (s->ws_cnt % 16 == 0) {
-            wschema_t *n = realloc(s->ws, (s->ws_cnt + 16) * sizeof(*n));
-            if (!n) {
-                pthread_mutex_unlock(&s->lock);
-                if (!schema)
-                    return err;
-                *out = schema; /* usable, just not cached */
-                return VTEV_ERR_OK;
-            }
-            s->ws = n;
-        }
-        victim = s->ws_cnt++;
-    } else {
-        for (i = 1; i < s->ws_cnt; i++)
-            if (s->ws[i].used < s->ws[victim].used)
-                victim = i;
-        vtev_schema_destroy(s->ws[victim].schema);
-        free(s->ws[victim].errmsg);
+    nw.schema = schema;
+    nw.err = err;
+    nw.errmsg = schema ? NULL : vtev__strdup(errstr ? errstr : "");
+    if (!vtev__lru_put(s->ws, &id, sizeof(id), &nw)) { /* evicts the least recently used */
+        pthread_mutex_unlock(&s->lock);
+        free(nw.errmsg);
+        if (!schema)
+            return err;
+        *out = schema; /* usable, just not cached */
+        return VTEV_ERR_OK;
     }
-    s->ws[victim].id = id;
-    s->ws[victim].schema = schema;
-    s->ws[victim].err = err;
-    s->ws[victim].errmsg = schema ? NULL : vtev__strdup(errstr ? errstr : "");
-    s->ws[victim].used = ++s->tick;
     if (schema)
         *out = vtev_schema_ref(schema); /* under the lock: another thread may evict it next */
     pthread_mutex_unlock(&s->lock);
@@ -470,12 +444,12 @@ static vtev_err_t type_check(const vtev_type_t *type, char *errstr, size_t errst
 vtev_err_t vtev__serde_type_id(vtev_serde_t *s, const char *topic, const vtev_type_t *type,
                                int32_t *idp, char *errstr, size_t errstr_size) {
     char subject[512];
-    idcache_t *c;
+    int32_t *c;
     vtev_err_t err;
     if (!s->use_latest) {
         pthread_mutex_lock(&s->lock);
         if ((c = ids_find(s, topic, VTEV_EVENT_NONE, type, NULL))) {
-            *idp = c->id;
+            *idp = *c;
             pthread_mutex_unlock(&s->lock);
             return VTEV_ERR_OK;
         }

@@ -9,10 +9,12 @@
  * avro_resolve.c turns them into the reader's bytes (Avro's resolution
  * rules, with limits), which avro-c then reads into a reader value.  A
  * set-up that fails is cached too, so a bad writer schema costs one attempt.
+ * The resolver cache is the library's LRU map (lru.h), one per thread.
  */
 #include "avro_resolve.h"
 #include "event_int.h"
 #include "internal.h"
+#include "lru.h"
 
 #include <vtevents/serde_avro.h>
 
@@ -29,10 +31,14 @@
 /* ---------------------------------------------------------------------- */
 /* Per-thread state.                                                       */
 
-typedef struct res_entry_s {
-    struct res_entry_s *next;
+/* The resolver cache's key: the pair of schemas and the limits the set-up
+ * was made with. */
+typedef struct {
     uint64_t wuid, ruid;
-    int max_depth, max_types;       /* the limits the set-up was made with */
+    int32_t max_depth, max_types;
+} res_key_t;
+
+typedef struct res_entry_s {
     vtev_err_t err;                 /* a failed set-up (cached), with its message */
     char *errmsg;
     vtev__scanner_t *scanner;       /* identity: bounds check for the writer's bytes */
@@ -47,8 +53,7 @@ typedef struct tls_s {
     avro_writer_t writer;
     char *scratch;
     size_t scratch_size;
-    res_entry_t *res;
-    size_t nres;
+    vtev__lru_t *res; /* res_key_t -> res_entry_t * */
     avro_value_iface_t *enc_class[4];
     avro_value_t enc_value[4];
     vtev__abuf_t resolved;    /* the reader's bytes of the last resolved datum */
@@ -74,6 +79,10 @@ static void entry_free(res_entry_t *e) {
     free(e);
 }
 
+static void res_value_free(void *v) {
+    entry_free(*(res_entry_t **)v);
+}
+
 static void tls_free(void *p) {
     tls_t *t = p;
     int i;
@@ -87,11 +96,7 @@ static void tls_free(void *p) {
     if (t->next)
         t->next->prev = t->prev;
     pthread_mutex_unlock(&tls_list_lock);
-    while (t->res) {
-        res_entry_t *n = t->res->next;
-        entry_free(t->res);
-        t->res = n;
-    }
+    vtev__lru_destroy(t->res);
     for (i = 0; i < 4; i++) {
         if (t->enc_class[i]) {
             avro_value_decref(&t->enc_value[i]);
@@ -135,6 +140,7 @@ static tls_t *tls_get(void) {
         return NULL;
     t->scratch_size = SCRATCH_INITIAL;
     if (!(t->scratch = malloc(t->scratch_size)) ||
+        !(t->res = vtev__lru_new(RES_CACHE_MAX, sizeof(res_entry_t *), res_value_free)) ||
         !(t->reader = avro_reader_memory(t->scratch, 0)) ||
         !(t->writer = avro_writer_memory(t->scratch, (int64_t)t->scratch_size)) ||
         pthread_setspecific(tls_key, t) != 0) {
@@ -216,10 +222,6 @@ static res_entry_t *entry_new(const vtev_schema_t *reader, const vtev_schema_t *
     char msg[512] = "";
     if (!e)
         return NULL;
-    e->wuid = writer->uid;
-    e->ruid = reader->uid;
-    e->max_depth = lim->max_depth;
-    e->max_types = lim->max_types;
     if (writer->uid == reader->uid) {
         if (!(e->scanner = vtev__scanner_new(writer->avro)))
             goto nomem;
@@ -260,7 +262,8 @@ vtev_err_t vtev__avro_decode_cached(const vtev_schema_t *reader, const vtev_sche
                                     const void *buf, size_t len, const vtev__avro_limits_t *lim,
                                     avro_value_t **outp, char *errstr, size_t errstr_size) {
     tls_t *t = tls_get();
-    res_entry_t *e, *prev = NULL;
+    res_entry_t *e, **slot;
+    res_key_t key;
     vtev__avro_limits_t dl;
     avro_value_t *dst;
     vtev_err_t err;
@@ -275,26 +278,19 @@ vtev_err_t vtev__avro_decode_cached(const vtev_schema_t *reader, const vtev_sche
     if (len > lim->max_bytes)
         return vtev__fail(VTEV_ERR_LIMIT, errstr, errstr_size, "Avro data: %zu bytes over avro.max.bytes (%zu)",
                           len, lim->max_bytes);
-    for (e = t->res; e; prev = e, e = e->next)
-        if (e->wuid == writer->uid && e->ruid == reader->uid && e->max_depth == lim->max_depth &&
-            e->max_types == lim->max_types)
-            break;
-    if (e && prev) { /* move to front */
-        prev->next = e->next;
-        e->next = t->res;
-        t->res = e;
-    } else if (!e) {
+    memset(&key, 0, sizeof(key));
+    key.wuid = writer->uid;
+    key.ruid = reader->uid;
+    key.max_depth = lim->max_depth;
+    key.max_types = lim->max_types;
+    if ((slot = vtev__lru_get(t->res, &key, sizeof(key)))) {
+        e = *slot;
+    } else {
         if (!(e = entry_new(reader, writer, lim)))
             return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
-        e->next = t->res;
-        t->res = e;
-        if (++t->nres > RES_CACHE_MAX) {
-            res_entry_t *x = t->res;
-            while (x->next && x->next->next)
-                x = x->next;
-            entry_free(x->next);
-            x->next = NULL;
-            t->nres--;
+        if (!vtev__lru_put(t->res, &key, sizeof(key), &e)) { /* evicts the least recently used */
+            entry_free(e);
+            return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
         }
     }
     if (e->err != VTEV_ERR_OK)

@@ -27,6 +27,15 @@ cd "$ROOT"
 BUILD=${VTEV_BUILD_DIR:-build}
 B=$BUILD/bench
 PY=${VTEV_PYTHON:-$ROOT/.venv/bin/python}
+# How the document names the build directory and the Python that ran: it
+# cites only paths inside the repository, so others go by their variable.
+case $BUILD in
+  "$ROOT"/*) BUILD_SHOWN=${BUILD#"$ROOT"/} ;;
+  /*) BUILD_SHOWN='$VTEV_BUILD_DIR' ;;
+  *) BUILD_SHOWN=$BUILD ;;
+esac
+B_SHOWN=$BUILD_SHOWN/bench
+PY_SHOWN='$VTEV_PYTHON'
 RUNS=${VTEV_BENCH_RUNS:-5}
 N=${VTEV_BENCH_EVENTS:-100000}
 NPY=${VTEV_BENCH_PY_EVENTS:-50000}
@@ -148,7 +157,7 @@ meta confluent_kafka "$("$PY" -c 'import confluent_kafka as c; v = c.version(); 
 meta python "$("$PY" -c 'import sys; print(sys.version.split()[0])')"
 meta java "$(java -version 2>&1 | head -1)"
 meta compiler "$(cc --version | head -1), meson buildtype $(meson introspect "$BUILD" --buildoptions 2>/dev/null | "$PY" -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="buildtype"][0])' 2>/dev/null || echo ?)"
-meta build "$BUILD"
+meta build "$BUILD_SHOWN"
 meta runs "$RUNS per side"
 meta events "$N per run"
 meta events_python "$NPY per run"
@@ -158,7 +167,7 @@ fi
 
 # ---------------------------------------------------------------- publish --
 if want publish publish; then
-meta cmd_publish "$B/bench_publish -t {position,request,result} -p {1,3} -n $N -r $RUNS"
+meta cmd_publish "$B_SHOWN/bench_publish -t {position,request,result} -p {1,3} -n $N -r $RUNS"
 for t in position request result; do
   for p in 1 3; do
     log "publish $t p=$p"
@@ -169,7 +178,7 @@ fi
 
 # ------------------------------------------------------- Python publish --
 if want pypublish pypublish; then
-meta cmd_py_publish "alternating: $B/bench_publish -t TYPE -p 1 -n $NPY -r 1 -s typed,gen,plain; $PY bench/py/py_publish.py $B/bench_publish TYPE 1 $NPY 1"
+meta cmd_py_publish "alternating: $B_SHOWN/bench_publish -t TYPE -p 1 -n $NPY -r 1 -s typed,gen,plain; $PY_SHOWN bench/py/py_publish.py $B_SHOWN/bench_publish TYPE 1 $NPY 1"
 for t in position request result; do
   log "publish vs Python: $t"
   for ((i = 0; i < RUNS; i++)); do
@@ -182,7 +191,7 @@ fi
 
 # ---------------------------------------------------------------- consume --
 if want consume consume; then
-meta cmd_consume "$B/bench_consume -t {position,request,result} -p {1,3} -n $N -r $RUNS"
+meta cmd_consume "$B_SHOWN/bench_consume -t {position,request,result} -p {1,3} -n $N -r $RUNS"
 for t in position request result; do
   for p in 1 3; do
     log "consume $t p=$p"
@@ -193,7 +202,7 @@ fi
 
 # ------------------------------------------------------- Python consume --
 if want pyconsume pyconsume; then
-meta cmd_py_consume "$B/bench_consume -t TYPE -n $NPY -T TOPIC --fill-only, then alternating: $B/bench_consume -t TYPE -n $NPY -T TOPIC --no-fill -r 1 -s typed,gen; $PY bench/py/py_consume.py TYPE 1 TOPIC $NPY 1"
+meta cmd_py_consume "$B_SHOWN/bench_consume -t TYPE -n $NPY -T TOPIC --fill-only, then alternating: $B_SHOWN/bench_consume -t TYPE -n $NPY -T TOPIC --no-fill -r 1 -s typed,gen; $PY_SHOWN bench/py/py_consume.py TYPE 1 TOPIC $NPY 1"
 for t in position request result; do
   log "consume vs Python: $t"
   topic="bench-pyconsume-$t-$$"
@@ -209,7 +218,7 @@ fi
 # ------------------------------------------------------------------ codec --
 if want codec; then
 CODEC_N=$((N * 2))
-meta cmd_codec "$B/bench_codec -n $CODEC_N -r $RUNS"
+meta cmd_codec "$B_SHOWN/bench_codec -n $CODEC_N -r $RUNS"
 log "codec"
 "$B/bench_codec" -n "$CODEC_N" -r "$RUNS" >"$OUT/codec.txt"
 fi
@@ -280,7 +289,7 @@ fi
 
 # ---------------------------------------------------------------- latency --
 if want latency latency-rates; then
-meta cmd_latency "$B/bench_latency -R {100,1000,10000} -d {$LAT_SECS_100,$LAT_SECS_1000,$LAT_SECS_10000} -r $RUNS -P {default,low-latency}; $B/bench_latency -R 0 -d 3 -r 1 -P low-latency (alternating with Kafka's tool)"
+meta cmd_latency "$B_SHOWN/bench_latency -R {100,1000,10000} -d {$LAT_SECS_100,$LAT_SECS_1000,$LAT_SECS_10000} -r $RUNS -P {default,low-latency}; $B_SHOWN/bench_latency -R 0 -d 3 -r 1 -P low-latency (alternating with Kafka's tool)"
 for prof in default low-latency; do
   for r in 100 1000 10000; do
     d=$LAT_SECS_100; [ "$r" = 1000 ] && d=$LAT_SECS_1000; [ "$r" = 10000 ] && d=$LAT_SECS_10000
@@ -332,7 +341,7 @@ fi
 
 # ----------------------------------------------------------------- memory --
 if want memory memory; then
-meta cmd_memory "$B/bench_memory -m consumer -R $MEM_RATE -d $((MEM_SECS + 5)) -T TOPIC & $B/bench_memory -m producer -R $MEM_RATE -d $MEM_SECS -T TOPIC"
+meta cmd_memory "$B_SHOWN/bench_memory -m consumer -R $MEM_RATE -d $((MEM_SECS + 5)) -T TOPIC & $B_SHOWN/bench_memory -m producer -R $MEM_RATE -d $MEM_SECS -T TOPIC"
 log "memory: producer + consumer at $MEM_RATE/s for ${MEM_SECS}s"
 mt="bench-memory-$$"
 "$B/bench_memory" -m consumer -R "$MEM_RATE" -d "$((MEM_SECS + 5))" -T "$mt" >"$OUT/mem_consumer.txt" &
@@ -347,7 +356,7 @@ fi
 # --------------------------------------------------------------- valgrind --
 if want valgrind; then
 VG="valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible"
-meta cmd_valgrind "$VG $B/bench_memory -m both -R {200,1000} -d 4 -T TOPIC"
+meta cmd_valgrind "$VG $B_SHOWN/bench_memory -m both -R {200,1000} -d 4 -T TOPIC"
 : >"$OUT/valgrind.txt"
 for r in 200 1000; do
   log "valgrind memcheck, producer + consumer at $r/s for 4 s"
@@ -366,7 +375,7 @@ fi
 if want callgrind; then
 rm -f "$OUT/callgrind_incl.tsv"
 CGN=20000
-meta cmd_callgrind "valgrind --tool=callgrind $B/bench_publish -t position -p 1 -n $CGN -r 1 -s {typed,plain}"
+meta cmd_callgrind "valgrind --tool=callgrind $B_SHOWN/bench_publish -t position -p 1 -n $CGN -r 1 -s {typed,plain}"
 for side in typed plain; do
   log "callgrind: $side publish of $CGN events"
   valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.$side" \

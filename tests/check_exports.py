@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Exported-symbols check (CONVENTIONS.md rule 10).
+"""Exported-symbols check (doc/ABI.md: what the library exports, and how it is versioned).
 
 Every VTEV_EXPORT prototype in the public headers is exported by the shared
 library, nothing else is, and lib/vtevents.map lists exactly the same names.

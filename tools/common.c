@@ -225,67 +225,25 @@ char *vt_conf_str(const vtev_conf_t *conf, const char *key) {
 }
 
 rd_kafka_conf_t *vt_rdkafka_conf(const vtev_conf_t *conf, char *errstr, size_t errstr_size) {
-    rd_kafka_conf_t *rk = rd_kafka_conf_new();
-    const char **dump = NULL;
-    size_t cnt = 0, i;
-    char *bs = NULL, *cid = NULL;
-
-    if (!rk) {
-        snprintf(errstr, errstr_size, "out of memory");
-        return NULL;
-    }
-    bs = vt_conf_str(conf, "bootstrap.servers");
-    if (!bs || !*bs) {
-        snprintf(errstr, errstr_size, "bootstrap.servers is not set");
-        goto fail;
-    }
-    if (strncmp(bs, "mock://", 7) == 0) {
-        snprintf(errstr, errstr_size,
-                 "bootstrap.servers=%s: the embedded mock cluster exists only inside one "
-                 "process; give real brokers with -b HOST:PORT (or KAFKA_BOOTSTRAP_SERVERS)",
-                 bs);
-        goto fail;
-    }
-    if (rd_kafka_conf_set(rk, "bootstrap.servers", bs, errstr, errstr_size) != RD_KAFKA_CONF_OK)
-        goto fail;
-    cid = vt_conf_str(conf, "client.id");
-    if (cid && *cid &&
-        rd_kafka_conf_set(rk, "client.id", cid, errstr, errstr_size) != RD_KAFKA_CONF_OK)
-        goto fail;
-    dump = vtev_conf_dump(conf, &cnt);
-    if (!dump && cnt) {
-        snprintf(errstr, errstr_size, "out of memory");
-        goto fail;
-    }
-    for (i = 0; i + 1 < cnt; i += 2) {
-        char *val;
-        if (strncmp(dump[i], "kafka.", 6) != 0)
-            continue;
-        /* The dump redacts secrets; read the real value. */
-        val = vt_conf_str(conf, dump[i]);
-        if (!val) {
-            snprintf(errstr, errstr_size, "%s: cannot read the value", dump[i]);
-            goto fail;
+    /* kafka.bootstrap.servers, when set, wins over bootstrap.servers */
+    if (!vtev_conf_is_set(conf, "kafka.bootstrap.servers")) {
+        char *bs = vt_conf_str(conf, "bootstrap.servers");
+        if (!bs || !*bs) {
+            snprintf(errstr, errstr_size, "bootstrap.servers is not set");
+            free(bs);
+            return NULL;
         }
-        if (rd_kafka_conf_set(rk, dump[i] + 6, val, errstr, errstr_size) != RD_KAFKA_CONF_OK) {
-            char tmp[512];
-            snprintf(tmp, sizeof(tmp), "%s: %s", dump[i], errstr);
-            snprintf(errstr, errstr_size, "%s", tmp);
-            free(val);
-            goto fail;
+        if (strncmp(bs, "mock://", 7) == 0) {
+            snprintf(errstr, errstr_size,
+                     "bootstrap.servers=%s: the embedded mock cluster exists only inside one "
+                     "process; give real brokers with -b HOST:PORT (or KAFKA_BOOTSTRAP_SERVERS)",
+                     bs);
+            free(bs);
+            return NULL;
         }
-        free(val);
+        free(bs);
     }
-    vtev_conf_dump_free(dump, cnt);
-    free(bs);
-    free(cid);
-    return rk;
-fail:
-    vtev_conf_dump_free(dump, cnt);
-    free(bs);
-    free(cid);
-    rd_kafka_conf_destroy(rk);
-    return NULL;
+    return vtev_conf_to_rdkafka(conf, RD_KAFKA_CONSUMER, errstr, errstr_size);
 }
 
 char *vt_topic_of(const vtev_conf_t *conf, vtev_event_type_t type) {

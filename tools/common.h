@@ -13,9 +13,10 @@
 #include <stdio.h>
 
 #include <librdkafka/rdkafka.h>
+#include <vtevents/rdkafka_ext.h>
 #include <vtevents/vtevents.h>
 
-/* Exit codes (CONVENTIONS.md rule 15). */
+/* Exit codes, the same for every tool (their man pages in doc/ list them). */
 #define VT_EXIT_OK 0
 #define VT_EXIT_FAIL 1  /* runtime failure: delivery, broker, registry */
 #define VT_EXIT_USAGE 2 /* usage or invalid input */
@@ -114,10 +115,12 @@ void vt_info(const vt_common_t *c, const char *fmt, ...)
 /* The value of @p key in @p conf as a new string (caller frees), or NULL. */
 char *vt_conf_str(const vtev_conf_t *conf, const char *key);
 
-/* A librdkafka configuration from @p conf: bootstrap.servers, client.id and
- * every kafka.* key that was set (without the prefix).  NULL with @p errstr
- * set on failure (a mock:// bootstrap cannot be reached from another
- * process: reported as such). */
+/* A librdkafka consumer configuration from @p conf, the library's mapping
+ * (vtev_conf_to_rdkafka() for RD_KAFKA_CONSUMER: bootstrap.servers,
+ * client.id, every kafka.* key that was set, group.id and
+ * auto.offset.reset).  NULL with @p errstr set on failure; a mock://
+ * bootstrap, which cannot be reached from another process, is refused as
+ * such. */
 rd_kafka_conf_t *vt_rdkafka_conf(const vtev_conf_t *conf, char *errstr, size_t errstr_size);
 
 /* The topic of @p type per the configuration (caller frees), or NULL. */

@@ -1,5 +1,5 @@
 /*
- * vt-mock-cluster - librdkafka's mock cluster (rdkafka_mock.h) as its own process.
+ * vt-mock-cluster - librdkafka's mock cluster (its mock cluster API) as its own process.
  *
  * Starts N mock brokers on 127.0.0.1 (random ports), creates the platform
  * topics and their .dlq topics, prints the bootstrap address as the first
@@ -21,19 +21,11 @@
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <vtevents/admin.h>
 #include <vtevents/version.h>
 
 #define TOOL "vt-mock-cluster"
 #define MAX_TOPICS 64
-
-static const struct {
-    const char *topic;
-    int partitions;
-} platform_topics[] = {
-    {"vessel-position-updates", 3},
-    {"prediction-requests", 5},
-    {"prediction-results", 3},
-};
 
 static int verbose = 1; /* 0 quiet, 1 normal, 2 verbose */
 
@@ -296,16 +288,15 @@ int main(int argc, char **argv) {
         return 1;
     }
     if (platform) {
-        for (i = 0; i < sizeof(platform_topics) / sizeof(platform_topics[0]); i++) {
-            char dlq[256];
-            rd_kafka_resp_err_t e1, e2;
-            snprintf(dlq, sizeof(dlq), "%s.dlq", platform_topics[i].topic);
-            e1 = rd_kafka_mock_topic_create(mc, platform_topics[i].topic,
-                                            platform_topics[i].partitions, (int)rf);
-            e2 = rd_kafka_mock_topic_create(mc, dlq, 1, (int)rf);
-            if (e1 || e2) {
-                fprintf(stderr, TOOL ": creating %s: %s\n", platform_topics[i].topic,
-                        rd_kafka_err2str(e1 ? e1 : e2));
+        /* the library's table of the platform topics (default names), with
+         * their dead-letter topics */
+        vtev_topic_spec_t specs[8];
+        size_t n = vtev_platform_topic_specs(NULL, specs, sizeof(specs) / sizeof(specs[0]));
+        for (i = 0; i < n && i < sizeof(specs) / sizeof(specs[0]); i++) {
+            rd_kafka_resp_err_t err =
+                rd_kafka_mock_topic_create(mc, specs[i].name, specs[i].partitions, (int)rf);
+            if (err) {
+                fprintf(stderr, TOOL ": creating %s: %s\n", specs[i].name, rd_kafka_err2str(err));
                 rc = 1;
                 goto out;
             }

@@ -1,4 +1,4 @@
-// The generated headers compile as C++ (CONVENTIONS.md rule 19) and can be used from it.
+// The generated headers compile as C++ (doc/codegen.md) and can be used from it.
 #include "all_types.h"
 #include "prediction_analysis_completed.h"
 #include "prediction_analysis_requested.h"

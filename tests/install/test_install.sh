@@ -57,6 +57,13 @@ fi
 out=$(LD_LIBRARY_PATH=$libdir "$root/consumer")
 echo "$out"
 check grep -q "libvtevents 0.2.0" <<<"$out"
+# <vtevents/rdkafka_ext.h> includes librdkafka's header: its users add rdkafka.
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o "$root/rdkafka_user" \
+   "$src/tests/install/rdkafka_user.c" $(pkg-config --cflags --libs vtevents rdkafka)
+out=$(LD_LIBRARY_PATH=$libdir "$root/rdkafka_user")
+echo "$out"
+check grep -q "rdkafka_ext ok" <<<"$out"
 soname=$(readelf -d "$libdir/libvtevents.so.0" | sed -n 's/.*SONAME.*\[\(.*\)\].*/\1/p')
 check test "$soname" = "libvtevents.so.0"
 check grep -q '^generated types: {"event_id": ' <<<"$out"

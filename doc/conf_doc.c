@@ -1,0 +1,280 @@
+/*
+ * conf_doc.c - writes doc/CONFIGURATION.md from the property table of
+ * lib/conf.c (the one source of every library key's name, type, default,
+ * range and description) and the template doc/CONFIGURATION.md.in (the
+ * prose that is not about one key).
+ *
+ * The template is copied as it is, except that every line
+ * "@PROPERTIES SECTION@" becomes the table of the keys of that section.
+ * Every key is listed exactly once: a section of the table that the template
+ * does not place, a placeholder of a section without keys, or one placed
+ * twice, and a key without a description, are errors.
+ *
+ * Usage: conf_doc TEMPLATE OUTPUT         writes OUTPUT
+ *        conf_doc --check TEMPLATE DOC    exit 1 when DOC is not what would
+ *                                         be written (the configuration_doc test)
+ * Not installed; built against the library's internal archive.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf_int.h"
+
+#define PLACEHOLDER "@PROPERTIES "
+#define MAX_SECTIONS 32
+
+static const char *type_name(vtev__prop_type_t t) {
+    switch (t) {
+    case VTEV__PROP_INT:
+        return "integer";
+    case VTEV__PROP_BOOL:
+        return "boolean";
+    case VTEV__PROP_ENUM:
+        return "enum";
+    case VTEV__PROP_STR:
+    default:
+        return "string";
+    }
+}
+
+/* Markdown table cell text: a '|' would end the cell. */
+static void put_cell(FILE *out, const char *s) {
+    for (; *s; s++) {
+        if (*s == '|')
+            fputc('\\', out);
+        fputc(*s, out);
+    }
+}
+
+static void put_range(FILE *out, const vtev__prop_t *p) {
+    const char *e;
+    switch (p->type) {
+    case VTEV__PROP_INT:
+        fprintf(out, "[%" PRId64 ", %" PRId64 "]", p->min, p->max);
+        return;
+    case VTEV__PROP_BOOL:
+        fputs("`true`, `false`", out);
+        return;
+    case VTEV__PROP_ENUM: /* "|a|b|" -> `a`, `b` */
+        for (e = p->enums + 1; *e; e++) {
+            const char *end = strchr(e, '|');
+            if (!end)
+                break;
+            fprintf(out, "%s`%.*s`", e == p->enums + 1 ? "" : ", ", (int)(end - e), e);
+            e = end;
+        }
+        return;
+    case VTEV__PROP_STR:
+    default:
+        fputs("—", out);
+        return;
+    }
+}
+
+static void put_table(FILE *out, const vtev__prop_t *props, size_t n, const char *section) {
+    size_t i;
+    fputs("| key | type | default | range | description |\n|---|---|---|---|---|\n", out);
+    for (i = 0; i < n; i++) {
+        const vtev__prop_t *p = &props[i];
+        if (strcmp(p->section, section))
+            continue;
+        fprintf(out, "| `%s` | %s | ", p->name, type_name(p->type));
+        if (p->def) {
+            fputc('`', out);
+            put_cell(out, p->def);
+            fputc('`', out);
+        } else {
+            fputs("—", out);
+        }
+        fputs(" | ", out);
+        put_range(out, p);
+        fputs(" | ", out);
+        put_cell(out, p->desc);
+        if (p->secret)
+            fputs(*p->desc && p->desc[strlen(p->desc) - 1] == '.'
+                      ? " A secret: `vtev_conf_dump()` shows `[redacted]`."
+                      : "; a secret: `vtev_conf_dump()` shows `[redacted]`",
+                  out);
+        fputs(" |\n", out);
+    }
+}
+
+static char *read_file(const char *path, size_t *lenp) {
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, len = 0, got;
+    if (!f) {
+        perror(path);
+        return NULL;
+    }
+    do {
+        if (len + 4096 + 1 > cap) {
+            char *n = realloc(buf, cap = (cap ? cap * 2 : 8192));
+            if (!n) {
+                free(buf);
+                fclose(f);
+                fprintf(stderr, "%s: out of memory\n", path);
+                return NULL;
+            }
+            buf = n;
+        }
+        got = fread(buf + len, 1, cap - len - 1, f);
+        len += got;
+    } while (got > 0);
+    if (ferror(f)) {
+        perror(path);
+        free(buf);
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    buf[len] = '\0';
+    *lenp = len;
+    return buf;
+}
+
+/* The document for template tpl; NULL (message on stderr) when the template
+ * and the table do not fit together. */
+static char *generate(const char *tpl_path, const char *tpl, size_t *lenp) {
+    size_t n, i, nused = 0, k;
+    const vtev__prop_t *props = vtev__conf_props(&n);
+    const char *used[MAX_SECTIONS], *line = tpl;
+    char *doc = NULL;
+    FILE *out = open_memstream(&doc, lenp);
+    int lineno = 0, bad = 0;
+    if (!out) {
+        perror("open_memstream");
+        return NULL;
+    }
+    for (i = 0; i < n; i++)
+        if (!props[i].section || !props[i].desc || !*props[i].desc) {
+            fprintf(stderr, "lib/conf.c: %s has no section or no description\n", props[i].name);
+            fclose(out);
+            free(doc);
+            return NULL;
+        }
+    fputs("<!-- Generated by doc/conf_doc.c from doc/CONFIGURATION.md.in and the property table "
+          "of lib/conf.c: edit those, then `meson compile -C BUILDDIR configuration-doc`. -->\n",
+          out);
+    while (*line) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        lineno++;
+        if (len > strlen(PLACEHOLDER) + 1 && !strncmp(line, PLACEHOLDER, strlen(PLACEHOLDER)) &&
+            line[len - 1] == '@') {
+            char section[128];
+            int found = 0;
+            snprintf(section, sizeof(section), "%.*s", (int)(len - strlen(PLACEHOLDER) - 1),
+                     line + strlen(PLACEHOLDER));
+            for (k = 0; k < nused; k++)
+                if (!strcmp(used[k], section)) {
+                    fprintf(stderr, "%s:%d: section \"%s\" is placed twice\n", tpl_path, lineno,
+                            section);
+                    bad = 1;
+                }
+            for (i = 0; i < n && !found; i++)
+                if (!strcmp(props[i].section, section)) {
+                    found = 1;
+                    if (nused < MAX_SECTIONS)
+                        used[nused++] = props[i].section;
+                }
+            if (!found) {
+                fprintf(stderr, "%s:%d: no key of lib/conf.c is in section \"%s\"\n", tpl_path,
+                        lineno, section);
+                bad = 1;
+            }
+            put_table(out, props, n, section);
+        } else {
+            fwrite(line, 1, len, out);
+            fputc('\n', out);
+        }
+        line += len + (eol ? 1 : 0);
+    }
+    for (i = 0; i < n; i++) {
+        int placed = 0;
+        for (k = 0; k < nused; k++)
+            placed |= !strcmp(used[k], props[i].section);
+        if (!placed) {
+            fprintf(stderr, "%s: %s: its section \"%s\" has no line \"" PLACEHOLDER "%s@\"\n",
+                    tpl_path, props[i].name, props[i].section, props[i].section);
+            bad = 1;
+        }
+    }
+    if (fclose(out) != 0 || bad) {
+        free(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+static int usage(void) {
+    fputs("usage: conf_doc TEMPLATE OUTPUT\n"
+          "       conf_doc --check TEMPLATE DOC\n",
+          stderr);
+    return 2;
+}
+
+int main(int argc, char **argv) {
+    int check = argc == 4 && !strcmp(argv[1], "--check");
+    const char *tpl_path, *path;
+    char *tpl, *doc, *old;
+    size_t tlen, dlen, olen;
+    FILE *f;
+    if (argc != 3 && !check)
+        return usage();
+    tpl_path = argv[check ? 2 : 1];
+    path = argv[check ? 3 : 2];
+    if (!(tpl = read_file(tpl_path, &tlen)))
+        return 1;
+    doc = generate(tpl_path, tpl, &dlen);
+    free(tpl);
+    if (!doc)
+        return 1;
+    if (check) {
+        const char *a, *b;
+        int lineno = 1;
+        if (!(old = read_file(path, &olen))) {
+            free(doc);
+            return 1;
+        }
+        if (olen == dlen && !memcmp(old, doc, dlen)) {
+            printf("%s is up to date\n", path);
+            free(old);
+            free(doc);
+            return 0;
+        }
+        for (a = old, b = doc; *a && *a == *b; a++, b++)
+            lineno += *a == '\n';
+        while (a > old && a[-1] != '\n')
+            a--, b--;
+        fprintf(stderr,
+                "%s is stale: line %d is\n  %.*s\nbut the table and the template give\n  %.*s\n"
+                "Regenerate it with `meson compile -C BUILDDIR configuration-doc` and commit it.\n",
+                path, lineno, *a ? (int)strcspn(a, "\n") : 13, *a ? a : "(end of file)",
+                *b ? (int)strcspn(b, "\n") : 13, *b ? b : "(end of file)");
+        free(old);
+        free(doc);
+        return 1;
+    }
+    if (!(f = fopen(path, "wb"))) {
+        perror(path);
+        free(doc);
+        return 1;
+    }
+    if (fwrite(doc, 1, dlen, f) != dlen) {
+        perror(path);
+        fclose(f);
+        free(doc);
+        return 1;
+    }
+    if (fclose(f) != 0) {
+        perror(path);
+        free(doc);
+        return 1;
+    }
+    printf("wrote %s\n", path);
+    free(doc);
+    return 0;
+}
