@@ -32,7 +32,7 @@ extern "C" {
  *        of role @p type get from @p conf.
  *
  * In this order, later wins:
- * - for ::RD_KAFKA_PRODUCER, the library producer's defaults
+ * - for `RD_KAFKA_PRODUCER`, the library producer's defaults
  *   (`enable.idempotence=true`, `acks=all`, the platform topics'
  *   compression and the knobs of `producer.profile`; doc/producer.md);
  * - `bootstrap.servers`: for `mock://NAME` the address of the embedded mock
@@ -43,7 +43,7 @@ extern "C" {
  *   value: the security settings (`kafka.security.protocol`,
  *   `kafka.sasl.*`, `kafka.ssl.*`) included, although vtev_conf_dump()
  *   shows secrets as `[redacted]`;
- * - for ::RD_KAFKA_CONSUMER, `group.id` (when set) and `auto.offset.reset`
+ * - for `RD_KAFKA_CONSUMER`, `group.id` (when set) and `auto.offset.reset`
  *   from `consumer.offset.reset` (unless `kafka.auto.offset.reset` was set),
  *   as the library's consumer maps them.
  *
@@ -52,7 +52,7 @@ extern "C" {
  * handle needs.
  *
  * @param conf        the configuration (not modified, not taken).
- * @param type        ::RD_KAFKA_PRODUCER or ::RD_KAFKA_CONSUMER: the role of
+ * @param type        `RD_KAFKA_PRODUCER` or `RD_KAFKA_CONSUMER`: the role of
  *                    the handle the result is for.
  * @param errstr      receives a message naming the property on failure
  *                    (may be NULL).
@@ -61,6 +61,8 @@ extern "C" {
  *          rd_kafka_conf_destroy() frees it), or NULL when @p conf is NULL,
  *          @p type is another value, librdkafka refuses a value, the mock
  *          cluster cannot be created or memory runs out.
+ * @remark Thread-safe: any thread, as long as no other thread changes
+ *         @p conf meanwhile.
  * @since 0.2.0
  */
 VTEV_EXPORT rd_kafka_conf_t *vtev_conf_to_rdkafka(const vtev_conf_t *conf, rd_kafka_type_t type,
