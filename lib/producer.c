@@ -686,39 +686,73 @@ vtev_err_t vtev_producer_publish_raw(vtev_producer_t *p, const char *topic, cons
     return err;
 }
 
+/* The encode buffer of typed publishes, one per thread and reused: a
+ * publish allocates nothing of its own for the bytes, which librdkafka
+ * copies into its message (RD_KAFKA_MSG_F_COPY, one allocation, as a plain
+ * producer's).  Freed by the key's destructor when a thread exits; a buffer
+ * grown past ENC_KEEP by a large event is freed after that publish. */
+#define ENC_KEEP (64 * 1024)
+static pthread_key_t enc_key;
+static pthread_once_t enc_once = PTHREAD_ONCE_INIT;
+static bool enc_key_ok;
+
+static void enc_free(void *b) {
+    vtev_buf_free(b);
+    free(b);
+}
+
+static void enc_init(void) {
+    enc_key_ok = pthread_key_create(&enc_key, enc_free) == 0;
+}
+
+static vtev_buf_t *enc_buf(void) {
+    vtev_buf_t *b;
+    pthread_once(&enc_once, enc_init);
+    if (!enc_key_ok)
+        return NULL;
+    if ((b = pthread_getspecific(enc_key)))
+        return b;
+    if (!(b = calloc(1, sizeof(*b))))
+        return NULL;
+    if (pthread_setspecific(enc_key, b)) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
 vtev_err_t vtev_producer_publish_type(vtev_producer_t *p, const vtev_type_t *type,
                                       const char *topic, const void *ev, const void *key,
                                       size_t key_len, const vtev_header_t *headers,
                                       size_t header_cnt, void *msg_opaque, char *errstr,
                                       size_t errstr_size) {
     rd_kafka_headers_t *h = NULL;
-    vtev_buf_t buf = {0};
+    vtev_buf_t *buf;
     vtev_err_t err;
     if (!p || !type || !topic || !*topic || !ev)
         return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
                           "publish_type: producer, type, topic and event are required");
+    if (!(buf = enc_buf()))
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
     if ((err = check_usable(p, errstr, errstr_size)))
         return err;
     if (VTEV__TYPE_ABI_OK(type) &&
         (err = type->validate(ev, errstr, errstr_size)))
         return err;
     /* the ABI version is checked by the serde */
-    if ((err = vtev_serde_serialize_type(p->serde, topic, type, ev, &buf, NULL, errstr,
+    if ((err = vtev_serde_serialize_type(p->serde, topic, type, ev, buf, NULL, errstr,
                                          errstr_size)))
         return err;
     if (!key)
         key = type->key(ev, &key_len);
-    if ((err = make_headers(headers, header_cnt, &h, errstr, errstr_size))) {
-        vtev_buf_free(&buf);
+    if (header_cnt && (err = make_headers(headers, header_cnt, &h, errstr, errstr_size)))
         return err;
-    }
-    /* the buffer's memory is malloc'd: librdkafka takes it (RD_KAFKA_MSG_F_FREE) */
-    err = enqueue(p, topic, VTEV_EVENT_NONE, NULL, buf.data, buf.len, true, key, key ? key_len : 0,
-                  h, msg_opaque, errstr, errstr_size);
-    if (err) {
+    err = enqueue(p, topic, VTEV_EVENT_NONE, NULL, buf->data, buf->len, false, key,
+                  key ? key_len : 0, h, msg_opaque, errstr, errstr_size);
+    if (err && h)
         rd_kafka_headers_destroy(h);
-        vtev_buf_free(&buf);
-    }
+    if (buf->cap > ENC_KEEP)
+        vtev_buf_free(buf);
     return err;
 }
 
