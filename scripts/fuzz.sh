@@ -28,8 +28,11 @@ TARGETS=(fuzz_decode fuzz_json fuzz_resolve fuzz_avro_json fuzz_gen_position fuz
 if [ -n "${VTEV_FUZZ_TARGETS:-}" ]; then
   read -r -a TARGETS <<<"$VTEV_FUZZ_TARGETS"
 fi
-LIBSRC=(avro_canon.c avro_direct.c avro_json.c avro_resolve.c avro_scan.c codec.c conf.c error.c frame.c event.c
-        json.c metadata.c mock_cluster.c schema.c serde_avro.c timestamp.c util.c validate.c)
+# The library's sources, read from lib/meson.build (one list: a file added to
+# the library is fuzzed with it).  They go into an archive, so that each
+# target links only what it uses.
+mapfile -t LIBSRC < <(sed -n "/^vtev_sources = files(/,/^)/s/^ *'\([a-z_]*\.c\)',\{0,1\}$/\1/p" "$ROOT/lib/meson.build")
+[ "${#LIBSRC[@]}" -gt 0 ] || { echo "fuzz.sh: no sources found in lib/meson.build" >&2; exit 1; }
 # fuzz_gen_* targets: the generated file each one links (BASE of BASE.c), and
 # the schema and prefix it is generated from.
 declare -A GEN_BASE=([fuzz_gen_position]=vessel_position_updated [fuzz_gen_request]=prediction_analysis_requested
@@ -57,8 +60,8 @@ build() {
     "result=$ROOT/schemas/avro/prediction.analysis.completed.avsc"
   local base=(-std=c11 -D_GNU_SOURCE -g -O1 -I"$ROOT/include" -I"$ROOT/lib" -I"$OUT")
   local cflags libs
-  cflags=$(pkg-config --cflags avro-c jansson rdkafka)
-  libs=$(pkg-config --libs avro-c jansson rdkafka)
+  cflags=$(pkg-config --cflags avro-c jansson rdkafka libcurl)
+  libs=$(pkg-config --libs avro-c jansson rdkafka libcurl)
   # a version.h for <vtevents/vtevents.h>
   mkdir -p "$OUT/vtevents"
   local ver maj min pat
@@ -73,7 +76,7 @@ build() {
     $(pkg-config --cflags --libs jansson) -lm -o "$OUT/vt-codegen"
   "$OUT/vt-codegen" -o "$OUT/vtevents" --prefix vtev "$ROOT"/schemas/avro/vessel.position.updated.avsc \
     "$ROOT"/schemas/avro/prediction.analysis.requested.avsc "$ROOT"/schemas/avro/prediction.analysis.completed.avsc
-  local objs=() f o g
+  local objs=() lobjs=() f o g
   for g in vessel_position_updated prediction_analysis_requested prediction_analysis_completed; do
     # shellcheck disable=SC2086
     "$CC" "${base[@]}" "${osan[@]}" $cflags -I"$OUT/vtevents" -c "$OUT/vtevents/$g.c" -o "$dir/obj/gen_$g.o"
@@ -86,11 +89,13 @@ build() {
       # shellcheck disable=SC2086
       "$CC" "${base[@]}" "${osan[@]}" $cflags -c "$ROOT/lib/$f" -o "$o"
     fi
-    objs+=("$o")
+    lobjs+=("$o")
   done
   # shellcheck disable=SC2086
   "$CC" "${base[@]}" "${osan[@]}" -c "$OUT/schemas_gen.c" -o "$dir/obj/schemas_gen.o"
-  objs+=("$dir/obj/schemas_gen.o")
+  lobjs+=("$dir/obj/schemas_gen.o")
+  rm -f "$dir/libvtev_fuzz.a"
+  ar rcs "$dir/libvtev_fuzz.a" "${lobjs[@]}"
   # the generator (no sanitizers: it only writes the code under test), then
   # the generated code, instrumented like the library
   local gen=0 sp t
@@ -112,7 +117,7 @@ build() {
       extra=(-I"$OUT/gen" "$dir/obj/gen_${GEN_BASE[$t]}.o")
     fi
     # shellcheck disable=SC2086
-    "$CC" "${base[@]}" "${san[@]}" $cflags "$ROOT/tests/fuzz/$t.c" "${extra[@]}" "${objs[@]}" $libs -lpthread -lm \
+    "$CC" "${base[@]}" "${san[@]}" $cflags "$ROOT/tests/fuzz/$t.c" "${extra[@]}" "${objs[@]}" "$dir/libvtev_fuzz.a" $libs -lpthread -lm \
       -o "$dir/$t"
   done
 }
