@@ -626,6 +626,7 @@ int main(int argc, char **argv) {
     int c, r, rc, per_request;
     uint64_t dlq_msgs = 0, positions, requests, results, dead;
     int64_t rows = -1, distinct = -1, incomplete = -1;
+    bool restarted;
     double *lat = NULL, p50 = 0, p99 = 0;
     long nlat = 0;
     ex_terminals_t tt;
@@ -807,7 +808,17 @@ int main(int argc, char **argv) {
                distinct, requests, incomplete, per_request);
         rc = 1;
     }
-    if (rows != (int64_t)results || (!d.exactly_once && !d.worker_restarted && ld(&st[WORK].delivered) != results)) {
+    /* after a SIGKILLed trigger or worker (at-least-once), a request whose
+     * results were delivered but whose input offset was not yet committed is
+     * processed again: the same prediction ids (ex_prediction_id) reach the
+     * persister twice and are stored once, so rows may be fewer than the
+     * results consumed, never more.  Without a restart they must be equal. */
+    restarted = !d.exactly_once && (d.worker_restarted || d.trigger_restarted);
+    if (restarted && rows >= 0 && rows < (int64_t)results)
+        printf("duplicates: %" PRIu64 " results delivered again after the restarts, stored once\n",
+               results - (uint64_t)rows);
+    if ((restarted ? rows > (int64_t)results : rows != (int64_t)results) ||
+        (!d.exactly_once && !d.worker_restarted && ld(&st[WORK].delivered) != results)) {
         printf("FAIL: %" PRId64 " rows for %" PRIu64 " results (%" PRIu64 " published)\n", rows,
                results, ld(&st[WORK].delivered));
         rc = 1;

@@ -118,7 +118,10 @@ static void commit_sync(vtev_consumer_t *c, const char *why) {
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
     vtev_consumer_t *c = opaque;
-    bool coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+    /* from the configured strategy, not rd_kafka_rebalance_protocol(): that
+     * asks the group thread and waits without a bound, and this callback
+     * also runs inside rd_kafka_consumer_close() while the group terminates */
+    bool coop = c->cooperative;
     int i;
 
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
@@ -268,6 +271,15 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
     if (!vtev__conf_is_set(conf, "kafka.partition.assignment.strategy") &&
         set_rk(rkc, "partition.assignment.strategy", "roundrobin", errstr, errstr_size))
         goto fail;
+    {
+        /* librdkafka refuses a list that mixes cooperative and eager
+         * assignors, so one cooperative name makes the protocol COOPERATIVE */
+        char strat[256];
+        size_t ssz = sizeof(strat);
+        c->cooperative = rd_kafka_conf_get(rkc, "partition.assignment.strategy", strat, &ssz) ==
+                             RD_KAFKA_CONF_OK &&
+                         strstr(strat, "cooperative") != NULL;
+    }
     if (!vtev__conf_is_set(conf, "kafka.enable.auto.commit")) {
         snprintf(num, sizeof(num), "%" PRId64,
                  c->commit_interval_ms > 0 ? c->commit_interval_ms : 1000);

@@ -27,7 +27,21 @@ bad() {
 run() { # NAME WANT_EXIT CMD...
   local name=$1 want=$2 rc
   shift 2
-  timeout -k 5 120 "$@" >"$TMP/out" 2>"$TMP/err"
+  # a hang gets the stacks of every thread in the report (gdb, when there)
+  "$@" >"$TMP/out" 2>"$TMP/err" </dev/null &
+  local pid=$! waited=0
+  while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 1200 ]; do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "still running after 120 s; its threads:" >>"$TMP/err"
+    if command -v gdb >/dev/null; then
+      timeout 60 gdb -p "$pid" -batch -ex 'thread apply all bt' >>"$TMP/err" 2>&1
+    fi
+    kill -9 "$pid" 2>/dev/null
+  fi
+  wait "$pid"
   rc=$?
   if [ "$rc" = "$want" ]; then ok; else bad "$name: exit $rc, want $want"; fi
 }

@@ -1243,6 +1243,82 @@ START_TEST(test_kafka_bootstrap_wins_over_mock) {
 }
 END_TEST
 
+/* The cooperative-sticky assignor: the rebalance callback must take the
+ * incremental path (rd_kafka_assign() is refused under COOPERATIVE, and then
+ * nothing would be consumed).  A second member joins and leaves mid-stream;
+ * a third closes while its join is still in progress.  Every event is
+ * handled, none is dead-lettered, and every close returns. */
+START_TEST(test_cooperative_rebalance) {
+    env_t env;
+    ctu_pub_t *pub;
+    vtev_consumer_t *a, *b, *late;
+    vtev_conf_t *conf;
+    hctx_t *h = hctx_new();
+    char ids[60][VTEV_UUID_LEN + 1];
+    char e[512];
+    int64_t end;
+    size_t i;
+
+    env_init(&env, "coop");
+    pub = env_pub(&env);
+    publish_positions(pub, 30, 9, ids);
+    conf = env_conf(&env);
+    ctu_set(conf, "kafka.partition.assignment.strategy", "cooperative-sticky");
+    a = env_consumer(&env, conf);
+    ck_assert_int_eq(vtev_consumer_subscribe(a, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    h->want = 30;
+    ck_assert_msg(ctu_poll_until(a, have_want, h, 30000), "cooperative: handled %zu of 30",
+                  ctu_rec_distinct(&h->rec));
+
+    conf = env_conf(&env);
+    ctu_set(conf, "kafka.partition.assignment.strategy", "cooperative-sticky");
+    b = env_consumer(&env, conf);
+    ck_assert_int_eq(vtev_consumer_subscribe(b, VTEV_EVENT_POSITION, NULL, record_handler, h, e,
+                                             sizeof(e)),
+                     VTEV_ERR_OK);
+    publish_positions(pub, 30, 9, ids + 30);
+    h->want = 60;
+    end = ctu_now_ms() + 30000;
+    while (ctu_rec_distinct(&h->rec) < 60 && ctu_now_ms() < end) {
+        ck_assert_int_eq(vtev_consumer_poll(a, 50, e, sizeof(e)), VTEV_ERR_OK);
+        ck_assert_int_eq(vtev_consumer_poll(b, 50, e, sizeof(e)), VTEV_ERR_OK);
+    }
+    ck_assert_msg(ctu_rec_distinct(&h->rec) == 60, "two members: handled %zu of 60",
+                  ctu_rec_distinct(&h->rec));
+    for (i = 0; i < 60; i++)
+        ck_assert_int_ge(ctu_rec_count(&h->rec, ids[i]), 1);
+
+    /* closed while its JoinGroup is outstanding */
+    conf = env_conf(&env);
+    ctu_set(conf, "kafka.partition.assignment.strategy", "cooperative-sticky");
+    late = env_consumer(&env, conf);
+    ck_assert_int_eq(vtev_consumer_subscribe(late, VTEV_EVENT_POSITION, NULL, record_handler, h,
+                                             e, sizeof(e)),
+                     VTEV_ERR_OK);
+    ck_assert_int_eq(vtev_consumer_poll(late, 200, e, sizeof(e)), VTEV_ERR_OK);
+    ck_assert_msg(vtev_consumer_close(late, e, sizeof(e)) == VTEV_ERR_OK, "close: %s", e);
+    vtev_consumer_destroy(late);
+
+    /* the group settles after each leave (a commit of an older generation
+     * fails, and close reports it) */
+    end = ctu_now_ms() + 3000;
+    while (ctu_now_ms() < end) {
+        ck_assert_int_eq(vtev_consumer_poll(a, 50, e, sizeof(e)), VTEV_ERR_OK);
+        ck_assert_int_eq(vtev_consumer_poll(b, 50, e, sizeof(e)), VTEV_ERR_OK);
+    }
+    ck_assert_msg(vtev_consumer_close(b, e, sizeof(e)) == VTEV_ERR_OK, "close: %s", e);
+    vtev_consumer_destroy(b);
+    ctu_poll_for(a, 3000);
+    ck_assert_msg(vtev_consumer_close(a, e, sizeof(e)) == VTEV_ERR_OK, "close: %s", e);
+    vtev_consumer_destroy(a);
+    ck_assert_int_eq(ctu_topic_count(env.bootstraps, "vessel-position-updates.dlq", 1), 0);
+    ctu_pub_destroy(pub);
+    free(h);
+}
+END_TEST
+
 /* One case per test so that meson can run them in parallel
  * (CK_RUN_CASE=<name>; tests/meson.build lists the names). */
 #define ADD(name)                                  \
@@ -1278,6 +1354,7 @@ static Suite *consumer_suite(void) {
     ADD(schema_not_found_window_ends);
     ADD(registry_call_bounded_by_poll_interval);
     ADD(kafka_bootstrap_wins_over_mock);
+    ADD(cooperative_rebalance);
     return s;
 }
 

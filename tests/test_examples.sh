@@ -16,7 +16,9 @@
 # own process on topics and groups unique to the run, waits until every group
 # has consumed its input, and exits 0 only when every request has its three
 # results, rows == results (a duplicate delivery to the read_committed
-# persister would make them differ), and the dead-letter topics are empty.
+# persister would make them differ; after a SIGKILLed trigger or worker a
+# redelivered request gives the same prediction ids, stored once, so rows may
+# then be fewer, never more), and the dead-letter topics are empty.
 # This script checks the database independently as well.
 set -euo pipefail
 mode=$1 dir=$2
