@@ -14,7 +14,7 @@ RESULTS_DIR holds what scripts/bench.sh wrote:
   meta.env      key=value lines (machine, versions, settings, load, commands)
   samples.tsv   S<TAB>role<TAB>t<TAB>rss_kb lines of the memory run
   valgrind.txt  valgrind's HEAP SUMMARY / LEAK SUMMARY / ERROR SUMMARY
-  callgrind_typed.txt, callgrind_plain.txt  callgrind_annotate output
+  callgrind_{gen,typed,plain}.txt  callgrind_annotate output
   notes.md      hand-written analysis (where the time goes, missed targets),
                 kept in bench/ and copied in as is
 Only the standard library: it runs with the system python3.
@@ -554,15 +554,18 @@ def main():
     w("")
     w("perf is not available in this container, so the profile is valgrind's callgrind "
       "(instruction counts, not time) on a short publish run against the real broker "
-      "(command: `%s`). Instructions per event of the whole process, typed vs plain: "
-      "%s vs %s. Top functions by own (exclusive) instructions of the typed run; the "
+      "(command: `%s`). Instructions per event of the whole process: generated types "
+      "%s, the 0.1 API %s, plain librdkafka %s. Top functions by own (exclusive) "
+      "instructions of the generated-types run; the "
       "unnamed libz.so entries are zlib's deflate internals (gzip compression on "
       "librdkafka's broker thread, the same cost on both sides), the ld.so entries are "
       "process start-up:" % (
-          m.get("cmd_callgrind", ""), m.get("ir_per_event_typed", "?"),
-          m.get("ir_per_event_plain", "?")))
+          m.get("cmd_callgrind", ""), m.get("ir_per_event_gen", "?"),
+          m.get("ir_per_event_typed", "?"), m.get("ir_per_event_plain", "?")))
     w("")
-    cg = os.path.join(rdir, "callgrind_typed.txt")
+    cg = os.path.join(rdir, "callgrind_gen.txt")
+    if not os.path.exists(cg):  # results of a run before the gen side was profiled
+        cg = os.path.join(rdir, "callgrind_typed.txt")
     if os.path.exists(cg):
         w("```")
         for line in open(cg):
@@ -579,11 +582,11 @@ def main():
         if rows:
             w("Inclusive instructions per event (the function and everything it calls), same runs:")
             w("")
-            w("| function | typed | plain |")
-            w("|---|---:|---:|")
+            w("| function | generated types | 0.1 API | plain |")
+            w("|---|---:|---:|---:|")
             for fn, v in rows.items():
-                w("| `%s` | %s | %s |" % (fn, "{:,}".format(v["typed"]) if "typed" in v else "—",
-                                         "{:,}".format(v["plain"]) if "plain" in v else "—"))
+                w("| `%s` | %s |" % (fn, " | ".join(
+                    "{:,}".format(v[k]) if k in v else "—" for k in ("gen", "typed", "plain"))))
             w("")
     notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")
     if os.path.exists(notes):

@@ -11,6 +11,7 @@
  *    per message.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,21 @@ struct vtev_serde_s {
     vtev__lru_t *ids; /* ids_key() -> int32_t schema id */
     bool use_latest;
     vtev__avro_limits_t limits; /* avro.max.* */
+    uint64_t serial;            /* unique per serde of the process (id_memo) */
 };
+
+/* The last (serde, topic, generated type) -> schema id a thread looked up:
+ * a publishing thread sends one type to one topic most of the time, and this
+ * skips the id cache's lock and hashing then.  Safe without invalidation: an
+ * id, once the registry gave it for a schema under a subject, does not change,
+ * and the serial (never reused, unlike an address) tells serdes apart. */
+static atomic_uint_fast64_t serde_serials;
+static _Thread_local struct {
+    uint64_t serial;
+    const vtev_type_t *type;
+    int32_t id;
+    char topic[256];
+} id_memo;
 
 /* Id cache bound: beyond it the least recently used entries are dropped
  * (the registry client keeps its own bounded cache behind this one). */
@@ -80,6 +95,7 @@ vtev_serde_t *vtev_serde_new(vtev_conf_t *conf, char *errstr, size_t errstr_size
         vtev__seterr(errstr, errstr_size, "out of memory");
         return NULL;
     }
+    s->serial = atomic_fetch_add(&serde_serials, 1) + 1;
     s->limits.max_depth = (int)vtev__conf_int(conf, "avro.max.depth");
     s->limits.max_values = vtev__conf_int(conf, "avro.max.values");
     s->limits.max_bytes = (size_t)vtev__conf_int(conf, "avro.max.bytes");
@@ -441,16 +457,32 @@ static vtev_err_t type_check(const vtev_type_t *type, char *errstr, size_t errst
     return VTEV_ERR_OK;
 }
 
+static void id_memo_put(const vtev_serde_t *s, const char *topic, const vtev_type_t *type,
+                        int32_t id) {
+    size_t n = strlen(topic);
+    if (n >= sizeof(id_memo.topic))
+        return; /* longer than a Kafka topic name: not kept */
+    memcpy(id_memo.topic, topic, n + 1);
+    id_memo.type = type;
+    id_memo.id = id;
+    id_memo.serial = s->serial;
+}
+
 vtev_err_t vtev__serde_type_id(vtev_serde_t *s, const char *topic, const vtev_type_t *type,
                                int32_t *idp, char *errstr, size_t errstr_size) {
     char subject[512];
     int32_t *c;
     vtev_err_t err;
     if (!s->use_latest) {
+        if (id_memo.serial == s->serial && id_memo.type == type && !strcmp(id_memo.topic, topic)) {
+            *idp = id_memo.id;
+            return VTEV_ERR_OK;
+        }
         pthread_mutex_lock(&s->lock);
         if ((c = ids_find(s, topic, VTEV_EVENT_NONE, type, NULL))) {
             *idp = *c;
             pthread_mutex_unlock(&s->lock);
+            id_memo_put(s, topic, type, *idp);
             return VTEV_ERR_OK;
         }
         pthread_mutex_unlock(&s->lock);
@@ -464,6 +496,7 @@ vtev_err_t vtev__serde_type_id(vtev_serde_t *s, const char *topic, const vtev_ty
                                            errstr_size)))
         return err;
     ids_put(s, topic, VTEV_EVENT_NONE, type, NULL, *idp);
+    id_memo_put(s, topic, type, *idp);
     return VTEV_ERR_OK;
 }
 

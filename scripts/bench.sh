@@ -375,8 +375,8 @@ fi
 if want callgrind; then
 rm -f "$OUT/callgrind_incl.tsv"
 CGN=20000
-meta cmd_callgrind "valgrind --tool=callgrind $B_SHOWN/bench_publish -t position -p 1 -n $CGN -r 1 -s {typed,plain}"
-for side in typed plain; do
+meta cmd_callgrind "valgrind --tool=callgrind $B_SHOWN/bench_publish -t position -p 1 -n $CGN -r 1 -s {gen,typed,plain}"
+for side in gen typed plain; do
   log "callgrind: $side publish of $CGN events"
   valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.$side" \
     "$B/bench_publish" -t position -p 1 -n "$CGN" -r 1 -s "$side" >/dev/null 2>"$OUT/callgrind_$side.log" || true
@@ -388,9 +388,12 @@ for side in typed plain; do
   callgrind_annotate --inclusive=yes "$OUT/callgrind.$side" 2>/dev/null | python3 -c '
 import re, sys
 side, n = sys.argv[1], int(sys.argv[2])
-want = ["vtev_producer_publish_to", "vtev_serde_serialize", "vtev_event_encode", "avro_value_write",
-        "put_env", "vtev_event_validate", "vtev__uuid_valid", "enqueue", "rd_kafka_producev",
-        "serve_one", "rd_kafka_poll", "rd_kafka_headers_copy", "deflate"]
+want = ["vtev_producer_publish_type", "vtev_vessel_position_updated_validate",
+        "vtev_serde_serialize_type", "vtev__serde_type_id", "vtev_vessel_position_updated_encode",
+        "make_headers", "vtev_producer_publish_to", "vtev_serde_serialize", "vtev_event_encode",
+        "avro_value_write", "put_env", "vtev_event_validate", "vtev__uuid_valid", "vtev__utf8_bad",
+        "enqueue", "rd_kafka_producev", "serve_one", "rd_kafka_poll", "rd_kafka_headers_copy",
+        "deflate"]
 seen = {}
 for line in sys.stdin:
     m = re.match(r"\s*([0-9,]+) \([ 0-9.]+%\)\s+\S*:([A-Za-z_0-9]+)(\x27\d+)? ", line)

@@ -90,7 +90,6 @@ sql_checks=(
 start_pg() {
   pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
   [ -x "$pgbin/initdb" ] || fail "PostgreSQL server binaries not found (Debian package postgresql)"
-  port=${VTEV_PG_PORT:-39750}
   as_pg=()
   if [ "$(id -u)" = 0 ]; then
     # the server refuses to run as root
@@ -101,10 +100,34 @@ start_pg() {
   "${as_pg[@]}" "$pgbin/initdb" -D "$tmp/pg" -U vtev --auth=trust -E UTF8 >"$tmp/initdb.log" 2>&1 ||
     { cat "$tmp/initdb.log"; fail "initdb"; }
   pg_ctl="${as_pg[*]} $pgbin/pg_ctl -D $tmp/pg"
-  $pg_ctl -w -t 60 -l "$tmp/pg.log" \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $tmp -c fsync=off" start >/dev/null ||
-    { cat "$tmp/pg.log"; fail "PostgreSQL did not start on 127.0.0.1:$port"; }
-  url="postgresql://vtev@127.0.0.1:$port/postgres"
+  # VTEV_PG_PORT, else a free port below the ephemeral range (32768-60999
+  # here), where no outgoing connection takes it as its local port; another
+  # one when the server finds it taken anyway (tests run in parallel)
+  local try
+  for try in 1 2 3 4 5; do
+    port=${VTEV_PG_PORT:-$(python3 -c '
+import random, socket
+for _ in range(200):
+    p = random.randrange(20000, 32000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    break')}
+    if $pg_ctl -w -t 60 -l "$tmp/pg.log" \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $tmp -c fsync=off" start >/dev/null; then
+      url="postgresql://vtev@127.0.0.1:$port/postgres"
+      return 0
+    fi
+    if [ -n "${VTEV_PG_PORT:-}" ] || ! grep -q 'could not bind' "$tmp/pg.log"; then break; fi
+    : >"$tmp/pg.log"
+  done
+  cat "$tmp/pg.log"
+  fail "PostgreSQL did not start on 127.0.0.1:$port"
 }
 
 case "$mode" in

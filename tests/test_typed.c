@@ -424,6 +424,89 @@ static int mixed_done(void *arg) {
 }
 
 /* Several types on one topic: each message goes to its writer's type. */
+/* The schema id of a generated type follows the serde, the topic and the
+ * type, also when one thread alternates between them (the serde keeps the
+ * last lookup per thread): each id is the one its registry has for that
+ * subject and schema. */
+static int32_t id_of(vtev_serde_t *s, const char *topic, const vtev_type_t *type, const void *ev) {
+    vtev_buf_t buf = {0};
+    int32_t id = -1, fid = -2;
+    char e[512];
+    ck_assert_msg(vtev_serde_serialize_type(s, topic, type, ev, &buf, &id, e, sizeof(e)) ==
+                      VTEV_ERR_OK,
+                  "%s", e);
+    ck_assert_int_eq(vtev_frame_parse(buf.data, buf.len, &fid, NULL, NULL, e, sizeof(e)),
+                     VTEV_ERR_OK);
+    ck_assert_int_eq(fid, id);
+    vtev_buf_free(&buf);
+    return id;
+}
+
+static int32_t registry_id(const char *mock, const char *subject, const vtev_type_t *type) {
+    vtev_conf_t *conf = vtev_conf_new();
+    vtev_registry_t *reg;
+    int32_t id = -1;
+    char e[512];
+    ctu_set(conf, "schema.registry.url", mock);
+    reg = vtev_registry_new(conf, e, sizeof(e));
+    ck_assert_msg(reg != NULL, "%s", e);
+    ck_assert_msg(vtev_registry_schema_id_for(reg, subject, type->schema_json, &id, e, sizeof(e)) ==
+                      VTEV_ERR_OK,
+                  "%s", e);
+    vtev_registry_destroy(reg);
+    return id;
+}
+
+START_TEST(test_schema_id_per_serde_topic_type) {
+    char ma[128], mb[128], e[512];
+    vtev_serde_t *sa, *sb;
+    vtev_conf_t *conf;
+    vtev_vessel_position_updated_t pos;
+    vtev_prediction_analysis_requested_t req;
+    int32_t b_req, a_pos_t, b_pos_t, a_pos_u, a_req_t;
+    int round;
+    snprintf(ma, sizeof(ma), "%s", mock_name("ida"));
+    snprintf(mb, sizeof(mb), "%s", mock_name("idb"));
+    conf = vtev_conf_new();
+    ctu_set(conf, "schema.registry.url", ma);
+    ck_assert_msg((sa = vtev_serde_new(conf, e, sizeof(e))) != NULL, "%s", e);
+    conf = vtev_conf_new();
+    ctu_set(conf, "schema.registry.url", mb);
+    ck_assert_msg((sb = vtev_serde_new(conf, e, sizeof(e))) != NULL, "%s", e);
+    position(&pos, "v1", 10);
+    ck_assert_int_eq(vtev_prediction_analysis_requested_init(&req), VTEV_ERR_OK);
+    req.vessel_id = strdup("v2");
+    req.request_id = strdup("req-2");
+    req.data.vessel_snapshot.status = strdup("moored");
+
+    b_req = id_of(sb, "r", REQ, &req); /* registry B: another schema gets the first id */
+    for (round = 0; round < 3; round++) {
+        a_pos_t = id_of(sa, "t", POS, &pos);
+        ck_assert_int_eq(id_of(sa, "t", POS, &pos), a_pos_t);
+        b_pos_t = id_of(sb, "t", POS, &pos);
+        a_pos_u = id_of(sa, "u", POS, &pos);
+        a_req_t = id_of(sa, "r", REQ, &req);
+        ck_assert_int_eq(a_pos_t, registry_id(ma, "t-value", POS));
+        ck_assert_int_eq(b_pos_t, registry_id(mb, "t-value", POS));
+        ck_assert_int_eq(a_pos_u, registry_id(ma, "u-value", POS));
+        ck_assert_int_eq(a_req_t, registry_id(ma, "r-value", REQ));
+        ck_assert_int_eq(b_req, registry_id(mb, "r-value", REQ));
+        ck_assert_int_ne(a_req_t, a_pos_t);
+        ck_assert_int_ne(b_pos_t, b_req);
+    }
+    /* a serde made after one is destroyed (maybe at its address) starts afresh */
+    vtev_serde_destroy(sa);
+    conf = vtev_conf_new();
+    ctu_set(conf, "schema.registry.url", mb);
+    ck_assert_msg((sa = vtev_serde_new(conf, e, sizeof(e))) != NULL, "%s", e);
+    ck_assert_int_eq(id_of(sa, "t", POS, &pos), b_pos_t);
+    vtev_serde_destroy(sa);
+    vtev_serde_destroy(sb);
+    vtev_vessel_position_updated_clear(&pos);
+    vtev_prediction_analysis_requested_clear(&req);
+}
+END_TEST
+
 START_TEST(test_dispatch_by_writer_name) {
     const char *mock = mock_name("mixed");
     vtev_producer_t *p = producer_with(mock, "record"); /* one subject per record */
@@ -526,6 +609,7 @@ int main(void) {
     tcase_add_test(tc, test_resolving_path);
     tcase_add_test(tc, test_constraints);
     tcase_add_test(tc, test_dispatch_by_writer_name);
+    tcase_add_test(tc, test_schema_id_per_serde_topic_type);
     tcase_add_test(tc, test_descriptor_checks);
     suite_add_tcase(s, tc);
     return vtev_test_run(s);
