@@ -427,6 +427,8 @@ static vtev_err_t model_parse(const char *text, const vtev__avro_limits_t *lim, 
     m->max_depth = lim->max_depth;
     if (!text || !(m->root = json_loads(text, JSON_DECODE_ANY, &jerr))) {
         model_free(m);
+        if (text && json_error_code(&jerr) == json_error_out_of_memory)
+            return set_err(eb, VTEV_ERR_NOMEM, "out of memory");
         return set_err(eb, VTEV_ERR_SCHEMA, "%s schema: invalid JSON: %s (line %d, column %d)", what,
                        text ? jerr.text : "no text", text ? jerr.line : 0, text ? jerr.column : 0);
     }
@@ -434,6 +436,8 @@ static vtev_err_t model_parse(const char *text, const vtev__avro_limits_t *lim, 
      * object wrapping the root so that their lifetime is the model's. */
     {
         json_t *wrap = json_object();
+        if (!wrap)
+            json_decref(m->root); /* set_new() below takes it, also when it fails */
         if (!wrap || json_object_set_new(wrap, "\x01root", m->root) != 0 ||
             json_object_set_new(wrap, "\x01nss", json_array()) != 0 || !(m->names = json_object())) {
             json_decref(wrap);

@@ -588,8 +588,14 @@ vtev_err_t vtev_conf_load_file(vtev_conf_t *conf, const char *path, char *errstr
             break;
         }
     }
-    if (!err && ferror(fp))
-        err = vtev__fail(VTEV_ERR_IO, errstr, errstr_size, "%s: read error", path);
+    /* getline() returns -1 for an allocation failure too: only the end of
+     * the file ends the file (else its later lines were silently lost) */
+    if (!err && (ferror(fp) || !feof(fp)))
+        err = errno == ENOMEM
+                  ? vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "%s:%d: out of memory", path,
+                               lineno + 1)
+                  : vtev__fail(VTEV_ERR_IO, errstr, errstr_size, "%s:%d: read error: %s", path,
+                               lineno + 1, strerror(errno));
     free(line);
     fclose(fp);
     if (!err) {

@@ -206,8 +206,10 @@ static mversion_t *version_find(msubject_t *s, int version, bool include_deleted
 
 /* 0 when json is a valid Avro schema; -1 with why set.  The resolution
  * module's parser, not avro-c's (whose error text is shared by threads). */
-static int parse_avro(const char *json, char *why, size_t whysz) {
-    return vtev__avro_schema_check(json, NULL, why, whysz) == VTEV_ERR_OK ? 0 : -1;
+/* VTEV_ERR_OK, VTEV_ERR_NOMEM (the mock's trouble, not the schema's) or
+ * the schema's error (why set). */
+static vtev_err_t parse_avro(const char *json, char *why, size_t whysz) {
+    return vtev__avro_schema_check(json, NULL, why, whysz);
 }
 
 /* 1 when reader_json can read every datum written with writer_json: the
@@ -281,7 +283,13 @@ static const char *body_schema(json_t *body, vtev__reg_resp_t *resp, vtev_err_t 
                                          "the mock registry", stype);
         return NULL;
     }
-    if (parse_avro(schema, why, sizeof(why))) {
+    switch (parse_avro(schema, why, sizeof(why))) {
+    case VTEV_ERR_OK:
+        break;
+    case VTEV_ERR_NOMEM: /* a server error, as a real registry answers it: retriable */
+        *errp = respond_err(resp, 50001, "Error in the backend data store: out of memory");
+        return NULL;
+    default:
         *errp = respond_err(resp, 42201, "Invalid schema %s: %s", schema, why);
         return NULL;
     }
