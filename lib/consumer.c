@@ -279,6 +279,14 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
         c->cooperative = rd_kafka_conf_get(rkc, "partition.assignment.strategy", strat, &ssz) ==
                              RD_KAFKA_CONF_OK &&
                          strstr(strat, "cooperative") != NULL;
+        /* the library that runs, not the headers built against */
+        if (c->cooperative && rd_kafka_version() < 0x020200ff)
+            vtev__log(conf, 4, "CONSUMER",
+                      "partition.assignment.strategy %s with librdkafka %s: before 2.2.0 a member "
+                      "of a cooperative group can abort in "
+                      "rd_kafka_sticky_assignor_state_destroy() when it is closed or destroyed "
+                      "(librdkafka issue #4312); prefer roundrobin or range here",
+                      strat, rd_kafka_version_str());
     }
     if (!vtev__conf_is_set(conf, "kafka.enable.auto.commit")) {
         snprintf(num, sizeof(num), "%" PRId64,
