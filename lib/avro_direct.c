@@ -256,7 +256,7 @@ long vtev_rt_utf8_bad(const char *s, size_t n) {
 /* ---------------------------------------------------------------------- */
 /* JSON output                                                             */
 
-static void jw_put(vtev_rt_jw_t *w, const char *s, size_t n) {
+void vtev__jw_put(vtev_rt_jw_t *w, const char *s, size_t n) {
     if (w->oom)
         return;
     if (w->len + n + 1 > w->cap) {
@@ -277,26 +277,26 @@ static void jw_put(vtev_rt_jw_t *w, const char *s, size_t n) {
 }
 
 void vtev_rt_jw_raw(vtev_rt_jw_t *w, const char *s) {
-    jw_put(w, s, strlen(s));
+    vtev__jw_put(w, s, strlen(s));
 }
 
-static void jw_newline(vtev_rt_jw_t *w) {
+void vtev__jw_newline(vtev_rt_jw_t *w) {
     int i;
     if (!w->pretty)
         return;
-    jw_put(w, "\n", 1);
+    vtev__jw_put(w, "\n", 1);
     for (i = 0; i < w->depth; i++)
-        jw_put(w, "  ", 2);
+        vtev__jw_put(w, "  ", 2);
 }
 
 static void jw_str_utf8(vtev_rt_jw_t *w, const char *s) {
     const unsigned char *p = (const unsigned char *)s;
-    jw_put(w, "\"", 1);
+    vtev__jw_put(w, "\"", 1);
     while (*p) {
         const unsigned char *q = p;
         while (*q && *q >= 0x20 && *q != '"' && *q != '\\' && *q != 0x7f)
             q++;
-        jw_put(w, (const char *)p, (size_t)(q - p));
+        vtev__jw_put(w, (const char *)p, (size_t)(q - p));
         p = q;
         if (!*p)
             break;
@@ -316,7 +316,7 @@ static void jw_str_utf8(vtev_rt_jw_t *w, const char *s) {
         }
         p++;
     }
-    jw_put(w, "\"", 1);
+    vtev__jw_put(w, "\"", 1);
 }
 
 /* Bytes that are not UTF-8 (possible in decoded Avro, which fails
@@ -387,27 +387,27 @@ void vtev_rt_jw_float(vtev_rt_jw_t *w, float f) {
 }
 
 void vtev_rt_jw_open(vtev_rt_jw_t *w, int *first, char ch) {
-    jw_put(w, &ch, 1);
+    vtev__jw_put(w, &ch, 1);
     w->depth++;
     *first = 1;
 }
 
 void vtev_rt_jw_key(vtev_rt_jw_t *w, int *first, const char *key) {
     if (!*first)
-        jw_put(w, w->pretty ? "," : ", ", w->pretty ? 1 : 2);
+        vtev__jw_put(w, w->pretty ? "," : ", ", w->pretty ? 1 : 2);
     *first = 0;
-    jw_newline(w);
+    vtev__jw_newline(w);
     if (key) {
         vtev_rt_jw_str(w, key);
-        jw_put(w, ": ", 2);
+        vtev__jw_put(w, ": ", 2);
     }
 }
 
 void vtev_rt_jw_close(vtev_rt_jw_t *w, int first, char ch) {
     w->depth--;
     if (!first)
-        jw_newline(w);
-    jw_put(w, &ch, 1);
+        vtev__jw_newline(w);
+    vtev__jw_put(w, &ch, 1);
 }
 
 void vtev_rt_jw_timestamp(vtev_rt_jw_t *w, int64_t v, int64_t per_second) {
@@ -436,27 +436,27 @@ static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 void vtev_rt_jw_base64(vtev_rt_jw_t *w, const unsigned char *p, size_t n) {
     char q[4];
     size_t i;
-    jw_put(w, "\"", 1);
+    vtev__jw_put(w, "\"", 1);
     for (i = 0; i + 2 < n; i += 3) {
         q[0] = b64[p[i] >> 2];
         q[1] = b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
         q[2] = b64[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)];
         q[3] = b64[p[i + 2] & 63];
-        jw_put(w, q, 4);
+        vtev__jw_put(w, q, 4);
     }
     if (n - i == 1) {
         q[0] = b64[p[i] >> 2];
         q[1] = b64[(p[i] & 3) << 4];
         q[2] = q[3] = '=';
-        jw_put(w, q, 4);
+        vtev__jw_put(w, q, 4);
     } else if (n - i == 2) {
         q[0] = b64[p[i] >> 2];
         q[1] = b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
         q[2] = b64[(p[i + 1] & 15) << 2];
         q[3] = '=';
-        jw_put(w, q, 4);
+        vtev__jw_put(w, q, 4);
     }
-    jw_put(w, "\"", 1);
+    vtev__jw_put(w, "\"", 1);
 }
 
 void vtev_rt_jw_decimal(vtev_rt_jw_t *w, const unsigned char *p, size_t n, int scale) {

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <vtevents/event.h>
+#include <vtevents/avro_direct.h>
 
 /* Embedded .avsc texts (generated from schemas/avro by scripts/embed_schemas.py). */
 extern const char vtev__schema_position[];
@@ -42,6 +43,12 @@ bool vtev__uuid_valid(const char *s);
 
 /* Offset of the first byte that is not valid UTF-8 (RFC 3629), or -1. */
 long vtev__utf8_bad(const char *s, size_t n);
+
+/* The JSON writer of both JSON forms (avro_direct.c): append n bytes
+ * (memory running out sets w->oom), and a newline plus indentation when
+ * w->pretty. */
+void vtev__jw_put(vtev_rt_jw_t *w, const char *s, size_t n);
+void vtev__jw_newline(vtev_rt_jw_t *w);
 
 /* Shortest round-trippable rendering of a double into buf. */
 const char *vtev__dtoa(double d, char *buf, size_t size);

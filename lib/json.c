@@ -14,109 +14,27 @@
 /* ---------------------------------------------------------------------- */
 /* Output                                                                  */
 
-typedef struct out_s {
-    char *buf;
-    size_t len, cap;
-    int pretty, depth;
-    bool oom;
-} out_t;
+/* The generated code's writer (lib/avro_direct.c): one emitter for both
+ * JSON forms, so that escaping, U+FFFD for bytes that are not UTF-8 and the
+ * indentation are the same. */
+typedef vtev_rt_jw_t out_t;
 
 static void put(out_t *o, const char *s, size_t n) {
-    if (o->oom)
-        return;
-    if (o->len + n + 1 > o->cap) {
-        size_t ncap = o->cap ? o->cap : 256;
-        char *nb;
-        while (ncap < o->len + n + 1)
-            ncap *= 2;
-        if (!(nb = realloc(o->buf, ncap))) {
-            o->oom = true;
-            return;
-        }
-        o->buf = nb;
-        o->cap = ncap;
-    }
-    memcpy(o->buf + o->len, s, n);
-    o->len += n;
-    o->buf[o->len] = '\0';
+    vtev__jw_put(o, s, n);
 }
 
 static void puts_(out_t *o, const char *s) {
-    put(o, s, strlen(s));
+    vtev_rt_jw_raw(o, s);
 }
 
 static void newline(out_t *o) {
-    int i;
-    if (!o->pretty)
-        return;
-    put(o, "\n", 1);
-    for (i = 0; i < o->depth; i++)
-        put(o, "  ", 2);
+    vtev__jw_newline(o);
 }
 
-static void put_str_utf8(out_t *o, const char *s);
-
-/* A JSON string; bytes that are not UTF-8 (possible in decoded Avro, which
- * fails validation) become U+FFFD so that the output stays JSON. */
 static void put_str(out_t *o, const char *s) {
-    size_t n = strlen(s);
-    long bad = vtev__utf8_bad(s, n);
-    if (bad >= 0) {
-        char *fixed = malloc(n * 3 + 1), *w = fixed;
-        size_t i = 0;
-        if (!fixed) {
-            o->oom = true;
-            return;
-        }
-        while (i < n) {
-            long b = vtev__utf8_bad(s + i, n - i);
-            size_t good = b < 0 ? n - i : (size_t)b;
-            memcpy(w, s + i, good);
-            w += good;
-            i += good;
-            if (b >= 0) {
-                memcpy(w, "\xef\xbf\xbd", 3);
-                w += 3;
-                i++;
-            }
-        }
-        *w = '\0';
-        put_str_utf8(o, fixed);
-        free(fixed);
-        return;
-    }
-    put_str_utf8(o, s);
+    vtev_rt_jw_str(o, s);
 }
 
-static void put_str_utf8(out_t *o, const char *s) {
-    const unsigned char *p = (const unsigned char *)s;
-    put(o, "\"", 1);
-    while (*p) {
-        const unsigned char *q = p;
-        while (*q && *q >= 0x20 && *q != '"' && *q != '\\' && *q != 0x7f)
-            q++;
-        put(o, (const char *)p, (size_t)(q - p));
-        p = q;
-        if (!*p)
-            break;
-        switch (*p) {
-        case '"': puts_(o, "\\\""); break;
-        case '\\': puts_(o, "\\\\"); break;
-        case '\n': puts_(o, "\\n"); break;
-        case '\r': puts_(o, "\\r"); break;
-        case '\t': puts_(o, "\\t"); break;
-        case '\b': puts_(o, "\\b"); break;
-        case '\f': puts_(o, "\\f"); break;
-        default: {
-            char e[8];
-            snprintf(e, sizeof(e), "\\u%04x", *p);
-            puts_(o, e);
-        }
-        }
-        p++;
-    }
-    put(o, "\"", 1);
-}
 
 static void put_double(out_t *o, double d) {
     char b[48];

@@ -2480,7 +2480,10 @@ static char *base_of(const char *path) {
  * first comment (the directory is left out, so that the output does not
  * depend on where the build runs). */
 static const char *file_name_of(const char *path) {
-    const char *s = strrchr(path, '/');
+    const char *s;
+    if (!path) /* never, but gcc's -Wformat-overflow under UBSan cannot tell */
+        return "";
+    s = strrchr(path, '/');
     return s ? s + 1 : path;
 }
 
