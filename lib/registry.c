@@ -761,9 +761,10 @@ vtev_err_t vtev_registry_list_subjects(vtev_registry_t *reg, char ***subjectsp, 
     }
     json_array_foreach(resp, i, v) {
         if (!json_is_string(v) || !(arr[i] = vtev__strdup(json_string_value(v)))) {
+            int is_str = json_is_string(v); /* v goes with resp */
             vtev_registry_strings_free(arr, n);
             json_decref(resp);
-            return json_is_string(v) ? NOMEM("list_subjects")
+            return is_str ? NOMEM("list_subjects")
                                      : vtev__fail(VTEV_ERR_REGISTRY_PROTOCOL, errstr, errstr_size,
                                                   "GET /subjects: element %zu is not a string",
                                                   i);
