@@ -167,17 +167,26 @@ static void dr_item_fill(dr_item_t *it, const rd_kafka_message_t *m) {
     it->partition = m->partition;
     it->offset = m->offset;
     it->len = m->len;
-    snprintf(it->topic, sizeof(it->topic), "%s", rd_kafka_topic_name(m->rkt));
+    {
+        const char *name = rd_kafka_topic_name(m->rkt);
+        size_t n = strlen(name);
+        if (n >= sizeof(it->topic))
+            n = sizeof(it->topic) - 1; /* Kafka topic names have at most 249 */
+        memcpy(it->topic, name, n);
+        it->topic[n] = '\0';
+    }
 }
 
-static void on_delivery(vtev_producer_t *p, const dr_item_t *it) {
+/* One delivery report: counters, then the application's callback (cb, read
+ * once per batch by the caller).  Returns 1 for a message of ours (counted
+ * in p->outstanding; the caller subtracts a batch at once), else 0. */
+static int on_delivery(vtev_producer_t *p, const dr_item_t *it, vtev_producer_dr_cb_t *cb,
+                       void *op) {
     pmsg_t *pm = it->pm;
     vtev_delivery_report_t dr;
-    vtev_producer_dr_cb_t *cb;
-    void *op;
     int t;
     if (!pm) /* not ours */
-        return;
+        return 0;
     t = (int)pm->type;
     memset(&dr, 0, sizeof(dr));
     dr.event_id = pm->event_id;
@@ -198,32 +207,41 @@ static void on_delivery(vtev_producer_t *p, const dr_item_t *it) {
         atomic_fetch_add(&p->stats[t][ST_DELIVERED], 1);
         atomic_fetch_add(&p->stats[t][ST_BYTES], it->len);
     }
-    pthread_mutex_lock(&p->lock);
-    cb = p->dr_cb;
-    op = p->dr_opaque;
-    pthread_mutex_unlock(&p->lock);
     if (cb) {
         pthread_mutex_lock(&p->cb_lock);
         cb(p, &dr, op);
         pthread_mutex_unlock(&p->cb_lock);
     }
     free(pm);
+    return 1;
+}
+
+/* n reports of ours are done: flush(), close() and a blocked publish wake. */
+static void reports_done(vtev_producer_t *p, size_t n) {
+    if (!n)
+        return;
     pthread_mutex_lock(&p->lock);
-    atomic_fetch_sub(&p->outstanding, 1);
+    atomic_fetch_sub(&p->outstanding, n);
     pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->lock);
 }
 
 static void serve_dr(vtev_producer_t *p, rd_kafka_event_t *ev) {
-    size_t cnt = rd_kafka_event_message_count(ev), n = 0, i;
+    size_t cnt = rd_kafka_event_message_count(ev), n = 0, i, ours = 0;
     dr_item_t *items = cnt ? calloc(cnt, sizeof(*items)) : NULL;
     const rd_kafka_message_t *m;
+    vtev_producer_dr_cb_t *cb;
+    void *op;
+    pthread_mutex_lock(&p->lock);
+    cb = p->dr_cb;
+    op = p->dr_opaque;
+    pthread_mutex_unlock(&p->lock);
     if (!items) {
         /* out of memory: report in place, one at a time */
         dr_item_t one;
         while ((m = rd_kafka_event_message_next(ev))) {
             dr_item_fill(&one, m);
-            on_delivery(p, &one);
+            reports_done(p, (size_t)on_delivery(p, &one, cb, op));
         }
         rd_kafka_event_destroy(ev);
         return;
@@ -232,8 +250,9 @@ static void serve_dr(vtev_producer_t *p, rd_kafka_event_t *ev) {
         dr_item_fill(&items[n++], m);
     rd_kafka_event_destroy(ev); /* frees the queue slots */
     for (i = 0; i < n; i++)
-        on_delivery(p, &items[i]);
+        ours += (size_t)on_delivery(p, &items[i], cb, op);
     free(items);
+    reports_done(p, ours);
 }
 
 /* Serves at most one event from the main queue. */
