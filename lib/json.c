@@ -19,64 +19,47 @@
  * indentation are the same. */
 typedef vtev_rt_jw_t out_t;
 
-static void put(out_t *o, const char *s, size_t n) {
-    vtev__jw_put(o, s, n);
-}
-
-static void puts_(out_t *o, const char *s) {
-    vtev_rt_jw_raw(o, s);
-}
-
-static void newline(out_t *o) {
-    vtev__jw_newline(o);
-}
-
-static void put_str(out_t *o, const char *s) {
-    vtev_rt_jw_str(o, s);
-}
-
-
 static void put_double(out_t *o, double d) {
     char b[48];
     if (!isfinite(d)) { /* not JSON; Python's json module writes and reads these tokens */
-        puts_(o, isnan(d) ? "NaN" : d < 0 ? "-Infinity" : "Infinity");
+        vtev_rt_jw_raw(o, isnan(d) ? "NaN" : d < 0 ? "-Infinity" : "Infinity");
         return;
     }
     vtev__dtoa(d, b, sizeof(b) - 2);
     if (!strpbrk(b, ".eE")) /* keep it a JSON float: 275 -> 275.0 */
         memcpy(b + strlen(b), ".0", 3);
-    puts_(o, b);
+    vtev_rt_jw_raw(o, b);
 }
 
 static void put_int(out_t *o, int64_t v) {
     char b[32];
     snprintf(b, sizeof(b), "%lld", (long long)v);
-    puts_(o, b);
+    vtev_rt_jw_raw(o, b);
 }
 
 /* Object helpers: key() writes the separator, indentation and the key. */
 static void obj_open(out_t *o, int *first) {
-    put(o, "{", 1);
+    vtev__jw_put(o, "{", 1);
     o->depth++;
     *first = 1;
 }
 
 static void key(out_t *o, int *first, const char *k) {
     if (!*first)
-        put(o, ",", 1);
+        vtev__jw_put(o, ",", 1);
     if (!o->pretty && !*first)
-        put(o, " ", 1);
+        vtev__jw_put(o, " ", 1);
     *first = 0;
-    newline(o);
-    put_str(o, k);
-    put(o, ": ", 2);
+    vtev__jw_newline(o);
+    vtev_rt_jw_str(o, k);
+    vtev__jw_put(o, ": ", 2);
 }
 
 static void obj_close(out_t *o, int first) {
     o->depth--;
     if (!first)
-        newline(o);
-    put(o, "}", 1);
+        vtev__jw_newline(o);
+    vtev__jw_put(o, "}", 1);
 }
 
 static void put_state(out_t *o, const vtev_vessel_state_t *s) {
@@ -86,7 +69,7 @@ static void put_state(out_t *o, const vtev_vessel_state_t *s) {
     key(o, &f, "lon"); put_double(o, s->lon);
     key(o, &f, "speed"); put_double(o, s->speed);
     key(o, &f, "heading"); put_double(o, s->heading);
-    key(o, &f, "status"); put_str(o, s->status);
+    key(o, &f, "status"); vtev_rt_jw_str(o, s->status);
     obj_close(o, f);
 }
 
@@ -99,11 +82,11 @@ static void put_metadata(out_t *o, const vtev_metadata_t *md) {
         const char *k = vtev_metadata_entry(md, i, &v);
         key(o, &f, k);
         switch (v.type) {
-        case VTEV_META_STRING: put_str(o, v.s); break;
+        case VTEV_META_STRING: vtev_rt_jw_str(o, v.s); break;
         case VTEV_META_INT: put_int(o, v.i); break;
         case VTEV_META_DOUBLE: put_double(o, v.d); break;
-        case VTEV_META_BOOL: puts_(o, v.b ? "true" : "false"); break;
-        default: puts_(o, "null"); break;
+        case VTEV_META_BOOL: vtev_rt_jw_raw(o, v.b ? "true" : "false"); break;
+        default: vtev_rt_jw_raw(o, "null"); break;
         }
     }
     obj_close(o, f);
@@ -121,11 +104,11 @@ vtev_err_t vtev_event_to_json(const vtev_event_t *ev, int flags, char **jsonp, s
     env = &ev->u.env;
     o.pretty = (flags & VTEV_JSON_PRETTY) != 0;
     obj_open(&o, &f);
-    key(&o, &f, "event_id"); put_str(&o, env->event_id);
-    key(&o, &f, "event_type"); put_str(&o, vtev_event_type_name(ev->type));
+    key(&o, &f, "event_id"); vtev_rt_jw_str(&o, env->event_id);
+    key(&o, &f, "event_type"); vtev_rt_jw_str(&o, vtev_event_type_name(ev->type));
     vtev__format_timestamp(env->timestamp_us, ts, sizeof(ts));
-    key(&o, &f, "timestamp"); put_str(&o, ts);
-    key(&o, &f, "vessel_id"); put_str(&o, env->vessel_id);
+    key(&o, &f, "timestamp"); vtev_rt_jw_str(&o, ts);
+    key(&o, &f, "vessel_id"); vtev_rt_jw_str(&o, env->vessel_id);
     switch (ev->type) {
     case VTEV_EVENT_POSITION:
         key(&o, &f, "data");
@@ -133,7 +116,7 @@ vtev_err_t vtev_event_to_json(const vtev_event_t *ev, int flags, char **jsonp, s
         break;
     case VTEV_EVENT_REQUEST: {
         const vtev_request_data_t *d = &ev->u.request.data;
-        key(&o, &f, "request_id"); put_str(&o, ev->u.request.request_id);
+        key(&o, &f, "request_id"); vtev_rt_jw_str(&o, ev->u.request.request_id);
         key(&o, &f, "data");
         obj_open(&o, &fd);
         key(&o, &fd, "vessel_snapshot"); put_state(&o, &d->vessel_snapshot);
@@ -141,20 +124,20 @@ vtev_err_t vtev_event_to_json(const vtev_event_t *ev, int flags, char **jsonp, s
         if (d->has_terminal_filter)
             put_int(&o, d->terminal_filter);
         else
-            puts_(&o, "null");
-        key(&o, &fd, "priority"); put_str(&o, vtev_priority_name(d->priority));
+            vtev_rt_jw_raw(&o, "null");
+        key(&o, &fd, "priority"); vtev_rt_jw_str(&o, vtev_priority_name(d->priority));
         obj_close(&o, fd);
         break;
     }
     default: {
         const vtev_result_data_t *d = &ev->u.result.data;
         int fs;
-        key(&o, &f, "request_id"); put_str(&o, ev->u.result.request_id);
+        key(&o, &f, "request_id"); vtev_rt_jw_str(&o, ev->u.result.request_id);
         key(&o, &f, "data");
         obj_open(&o, &fd);
-        key(&o, &fd, "prediction_id"); put_str(&o, d->prediction_id);
+        key(&o, &fd, "prediction_id"); vtev_rt_jw_str(&o, d->prediction_id);
         key(&o, &fd, "terminal_id"); put_int(&o, d->terminal_id);
-        key(&o, &fd, "terminal_name"); put_str(&o, d->terminal_name);
+        key(&o, &fd, "terminal_name"); vtev_rt_jw_str(&o, d->terminal_name);
         key(&o, &fd, "confidence_score"); put_double(&o, d->confidence_score);
         key(&o, &fd, "scores");
         obj_open(&o, &fs);
@@ -169,8 +152,8 @@ vtev_err_t vtev_event_to_json(const vtev_event_t *ev, int flags, char **jsonp, s
         if (d->has_eta_hours)
             put_double(&o, d->eta_hours);
         else
-            puts_(&o, "null");
-        key(&o, &fd, "ai_reasoning"); put_str(&o, d->ai_reasoning);
+            vtev_rt_jw_raw(&o, "null");
+        key(&o, &fd, "ai_reasoning"); vtev_rt_jw_str(&o, d->ai_reasoning);
         key(&o, &fd, "vessel_snapshot"); put_state(&o, &d->vessel_snapshot);
         obj_close(&o, fd);
         break;
