@@ -109,7 +109,8 @@ static const prop_t props[] = {
     {"producer.close.timeout.ms", T_INT, "10000", 0, 3600000, NULL, false, S_PRODUCER,
      "how long destroy flushes before giving up"},
     {"group.id", T_STR, NULL, 0, 0, NULL, false, S_CONSUMER,
-     "consumer group (required for a consumer)"},
+     "consumer group (required for a consumer, except a read-only one: "
+     "`consumer.read.only`)"},
     {"consumer.retry.max.attempts", T_INT, "5", 1, 1000000, NULL, false, S_CONSUMER,
      "handler attempts per message before it is dead-lettered"},
     {"consumer.retry.backoff.ms", T_INT, "200", 0, 3600000, NULL, false, S_CONSUMER,
@@ -124,6 +125,19 @@ static const prop_t props[] = {
      "stops with the message's error and does not move past it)"},
     {"consumer.offset.reset", T_ENUM, "earliest", 0, 0, "|earliest|latest|", false, S_CONSUMER,
      "where a new group starts: `earliest` never skips events published before it joined"},
+    {"consumer.read.only", T_BOOL, "false", 0, 0, NULL, false, S_CONSUMER,
+     "a reader that never writes to Kafka: no dead-letter producer; a message it cannot hand "
+     "to a handler (undecodable, invalid, without handler, rejected, retries used up) goes "
+     "to the unhandled callback (`vtev_consumer_set_unhandled_cb()`) and the consumer moves "
+     "past it. Without `group.id` it assigns itself every partition of its topics "
+     "(`consumer.start.offset`) and commits nothing; with `group.id` it joins the group and "
+     "commits what its handlers finished. A topic that does not exist is an error at "
+     "subscription. See doc/consumer.md"},
+    {"consumer.start.offset", T_STR, NULL, 0, 0, NULL, false, S_CONSUMER,
+     "where a read-only consumer without `group.id` starts in every partition: `beginning`, "
+     "`end`, an offset `N`, or `-N` (N messages before the end); unset: "
+     "`consumer.offset.reset` (`earliest` is `beginning`). A group starts from its committed "
+     "offsets, so with `group.id` this key is refused"},
     {"consumer.schema.not.found.retry.ms", T_INT, "30000", 0, 86400000, NULL, false, S_CONSUMER,
      "how long a message whose schema id the registry does not know (40403) is re-checked, "
      "paused and with backoff, before it is dead-lettered: a registry replica may lag behind "

@@ -12,10 +12,13 @@
  * commits the stored offsets every consumer.commit.interval.ms; revokes and
  * close commit synchronously.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "consumer_int.h"
 #include "internal.h"
@@ -190,6 +193,38 @@ static vtev_err_t set_rk(rd_kafka_conf_t *rkc, const char *name, const char *val
     return VTEV_ERR_OK;
 }
 
+/* consumer.start.offset (NULL: from consumer.offset.reset) as a librdkafka
+ * offset. */
+static vtev_err_t parse_start_offset(const vtev_conf_t *conf, const char *s, int64_t *out,
+                                     char *errstr, size_t errstr_size) {
+    char *end;
+    long long n;
+    if (!s) {
+        const char *reset = vtev__conf_str(conf, "consumer.offset.reset");
+        *out = reset && !strcmp(reset, "latest") ? RD_KAFKA_OFFSET_END
+                                                  : RD_KAFKA_OFFSET_BEGINNING;
+        return VTEV_ERR_OK;
+    }
+    if (!strcmp(s, "beginning")) {
+        *out = RD_KAFKA_OFFSET_BEGINNING;
+        return VTEV_ERR_OK;
+    }
+    if (!strcmp(s, "end")) {
+        *out = RD_KAFKA_OFFSET_END;
+        return VTEV_ERR_OK;
+    }
+    errno = 0;
+    n = strtoll(s, &end, 10);
+    if (!*s || *end || errno || (*s == '-' && n == 0) || n == LLONG_MIN ||
+        (n < 0 && -n > INT64_MAX + RD_KAFKA_OFFSET_TAIL_BASE))
+        return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                          "consumer.start.offset: \"%s\" is not beginning, end, an offset N or "
+                          "-N (N messages before the end)",
+                          s);
+    *out = n >= 0 ? (int64_t)n : RD_KAFKA_OFFSET_TAIL(-n);
+    return VTEV_ERR_OK;
+}
+
 static void consumer_free(vtev_consumer_t *c) {
     size_t i;
     if (c->rk)
@@ -216,21 +251,36 @@ static void consumer_free(vtev_consumer_t *c) {
 vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errstr_size) {
     vtev_consumer_t *c;
     rd_kafka_conf_t *rkc = NULL;
-    const char *group, *suffix;
+    const char *group, *suffix, *start;
     char rkerr[512], num[32];
     vtev_conf_t *serde_conf;
-    int64_t call_timeout_cap_ms = 150000;
+    int64_t call_timeout_cap_ms = 150000, start_offset = RD_KAFKA_OFFSET_BEGINNING;
+    bool read_only;
 
     if (!conf) {
         vtev__seterr(errstr, errstr_size, "vtev_consumer_new: conf must not be NULL");
         return NULL;
     }
     group = vtev__conf_str(conf, "group.id");
-    if (!group || !*group) {
+    if (group && !*group)
+        group = NULL;
+    read_only = vtev__conf_bool(conf, "consumer.read.only");
+    if (!group && !read_only) {
         vtev__seterr(errstr, errstr_size,
-                     "group.id: required for a consumer (the consumer group to join)");
+                     "group.id: required for a consumer (the consumer group to join; a reader "
+                     "without a group: consumer.read.only=true)");
         return NULL;
     }
+    start = vtev__conf_str(conf, "consumer.start.offset");
+    if (start && (group || !read_only)) {
+        vtev__seterr(errstr, errstr_size,
+                     "consumer.start.offset: only for a read-only consumer without group.id "
+                     "(a group starts from its committed offsets; consumer.offset.reset says "
+                     "where a new group starts)");
+        return NULL;
+    }
+    if (parse_start_offset(conf, start, &start_offset, errstr, errstr_size) != VTEV_ERR_OK)
+        return NULL;
     suffix = vtev__conf_str(conf, "dlq.suffix");
     if (!suffix || !*suffix || strlen(suffix) >= 64) {
         vtev__seterr(errstr, errstr_size, "dlq.suffix: must be 1 to 63 characters");
@@ -243,6 +293,9 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
     pthread_mutex_init(&c->lock, NULL);
     atomic_init(&c->stop, 0);
     c->conf = conf; /* borrowed until success */
+    c->read_only = read_only;
+    c->has_group = group != NULL;
+    c->start_offset = start_offset;
     c->max_attempts = (int)vtev__conf_int(conf, "consumer.retry.max.attempts");
     c->backoff_ms = vtev__conf_int(conf, "consumer.retry.backoff.ms");
     c->backoff_max_ms = vtev__conf_int(conf, "consumer.retry.backoff.max.ms");
@@ -260,7 +313,7 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
     rd_kafka_conf_set_opaque(rkc, c);
     rd_kafka_conf_set_log_cb(rkc, log_cb);
 
-    if (c->dlq_enable && vtev__dlq_new(c, rkc, errstr, errstr_size) != VTEV_ERR_OK)
+    if (c->dlq_enable && !c->read_only && vtev__dlq_new(c, rkc, errstr, errstr_size) != VTEV_ERR_OK)
         goto fail;
 
     /* consumer properties (group.id and auto.offset.reset: rdkafka_conf.c);
@@ -288,7 +341,18 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
                       "(librdkafka issue #4312); prefer roundrobin or range here",
                       strat, rd_kafka_version_str());
     }
-    if (!vtev__conf_is_set(conf, "kafka.enable.auto.commit")) {
+    if (!vtev__conf_is_set(conf, "kafka.enable.partition.eof") &&
+        set_rk(rkc, "enable.partition.eof", "true", errstr, errstr_size))
+        goto fail;
+    if (!c->has_group) {
+        /* librdkafka wants a group.id even for assign(); this one never
+         * joins a group and never commits */
+        char gid[96];
+        snprintf(gid, sizeof(gid), "vtev-reader-%ld-%p", (long)getpid(), (void *)c);
+        if (set_rk(rkc, "group.id", gid, errstr, errstr_size) ||
+            set_rk(rkc, "enable.auto.commit", "false", errstr, errstr_size))
+            goto fail;
+    } else if (!vtev__conf_is_set(conf, "kafka.enable.auto.commit")) {
         snprintf(num, sizeof(num), "%" PRId64,
                  c->commit_interval_ms > 0 ? c->commit_interval_ms : 1000);
         if (set_rk(rkc, "enable.auto.commit", c->commit_interval_ms > 0 ? "true" : "false",
@@ -355,7 +419,7 @@ vtev_err_t vtev_consumer_close(vtev_consumer_t *c, char *errstr, size_t errstr_s
         return VTEV_ERR_OK;
     c->closed = true;
     vtev__consumer_reap(c); /* deferred messages whose outputs are stored by now */
-    err = rd_kafka_commit(c->rk, NULL, 0);
+    err = c->has_group ? rd_kafka_commit(c->rk, NULL, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
     if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
         err = RD_KAFKA_RESP_ERR_NO_ERROR;
     cerr = rd_kafka_consumer_close(c->rk);
@@ -400,10 +464,72 @@ static vtev_err_t resubscribe(vtev_consumer_t *c, char *errstr, size_t errstr_si
     return VTEV_ERR_OK;
 }
 
+/* A reader's new topic: it must exist; without a group every partition of
+ * it is assigned at consumer.start.offset (the partitions already assigned
+ * keep their positions). */
+static vtev_err_t reader_topic(vtev_consumer_t *c, const char *topic, char *errstr,
+                               size_t errstr_size) {
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_partition_list_t *l = NULL;
+    rd_kafka_topic_t *rkt;
+    rd_kafka_resp_err_t rerr;
+    rd_kafka_error_t *e;
+    vtev_err_t err = VTEV_ERR_OK;
+    int i;
+
+    if (!(rkt = rd_kafka_topic_new(c->rk, topic, NULL)))
+        return vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size, "topic %s: %s", topic,
+                          rd_kafka_err2str(rd_kafka_last_error()));
+    rerr = rd_kafka_metadata(c->rk, 0, rkt, &md, 10000);
+    rd_kafka_topic_destroy(rkt);
+    if (rerr)
+        return vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size,
+                          "topic %s: cannot read its metadata: %s", topic, rd_kafka_err2str(rerr));
+    if (md->topic_cnt < 1 || md->topics[0].err) {
+        rerr = md->topic_cnt < 1 ? RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART : md->topics[0].err;
+        err = vtev__fail(rerr == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ? VTEV_ERR_NOT_FOUND
+                                                                         : VTEV_ERR_KAFKA,
+                         errstr, errstr_size, "topic %s: %s", topic, rd_kafka_err2str(rerr));
+        goto out;
+    }
+    if (c->has_group)
+        goto out;
+    if (!(l = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt))) {
+        err = vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "subscribe: out of memory");
+        goto out;
+    }
+    for (i = 0; i < md->topics[0].partition_cnt; i++) {
+        rd_kafka_topic_partition_list_add(l, topic, md->topics[0].partitions[i].id)->offset =
+            c->start_offset;
+        if (!vtev__consumer_part(c, topic, md->topics[0].partitions[i].id, true)) {
+            err = vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "subscribe: out of memory");
+            goto out;
+        }
+    }
+    /* incremental: the topics assigned before keep their positions */
+    if ((e = rd_kafka_incremental_assign(c->rk, l))) {
+        err = vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size, "topic %s: assign: %s", topic,
+                         rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        goto out;
+    }
+    vtev__log(c->conf, 6, "CONSUMER", "reading %d partition(s) of %s without a group",
+              l->cnt, topic);
+out:
+    if (err != VTEV_ERR_OK && !c->has_group && md && md->topic_cnt >= 1)
+        for (i = 0; i < md->topics[0].partition_cnt; i++)
+            part_remove(c, topic, md->topics[0].partitions[i].id);
+    if (l)
+        rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_metadata_destroy(md);
+    return err;
+}
+
 static vtev_err_t add_sub(vtev_consumer_t *c, const char *topic, vtev_event_type_t expected,
                           bool legacy, char *errstr, size_t errstr_size) {
     size_t i;
     vtev_csub_t *ns;
+    vtev_err_t err;
     if (!topic || !*topic || strlen(topic) > 249)
         return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
                           "topic: must be 1 to 249 characters");
@@ -412,7 +538,7 @@ static vtev_err_t add_sub(vtev_consumer_t *c, const char *topic, vtev_event_type
             if (c->subs[i].expected != expected)
                 c->subs[i].expected = VTEV_EVENT_NONE; /* several types: by writer schema */
             c->subs[i].legacy |= legacy;
-            return resubscribe(c, errstr, errstr_size);
+            return c->has_group ? resubscribe(c, errstr, errstr_size) : VTEV_ERR_OK;
         }
     }
     if (!(ns = realloc(c->subs, (c->sub_cnt + 1) * sizeof(*ns))))
@@ -420,10 +546,14 @@ static vtev_err_t add_sub(vtev_consumer_t *c, const char *topic, vtev_event_type
     c->subs = ns;
     if (!(ns[c->sub_cnt].topic = vtev__strdup(topic)))
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "subscribe: out of memory");
+    if (c->read_only && (err = reader_topic(c, topic, errstr, errstr_size)) != VTEV_ERR_OK) {
+        free(ns[c->sub_cnt].topic);
+        return err;
+    }
     ns[c->sub_cnt].expected = expected;
     ns[c->sub_cnt].legacy = legacy;
     c->sub_cnt++;
-    return resubscribe(c, errstr, errstr_size);
+    return c->has_group ? resubscribe(c, errstr, errstr_size) : VTEV_ERR_OK;
 }
 
 vtev_err_t vtev_consumer_set_handler(vtev_consumer_t *c, vtev_event_type_t type,
@@ -470,6 +600,7 @@ vtev_err_t vtev_consumer_subscribe_type(vtev_consumer_t *c, const vtev_type_t *t
     size_t i;
     vtev_ctyped_t *nt;
     char *t;
+    vtev_err_t err;
     if (!c || !type || !topic || !handler)
         return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
                           "vtev_consumer_subscribe_type: consumer, type, topic and handler are "
@@ -505,7 +636,13 @@ vtev_err_t vtev_consumer_subscribe_type(vtev_consumer_t *c, const vtev_type_t *t
     nt[c->typed_cnt].opaque = opaque;
     c->typed_cnt++;
     pthread_mutex_unlock(&c->lock);
-    return add_sub(c, topic, VTEV_EVENT_NONE, false, errstr, errstr_size);
+    if ((err = add_sub(c, topic, VTEV_EVENT_NONE, false, errstr, errstr_size)) != VTEV_ERR_OK) {
+        pthread_mutex_lock(&c->lock); /* not subscribed: forget it */
+        c->typed_cnt--;
+        pthread_mutex_unlock(&c->lock);
+        free(t);
+    }
+    return err;
 }
 
 vtev_err_t vtev_consumer_type_stats(vtev_consumer_t *c, const vtev_type_t *type,
@@ -630,11 +767,74 @@ static void mark_done(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_messag
     vtev__consumer_offset_done(c, p, m->offset);
 }
 
+static void msg_info_init(vtev_msg_info_t *info, const char *topic, const rd_kafka_message_t *m,
+                          int32_t schema_id, int attempt);
+
+/* The headers of m in order: in hstack when they fit (hn entries), else in
+ * an array the caller frees (*hvp != hstack).  false when out of memory. */
+static bool msg_headers(const rd_kafka_message_t *m, vtev_header_t *hstack, size_t hn,
+                        vtev_header_t **hvp, size_t *cntp) {
+    rd_kafka_headers_t *hdrs = NULL;
+    vtev_header_t *hv = hstack;
+    size_t n, i;
+    *hvp = hstack;
+    *cntp = 0;
+    if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR || !hdrs)
+        return true;
+    n = rd_kafka_header_cnt(hdrs);
+    if (n > hn && !(hv = malloc(n * sizeof(*hv))))
+        return false;
+    for (i = 0; i < n; i++)
+        if (rd_kafka_header_get_all(hdrs, i, &hv[i].name, &hv[i].value, &hv[i].value_len))
+            break;
+    *hvp = hv;
+    *cntp = i;
+    return true;
+}
+
+/* A read-only consumer's poison message: to the unhandled callback (or the
+ * log) instead of a dead-letter topic; it moves past the message unless the
+ * callback holds it. */
+static vtev_err_t unhandled(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_message_t *m,
+                            vtev_err_t why, const char *why_msg, int attempts) {
+    vtev_verdict_t v = VTEV_VERDICT_OK;
+    if (c->unhandled_cb) {
+        vtev_msg_info_t info;
+        vtev_header_t hstack[16], *hv;
+        size_t hn;
+        int32_t schema_id = -1;
+        if (!msg_headers(m, hstack, VTEV_ARRAY_SIZE(hstack), &hv, &hn)) {
+            vtev__consumer_retry_env(c, p, m->offset, attempts - 1);
+            return VTEV_ERR_OK;
+        }
+        if (vtev_frame_parse(m->payload, m->len, &schema_id, NULL, NULL, NULL, 0) != VTEV_ERR_OK)
+            schema_id = -1;
+        msg_info_init(&info, p->topic, m, schema_id, attempts);
+        info.headers = hn ? hv : NULL;
+        info.header_cnt = hn;
+        v = c->unhandled_cb(c, why, why_msg, m->payload, m->len, &info, c->unhandled_opaque);
+        if (hv != hstack)
+            free(hv);
+    } else {
+        vtev__log(c->conf, 4, "CONSUMER",
+                  "%s [%" PRId32 "] offset %" PRId64 " skipped (read-only): %s: %s", p->topic,
+                  p->partition, m->offset, vtev_err2name(why), why_msg);
+    }
+    if (v == VTEV_VERDICT_RETRY_ENV) {
+        vtev__consumer_retry_env(c, p, m->offset, attempts - 1);
+        return VTEV_ERR_OK;
+    }
+    mark_done(c, p, m);
+    return VTEV_ERR_OK;
+}
+
 static vtev_err_t dead_letter(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_message_t *m,
                               vtev_err_t why, const char *why_msg, int attempts, int tidx,
                               char *errstr, size_t errstr_size) {
     char e[512];
     vtev_err_t err;
+    if (c->read_only)
+        return unhandled(c, p, m, why, why_msg, attempts);
     if (!c->dlq_enable) {
         c->stopped_err = why;
         snprintf(c->stopped_msg, sizeof(c->stopped_msg),
@@ -716,6 +916,25 @@ void vtev_consumer_set_error_cb(vtev_consumer_t *c, vtev_consumer_error_cb_t *er
     c->error_opaque = opaque;
 }
 
+vtev_err_t vtev_consumer_set_unhandled_cb(vtev_consumer_t *c,
+                                          vtev_consumer_unhandled_cb_t *unhandled_cb,
+                                          void *opaque) {
+    if (!c)
+        return VTEV_ERR_INVALID_ARG;
+    if (!c->read_only)
+        return VTEV_ERR_STATE;
+    c->unhandled_cb = unhandled_cb;
+    c->unhandled_opaque = opaque;
+    return VTEV_ERR_OK;
+}
+
+void vtev_consumer_set_eof_cb(vtev_consumer_t *c, vtev_consumer_eof_cb_t *eof_cb, void *opaque) {
+    if (!c)
+        return;
+    c->eof_cb = eof_cb;
+    c->eof_opaque = opaque;
+}
+
 /* Whether the log of p no longer holds p->retry_offset: the partition's
  * low watermark, asked of its leader (this runs only when a later offset
  * came while retrying).  Unknown counts as "still there". */
@@ -739,7 +958,6 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
     vtev_chandler_t *h = NULL;
     vtev_msg_info_t info;
     vtev_header_t hstack[16], *hv = hstack;
-    rd_kafka_headers_t *hdrs = NULL;
     vtev_verdict_t verdict;
     int64_t t0, dt;
     bool deferred;
@@ -754,6 +972,7 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
 
     if (!(p = vtev__consumer_part(c, topic, m->partition, true)))
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    p->eof = false;
     if (p->retry_active) {
         /* prefetched copies of later messages, or the retried one too early */
         if (p->paused)
@@ -892,24 +1111,18 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
     }
 
     msg_info_init(&info, topic, m, schema_id, attempt);
-    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
-        size_t n = rd_kafka_header_cnt(hdrs), i;
-        if (n > VTEV_ARRAY_SIZE(hstack) && !(hv = malloc(n * sizeof(*hv)))) {
-            if (gtype) {
-                gtype->clear(tev);
-                if (tev != (void *)&tstack)
-                    free(tev);
-            }
-            vtev_event_clear(&ev);
-            vtev__consumer_schedule_retry(c, p, m, attempt - 1);
-            return VTEV_ERR_OK;
+    if (!msg_headers(m, hstack, VTEV_ARRAY_SIZE(hstack), &hv, &info.header_cnt)) {
+        if (gtype) {
+            gtype->clear(tev);
+            if (tev != (void *)&tstack)
+                free(tev);
         }
-        for (i = 0; i < n; i++)
-            if (rd_kafka_header_get_all(hdrs, i, &hv[i].name, &hv[i].value, &hv[i].value_len))
-                break;
-        info.headers = hv;
-        info.header_cnt = i;
+        vtev_event_clear(&ev);
+        vtev__consumer_schedule_retry(c, p, m, attempt - 1);
+        return VTEV_ERR_OK;
     }
+    if (info.header_cnt)
+        info.headers = hv;
 
     c->cur_topic = topic;
     c->cur_partition = m->partition;
@@ -975,6 +1188,52 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
 
 /* ---------------------------------------------------------------- running */
 
+static bool all_at_end(vtev_consumer_t *c) {
+    size_t i;
+    bool all = c->part_cnt > 0;
+    for (i = 0; i < c->part_cnt && all; i++)
+        all = c->parts[i].eof;
+    return all;
+}
+
+/* A partition reached its end (not while a message of it waits for a retry:
+ * its fetch goes back). */
+static void partition_eof(vtev_consumer_t *c, const rd_kafka_message_t *m) {
+    const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
+    vtev_cpart_t *p = topic ? vtev__consumer_part(c, topic, m->partition, false) : NULL;
+    bool all;
+    if (!p)
+        return;
+    pthread_mutex_lock(&c->lock);
+    p->eof = !p->retry_active;
+    all = all_at_end(c);
+    pthread_mutex_unlock(&c->lock);
+    if (p->eof && c->eof_cb)
+        c->eof_cb(c, topic, m->partition, m->offset, all, c->eof_opaque);
+}
+
+/* A consumer error event: logged; access refused (and, for a reader, a
+ * topic that does not exist) stops the consumer, since waiting does not
+ * mend it. */
+static vtev_err_t consumer_error(vtev_consumer_t *c, const rd_kafka_message_t *m, char *errstr,
+                                 size_t errstr_size) {
+    const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
+    bool stop = m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+                m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ||
+                (c->read_only && (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                                  m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
+    if (!stop) {
+        vtev__log(c->conf, 4, "CONSUMER", "%s%s%s", topic ? topic : "", topic ? ": " : "",
+                  rd_kafka_message_errstr(m));
+        return VTEV_ERR_OK;
+    }
+    c->stopped_err = VTEV_ERR_KAFKA;
+    snprintf(c->stopped_msg, sizeof(c->stopped_msg), "%s%s%s%s (%s)", topic ? "topic " : "",
+             topic ? topic : "", topic ? ": " : "", rd_kafka_message_errstr(m),
+             rd_kafka_err2name(m->err));
+    return vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size, "%s", c->stopped_msg);
+}
+
 vtev_err_t vtev_consumer_poll(vtev_consumer_t *c, int timeout_ms, char *errstr,
                               size_t errstr_size) {
     rd_kafka_message_t *m;
@@ -1010,12 +1269,15 @@ vtev_err_t vtev_consumer_poll(vtev_consumer_t *c, int timeout_ms, char *errstr,
     m = rd_kafka_consumer_poll(c->rk, timeout_ms);
     if (!m)
         return VTEV_ERR_OK;
-    if (m->err) {
-        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-            vtev__log(c->conf, 4, "CONSUMER", "%s%s%s", m->rkt ? rd_kafka_topic_name(m->rkt) : "",
-                      m->rkt ? ": " : "", rd_kafka_message_errstr(m));
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        partition_eof(c, m);
         rd_kafka_message_destroy(m);
         return VTEV_ERR_OK;
+    }
+    if (m->err) {
+        err = consumer_error(c, m, errstr, errstr_size);
+        rd_kafka_message_destroy(m);
+        return err;
     }
     err = handle_message(c, m, errstr, errstr_size);
     {
@@ -1156,6 +1418,9 @@ vtev_err_t vtev_consumer_txn_send_offsets(vtev_consumer_t *c, vtev_producer_t *p
                           "vtev_consumer_txn_send_offsets: consumer and producer must not be NULL");
     if (c->closed)
         return vtev__fail(VTEV_ERR_STATE, errstr, errstr_size, "consumer is closed");
+    if (!c->has_group)
+        return vtev__fail(VTEV_ERR_STATE, errstr, errstr_size,
+                          "a reader without group.id has no offsets to commit");
     if (!(prk = vtev__producer_rk(p)))
         return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size, "producer has no handle");
     if (!(l = rd_kafka_topic_partition_list_new((int)c->part_cnt + 1)))

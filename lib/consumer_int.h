@@ -51,6 +51,7 @@ typedef struct vtev_cpart_s {
     bool pending_dlq;
     vtev_err_t dlq_err;
     char dlq_msg[512];
+    bool eof;             /* at the partition's end (enable.partition.eof) */
     /* messages handled but not yet stored, oldest first (consumer_defer.c) */
     vtev_pending_t *pend_head, *pend_tail;
 } vtev_cpart_t;
@@ -97,6 +98,16 @@ struct vtev_consumer_s {
     char dlq_suffix[64];
     int dlq_timeout_ms;
     int64_t schema_nf_window_ms; /* consumer.schema.not.found.retry.ms */
+
+    /* consumer.read.only: never writes to Kafka; has_group false: assigns
+     * itself every partition (start_offset) and never commits */
+    bool read_only;
+    bool has_group;
+    int64_t start_offset; /* librdkafka offset (RD_KAFKA_OFFSET_BEGINNING, _END, _TAIL(n), n) */
+    vtev_consumer_unhandled_cb_t *unhandled_cb;
+    void *unhandled_opaque;
+    vtev_consumer_eof_cb_t *eof_cb;
+    void *eof_opaque;
 
     /* reports environment errors (vtev_consumer_set_error_cb) */
     vtev_consumer_error_cb_t *error_cb;

@@ -53,6 +53,7 @@
 #ifndef VTEVENTS_CONSUMER_H
 #define VTEVENTS_CONSUMER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <vtevents/export.h>
@@ -163,6 +164,64 @@ typedef vtev_verdict_t (vtev_type_handler_t)(vtev_consumer_t *c, const vtev_type
 typedef void (vtev_consumer_error_cb_t)(vtev_consumer_t *c, vtev_err_t err, const char *reason,
                                         const vtev_msg_info_t *info, void *opaque);
 
+/**
+ * @brief Unhandled callback of a read-only consumer (`consumer.read.only`):
+ *        a message the consumer could not hand to a handler, which a group
+ *        consumer would dead-letter.
+ * @param c         the consumer.
+ * @param err       why: ::VTEV_ERR_SHORT_BUFFER, ::VTEV_ERR_BAD_MAGIC (not in
+ *                  the wire format, also an empty value),
+ *                  ::VTEV_ERR_REGISTRY_SCHEMA_NOT_FOUND, ::VTEV_ERR_DECODE,
+ *                  ::VTEV_ERR_SCHEMA / ::VTEV_ERR_SCHEMA_MISMATCH (a writer
+ *                  schema that is not the expected type's; on a topic read
+ *                  with vtev_consumer_subscribe_topic(): a schema that is not
+ *                  one of the platform events), ::VTEV_ERR_INVALID (failed
+ *                  validation), ::VTEV_ERR_NOT_FOUND (no handler for its
+ *                  type), ::VTEV_ERR_REJECTED or ::VTEV_ERR_RETRIES_EXHAUSTED
+ *                  (the handler's verdicts).
+ * @param reason    the text, naming the topic, offset or field; valid only
+ *                  during the call.
+ * @param value     the message's value bytes as read (NULL for an empty
+ *                  value); borrowed, valid only during the call.
+ * @param value_len size of @p value in bytes.
+ * @param info      where it came from: everything is set, headers included;
+ *                  schema_id is -1 when the value has no wire-format header.
+ *                  Valid only during the call.
+ * @param opaque    the opaque given to vtev_consumer_set_unhandled_cb().
+ * @returns ::VTEV_VERDICT_RETRY_ENV to hold the message (its partition is
+ *          paused and the same message comes again after the backoff, its
+ *          offset not stored: e.g. when the caller could not write it out);
+ *          any other verdict moves past it (its offset is stored, and with a
+ *          group committed).
+ * @remark Called on the polling thread, like a handler, with the same rules.
+ * @since 0.2.0
+ */
+typedef vtev_verdict_t (vtev_consumer_unhandled_cb_t)(vtev_consumer_t *c, vtev_err_t err,
+                                                      const char *reason, const void *value,
+                                                      size_t value_len,
+                                                      const vtev_msg_info_t *info, void *opaque);
+
+/**
+ * @brief End-of-partition callback: the consumer has handled every message
+ *        of a partition up to its end (the log end offset when it was
+ *        fetched).  More messages may come later.
+ * @param c          the consumer.
+ * @param topic      the topic (valid only during the call).
+ * @param partition  the partition.
+ * @param offset     the end offset (the next message's offset).
+ * @param all_at_end true when every partition assigned to @p c is at its
+ *                   end now (what `vt-tail -e` waits for).
+ * @param opaque     the opaque given to vtev_consumer_set_eof_cb().
+ * @remark Called on the polling thread; it may call vtev_consumer_stop(),
+ *         not poll, run, close or destroy.  Called again each time the
+ *         partition reaches its end after new messages.  Needs librdkafka's
+ *         `enable.partition.eof`, which the consumer turns on unless
+ *         `kafka.enable.partition.eof` says otherwise.
+ * @since 0.2.0
+ */
+typedef void (vtev_consumer_eof_cb_t)(vtev_consumer_t *c, const char *topic, int32_t partition,
+                                      int64_t offset, bool all_at_end, void *opaque);
+
 /** @brief Counters of one event type (see vtev_consumer_stats()). */
 typedef struct vtev_consumer_stats_s {
     uint64_t consumed;         /**< Deliveries seen (retries count again). */
@@ -188,7 +247,7 @@ typedef struct vtev_partition_lag_s {
  * @{
  */
 /**
- * @brief Creates a consumer for the group `group.id`.
+ * @brief Creates a consumer for the group `group.id`, or a reader.
  *
  * Reads `bootstrap.servers` (`mock://NAME`: the embedded cluster),
  * `schema.registry.url`, `group.id` (required), `topic.*`, `dlq.suffix`,
@@ -199,6 +258,15 @@ typedef struct vtev_partition_lag_s {
  * unless `kafka.partition.assignment.strategy` says otherwise.  With
  * `consumer.dlq.enable=true` it also creates the dead-letter producer
  * (idempotent, `acks=all`).
+ *
+ * With `consumer.read.only=true` it is a reader that never writes to Kafka:
+ * no dead-letter producer, and what would be dead-lettered goes to the
+ * unhandled callback (vtev_consumer_set_unhandled_cb()).  A reader needs no
+ * `group.id`: without one it assigns itself every partition of each topic
+ * at subscription, starting at `consumer.start.offset`, and commits
+ * nothing; with one it joins that group and commits as any consumer does.
+ * A reader's subscription to a topic that does not exist fails with
+ * ::VTEV_ERR_NOT_FOUND.
  *
  * @param conf        configuration; ownership passes to the consumer on
  *                    success only (on failure the caller still owns it).
@@ -354,6 +422,38 @@ VTEV_EXPORT vtev_err_t vtev_consumer_subscribe_type(vtev_consumer_t *c, const vt
  */
 VTEV_EXPORT void vtev_consumer_set_error_cb(vtev_consumer_t *c,
                                             vtev_consumer_error_cb_t *error_cb, void *opaque);
+
+/**
+ * @brief Sets (or with NULL removes) the unhandled callback of a read-only
+ *        consumer (see ::vtev_consumer_unhandled_cb_t).  Without one, such a
+ *        message is logged (level 4) and the consumer moves past it.
+ * @param c            the consumer (NULL is ignored).
+ * @param unhandled_cb the callback, or NULL.
+ * @param opaque       passed to the callback; not owned (it must stay valid
+ *                     while the consumer lives).
+ * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG when @p c is NULL, or
+ *          ::VTEV_ERR_STATE when @p c is not read-only (a group consumer
+ *          dead-letters such messages; `consumer.read.only=true` makes a
+ *          reader).
+ * @remark Call it from the polling thread, or before polling starts; the
+ *         callback then runs on the polling thread.
+ * @since 0.2.0
+ */
+VTEV_EXPORT vtev_err_t vtev_consumer_set_unhandled_cb(vtev_consumer_t *c,
+                                                      vtev_consumer_unhandled_cb_t *unhandled_cb,
+                                                      void *opaque);
+
+/**
+ * @brief Sets (or with NULL removes) the end-of-partition callback (see
+ *        ::vtev_consumer_eof_cb_t).
+ * @param c      the consumer (NULL is ignored).
+ * @param eof_cb the callback, or NULL.
+ * @param opaque passed to the callback; not owned.
+ * @remark Call it from the polling thread, or before polling starts.
+ * @since 0.2.0
+ */
+VTEV_EXPORT void vtev_consumer_set_eof_cb(vtev_consumer_t *c, vtev_consumer_eof_cb_t *eof_cb,
+                                          void *opaque);
 /** @} */
 
 /**
@@ -372,7 +472,10 @@ VTEV_EXPORT void vtev_consumer_set_error_cb(vtev_consumer_t *c,
  *          (closed, or stopped on an earlier error), ::VTEV_ERR_FATAL
  *          (librdkafka fatal error), or the dead-letter error when
  *          `consumer.dlq.enable=false` and a message had to be dead-lettered
- *          (the consumer then stops; its offset is not stored).
+ *          (the consumer then stops; its offset is not stored), or
+ *          ::VTEV_ERR_KAFKA when the brokers refused access to a topic or the
+ *          group (authorization: waiting does not mend it), or, for a
+ *          reader, a subscribed topic no longer exists (the consumer stops).
  * @remark The calling thread becomes the polling thread: handlers and
  *         callbacks run on it, inside this call.  One thread at a time;
  *         not from a handler.
@@ -478,7 +581,8 @@ VTEV_EXPORT vtev_err_t vtev_consumer_lag(vtev_consumer_t *c, vtev_partition_lag_
  * @returns ::VTEV_ERR_OK (also when nothing was handled yet),
  *          ::VTEV_ERR_TXN_RETRIABLE (call again), ::VTEV_ERR_TXN_ABORTABLE
  *          (abort the transaction), ::VTEV_ERR_FATAL (destroy the producer),
- *          ::VTEV_ERR_INVALID_ARG or ::VTEV_ERR_KAFKA.
+ *          ::VTEV_ERR_STATE (closed, or a reader without `group.id`: no
+ *          group to commit to), ::VTEV_ERR_INVALID_ARG or ::VTEV_ERR_KAFKA.
  * @remark Call it from the polling thread (e.g. in a handler).
  * @since 0.1.0
  */
