@@ -224,14 +224,14 @@ char *vt_conf_str(const vtev_conf_t *conf, const char *key) {
     return buf;
 }
 
-rd_kafka_conf_t *vt_rdkafka_conf(const vtev_conf_t *conf, char *errstr, size_t errstr_size) {
+int vt_real_brokers(const vtev_conf_t *conf, char *errstr, size_t errstr_size) {
     /* kafka.bootstrap.servers, when set, wins over bootstrap.servers */
     if (!vtev_conf_is_set(conf, "kafka.bootstrap.servers")) {
         char *bs = vt_conf_str(conf, "bootstrap.servers");
         if (!bs || !*bs) {
             snprintf(errstr, errstr_size, "bootstrap.servers is not set");
             free(bs);
-            return NULL;
+            return -1;
         }
         if (strncmp(bs, "mock://", 7) == 0) {
             snprintf(errstr, errstr_size,
@@ -239,11 +239,11 @@ rd_kafka_conf_t *vt_rdkafka_conf(const vtev_conf_t *conf, char *errstr, size_t e
                      "process; give real brokers with -b HOST:PORT (or KAFKA_BOOTSTRAP_SERVERS)",
                      bs);
             free(bs);
-            return NULL;
+            return -1;
         }
         free(bs);
     }
-    return vtev_conf_to_rdkafka(conf, RD_KAFKA_CONSUMER, errstr, errstr_size);
+    return 0;
 }
 
 char *vt_topic_of(const vtev_conf_t *conf, vtev_event_type_t type) {

@@ -115,13 +115,11 @@ void vt_info(const vt_common_t *c, const char *fmt, ...)
 /* The value of @p key in @p conf as a new string (caller frees), or NULL. */
 char *vt_conf_str(const vtev_conf_t *conf, const char *key);
 
-/* A librdkafka consumer configuration from @p conf, the library's mapping
- * (vtev_conf_to_rdkafka() for RD_KAFKA_CONSUMER: bootstrap.servers,
- * client.id, every kafka.* key that was set, group.id and
- * auto.offset.reset).  NULL with @p errstr set on failure; a mock://
- * bootstrap, which cannot be reached from another process, is refused as
- * such. */
-rd_kafka_conf_t *vt_rdkafka_conf(const vtev_conf_t *conf, char *errstr, size_t errstr_size);
+/* 0 when @p conf names brokers another process can reach; -1 with @p
+ * errstr set when bootstrap.servers is unset or a mock:// cluster (which
+ * exists only inside the process that made it) and kafka.bootstrap.servers
+ * does not override it. */
+int vt_real_brokers(const vtev_conf_t *conf, char *errstr, size_t errstr_size);
 
 /* The topic of @p type per the configuration (caller frees), or NULL. */
 char *vt_topic_of(const vtev_conf_t *conf, vtev_event_type_t type);

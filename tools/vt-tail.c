@@ -5,20 +5,19 @@
  *   vt-tail position                       # new position events, as they come
  *   vt-tail -o beginning -e --events-only request | vt-publish --json
  *
- * Without -g the tool assigns itself every partition of the topics and reads
- * without a consumer group (nothing is committed).  With -g GROUP it joins
- * the group, and the offset of every message it has printed is committed
- * (automatically every consumer.commit.interval.ms, and on exit); an offset
- * is stored only once its line was written and flushed, and a write error
- * ends the tool after committing what was written.  Messages
- * are decoded with the library's serde (Confluent wire format, schema
- * registry).  On a topic given with -t, a message whose writer schema (fetched
- * by its id) is not one of the platform's three is printed in the JSON form
- * of its own schema (<vtevents/avro_json.h>, doc/codegen.md).  A message that
- * cannot be decoded is printed as a JSON error
- * object and tailing goes on; a plain librdkafka consumer is used (not the
- * library's group consumer) because that one dead-letters such messages,
- * which a read-only tool must never do.
+ * The tool is the library's read-only consumer (consumer.read.only, see
+ * doc/consumer.md): without -g it assigns itself every partition of the
+ * topics and reads without a consumer group (nothing is committed).  With
+ * -g GROUP it joins the group, and the offset of every message it has
+ * printed is committed (automatically every consumer.commit.interval.ms, and
+ * on exit); a handler reports a message done only once its line was written
+ * and flushed, and a write error holds the message and ends the tool after
+ * committing what was written.  On a topic given with -t, a message whose
+ * writer schema (fetched by its id) is not one of the platform's three is
+ * printed in the JSON form of its own schema (<vtevents/avro_json.h>,
+ * doc/codegen.md).  A message that cannot be decoded reaches the unhandled
+ * callback, is printed as a JSON error object, and tailing goes on: a reader
+ * never dead-letters.
  */
 #include "common.h"
 
@@ -44,12 +43,6 @@ typedef struct topic_s {
     vtev_event_type_t type; /* expected type, VTEV_EVENT_NONE for --topic */
 } topic_t;
 
-typedef struct part_s {
-    char *topic;
-    int32_t partition;
-    int eof;
-} part_t;
-
 /* What a schema id of a -t topic is: a platform event (the serde decodes
  * it), another schema (its converter), or an unusable schema (why). */
 typedef struct sid_s {
@@ -63,8 +56,6 @@ typedef struct tail_s {
     vt_common_t common;
     topic_t *topics;
     size_t topic_cnt;
-    part_t *parts; /* assigned partitions (for -e) */
-    size_t part_cnt;
     const char *offset_arg;
     const char *group;
     long long count;
@@ -75,8 +66,7 @@ typedef struct tail_s {
     unsigned long undecodable;
     bool failed;
     bool write_failed; /* stdout could not be written: stop, commit what was printed */
-    rd_kafka_t *rk;
-    vtev_serde_t *serde;
+    vtev_consumer_t *c;
     vtev_registry_t *reg;  /* writer schemas of -t topics, by id */
     const vtev_conf_t *conf;
     sid_t *sids;
@@ -201,7 +191,7 @@ static int print_json(tail_t *t, json_t *o) {
     return rc;
 }
 
-static int print_undecodable(tail_t *t, const rd_kafka_message_t *m, vtev_err_t err,
+static int print_undecodable(tail_t *t, const vtev_msg_info_t *info, vtev_err_t err,
                              const char *reason) {
     json_t *o = json_object();
     int rc;
@@ -217,9 +207,9 @@ static int print_undecodable(tail_t *t, const rd_kafka_message_t *m, vtev_err_t 
         json_t *r = json_string(reason);
         json_object_set_new(o, "reason", r ? r : json_string("(reason not UTF-8)"));
     }
-    json_object_set_new(o, "topic", json_string(rd_kafka_topic_name(m->rkt)));
-    json_object_set_new(o, "partition", json_integer(m->partition));
-    json_object_set_new(o, "offset", json_integer(m->offset));
+    json_object_set_new(o, "topic", json_string(info->topic));
+    json_object_set_new(o, "partition", json_integer(info->partition));
+    json_object_set_new(o, "offset", json_integer(info->offset));
     rc = print_json(t, o);
     json_decref(o);
     return rc;
@@ -236,50 +226,43 @@ static vtev_event_type_t expected_type(const tail_t *t, const char *topic) {
 /* The envelope {topic, partition, offset, key, timestamp, headers, schema_id}
  * of a message, as a JSON object (NULL when out of memory).  Headers are
  * data: whatever their names and values, they stay inside "headers". */
-static json_t *envelope_json(const rd_kafka_message_t *m, const char *topic, int32_t schema_id) {
+static json_t *envelope_json(const vtev_msg_info_t *info) {
     json_t *o = json_object(), *hdrs = json_object();
-    rd_kafka_headers_t *rh = NULL;
-    rd_kafka_timestamp_type_t tstype;
-    int64_t ts = rd_kafka_message_timestamp(m, &tstype);
+    size_t idx;
     if (!o || !hdrs) {
         json_decref(o);
         json_decref(hdrs);
         return NULL;
     }
-    json_object_set_new(o, "topic", json_string(topic));
-    json_object_set_new(o, "partition", json_integer(m->partition));
-    json_object_set_new(o, "offset", json_integer(m->offset));
-    json_object_set_new(o, "key", bytes_json(m->key, m->key_len));
-    json_object_set_new(o, "timestamp", ts >= 0 ? json_integer(ts) : json_null());
-    if (rd_kafka_message_headers(m, &rh) == RD_KAFKA_RESP_ERR_NO_ERROR && rh) {
-        size_t idx = 0;
-        const char *name;
-        const void *val;
-        size_t vsize;
-        while (rd_kafka_header_get_all(rh, idx++, &name, &val, &vsize) ==
-               RD_KAFKA_RESP_ERR_NO_ERROR) {
-            json_t *v = bytes_json(val, vsize), *prev = json_object_get(hdrs, name);
-            if (!v)
+    json_object_set_new(o, "topic", json_string(info->topic));
+    json_object_set_new(o, "partition", json_integer(info->partition));
+    json_object_set_new(o, "offset", json_integer(info->offset));
+    json_object_set_new(o, "key", bytes_json(info->key, info->key_len));
+    json_object_set_new(o, "timestamp",
+                        info->timestamp_ms >= 0 ? json_integer(info->timestamp_ms) : json_null());
+    for (idx = 0; idx < info->header_cnt; idx++) {
+        const vtev_header_t *h = &info->headers[idx];
+        json_t *v = bytes_json(h->value, h->value_len), *prev = json_object_get(hdrs, h->name);
+        if (!v)
+            goto nomem;
+        if (prev && json_is_array(prev)) {
+            json_array_append_new(prev, v);
+        } else if (prev) {
+            /* a repeated header becomes an array of its values */
+            json_t *arr = json_array();
+            if (!arr) {
+                json_decref(v);
                 goto nomem;
-            if (prev && json_is_array(prev)) {
-                json_array_append_new(prev, v);
-            } else if (prev) {
-                /* a repeated header becomes an array of its values */
-                json_t *arr = json_array();
-                if (!arr) {
-                    json_decref(v);
-                    goto nomem;
-                }
-                json_array_append(arr, prev);
-                json_array_append_new(arr, v);
-                json_object_set_new(hdrs, name, arr);
-            } else {
-                json_object_set_new(hdrs, name, v);
             }
+            json_array_append(arr, prev);
+            json_array_append_new(arr, v);
+            json_object_set_new(hdrs, h->name, arr);
+        } else {
+            json_object_set_new(hdrs, h->name, v);
         }
     }
     json_object_set_new(o, "headers", hdrs);
-    json_object_set_new(o, "schema_id", json_integer(schema_id));
+    json_object_set_new(o, "schema_id", json_integer(info->schema_id));
     return o;
 nomem:
     json_decref(hdrs);
@@ -293,14 +276,16 @@ nomem:
  * form, which jansson's "%.17g" would not), appended as the object's last
  * member at the position where jansson's text of the object ends: nothing in
  * the envelope's values is searched.  0 written, -1 not. */
-static int print_envelope(tail_t *t, const rd_kafka_message_t *m, const char *topic,
-                          int32_t schema_id, const char *ejson) {
-    json_t *o = envelope_json(m, topic, schema_id);
+static int print_envelope(tail_t *t, const vtev_msg_info_t *info, int32_t schema_id,
+                          const char *ejson) {
+    json_t *o = envelope_json(info);
     char *env = NULL, *line = NULL;
     const char *sep = t->pretty ? ",\n  \"event\": " : ", \"event\": ";
     const char *close = t->pretty ? "\n}" : "}";
     size_t elen, n = 0, cap, i;
     int rc = -1;
+    if (o)
+        json_object_set_new(o, "schema_id", json_integer(schema_id));
     if (!o || !(env = json_dumps(o, JSON_PRESERVE_ORDER | (t->pretty ? JSON_INDENT(2) : 0))))
         goto nomem;
     elen = strlen(env);
@@ -411,16 +396,42 @@ static const sid_t *sid_get(tail_t *t, int32_t id, vtev_err_t *err, char *errstr
 }
 
 /* Prints the JSON text of an event, alone or in its envelope. */
-static int print_event(tail_t *t, const rd_kafka_message_t *m, const char *topic,
-                       int32_t schema_id, const char *ejson) {
+static int print_event(tail_t *t, const vtev_msg_info_t *info, int32_t schema_id,
+                       const char *ejson) {
     if (t->events_only)
         return emit_line(t, ejson, strlen(ejson));
-    return print_envelope(t, m, topic, schema_id, ejson);
+    return print_envelope(t, info, schema_id, ejson);
 }
 
-/* A message of a -t topic whose writer schema is not a platform event:
- * 1 when it is not (the serde decodes it), else 0 / -1 as handle_message(). */
-static int handle_generic(tail_t *t, const rd_kafka_message_t *m, const char *topic) {
+/* A line was written for a message: its offset may be stored now. */
+static vtev_verdict_t printed(tail_t *t) {
+    t->printed++;
+    if (t->count > 0 && (long long)t->printed >= t->count)
+        vt_stop = 1;
+    return VTEV_VERDICT_OK;
+}
+
+/* The handler of the platform's events. */
+static vtev_verdict_t on_event(vtev_consumer_t *c, const vtev_event_t *ev,
+                               const vtev_msg_info_t *info, void *opaque) {
+    tail_t *t = opaque;
+    char *ejson = NULL;
+    int rc;
+    (void)c;
+    if (vtev_event_to_json(ev, t->pretty ? VTEV_JSON_PRETTY : 0, &ejson, NULL) != VTEV_ERR_OK)
+        rc = print_undecodable(t, info, VTEV_ERR_NOMEM, "cannot write the event as JSON");
+    else
+        rc = print_event(t, info, info->schema_id, ejson);
+    vtev_free(ejson);
+    /* not written: hold it (its offset is not stored) while the tool stops */
+    return rc == 0 ? printed(t) : VTEV_VERDICT_RETRY_ENV;
+}
+
+/* A message of a -t topic whose writer schema is not a platform event,
+ * printed in its schema's JSON form.  1 when the schema is a platform one
+ * (the library's reason stands), 0 written, -1 not written, -2 registry
+ * trouble (hold the message). */
+static int print_generic(tail_t *t, const void *value, size_t len, const vtev_msg_info_t *info) {
     const void *payload;
     size_t plen;
     int32_t id;
@@ -429,228 +440,76 @@ static int handle_generic(tail_t *t, const rd_kafka_message_t *m, const char *to
     const sid_t *sid;
     char *ejson = NULL;
     int rc;
-    if (!m->payload || vtev_frame_parse(m->payload, m->len, &id, &payload, &plen, errstr,
-                                        sizeof(errstr)) != VTEV_ERR_OK)
-        return 1; /* the serde reports it */
-    if (!(sid = sid_get(t, id, &err, errstr, sizeof(errstr))))
-        return print_undecodable(t, m, err, errstr);
+    if (vtev_frame_parse(value, len, &id, &payload, &plen, errstr, sizeof(errstr)) != VTEV_ERR_OK)
+        return 1;
+    if (!(sid = sid_get(t, id, &err, errstr, sizeof(errstr)))) {
+        if (vtev_err_is_retriable(err) || err == VTEV_ERR_REGISTRY) {
+            vt_err(&t->common, "%s [%d] offset %lld: schema registry: %s (retrying)", info->topic,
+                   (int)info->partition, (long long)info->offset, errstr);
+            return -2;
+        }
+        return print_undecodable(t, info, err, errstr);
+    }
     if (sid->platform)
         return 1;
     if (!sid->codec) {
         snprintf(errstr, sizeof(errstr), "writer schema %d: %s", (int)id, sid->why);
-        return print_undecodable(t, m, VTEV_ERR_SCHEMA, errstr);
+        return print_undecodable(t, info, VTEV_ERR_SCHEMA, errstr);
     }
     err = vtev_avro_json_from_avro(sid->codec, payload, plen, t->pretty ? VTEV_AVRO_JSON_PRETTY : 0,
                                    &ejson, NULL, errstr, sizeof(errstr));
     if (err != VTEV_ERR_OK)
-        return print_undecodable(t, m, err, errstr);
-    rc = print_event(t, m, topic, id, ejson);
+        return print_undecodable(t, info, err, errstr);
+    rc = print_event(t, info, id, ejson);
     vtev_free(ejson);
     return rc;
 }
 
-/* Decodes and prints one message.  Returns 0 when its line (event or error
- * object) was written, -1 when not (the tool stops). */
-static int handle_message(tail_t *t, const rd_kafka_message_t *m) {
-    const char *topic = rd_kafka_topic_name(m->rkt);
-    vtev_event_t ev;
-    int32_t schema_id = -1;
-    char errstr[1024];
-    vtev_err_t err;
-    char *ejson = NULL;
-    int rc;
-
-    /* a topic of no one type: its writer schema may be another schema's */
-    if (expected_type(t, topic) == VTEV_EVENT_NONE && t->reg &&
-        (rc = handle_generic(t, m, topic)) <= 0)
-        return rc;
-    err = vtev_serde_deserialize(t->serde, topic, expected_type(t, topic), m->payload, m->len,
-                                 &ev, &schema_id, errstr, sizeof(errstr));
-    if (err == VTEV_ERR_OK && !m->payload) {
-        vtev_event_clear(&ev);
-        err = VTEV_ERR_SHORT_BUFFER;
-        snprintf(errstr, sizeof(errstr), "empty (null) value");
-    }
-    if (err != VTEV_ERR_OK) {
-        if (!m->payload)
-            snprintf(errstr, sizeof(errstr), "empty (null) value");
-        return print_undecodable(t, m, err, errstr);
-    }
-    err = vtev_event_to_json(&ev, t->pretty ? VTEV_JSON_PRETTY : 0, &ejson,
-                             NULL);
-    vtev_event_clear(&ev);
-    if (err != VTEV_ERR_OK)
-        return print_undecodable(t, m, err, "cannot write the event as JSON");
-    rc = print_event(t, m, topic, schema_id, ejson);
-    vtev_free(ejson);
-    return rc;
-}
-
-/* ---- partitions and end-of-partition tracking ------------------------------ */
-
-static void parts_clear(tail_t *t) {
-    size_t i;
-    for (i = 0; i < t->part_cnt; i++)
-        free(t->parts[i].topic);
-    free(t->parts);
-    t->parts = NULL;
-    t->part_cnt = 0;
-}
-
-static void parts_set(tail_t *t, const rd_kafka_topic_partition_list_t *l) {
-    int i;
-    parts_clear(t);
-    if (!l || l->cnt == 0)
-        return;
-    t->parts = calloc((size_t)l->cnt, sizeof(*t->parts));
-    if (!t->parts)
-        return;
-    for (i = 0; i < l->cnt; i++) {
-        t->parts[t->part_cnt].topic = strdup(l->elems[i].topic);
-        t->parts[t->part_cnt].partition = l->elems[i].partition;
-        if (t->parts[t->part_cnt].topic)
-            t->part_cnt++;
-    }
-}
-
-static part_t *part_find(tail_t *t, const char *topic, int32_t partition) {
-    size_t i;
-    for (i = 0; i < t->part_cnt; i++)
-        if (t->parts[i].partition == partition && strcmp(t->parts[i].topic, topic) == 0)
-            return &t->parts[i];
-    return NULL;
-}
-
-static bool all_eof(const tail_t *t) {
-    size_t i;
-    if (t->part_cnt == 0)
-        return false;
-    for (i = 0; i < t->part_cnt; i++)
-        if (!t->parts[i].eof)
-            return false;
-    return true;
-}
-
-static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
+/* What the library could not decode (or, on a -t topic, could not decode as
+ * a platform event): printed in its schema's form or as an error object. */
+static vtev_verdict_t on_unhandled(vtev_consumer_t *c, vtev_err_t err, const char *reason,
+                                   const void *value, size_t value_len,
+                                   const vtev_msg_info_t *info, void *opaque) {
     tail_t *t = opaque;
-    bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
-    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        if (coop) {
-            rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
-            if (e)
-                rd_kafka_error_destroy(e);
-            /* the whole assignment is what counts for -e */
-            rd_kafka_topic_partition_list_t *all = NULL;
-            if (rd_kafka_assignment(rk, &all) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                parts_set(t, all);
-                rd_kafka_topic_partition_list_destroy(all);
-            }
-        } else {
-            rd_kafka_assign(rk, parts);
-            parts_set(t, parts);
-        }
-        if (t->common.verbosity >= 2)
-            vt_err(&t->common, "assigned %d partitions", parts->cnt);
-    } else {
-        if (coop) {
-            rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
-            rd_kafka_topic_partition_list_t *all = NULL;
-            if (e)
-                rd_kafka_error_destroy(e);
-            if (rd_kafka_assignment(rk, &all) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                parts_set(t, all);
-                rd_kafka_topic_partition_list_destroy(all);
-            }
-        } else {
-            rd_kafka_assign(rk, NULL);
-            parts_clear(t);
-        }
-        if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
-            vt_err(&t->common, "rebalance: %s", rd_kafka_err2str(err));
+    int rc = 1;
+    (void)c;
+    if (expected_type(t, info->topic) == VTEV_EVENT_NONE && t->reg && value &&
+        err != VTEV_ERR_BAD_MAGIC && err != VTEV_ERR_SHORT_BUFFER)
+        rc = print_generic(t, value, value_len, info);
+    if (rc == -2)
+        return VTEV_VERDICT_RETRY_ENV; /* the registry's trouble: the message comes again */
+    if (rc == 1) {
+        rc = print_undecodable(t, info, err, value ? reason : "empty (null) value");
     }
+    return rc == 0 ? printed(t) : VTEV_VERDICT_RETRY_ENV;
 }
 
-static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+/* -e: stop once every assigned partition is at its end. */
+static void on_eof(vtev_consumer_t *c, const char *topic, int32_t partition, int64_t offset,
+                   bool all_at_end, void *opaque) {
     tail_t *t = opaque;
-    (void)rk;
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        vt_err(&t->common, "fatal: %s", reason);
-        t->failed = true;
+    (void)c;
+    if (t->common.verbosity >= 2)
+        vt_err(&t->common, "%s [%d]: at the end (offset %lld)", topic, (int)partition,
+               (long long)offset);
+    if (t->exit_eof && all_at_end)
         vt_stop = 1;
-    } else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
-        vt_err(&t->common, "%s", reason);
-    } else if (t->common.verbosity >= 2) {
-        vt_err(&t->common, "kafka: %s", reason);
-    }
 }
 
-/* Parses -o. Returns 0 and the librdkafka offset, -1 when invalid. */
-static int parse_offset(const char *s, int64_t *out) {
+/* Registry trouble that holds a message (retried by the library). */
+static void on_env_error(vtev_consumer_t *c, vtev_err_t err, const char *reason,
+                         const vtev_msg_info_t *info, void *opaque) {
+    tail_t *t = opaque;
+    (void)c;
+    if (info->attempt == 1 || info->attempt % 10 == 0 || t->common.verbosity >= 2)
+        vt_err(&t->common, "%s: %s (retry %d)", vtev_err2name(err), reason, info->attempt);
+}
+
+/* Validates -o: beginning, end, N or -N. */
+static int valid_offset(const char *s) {
     long long n;
-    if (strcmp(s, "beginning") == 0) {
-        *out = RD_KAFKA_OFFSET_BEGINNING;
-        return 0;
-    }
-    if (strcmp(s, "end") == 0) {
-        *out = RD_KAFKA_OFFSET_END;
-        return 0;
-    }
-    if (vt_parse_int64(s, &n) != 0)
-        return -1;
-    *out = n >= 0 ? (int64_t)n : RD_KAFKA_OFFSET_TAIL(-n);
-    return 0;
-}
-
-/* Assigns every partition of every topic (no group). */
-static int assign_all(tail_t *t, int64_t offset) {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
-    size_t i;
-    int rc = 0;
-    if (!l)
-        return -1;
-    for (i = 0; i < t->topic_cnt && rc == 0; i++) {
-        const struct rd_kafka_metadata *md = NULL;
-        rd_kafka_topic_t *rkt = rd_kafka_topic_new(t->rk, t->topics[i].name, NULL);
-        rd_kafka_resp_err_t err;
-        int j;
-        if (!rkt) {
-            vt_err(&t->common, "%s: %s", t->topics[i].name,
-                   rd_kafka_err2str(rd_kafka_last_error()));
-            rc = -1;
-            break;
-        }
-        err = rd_kafka_metadata(t->rk, 0, rkt, &md, 10000);
-        rd_kafka_topic_destroy(rkt);
-        if (err) {
-            vt_err(&t->common, "%s: cannot read the topic's metadata: %s", t->topics[i].name,
-                   rd_kafka_err2str(err));
-            rc = -1;
-            break;
-        }
-        if (md->topic_cnt < 1 || md->topics[0].err) {
-            vt_err(&t->common, "%s: %s", t->topics[i].name,
-                   md->topic_cnt < 1 ? "no such topic" : rd_kafka_err2str(md->topics[0].err));
-            rc = -1;
-        } else {
-            for (j = 0; j < md->topics[0].partition_cnt; j++)
-                rd_kafka_topic_partition_list_add(l, t->topics[i].name,
-                                                  md->topics[0].partitions[j].id)
-                    ->offset = offset;
-        }
-        rd_kafka_metadata_destroy(md);
-    }
-    if (rc == 0) {
-        rd_kafka_resp_err_t err = rd_kafka_assign(t->rk, l);
-        if (err) {
-            vt_err(&t->common, "assign: %s", rd_kafka_err2str(err));
-            rc = -1;
-        } else {
-            parts_set(t, l);
-        }
-    }
-    rd_kafka_topic_partition_list_destroy(l);
-    return rc;
+    return !strcmp(s, "beginning") || !strcmp(s, "end") ||
+           (vt_parse_int64(s, &n) == 0 && !(n == 0 && *s == '-'));
 }
 
 static int add_topic(tail_t *t, char *name, vtev_event_type_t type) {
@@ -692,12 +551,11 @@ int main(int argc, char **argv) {
     size_t topic_arg_cnt = 0, i;
     vtev_event_type_t types[3];
     size_t type_cnt = 0;
-    vtev_conf_t *conf = NULL, *sconf;
-    rd_kafka_conf_t *rkc = NULL;
+    vtev_conf_t *conf = NULL, *cconf = NULL, *sconf;
     char errstr[1024];
-    int64_t offset = RD_KAFKA_OFFSET_END;
     int opt, rc = VT_EXIT_OK;
     bool need_reg = false;
+    vtev_err_t err;
 
     vt_common_init(&t.common, TOOL);
     t.count = -1;
@@ -723,7 +581,7 @@ int main(int argc, char **argv) {
             break;
         }
         case 'o':
-            if (parse_offset(optarg, &offset) != 0) {
+            if (!valid_offset(optarg)) {
                 vt_err(&t.common, "-o: \"%s\" is not beginning, end or an offset", optarg);
                 return VT_EXIT_USAGE;
             }
@@ -810,58 +668,8 @@ int main(int argc, char **argv) {
         }
     }
 
-    rkc = vt_rdkafka_conf(conf, errstr, sizeof(errstr));
-    if (!rkc) {
+    if (vt_real_brokers(conf, errstr, sizeof(errstr)) != 0) {
         vt_err(&t.common, "%s", errstr);
-        rc = VT_EXIT_USAGE;
-        goto out;
-    }
-#define RKSET(k, v)                                                                           \
-    do {                                                                                      \
-        if (rd_kafka_conf_set(rkc, k, v, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {       \
-            vt_err(&t.common, "%s: %s", k, errstr);                                           \
-            rc = VT_EXIT_USAGE;                                                               \
-            goto out;                                                                         \
-        }                                                                                     \
-    } while (0)
-    RKSET("enable.partition.eof", "true");
-    if (t.group) {
-        char *reset = vt_conf_str(conf, "consumer.offset.reset");
-        char *interval = vt_conf_str(conf, "consumer.commit.interval.ms");
-        const char *r = t.offset_arg ? (strcmp(t.offset_arg, "end") == 0 ? "latest" : "earliest")
-                                     : (reset ? reset : "earliest");
-        RKSET("group.id", t.group);
-        RKSET("enable.auto.commit", "true");
-        RKSET("enable.auto.offset.store", "false");
-        if (interval)
-            RKSET("auto.commit.interval.ms", interval);
-        RKSET("auto.offset.reset", r);
-        free(reset);
-        free(interval);
-        rd_kafka_conf_set_rebalance_cb(rkc, rebalance_cb);
-    } else {
-        /* librdkafka wants a group.id even for assign(); this one never joins
-         * a group and never commits. */
-        char gid[64];
-        snprintf(gid, sizeof(gid), "vt-tail-nocommit-%ld", (long)getpid());
-        RKSET("group.id", gid);
-        RKSET("enable.auto.commit", "false");
-        RKSET("enable.auto.offset.store", "false");
-    }
-#undef RKSET
-    rd_kafka_conf_set_error_cb(rkc, error_cb);
-    rd_kafka_conf_set_opaque(rkc, &t);
-
-    sconf = vtev_conf_dup(conf);
-    if (!sconf) {
-        vt_err(&t.common, "out of memory");
-        rc = VT_EXIT_FAIL;
-        goto out;
-    }
-    t.serde = vtev_serde_new(sconf, errstr, sizeof(errstr));
-    if (!t.serde) {
-        vtev_conf_destroy(sconf);
-        vt_err(&t.common, "schema registry: %s", errstr);
         rc = VT_EXIT_USAGE;
         goto out;
     }
@@ -882,95 +690,75 @@ int main(int argc, char **argv) {
             goto out;
         }
     }
-    t.rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkc, errstr, sizeof(errstr));
-    if (!t.rk) {
-        vt_err(&t.common, "cannot create the consumer: %s", errstr);
+
+    /* the library's reader: never dead-letters, commits only with -g */
+    if (!(cconf = vtev_conf_dup(conf))) {
+        vt_err(&t.common, "out of memory");
         rc = VT_EXIT_FAIL;
         goto out;
     }
-    rkc = NULL;
-    rd_kafka_poll_set_consumer(t.rk);
+#define CSET(k, v)                                                                            \
+    do {                                                                                      \
+        if (vtev_conf_set(cconf, k, v, errstr, sizeof(errstr)) != VTEV_CONF_OK) {             \
+            vt_err(&t.common, "%s", errstr);                                                  \
+            rc = VT_EXIT_USAGE;                                                               \
+            goto out;                                                                         \
+        }                                                                                     \
+    } while (0)
+    CSET("consumer.read.only", "true");
+    /* an unknown schema id is reported at once, not re-checked first */
+    if (!vtev_conf_is_set(conf, "consumer.schema.not.found.retry.ms"))
+        CSET("consumer.schema.not.found.retry.ms", "0");
+    if (t.group) {
+        CSET("group.id", t.group);
+        if (t.offset_arg)
+            CSET("consumer.offset.reset", strcmp(t.offset_arg, "end") == 0 ? "latest" : "earliest");
+    } else {
+        CSET("group.id", "");
+        CSET("consumer.start.offset", t.offset_arg ? t.offset_arg : "end");
+    }
+#undef CSET
+    if (!(t.c = vtev_consumer_new(cconf, errstr, sizeof(errstr)))) {
+        vt_err(&t.common, "%s", errstr);
+        rc = VT_EXIT_USAGE;
+        goto out;
+    }
+    cconf = NULL; /* owned by the consumer */
+    vtev_consumer_set_unhandled_cb(t.c, on_unhandled, &t);
+    vtev_consumer_set_eof_cb(t.c, on_eof, &t);
+    vtev_consumer_set_error_cb(t.c, on_env_error, &t);
     vt_signals_install();
 
-    if (t.group) {
-        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)t.topic_cnt);
-        rd_kafka_resp_err_t err;
-        for (i = 0; i < t.topic_cnt; i++)
-            rd_kafka_topic_partition_list_add(l, t.topics[i].name, RD_KAFKA_PARTITION_UA);
-        err = rd_kafka_subscribe(t.rk, l);
-        rd_kafka_topic_partition_list_destroy(l);
-        if (err) {
-            vt_err(&t.common, "subscribe: %s", rd_kafka_err2str(err));
-            rc = VT_EXIT_FAIL;
+    for (i = 0; i < t.topic_cnt; i++) {
+        if (t.topics[i].type != VTEV_EVENT_NONE)
+            err = vtev_consumer_subscribe(t.c, t.topics[i].type, t.topics[i].name, on_event, &t,
+                                          errstr, sizeof(errstr));
+        else
+            err = vtev_consumer_subscribe_topic(t.c, t.topics[i].name, errstr, sizeof(errstr));
+        if (err != VTEV_ERR_OK) {
+            vt_err(&t.common, "%s", errstr);
+            rc = err == VTEV_ERR_INVALID_ARG ? VT_EXIT_USAGE : VT_EXIT_FAIL;
             goto close;
         }
-    } else if (assign_all(&t, offset) != 0) {
-        rc = VT_EXIT_FAIL;
-        goto close;
     }
+    /* a topic read with -t may carry any of the three events */
+    for (i = VTEV_EVENT_POSITION; i <= VTEV_EVENT_RESULT; i++)
+        vtev_consumer_set_handler(t.c, (vtev_event_type_t)i, on_event, &t);
 
     while (!vt_stop) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(t.rk, 200);
-        if (!m)
-            continue;
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            part_t *p = m->rkt ? part_find(&t, rd_kafka_topic_name(m->rkt), m->partition) : NULL;
-            if (p)
-                p->eof = 1;
-            rd_kafka_message_destroy(m);
-            if (t.exit_eof && all_eof(&t))
-                break;
-            continue;
-        }
-        if (m->err) {
-            const char *tn = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
-            if (tn)
-                vt_err(&t.common, "%s [%d]: %s", tn, (int)m->partition,
-                       rd_kafka_message_errstr(m));
-            else
-                vt_err(&t.common, "%s", rd_kafka_message_errstr(m));
-            if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-                m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
-                m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
-                m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED) {
-                t.failed = true;
-                vt_stop = 1;
-            }
-            rd_kafka_message_destroy(m);
-            continue;
-        }
-        {
-            part_t *p = part_find(&t, rd_kafka_topic_name(m->rkt), m->partition);
-            if (p)
-                p->eof = 0;
-        }
-        if (handle_message(&t, m) != 0) {
-            /* not printed: its offset is not stored */
-            rd_kafka_message_destroy(m);
+        if ((err = vtev_consumer_poll(t.c, 200, errstr, sizeof(errstr))) != VTEV_ERR_OK) {
+            vt_err(&t.common, "%s", errstr);
+            t.failed = true;
             break;
         }
-        t.printed++;
-        /* the line is written and flushed: now the offset may be committed */
-        if (t.group)
-            rd_kafka_offset_store(m->rkt, m->partition, m->offset);
-        rd_kafka_message_destroy(m);
-        if (t.count > 0 && (long long)t.printed >= t.count)
-            break;
     }
     fflush(stdout);
 
 close:
-    if (t.rk) {
-        if (t.group) {
-            rd_kafka_resp_err_t err = rd_kafka_commit(t.rk, NULL, 0);
-            if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-                vt_err(&t.common, "commit: %s", rd_kafka_err2str(err));
-                t.failed = true;
-            }
-        }
-        rd_kafka_consumer_close(t.rk);
-        rd_kafka_destroy(t.rk);
-        t.rk = NULL;
+    /* commits the offsets of the lines written (with -g) and leaves the group */
+    if (vtev_consumer_close(t.c, errstr, sizeof(errstr)) != VTEV_ERR_OK) {
+        vt_err(&t.common, "%s", errstr);
+        t.failed = true;
     }
     if (t.undecodable)
         vt_err(&t.common, "%lu messages could not be decoded", t.undecodable);
@@ -979,13 +767,11 @@ close:
     if (t.failed && rc == VT_EXIT_OK)
         rc = VT_EXIT_FAIL;
 out:
-    if (rkc)
-        rd_kafka_conf_destroy(rkc);
-    vtev_serde_destroy(t.serde);
+    vtev_consumer_destroy(t.c);
+    vtev_conf_destroy(cconf);
     sids_clear(&t);
     vtev_registry_destroy(t.reg);
     vtev_conf_destroy(conf);
-    parts_clear(&t);
     for (i = 0; i < t.topic_cnt; i++)
         free(t.topics[i].name);
     free(t.topics);
