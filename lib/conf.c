@@ -106,6 +106,9 @@ static const prop_t props[] = {
      "sets librdkafka knobs together (doc/producer.md; explicit `kafka.*` keys win)"},
     {"producer.queue.block.ms", T_INT, "1000", 0, 3600000, NULL, false, S_PRODUCER,
      "how long a publish waits for room in a full local queue before `VTEV_ERR_QUEUE_FULL`"},
+    {"health.stats.interval.ms", T_INT, "3000", 100, 86400000, NULL, false, S_GENERAL,
+     "how often each handle asks librdkafka for statistics (broker connections for "
+     "`vtev_*_health()`); `kafka.statistics.interval.ms` wins when set"},
     {"trace.propagation", T_BOOL, "true", 0, 0, NULL, false, S_PRODUCER,
      "set a W3C `traceparent` header (and `tracestate`) on every message: the caller's, a "
      "child of the thread's current context (inside a handler: the handled message's), or a "

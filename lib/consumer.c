@@ -113,6 +113,13 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
     vtev__log(c ? c->conf : NULL, level, f, "%s", buf);
 }
 
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
+    vtev_consumer_t *c = opaque;
+    (void)rk;
+    vtev__brokers_from_stats(&c->brokers, json, len);
+    return 0; /* librdkafka frees json */
+}
+
 static void commit_sync(vtev_consumer_t *c, const char *why) {
     rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, 0);
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
@@ -297,6 +304,12 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
     c->read_only = read_only;
     c->has_group = group != NULL;
     c->start_offset = start_offset;
+    vtev__brokers_init(&c->brokers);
+    atomic_init(&c->last_poll_us, vtev__now_mono_us());
+    if (group)
+        snprintf(c->name, sizeof(c->name), "consumer %s", group);
+    else
+        snprintf(c->name, sizeof(c->name), "reader");
     c->max_attempts = (int)vtev__conf_int(conf, "consumer.retry.max.attempts");
     c->backoff_ms = vtev__conf_int(conf, "consumer.retry.backoff.ms");
     c->backoff_max_ms = vtev__conf_int(conf, "consumer.retry.backoff.max.ms");
@@ -362,14 +375,20 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
             goto fail;
     }
     rd_kafka_conf_set_rebalance_cb(rkc, rebalance_cb);
+    rd_kafka_conf_set_stats_cb(rkc, stats_cb);
+    if (vtev__health_stats_interval(conf, rkc, errstr, errstr_size))
+        goto fail;
     {
         /* a registry call runs on the poll thread: bound it well below
          * max.poll.interval.ms, or the group would evict the consumer */
         char mpi[32];
         size_t mpisz = sizeof(mpi);
         int64_t cap = 300000 / 2;
-        if (rd_kafka_conf_get(rkc, "max.poll.interval.ms", mpi, &mpisz) == RD_KAFKA_CONF_OK)
-            cap = strtoll(mpi, NULL, 10) / 2;
+        c->max_poll_ms = 300000;
+        if (rd_kafka_conf_get(rkc, "max.poll.interval.ms", mpi, &mpisz) == RD_KAFKA_CONF_OK) {
+            c->max_poll_ms = strtoll(mpi, NULL, 10);
+            cap = c->max_poll_ms / 2;
+        }
         if (cap < 1)
             cap = 1;
         call_timeout_cap_ms = cap;
@@ -399,6 +418,7 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
         vtev_conf_destroy(serde_conf);
         goto fail;
     }
+    vtev__health_track_consumer(c, true);
     return c; /* c->conf now owned */
 
 nomem:
@@ -437,6 +457,7 @@ void vtev_consumer_destroy(vtev_consumer_t *c) {
     vtev_conf_t *conf;
     if (!c)
         return;
+    vtev__health_track_consumer(c, false);
     if (!c->closed) {
         char e[256];
         if (vtev_consumer_close(c, e, sizeof(e)) != VTEV_ERR_OK)
@@ -1272,6 +1293,7 @@ vtev_err_t vtev_consumer_poll(vtev_consumer_t *c, int timeout_ms, char *errstr,
                           "vtev_consumer_poll: consumer must not be NULL");
     if (c->closed)
         return vtev__fail(VTEV_ERR_STATE, errstr, errstr_size, "consumer is closed");
+    atomic_store(&c->last_poll_us, vtev__now_mono_us());
     if (c->stopped_err)
         return vtev__fail(VTEV_ERR_STATE, errstr, errstr_size, "consumer stopped: %s",
                           c->stopped_msg);
@@ -1471,4 +1493,60 @@ vtev_err_t vtev_consumer_txn_send_offsets(vtev_consumer_t *c, vtev_producer_t *p
     rd_kafka_consumer_group_metadata_destroy(cgmd);
     rd_kafka_topic_partition_list_destroy(l);
     return vtev__producer_txn_error(p, error, "send_offsets_to_transaction", errstr, errstr_size);
+}
+
+/* ---------------------------------------------------------------- health */
+
+vtev_err_t vtev_consumer_health(vtev_consumer_t *c, vtev_health_t *out) {
+    char fe[256];
+    int64_t idle_ms;
+    size_t i, parts, pending_dlq = 0;
+    char dlq_msg[512] = "";
+    if (!c || !out)
+        return VTEV_ERR_INVALID_ARG;
+    memset(out, 0, sizeof(*out));
+    out->live = out->ready = true;
+    out->handles = 1;
+    /* liveness: broken for good, or not polled */
+    if (rd_kafka_fatal_error(c->rk, fe, sizeof(fe)))
+        vtev__health_add(out, "fatal", c->name, true, "fatal librdkafka error: %s", fe);
+    if (c->stopped_err)
+        vtev__health_add(out, "stopped", c->name, true, "%s: %s", vtev_err2name(c->stopped_err),
+                         c->stopped_msg);
+    if (c->closed) {
+        vtev__health_add(out, "closed", c->name, false, "the consumer is closed");
+        return VTEV_ERR_OK;
+    }
+    idle_ms = (vtev__now_mono_us() - atomic_load(&c->last_poll_us)) / 1000;
+    if (idle_ms > c->max_poll_ms)
+        vtev__health_add(out, "poll", c->name, true,
+                         "not polled for %lld ms, longer than kafka.max.poll.interval.ms=%lld "
+                         "(the application is stuck; the group has given its partitions away)",
+                         (long long)idle_ms, (long long)c->max_poll_ms);
+    /* readiness */
+    vtev__health_brokers(&c->brokers, out, c->name);
+    vtev__health_registry(vtev__serde_registry(c->serde), out, c->name);
+    pthread_mutex_lock(&c->lock);
+    parts = c->part_cnt;
+    for (i = 0; i < c->part_cnt; i++) {
+        if (c->parts[i].pending_dlq) {
+            if (!pending_dlq++)
+                snprintf(dlq_msg, sizeof(dlq_msg), "%s [%d]", c->parts[i].topic,
+                         (int)c->parts[i].partition);
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (parts == 0)
+        vtev__health_add(out, "assignment", c->name, false,
+                         c->has_group ? "no partitions assigned (joining the group, or more "
+                                        "members than partitions)"
+                                      : "no partitions (nothing subscribed yet)");
+    if (pending_dlq)
+        vtev__health_add(out, "dlq", c->name, false,
+                         "the dead-letter producer could not write %zu dead letter(s) (first: "
+                         "%s); they are retried",
+                         pending_dlq, dlq_msg);
+    if (c->dlq_rk && rd_kafka_fatal_error(c->dlq_rk, fe, sizeof(fe)))
+        vtev__health_add(out, "dlq", c->name, true, "dead-letter producer: fatal error: %s", fe);
+    return VTEV_ERR_OK;
 }

@@ -15,6 +15,7 @@
 #include <vtevents/serde.h>
 
 #include "conf_int.h"
+#include "health_int.h"
 
 /* A message whose offset waits (consumer_defer.c): deferred by its handler,
  * or finished but behind a deferred one of its partition. Owned by the
@@ -127,6 +128,12 @@ struct vtev_consumer_s {
     int32_t cur_partition;
     int64_t cur_offset;
     vtev_pending_t *cur_pending; /* vtev_consumer_defer() in the running handler */
+
+    /* health.h */
+    _Atomic int64_t last_poll_us; /* monotonic: vtev_consumer_poll() entered */
+    int64_t max_poll_ms;          /* kafka.max.poll.interval.ms */
+    vtev__brokers_t brokers;
+    char name[64];                /* "consumer GROUP" or "reader" */
 
     atomic_int stop;
     bool closed;

@@ -26,6 +26,7 @@
 #include "producer_int.h"
 #include "rdkafka_int.h"
 #include "serde_int.h"
+#include "health_int.h"
 #include "trace_int.h"
 
 enum { ST_PUBLISHED, ST_DELIVERED, ST_FAILED, ST_BYTES, ST__CNT };
@@ -68,6 +69,13 @@ struct vtev_producer_s {
 
     atomic_size_t outstanding;
     _Atomic uint64_t stats[NTYPES][ST__CNT];
+
+    /* health.h */
+    vtev__brokers_t brokers;
+    _Atomic uint64_t dr_fail_mark;        /* delivered_total() + 1 at the last failed report */
+    pthread_mutex_t hlock;                /* dr_fail */
+    char dr_fail[256];
+    char name[64];                        /* "producer CLIENT.ID" */
 };
 
 rd_kafka_t *vtev__producer_rk(vtev_producer_t *p) {
@@ -182,6 +190,14 @@ static void dr_item_fill(dr_item_t *it, const rd_kafka_message_t *m) {
 /* One delivery report: counters, then the application's callback (cb, read
  * once per batch by the caller).  Returns 1 for a message of ours (counted
  * in p->outstanding; the caller subtracts a batch at once), else 0. */
+static uint64_t delivered_total(vtev_producer_t *p) {
+    uint64_t n = 0;
+    int t;
+    for (t = 0; t < NTYPES; t++)
+        n += atomic_load(&p->stats[t][ST_DELIVERED]);
+    return n;
+}
+
 static int on_delivery(vtev_producer_t *p, const dr_item_t *it, vtev_producer_dr_cb_t *cb,
                        void *op) {
     pmsg_t *pm = it->pm;
@@ -205,6 +221,15 @@ static int on_delivery(vtev_producer_t *p, const dr_item_t *it, vtev_producer_dr
         atomic_fetch_add(&p->stats[t][ST_FAILED], 1);
         if (it->err == RD_KAFKA_RESP_ERR__FATAL)
             check_fatal(p);
+        if (it->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
+            it->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+            pthread_mutex_lock(&p->hlock);
+            vtev__seterr(p->dr_fail, sizeof(p->dr_fail), "%s: %s (%s)", it->topic,
+                         rd_kafka_err2str(it->err), rd_kafka_err2name(it->err));
+            pthread_mutex_unlock(&p->hlock);
+            /* deliveries so far + 1: health sees whether any came after it */
+            atomic_store(&p->dr_fail_mark, delivered_total(p) + 1);
+        }
     } else {
         atomic_fetch_add(&p->stats[t][ST_DELIVERED], 1);
         atomic_fetch_add(&p->stats[t][ST_BYTES], it->len);
@@ -266,6 +291,12 @@ static void serve_one(vtev_producer_t *p, int timeout_ms) {
     case RD_KAFKA_EVENT_DR:
         serve_dr(p, ev);
         return;
+    case RD_KAFKA_EVENT_STATS: {
+        const char *js = rd_kafka_event_stats(ev);
+        if (js)
+            vtev__brokers_from_stats(&p->brokers, js, strlen(js));
+        break;
+    }
     case RD_KAFKA_EVENT_ERROR:
         on_error(p, rd_kafka_event_error(ev), rd_kafka_event_error_is_fatal(ev),
                  rd_kafka_event_error_string(ev));
@@ -301,6 +332,7 @@ static void producer_free(vtev_producer_t *p) {
     for (i = 0; i < NTYPES; i++)
         free(p->topics[i]);
     pthread_mutex_destroy(&p->lock);
+    pthread_mutex_destroy(&p->hlock);
     pthread_mutex_destroy(&p->cb_lock);
     pthread_cond_destroy(&p->cond);
     free(p);
@@ -324,6 +356,7 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
         return NULL;
     }
     pthread_mutex_init(&p->lock, NULL);
+    pthread_mutex_init(&p->hlock, NULL);
     pthread_cond_init(&p->cond, NULL);
     pthread_mutexattr_init(&ma);
     pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
@@ -338,6 +371,9 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
     p->conf = conf; /* borrowed until success (for logging), owned after */
     p->queue_block_ms = vtev__conf_int(conf, "producer.queue.block.ms");
     p->trace = vtev__conf_bool(conf, "trace.propagation");
+    vtev__brokers_init(&p->brokers);
+    atomic_init(&p->dr_fail_mark, 0);
+    snprintf(p->name, sizeof(p->name), "producer %s", vtev__conf_str(conf, "client.id"));
     p->close_timeout_ms = vtev__conf_int(conf, "producer.close.timeout.ms");
     p->topics[VTEV_EVENT_POSITION] = vtev__strdup(vtev__conf_str(conf, "topic.position"));
     p->topics[VTEV_EVENT_REQUEST] = vtev__strdup(vtev__conf_str(conf, "topic.request"));
@@ -364,7 +400,9 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
     p->transactional =
         rd_kafka_conf_get(rc, "transactional.id", NULL, &bsz) == RD_KAFKA_CONF_OK && bsz > 1;
     rd_kafka_conf_set_opaque(rc, p);
-    rd_kafka_conf_set_events(rc, RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR);
+    rd_kafka_conf_set_events(rc, RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_STATS);
+    if (vtev__health_stats_interval(conf, rc, errstr, errstr_size))
+        goto fail;
     rd_kafka_conf_set_log_cb(rc, on_log);
 
     if (!(p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, rc, e, sizeof(e)))) {
@@ -399,6 +437,7 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
     }
     vtev__log(conf, 7, "PRODUCER", "created (profile %s, %s)", profile,
               p->transactional ? "transactional" : "idempotent");
+    vtev__health_track_producer(p, true);
     return p;
 
 fail:
@@ -866,6 +905,7 @@ vtev_err_t vtev_producer_close(vtev_producer_t *p, size_t *undeliveredp) {
         *undeliveredp = 0;
     if (!p)
         return VTEV_ERR_OK;
+    vtev__health_track_producer(p, false);
     atomic_store(&p->closing, true);
     flush_wait(p, p->close_timeout_ms);
     undelivered = atomic_load(&p->outstanding);
@@ -975,4 +1015,31 @@ vtev_err_t vtev_producer_abort_transaction(vtev_producer_t *p, int timeout_ms, c
     if (!err) /* the purged messages' reports have run when abort returns */
         wait_outstanding(p, timeout_ms < 0 ? -1 : timeout_ms);
     return err;
+}
+
+/* ---- health ---- */
+
+vtev_err_t vtev_producer_health(vtev_producer_t *p, vtev_health_t *out) {
+    uint64_t mark;
+    if (!p || !out)
+        return VTEV_ERR_INVALID_ARG;
+    memset(out, 0, sizeof(*out));
+    out->live = out->ready = true;
+    out->handles = 1;
+    if (atomic_load(&p->fatal))
+        vtev__health_add(out, "fatal", p->name, true, "fatal error: %s", p->fatal_reason);
+    if (atomic_load(&p->closing))
+        vtev__health_add(out, "closed", p->name, false, "the producer is closing");
+    vtev__health_brokers(&p->brokers, out, p->name);
+    vtev__health_registry(vtev__serde_registry(p->serde), out, p->name);
+    mark = atomic_load(&p->dr_fail_mark);
+    if (mark && delivered_total(p) + 1 == mark) {
+        char why[256];
+        pthread_mutex_lock(&p->hlock);
+        snprintf(why, sizeof(why), "%s", p->dr_fail);
+        pthread_mutex_unlock(&p->hlock);
+        vtev__health_add(out, "deliveries", p->name, false,
+                         "the last delivery report failed, none succeeded since: %s", why);
+    }
+    return VTEV_ERR_OK;
 }

@@ -235,6 +235,7 @@ vtev_registry_t *vtev_registry_new(vtev_conf_t *conf, char *errstr, size_t errst
         vtev__seterr(errstr, errstr_size, "vtev_registry_new: out of memory");
         return NULL;
     }
+    pthread_mutex_init(&reg->hlock, NULL);
     cap = (size_t)vtev__conf_int(conf, "schema.registry.cache.capacity");
     ttl = vtev__conf_int(conf, "schema.registry.latest.cache.ttl.sec") * 1000000;
     strategy = vtev__conf_str(conf, "subject.name.strategy");
@@ -302,6 +303,7 @@ void vtev_registry_destroy(vtev_registry_t *reg) {
     vtev__cache_destroy(reg->missing);
     free(reg->url_desc);
     vtev_conf_destroy(reg->conf);
+    pthread_mutex_destroy(&reg->hlock);
     free(reg);
 }
 

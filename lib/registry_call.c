@@ -25,9 +25,9 @@ static void sleep_ms(int64_t ms) {
         ;
 }
 
-vtev_err_t vtev__reg_call(vtev_registry_t *reg, const char *method, const char *path,
-                          const char *body, vtev__reg_resp_t *resp, char *errstr,
-                          size_t errstr_size) {
+static vtev_err_t reg_call(vtev_registry_t *reg, const char *method, const char *path,
+                           const char *body, vtev__reg_resp_t *resp, char *errstr,
+                           size_t errstr_size) {
     vtev__transport_t *t = reg->tx;
     size_t n = t->nendpoints, k, start = atomic_load(&reg->preferred) % n;
     int64_t deadline_us = vtev__now_mono_us() + reg->call_timeout_ms * 1000;
@@ -110,4 +110,50 @@ vtev_err_t vtev__reg_call(vtev_registry_t *reg, const char *method, const char *
                       "(schema.registry.max.retries=%d); last error: %s",
                       method, path, reg->url_desc, (unsigned long long)sent, n, reg->max_retries,
                       last);
+}
+
+/* The outcome for health.h: an answer that is not the registry's trouble,
+ * or no usable answer (also 401/403: the registry is there but refuses us). */
+static void note_outcome(vtev_registry_t *reg, vtev_err_t err, const vtev__reg_resp_t *resp,
+                         const char *method, const char *path, const char *errstr) {
+    int64_t now = vtev__now_mono_us();
+    bool refused = err == VTEV_ERR_OK && (resp->status == 401 || resp->status == 403);
+    if (err != VTEV_ERR_OK && err != VTEV_ERR_REGISTRY_UNAVAILABLE &&
+        err != VTEV_ERR_REGISTRY_TLS)
+        return; /* out of memory: says nothing about the registry */
+    pthread_mutex_lock(&reg->hlock);
+    if (err == VTEV_ERR_OK && !refused) {
+        reg->h_ok_us = now;
+    } else {
+        reg->h_fail_us = now;
+        if (refused)
+            snprintf(reg->h_fail, sizeof(reg->h_fail),
+                     "%s %s: registry %s answered HTTP %d (check basic.auth.user.info or "
+                     "bearer.auth.token)",
+                     method, path, reg->url_desc, resp->status);
+        else
+            vtev__seterr(reg->h_fail, sizeof(reg->h_fail), "%s", errstr ? errstr : "unavailable");
+    }
+    pthread_mutex_unlock(&reg->hlock);
+}
+
+vtev_err_t vtev__reg_call(vtev_registry_t *reg, const char *method, const char *path,
+                          const char *body, vtev__reg_resp_t *resp, char *errstr,
+                          size_t errstr_size) {
+    char e[640];
+    vtev_err_t err = reg_call(reg, method, path, body, resp, e, sizeof(e));
+    note_outcome(reg, err, resp, method, path, e);
+    if (err != VTEV_ERR_OK)
+        vtev__seterr(errstr, errstr_size, "%s", e);
+    return err;
+}
+
+bool vtev__reg_reachable(vtev_registry_t *reg, char *why, size_t why_size) {
+    bool ok;
+    pthread_mutex_lock(&reg->hlock);
+    ok = reg->h_fail_us == 0 || reg->h_ok_us > reg->h_fail_us;
+    if (!ok)
+        snprintf(why, why_size, "%s", reg->h_fail);
+    pthread_mutex_unlock(&reg->hlock);
+    return ok;
 }

@@ -6,6 +6,7 @@
 #ifndef VTEV_REGISTRY_INT_H
 #define VTEV_REGISTRY_INT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -63,9 +64,17 @@ struct vtev_registry_s {
     atomic_size_t preferred; /* endpoint that last answered */
     atomic_uint_fast64_t requests, hits, misses, retries;
     atomic_uint_fast64_t connects; /* new TCP connections opened (HTTP only) */
+    /* the last outcome of a call, for health.h (registry_call.c) */
+    pthread_mutex_t hlock;
+    int64_t h_ok_us, h_fail_us; /* monotonic; 0: never */
+    char h_fail[256];
 };
 
 /* ---- one logical request (registry_call.c) ---- */
+
+/** Whether the registry gave a usable answer to its last call (true before
+ *  any call); when not, why names the URL and the error. */
+bool vtev__reg_reachable(vtev_registry_t *reg, char *why, size_t why_size);
 
 /** Performs one logical request through the handle's transport: retries on
  *  no answer, 429 and 5xx with full-jitter exponential backoff, fails over
