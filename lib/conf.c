@@ -2,6 +2,7 @@
  * conf.c - vtev_conf_t: library keys, kafka.* pass-through, files, environment.
  */
 #include "conf_int.h"
+#include "log_int.h"
 #include "mock_cluster.h"
 
 #include <ctype.h>
@@ -35,6 +36,11 @@ static const prop_t props[] = {
      "client id sent to the brokers"},
     {"log.level", T_INT, "6", 0, 7, NULL, false, S_GENERAL,
      "syslog level: lines at or below it go to the log callback, else to stderr"},
+    {"log.format", T_ENUM, "text", 0, 0, "|text|json|", false, S_GENERAL,
+     "default log output (without a log callback): `text` lines "
+     "`%vtevents|LEVEL|COMPONENT| message`, or `json` lines with time, level, component, "
+     "message and the handled message's topic, event_id, correlation_id and trace_id "
+     "(include/vtevents/log.h)"},
     {"topic.position", T_STR, "vessel-position-updates", 0, 0, NULL, false, S_GENERAL,
      "topic of `vessel.position.updated`"},
     {"topic.request", T_STR, "prediction-requests", 0, 0, NULL, false, S_GENERAL,
@@ -775,6 +781,5 @@ void vtev__log(const vtev_conf_t *conf, int level, const char *fac, const char *
         conf->log_cb(level, fac, msg, conf->log_opaque);
         return;
     }
-    if (level <= (conf ? vtev__conf_int(conf, "log.level") : 6))
-        fprintf(stderr, "%%vtevents|%d|%s| %s\n", level, fac, msg);
+    vtev__log_default(conf, level, fac, msg);
 }

@@ -792,6 +792,7 @@ static void mark_done(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_messag
 static void msg_info_init(vtev_msg_info_t *info, const char *topic, const rd_kafka_message_t *m,
                           int32_t schema_id, int attempt);
 static void trace_begin(vtev__trace_scope_t *s, vtev_msg_info_t *info);
+static void trace_end(vtev__trace_scope_t *s, vtev_verdict_t verdict);
 
 /* The headers of m in order: in hstack when they fit (hn entries), else in
  * an array the caller frees (*hvp != hstack).  false when out of memory. */
@@ -838,7 +839,7 @@ static vtev_err_t unhandled(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_
         info.header_cnt = hn;
         trace_begin(&tscope, &info);
         v = c->unhandled_cb(c, why, why_msg, m->payload, m->len, &info, c->unhandled_opaque);
-        vtev__trace_incoming_end(&tscope, (int)v);
+        trace_end(&tscope, v);
         if (hv != hstack)
             free(hv);
     } else {
@@ -973,19 +974,51 @@ static bool retried_offset_gone(vtev_consumer_t *c, const vtev_cpart_t *p) {
 
 /* The message's trace context becomes the thread's current one for the
  * handler (trace.h); info gets its traceparent and tracestate. */
+static void header_str(const vtev_header_t *h, char *buf, size_t size) {
+    buf[0] = '\0';
+    if (h && h->value)
+        snprintf(buf, size, "%.*s", (int)(h->value_len < size ? h->value_len : size - 1),
+                 (const char *)h->value);
+}
+
+/* The message's trace context becomes the thread's current one for the
+ * handler (trace.h), and its topic, event_id, correlation_id and trace id
+ * the thread's log context (log.h); info gets the traceparent and
+ * tracestate.  trace_end() undoes both. */
 static void trace_begin(vtev__trace_scope_t *s, vtev_msg_info_t *info) {
-    const vtev_header_t *tp = NULL, *ts = NULL;
+    const vtev_header_t *tp = NULL, *ts = NULL, *eid = NULL, *cid = NULL;
+    char eid_s[64], cid_s[256], tid_s[33];
+    vtev_log_ctx_t lc;
     size_t i;
     for (i = 0; i < info->header_cnt; i++) {
-        if (!strcmp(info->headers[i].name, "traceparent"))
+        const char *n = info->headers[i].name;
+        if (!strcmp(n, "traceparent"))
             tp = &info->headers[i];
-        else if (!strcmp(info->headers[i].name, "tracestate"))
+        else if (!strcmp(n, "tracestate"))
             ts = &info->headers[i];
+        else if (!strcmp(n, "event_id"))
+            eid = &info->headers[i];
+        else if (!strcmp(n, "correlation_id"))
+            cid = &info->headers[i];
     }
     vtev__trace_incoming_begin(s, info->topic, tp ? tp->value : NULL, tp ? tp->value_len : 0,
                                ts ? ts->value : NULL, ts ? ts->value_len : 0);
     info->traceparent = s->has_ctx ? s->traceparent : NULL;
     info->tracestate = s->has_ctx && s->ctx.tracestate[0] ? s->ctx.tracestate : NULL;
+    header_str(eid, eid_s, sizeof(eid_s));
+    header_str(cid, cid_s, sizeof(cid_s));
+    if (s->has_ctx)
+        vtev_trace_id_hex(&s->ctx, tid_s);
+    lc.topic = info->topic;
+    lc.event_id = eid_s;
+    lc.correlation_id = cid_s;
+    lc.trace_id = s->has_ctx ? tid_s : NULL;
+    vtev__log_push(&s->log_saved, &lc);
+}
+
+static void trace_end(vtev__trace_scope_t *s, vtev_verdict_t verdict) {
+    vtev__trace_incoming_end(s, (int)verdict);
+    vtev__log_pop(&s->log_saved);
 }
 
 static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m,
@@ -1178,7 +1211,7 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
     else
         verdict = h->fn(c, &ev, &info, h->opaque);
     dt = vtev__now_mono_us() - t0;
-    vtev__trace_incoming_end(&tscope, (int)verdict);
+    trace_end(&tscope, verdict);
     c->cur_topic = NULL;
     deferred = vtev__consumer_defer_finish(c, p, verdict == VTEV_VERDICT_OK);
     if (hv != hstack)

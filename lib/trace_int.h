@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <vtevents/trace.h>
 
+#include "log_int.h"
+
 /* The traceparent (and tracestate, NULL when none) of a message published
  * now on this thread: a child of the thread's current context, else a new
  * trace; the publish hook may rewrite it. */
@@ -24,6 +26,7 @@ typedef struct vtev__trace_scope_s {
     vtev_trace_ctx_t prev;
     bool had_prev;
     const char *topic;
+    vtev__log_state_t log_saved; /* the thread's log context before */
 } vtev__trace_scope_t;
 
 void vtev__trace_incoming_begin(vtev__trace_scope_t *s, const char *topic, const char *tp,

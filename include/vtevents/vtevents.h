@@ -23,6 +23,7 @@
 #include <vtevents/consumer.h>
 #include <vtevents/trace.h>
 #include <vtevents/health.h>
+#include <vtevents/log.h>
 /* the platform's event types, generated from schemas/avro by vt-codegen */
 #include <vtevents/type.h>
 #include <vtevents/vessel_position_updated.h>
