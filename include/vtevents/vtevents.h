@@ -21,6 +21,7 @@
 #include <vtevents/serde.h>
 #include <vtevents/producer.h>
 #include <vtevents/consumer.h>
+#include <vtevents/metrics.h>
 /* the platform's event types, generated from schemas/avro by vt-codegen */
 #include <vtevents/type.h>
 #include <vtevents/vessel_position_updated.h>

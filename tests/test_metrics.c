@@ -1,0 +1,294 @@
+/*
+ * test_metrics.c - the metric store and its Prometheus text (metrics.c):
+ * HELP/TYPE lines, escaping, cumulative histogram buckets, grouping by name,
+ * reset; and the library's own counting on the embedded mock cluster and the
+ * mock:// registry (producers, consumers, registry caches), several handles
+ * adding to one series.  CK_RUN_CASE selects one case (tests/meson.build).
+ */
+#include <check.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <vtevents/vtevents.h>
+
+#include "internal.h"
+#include "metrics_int.h"
+#include "testutil.h"
+
+/* a before b, both found */
+#define ck_assert_before(a, b)                                                   \
+    do {                                                                         \
+        const char *a_ = (a), *b_ = (b);                                         \
+        ck_assert_ptr_nonnull(a_);                                               \
+        ck_assert_ptr_nonnull(b_);                                               \
+        ck_assert_msg(a_ < b_, "%.40s is not before %.40s", a_, b_);             \
+    } while (0)
+
+/* The whole text (caller frees). */
+static char *metrics_text(void) {
+    char *t = NULL, e[256];
+    size_t len = 0;
+    ck_assert_msg(vtev_metrics_write(&t, &len, e, sizeof(e)) == VTEV_ERR_OK, "%s", e);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_uint_eq(strlen(t), len);
+    return t;
+}
+
+/* How many lines start with exactly `series ` (name and labels). */
+static int series_lines(const char *text, const char *series) {
+    size_t n = strlen(series);
+    int cnt = 0;
+    const char *l = text;
+    while (l && *l) {
+        if (!strncmp(l, series, n) && l[n] == ' ')
+            cnt++;
+        l = strchr(l, '\n');
+        if (l)
+            l++;
+    }
+    return cnt;
+}
+
+/* The value of the one line of `series`; -1 when absent (values here are >= 0). */
+static double series_value(const char *text, const char *series) {
+    size_t n = strlen(series);
+    const char *l = text;
+    while (l && *l) {
+        if (!strncmp(l, series, n) && l[n] == ' ')
+            return strtod(l + n + 1, NULL);
+        l = strchr(l, '\n');
+        if (l)
+            l++;
+    }
+    return -1;
+}
+
+static double value_now(const char *series) {
+    char *t = metrics_text();
+    double v = series_value(t, series);
+    free(t);
+    return v;
+}
+
+/* ------------------------------------------------------------ text format */
+
+START_TEST(test_help_type) {
+    static const char *const fams[][2] = {
+        {"vtev_producer_messages_total", "counter"}, {"vtev_producer_delivery_seconds", "histogram"},
+        {"vtev_consumer_messages_total", "counter"}, {"vtev_consumer_handler_seconds", "histogram"},
+        {"vtev_consumer_lag_messages", "gauge"},     {"vtev_event_age_seconds", "histogram"},
+        {"vtev_dead_letters_total", "counter"},      {"vtev_registry_requests_total", "counter"},
+        {"vtev_registry_cache_total", "counter"}};
+    char *t, line[160];
+    size_t i;
+    vtev_metrics_reset();
+    vtev__counter_add(vtev__metric_series(VTEV__M_REGISTRY_REQUESTS, "ok", NULL), 3);
+    t = metrics_text();
+    for (i = 0; i < VTEV_ARRAY_SIZE(fams); i++) {
+        const char *help, *type;
+        snprintf(line, sizeof(line), "# HELP %s ", fams[i][0]);
+        help = strstr(t, line);
+        ck_assert_msg(help != NULL, "no %s", line);
+        ck_assert_msg(help == t || help[-1] == '\n', "%s is not at a line start", line);
+        ck_assert_ptr_null(strstr(help + 1, line)); /* once */
+        snprintf(line, sizeof(line), "# TYPE %s %s\n", fams[i][0], fams[i][1]);
+        type = strstr(t, line);
+        ck_assert_msg(type != NULL, "no %s", line);
+        ck_assert_ptr_eq(strchr(help, '\n') + 1, type); /* TYPE right after HELP */
+    }
+    /* a sample comes after its TYPE line */
+    ck_assert_before(strstr(t, "# TYPE vtev_registry_requests_total"),
+                     strstr(t, "vtev_registry_requests_total{outcome=\"ok\"} 3\n"));
+    ck_assert_int_eq(series_lines(t, "vtev_registry_requests_total{outcome=\"ok\"}"), 1);
+    ck_assert(t[strlen(t) - 1] == '\n');
+    free(t);
+    {
+        char e[128] = "";
+        ck_assert_int_eq(vtev_metrics_write(NULL, NULL, e, sizeof(e)), VTEV_ERR_INVALID_ARG);
+        ck_assert_str_contains(e, "textp");
+    }
+}
+END_TEST
+
+START_TEST(test_escaping) {
+    char *t;
+    vtev_metrics_reset();
+    vtev__counter_add(vtev__metric_series(VTEV__M_DEAD_LETTERS, "a\"b\\c\nd", "INVALID"), 2);
+    vtev__counter_add(vtev__metric_series(VTEV__M_DEAD_LETTERS, "plain", NULL), 1);
+    t = metrics_text();
+    ck_assert_int_eq(
+        series_lines(t, "vtev_dead_letters_total{topic=\"a\\\"b\\\\c\\nd\",reason=\"INVALID\"}"), 1);
+    ck_assert_double_eq(
+        series_value(t, "vtev_dead_letters_total{topic=\"a\\\"b\\\\c\\nd\",reason=\"INVALID\"}"), 2);
+    /* a NULL label value is the empty string */
+    ck_assert_double_eq(series_value(t, "vtev_dead_letters_total{topic=\"plain\",reason=\"\"}"), 1);
+    /* no raw newline inside a sample line: every line is a comment or starts with vtev_ */
+    {
+        const char *l = t;
+        while (*l) {
+            ck_assert_msg(l[0] == '#' || !strncmp(l, "vtev_", 5), "bad line: %.40s", l);
+            l = strchr(l, '\n') + 1;
+        }
+    }
+    free(t);
+}
+END_TEST
+
+START_TEST(test_histogram_buckets) {
+    static const char *const les[] = {"0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
+                                      "0.1",   "0.25",   "0.5",   "1",    "2.5",   "5",
+                                      "10",    "30",     "60",    "120",  "300",   "+Inf"};
+    vtev__series_t *s;
+    char *t, name[160];
+    double prev = 0, v;
+    size_t i;
+    vtev_metrics_reset();
+    s = vtev__metric_series(VTEV__M_CONSUMER_HANDLER, "h1", NULL);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_ptr_eq(vtev__metric_series(VTEV__M_CONSUMER_HANDLER, "h1", NULL), s); /* same */
+    vtev__hist_observe_us(s, 500);        /* le 0.001 */
+    vtev__hist_observe_us(s, 1000);       /* exactly 0.001: le is inclusive */
+    vtev__hist_observe_us(s, 3000);       /* le 0.005 */
+    vtev__hist_observe_us(s, 400000000);  /* 400 s: only +Inf */
+    vtev__hist_observe_us(s, -5);         /* negative counts as 0 */
+    t = metrics_text();
+    for (i = 0; i < VTEV_ARRAY_SIZE(les); i++) {
+        snprintf(name, sizeof(name), "vtev_consumer_handler_seconds_bucket{topic=\"h1\",le=\"%s\"}",
+                 les[i]);
+        ck_assert_int_eq(series_lines(t, name), 1);
+        v = series_value(t, name);
+        ck_assert_msg(v >= prev, "%s: %g after %g: not cumulative", name, v, prev);
+        prev = v;
+    }
+    ck_assert_double_eq(series_value(t, "vtev_consumer_handler_seconds_bucket{topic=\"h1\",le=\"0.001\"}"), 3);
+    ck_assert_double_eq(series_value(t, "vtev_consumer_handler_seconds_bucket{topic=\"h1\",le=\"0.0025\"}"), 3);
+    ck_assert_double_eq(series_value(t, "vtev_consumer_handler_seconds_bucket{topic=\"h1\",le=\"0.005\"}"), 4);
+    ck_assert_double_eq(series_value(t, "vtev_consumer_handler_seconds_bucket{topic=\"h1\",le=\"300\"}"), 4);
+    ck_assert_double_eq(series_value(t, "vtev_consumer_handler_seconds_bucket{topic=\"h1\",le=\"+Inf\"}"), 5);
+    ck_assert_double_eq(series_value(t, "vtev_consumer_handler_seconds_count{topic=\"h1\"}"), 5);
+    ck_assert_str_contains(t, "vtev_consumer_handler_seconds_sum{topic=\"h1\"} 400.004500\n");
+    /* the order of one histogram: buckets, then _sum, then _count */
+    ck_assert_before(strstr(t, "le=\"+Inf\"}"), strstr(t, "vtev_consumer_handler_seconds_sum{"));
+    ck_assert_before(strstr(t, "vtev_consumer_handler_seconds_sum{"),
+                     strstr(t, "vtev_consumer_handler_seconds_count{"));
+    free(t);
+}
+END_TEST
+
+/* The base name of a sample line (histogram suffixes removed). */
+static void base_name(const char *line, char *out, size_t size) {
+    size_t n = strcspn(line, "{ ");
+    static const char *const sfx[] = {"_bucket", "_sum", "_count"};
+    size_t i;
+    if (n >= size)
+        n = size - 1;
+    memcpy(out, line, n);
+    out[n] = '\0';
+    if (strstr(out, "_seconds"))
+        for (i = 0; i < VTEV_ARRAY_SIZE(sfx); i++) {
+            size_t k = strlen(sfx[i]);
+            if (n > k && !strcmp(out + n - k, sfx[i])) {
+                out[n - k] = '\0';
+                break;
+            }
+        }
+}
+
+START_TEST(test_grouping) {
+    char *t, names[64][96], cur[96] = "";
+    int nnames = 0, i;
+    const char *l;
+    vtev_metrics_reset();
+    /* created interleaved across families */
+    vtev__counter_add(vtev__metric_series(VTEV__M_PRODUCER_MESSAGES, "g1", "queued"), 1);
+    vtev__gauge_set(vtev__metric_series(VTEV__M_CONSUMER_LAG, "g1", "0"), 7);
+    vtev__counter_add(vtev__metric_series(VTEV__M_PRODUCER_MESSAGES, "g2", "queued"), 2);
+    vtev__hist_observe_us(vtev__metric_series(VTEV__M_PRODUCER_DELIVERY, "g1", NULL), 10);
+    vtev__gauge_set(vtev__metric_series(VTEV__M_CONSUMER_LAG, "g1", "1"), 2.5);
+    vtev__counter_add(vtev__metric_series(VTEV__M_PRODUCER_MESSAGES, "g1", "delivered"), 1);
+    vtev__hist_observe_us(vtev__metric_series(VTEV__M_PRODUCER_DELIVERY, "g2", NULL), 10);
+    t = metrics_text();
+    for (l = t; *l; l = strchr(l, '\n') + 1) {
+        char b[96];
+        if (l[0] == '#') {
+            /* HELP/TYPE name the family that follows */
+            sscanf(l, "# %*s %95s", b);
+        } else {
+            base_name(l, b, sizeof(b));
+        }
+        if (strcmp(b, cur)) {
+            for (i = 0; i < nnames; i++)
+                ck_assert_msg(strcmp(names[i], b), "%s appears in two places", b);
+            ck_assert_int_lt(nnames, 64);
+            snprintf(names[nnames++], sizeof(names[0]), "%s", b);
+            snprintf(cur, sizeof(cur), "%s", b);
+        }
+    }
+    ck_assert_int_eq(nnames, VTEV__M__CNT);
+    ck_assert_double_eq(series_value(t, "vtev_consumer_lag_messages{topic=\"g1\",partition=\"0\"}"), 7);
+    ck_assert_double_eq(series_value(t, "vtev_consumer_lag_messages{topic=\"g1\",partition=\"1\"}"), 2.5);
+    ck_assert_double_eq(series_value(t, "vtev_producer_messages_total{topic=\"g2\",outcome=\"queued\"}"), 2);
+    free(t);
+}
+END_TEST
+
+START_TEST(test_reset) {
+    vtev__series_t *s = vtev__metric_series(VTEV__M_REGISTRY_CACHE, "subject", "hit");
+    vtev__counter_add(s, 5);
+    ck_assert_double_eq(value_now("vtev_registry_cache_total{cache=\"subject\",result=\"hit\"}"), 5);
+    vtev_metrics_reset();
+    /* the series stays, at 0, and counts on */
+    ck_assert_double_eq(value_now("vtev_registry_cache_total{cache=\"subject\",result=\"hit\"}"), 0);
+    vtev__counter_add(s, 1);
+    ck_assert_double_eq(value_now("vtev_registry_cache_total{cache=\"subject\",result=\"hit\"}"), 1);
+}
+END_TEST
+
+/* promtool (Debian package prometheus) accepts the text. */
+START_TEST(test_promtool) {
+    char *t, path[] = "/tmp/vtev-metrics-XXXXXX", cmd[256];
+    FILE *f;
+    int fd, rc;
+    vtev_metrics_reset();
+    vtev__counter_add(vtev__metric_series(VTEV__M_PRODUCER_MESSAGES, "p\"t", "queued"), 1);
+    vtev__hist_observe_us(vtev__metric_series(VTEV__M_PRODUCER_DELIVERY, "p\"t", NULL), 1234);
+    vtev__gauge_set(vtev__metric_series(VTEV__M_CONSUMER_LAG, "p\"t", "3"), 4);
+    t = metrics_text();
+    ck_assert_int_ge(fd = mkstemp(path), 0);
+    ck_assert_ptr_nonnull(f = fdopen(fd, "w"));
+    ck_assert_int_eq(fputs(t, f) >= 0, 1);
+    ck_assert_int_eq(fclose(f), 0);
+    free(t);
+    snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
+    rc = system(cmd);
+    unlink(path);
+    ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "promtool check metrics failed (%d)", rc);
+}
+END_TEST
+
+#define ADD(name)                                  \
+    do {                                           \
+        TCase *tc = tcase_create(#name);           \
+        tcase_set_timeout(tc, 120);                \
+        tcase_add_test(tc, test_##name);           \
+        suite_add_tcase(s, tc);                    \
+    } while (0)
+
+int main(void) {
+    Suite *s = suite_create("metrics");
+    const char *only = getenv("CK_RUN_CASE");
+    if (only && !strcmp(only, "promtool") && system("command -v promtool >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "promtool is not installed (Debian package prometheus): skipped\n");
+        return 77;
+    }
+    ADD(help_type);
+    ADD(escaping);
+    ADD(histogram_buckets);
+    ADD(grouping);
+    ADD(reset);
+    ADD(promtool);
+    return vtev_test_run(s);
+}
