@@ -6,6 +6,7 @@
  * adding to one series.  CK_RUN_CASE selects one case (tests/meson.build).
  */
 #include <check.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 
 #include "internal.h"
 #include "metrics_int.h"
+#include "mock_cluster.h"
+#include "producer_fixtures.h"
 #include "testutil.h"
 
 /* a before b, both found */
@@ -247,6 +250,133 @@ START_TEST(test_reset) {
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ producers */
+
+#define PTOPIC "vessel-position-updates"
+#define PQ(outcome) "vtev_producer_messages_total{topic=\"" PTOPIC "\",outcome=\"" outcome "\"}"
+
+/* conf for the mock cluster and mock registry `name` (created when new). */
+static vtev_conf_t *mock_conf(const char *name) {
+    char e[512], url[256];
+    vtev_conf_t *c = vtev_conf_new();
+    ck_assert_ptr_nonnull(c);
+    snprintf(url, sizeof(url), "mock://%s", name);
+    ck_assert_int_eq(vtev_conf_set(c, "bootstrap.servers", url, e, sizeof(e)), VTEV_CONF_OK);
+    ck_assert_int_eq(vtev_conf_set(c, "schema.registry.url", url, e, sizeof(e)), VTEV_CONF_OK);
+    ck_assert_int_eq(vtev_conf_set(c, "log.level", "3", e, sizeof(e)), VTEV_CONF_OK);
+    return c;
+}
+
+static vtev_producer_t *mock_producer(vtev_conf_t *c) {
+    char e[512];
+    vtev_producer_t *p = vtev_producer_new(c, e, sizeof(e));
+    ck_assert_msg(p != NULL, "%s", e);
+    return p;
+}
+
+static void publish_n(vtev_producer_t *p, int n, int from) {
+    char e[512];
+    int i;
+    for (i = 0; i < n; i++) {
+        vtev_event_t ev;
+        fx_position(&ev, "V1", from + i);
+        ck_assert_msg(vtev_producer_publish(p, &ev, NULL, e, sizeof(e)) == VTEV_ERR_OK, "%s", e);
+        vtev_event_clear(&ev);
+    }
+}
+
+/* queued at publish, delivered at the report, one delivery time per message. */
+START_TEST(test_producer_counts) {
+    char name[96], e[256];
+    vtev_producer_t *p;
+    char *t;
+    fx_unique(name, sizeof(name), "met-prod");
+    ck_assert_ptr_nonnull(vtev__mock_cluster_bootstraps(name, e, sizeof(e)));
+    vtev_metrics_reset();
+    p = mock_producer(mock_conf(name));
+    publish_n(p, 7, 0);
+    ck_assert_int_eq(vtev_producer_flush(p, 20000), VTEV_ERR_OK);
+    t = metrics_text();
+    ck_assert_double_eq(series_value(t, PQ("queued")), 7);
+    ck_assert_double_eq(series_value(t, PQ("delivered")), 7);
+    ck_assert_double_eq(series_value(t, PQ("failed")), 0);
+    ck_assert_double_eq(
+        series_value(t, "vtev_producer_delivery_seconds_count{topic=\"" PTOPIC "\"}"), 7);
+    /* delivered on a local mock cluster: well under 30 s each */
+    ck_assert_double_eq(
+        series_value(t, "vtev_producer_delivery_seconds_bucket{topic=\"" PTOPIC "\",le=\"30\"}"), 7);
+    free(t);
+    vtev_producer_destroy(p);
+}
+END_TEST
+
+/* Two producers to one topic: one series each, with the sum. */
+START_TEST(test_producers_aggregate) {
+    char name[96], e[256];
+    vtev_producer_t *a, *b;
+    char *t;
+    fx_unique(name, sizeof(name), "met-agg");
+    ck_assert_ptr_nonnull(vtev__mock_cluster_bootstraps(name, e, sizeof(e)));
+    vtev_metrics_reset();
+    a = mock_producer(mock_conf(name));
+    b = mock_producer(mock_conf(name));
+    publish_n(a, 3, 0);
+    publish_n(b, 4, 10);
+    ck_assert_int_eq(vtev_producer_flush(a, 20000), VTEV_ERR_OK);
+    ck_assert_int_eq(vtev_producer_flush(b, 20000), VTEV_ERR_OK);
+    t = metrics_text();
+    ck_assert_int_eq(series_lines(t, PQ("queued")), 1);
+    ck_assert_int_eq(series_lines(t, PQ("delivered")), 1);
+    ck_assert_double_eq(series_value(t, PQ("queued")), 7);
+    ck_assert_double_eq(series_value(t, PQ("delivered")), 7);
+    ck_assert_int_eq(series_lines(t, "vtev_producer_delivery_seconds_count{topic=\"" PTOPIC "\"}"), 1);
+    ck_assert_double_eq(
+        series_value(t, "vtev_producer_delivery_seconds_count{topic=\"" PTOPIC "\"}"), 7);
+    free(t);
+    vtev_producer_destroy(a);
+    /* a producer created after the first is gone counts into the same series */
+    a = mock_producer(mock_conf(name));
+    publish_n(a, 2, 20);
+    ck_assert_int_eq(vtev_producer_flush(a, 20000), VTEV_ERR_OK);
+    ck_assert_double_eq(value_now(PQ("delivered")), 9);
+    vtev_producer_destroy(a);
+    vtev_producer_destroy(b);
+}
+END_TEST
+
+/* Messages purged at close (brokers down) count as failed, with a delivery time. */
+START_TEST(test_producer_failed) {
+    char name[96], e[256];
+    vtev_conf_t *c;
+    vtev_producer_t *p;
+    rd_kafka_mock_cluster_t *mc;
+    size_t undelivered = 0;
+    int b;
+    char *t;
+    fx_unique(name, sizeof(name), "met-fail");
+    ck_assert_ptr_nonnull(vtev__mock_cluster_bootstraps(name, e, sizeof(e)));
+    ck_assert_ptr_nonnull(mc = vtev__mock_cluster_get(name));
+    vtev_metrics_reset();
+    c = mock_conf(name);
+    ck_assert_int_eq(vtev_conf_set(c, "producer.close.timeout.ms", "300", e, sizeof(e)),
+                     VTEV_CONF_OK);
+    p = mock_producer(c);
+    for (b = 1; b <= 3; b++)
+        rd_kafka_mock_broker_set_down(mc, b);
+    publish_n(p, 3, 0);
+    ck_assert_int_eq(vtev_producer_close(p, &undelivered), VTEV_ERR_TIMED_OUT);
+    ck_assert_uint_eq(undelivered, 3);
+    t = metrics_text();
+    ck_assert_double_eq(series_value(t, PQ("queued")), 3);
+    ck_assert_double_eq(series_value(t, PQ("failed")), 3);
+    ck_assert_double_eq(series_value(t, PQ("delivered")), 0);
+    ck_assert_double_eq(
+        series_value(t, "vtev_producer_delivery_seconds_count{topic=\"" PTOPIC "\"}"), 3);
+    free(t);
+}
+END_TEST
+
 /* promtool (Debian package prometheus) accepts the text. */
 START_TEST(test_promtool) {
     char *t, path[] = "/tmp/vtev-metrics-XXXXXX", cmd[256];
@@ -290,5 +420,8 @@ int main(void) {
     ADD(grouping);
     ADD(reset);
     ADD(promtool);
+    ADD(producer_counts);
+    ADD(producers_aggregate);
+    ADD(producer_failed);
     return vtev_test_run(s);
 }
