@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <vtevents/vtevents.h>
 
+#include "consumer_testutil.h"
 #include "internal.h"
 #include "metrics_int.h"
 #include "mock_cluster.h"
@@ -377,6 +378,112 @@ START_TEST(test_producer_failed) {
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ consumers */
+
+#define CQ(outcome) "vtev_consumer_messages_total{topic=\"" PTOPIC "\",outcome=\"" outcome "\"}"
+
+typedef struct {
+    char retry_id[VTEV_UUID_LEN + 1];  /* RETRY forever: dead-lettered after the attempts */
+    char reject_id[VTEV_UUID_LEN + 1]; /* REJECT: dead-lettered */
+    int calls, ok;
+    int32_t partition;
+    double lag_at_first; /* the lag gauge while the handler of offset 0 runs */
+} mctx_t;
+
+static vtev_verdict_t metrics_handler(vtev_consumer_t *c, const vtev_event_t *ev,
+                                      const vtev_msg_info_t *info, void *opaque) {
+    mctx_t *h = opaque;
+    (void)c;
+    h->calls++;
+    h->partition = info->partition;
+    if (info->offset == 0 && info->attempt == 1) {
+        char series[160];
+        snprintf(series, sizeof(series),
+                 "vtev_consumer_lag_messages{topic=\"%s\",partition=\"%" PRId32 "\"}",
+                 info->topic, info->partition);
+        h->lag_at_first = value_now(series);
+    }
+    if (!strcmp(ev->u.env.event_id, h->retry_id))
+        return VTEV_VERDICT_RETRY;
+    if (!strcmp(ev->u.env.event_id, h->reject_id))
+        return VTEV_VERDICT_REJECT;
+    h->ok++;
+    return VTEV_VERDICT_OK;
+}
+
+static int all_seen(void *arg) {
+    mctx_t *h = arg;
+    return h->ok >= 4 && value_now(CQ("dead_letter")) >= 2;
+}
+
+/* ok, retry, reject and dead_letter counted per message; dead letters by
+ * reason; handler time, event age and lag. */
+START_TEST(test_consumer_outcomes) {
+    char mock[128], e[512], series[160];
+    const char *bs;
+    ctu_pub_t *pub;
+    vtev_conf_t *conf;
+    vtev_consumer_t *c;
+    mctx_t h;
+    char ids[6][VTEV_UUID_LEN + 1];
+    char *t;
+    int i;
+
+    memset(&h, 0, sizeof(h));
+    h.lag_at_first = -2;
+    snprintf(mock, sizeof(mock), "mock://met-cons-%d", (int)getpid());
+    ck_assert_msg((bs = vtev__mock_cluster_bootstraps(mock + 7, e, sizeof(e))) != NULL, "%s", e);
+    vtev_metrics_reset();
+    conf = vtev_conf_new();
+    ctu_set(conf, "schema.registry.url", mock);
+    pub = ctu_pub_new(bs, conf);
+    for (i = 0; i < 6; i++) { /* one key: one partition, offsets 0-5 */
+        vtev_event_t ev;
+        ctu_position(&ev, "v0");
+        snprintf(ids[i], sizeof(ids[i]), "%s", ev.u.env.event_id);
+        ctu_publish(pub, PTOPIC, &ev);
+        vtev_event_clear(&ev);
+    }
+    snprintf(h.retry_id, sizeof(h.retry_id), "%s", ids[1]);
+    snprintf(h.reject_id, sizeof(h.reject_id), "%s", ids[3]);
+    conf = ctu_conf(mock, mock, "g-metrics");
+    ctu_set(conf, "consumer.retry.max.attempts", "3");
+    ck_assert_msg((c = vtev_consumer_new(conf, e, sizeof(e))) != NULL, "%s", e);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, metrics_handler, &h,
+                                             e, sizeof(e)),
+                     VTEV_ERR_OK);
+    ck_assert_msg(ctu_poll_until(c, all_seen, &h, 60000), "ok %d, calls %d", h.ok, h.calls);
+    ctu_poll_for(c, 300);
+    t = metrics_text();
+    ck_assert_double_eq(series_value(t, CQ("ok")), 4);
+    ck_assert_double_eq(series_value(t, CQ("retry")), 2);  /* attempts 1 and 2 of 3 */
+    ck_assert_double_eq(series_value(t, CQ("reject")), 1);
+    ck_assert_double_eq(series_value(t, CQ("dead_letter")), 2);
+    ck_assert_double_eq(series_value(t, "vtev_dead_letters_total{topic=\"" PTOPIC
+                                        "\",reason=\"RETRIES_EXHAUSTED\"}"), 1);
+    ck_assert_double_eq(
+        series_value(t, "vtev_dead_letters_total{topic=\"" PTOPIC "\",reason=\"REJECTED\"}"), 1);
+    /* every handler call timed; every event's age (its envelope timestamp,
+     * set at publish a moment ago: under a minute) */
+    ck_assert_int_eq(h.calls, 8);
+    ck_assert_double_eq(
+        series_value(t, "vtev_consumer_handler_seconds_count{topic=\"" PTOPIC "\"}"), 8);
+    ck_assert_double_eq(series_value(t, "vtev_event_age_seconds_count{topic=\"" PTOPIC "\"}"), 8);
+    ck_assert_double_eq(
+        series_value(t, "vtev_event_age_seconds_bucket{topic=\"" PTOPIC "\",le=\"60\"}"), 8);
+    /* lag: 5 behind while offset 0 was handled, none at the end */
+    ck_assert_double_eq(h.lag_at_first, 5);
+    snprintf(series, sizeof(series),
+             "vtev_consumer_lag_messages{topic=\"" PTOPIC "\",partition=\"%" PRId32 "\"}",
+             h.partition);
+    ck_assert_double_eq(series_value(t, series), 0);
+    free(t);
+    vtev_consumer_destroy(c);
+    ctu_pub_destroy(pub);
+}
+END_TEST
+
 /* promtool (Debian package prometheus) accepts the text. */
 START_TEST(test_promtool) {
     char *t, path[] = "/tmp/vtev-metrics-XXXXXX", cmd[256];
@@ -423,5 +530,6 @@ int main(void) {
     ADD(producer_counts);
     ADD(producers_aggregate);
     ADD(producer_failed);
+    ADD(consumer_outcomes);
     return vtev_test_run(s);
 }
