@@ -77,6 +77,12 @@ static double value_now(const char *series) {
     return v;
 }
 
+/* The value, 0 when the series does not exist (yet). */
+static double count_now(const char *series) {
+    double v = value_now(series);
+    return v < 0 ? 0 : v;
+}
+
 /* ------------------------------------------------------------ text format */
 
 START_TEST(test_help_type) {
@@ -484,6 +490,94 @@ START_TEST(test_consumer_outcomes) {
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ registry */
+
+#define RC(cache, result) "vtev_registry_cache_total{cache=\"" cache "\",result=\"" result "\"}"
+#define RQ(outcome) "vtev_registry_requests_total{outcome=\"" outcome "\"}"
+#define RSCHEMA "{\"type\":\"record\",\"name\":\"M\",\"fields\":[{\"name\":\"a\",\"type\":\"int\"}]}"
+
+static vtev_registry_t *mock_registry(const char *name) {
+    char e[512], url[128];
+    vtev_conf_t *conf = vtev_conf_new();
+    vtev_registry_t *reg;
+    snprintf(url, sizeof(url), "mock://%s", name);
+    ck_assert_int_eq(vtev_conf_set(conf, "schema.registry.url", url, e, sizeof(e)), VTEV_CONF_OK);
+    ck_assert_msg((reg = vtev_registry_new(conf, e, sizeof(e))) != NULL, "%s", e);
+    return reg;
+}
+
+/* Each cache: a miss (and a request) the first time, a hit (no request) the
+ * second; an answer 404 is a client error; two clients count together. */
+START_TEST(test_registry_cache) {
+    char name[96], e[512], *schema = NULL;
+    vtev_registry_t *w, *r;
+    int32_t id = 0, id2 = 0;
+    int ver = 0;
+    fx_unique(name, sizeof(name), "met-reg");
+    w = mock_registry(name);
+    ck_assert_msg(vtev_registry_register(w, "m-value", RSCHEMA, &id, e, sizeof(e)) == VTEV_ERR_OK,
+                  "%s", e);
+    r = mock_registry(name); /* a second client: caches of its own, the same series */
+    vtev_metrics_reset();
+
+    ck_assert_int_eq(vtev_registry_get_schema(r, id, &schema, e, sizeof(e)), VTEV_ERR_OK);
+    vtev_free(schema);
+    ck_assert_double_eq(value_now(RC("schema_id", "miss")), 1);
+    ck_assert_double_eq(count_now(RC("schema_id", "hit")), 0);
+    ck_assert_double_eq(value_now(RQ("ok")), 1);
+    ck_assert_int_eq(vtev_registry_get_schema(r, id, &schema, e, sizeof(e)), VTEV_ERR_OK);
+    vtev_free(schema);
+    ck_assert_double_eq(value_now(RC("schema_id", "miss")), 1);
+    ck_assert_double_eq(value_now(RC("schema_id", "hit")), 1);
+    ck_assert_double_eq(value_now(RQ("ok")), 1); /* answered from the cache */
+    /* the first client's cache is its own: a miss there too, into the same series */
+    ck_assert_int_eq(vtev_registry_get_schema(w, id, &schema, e, sizeof(e)), VTEV_ERR_OK);
+    vtev_free(schema);
+    ck_assert_double_eq(value_now(RC("schema_id", "miss")), 2);
+
+    ck_assert_int_eq(vtev_registry_lookup(r, "m-value", RSCHEMA, &id2, &ver, e, sizeof(e)),
+                     VTEV_ERR_OK);
+    ck_assert_int_eq(id2, id);
+    ck_assert_double_eq(value_now(RC("subject", "miss")), 1);
+    ck_assert_int_eq(vtev_registry_lookup(r, "m-value", RSCHEMA, &id2, &ver, e, sizeof(e)),
+                     VTEV_ERR_OK);
+    ck_assert_double_eq(value_now(RC("subject", "hit")), 1);
+    ck_assert_double_eq(value_now(RC("subject", "miss")), 1);
+
+    ck_assert_int_eq(vtev_registry_get_version(r, "m-value", 1, &id2, &ver, NULL, e, sizeof(e)),
+                     VTEV_ERR_OK);
+    ck_assert_int_eq(vtev_registry_get_version(r, "m-value", 1, &id2, &ver, NULL, e, sizeof(e)),
+                     VTEV_ERR_OK);
+    ck_assert_double_eq(value_now(RC("version", "miss")), 1);
+    ck_assert_double_eq(value_now(RC("version", "hit")), 1);
+
+    ck_assert_double_eq(count_now(RQ("client_error")), 0);
+    ck_assert_int_eq(vtev_registry_get_version(r, "no-such-subject", -1, NULL, NULL, NULL, e,
+                                               sizeof(e)),
+                     VTEV_ERR_REGISTRY_SUBJECT_NOT_FOUND);
+    ck_assert_double_eq(value_now(RC("latest", "miss")), 1);
+    ck_assert_double_eq(value_now(RQ("client_error")), 1);
+    ck_assert_double_eq(count_now(RQ("transport_error")), 0);
+    vtev_registry_destroy(r);
+    vtev_registry_destroy(w);
+    {
+        /* no answer at all (a port nobody listens on, no retry) */
+        vtev_conf_t *conf = vtev_conf_new();
+        ck_assert_int_eq(vtev_conf_set(conf, "schema.registry.url", "http://127.0.0.1:1", e,
+                                       sizeof(e)),
+                         VTEV_CONF_OK);
+        ck_assert_int_eq(vtev_conf_set(conf, "schema.registry.max.retries", "0", e, sizeof(e)),
+                         VTEV_CONF_OK);
+        ck_assert_msg((r = vtev_registry_new(conf, e, sizeof(e))) != NULL, "%s", e);
+        ck_assert_int_eq(vtev_registry_get_schema(r, 12345, &schema, e, sizeof(e)),
+                         VTEV_ERR_REGISTRY_UNAVAILABLE);
+        ck_assert_double_eq(value_now(RQ("transport_error")), 1);
+        vtev_registry_destroy(r);
+    }
+}
+END_TEST
+
 /* promtool (Debian package prometheus) accepts the text. */
 START_TEST(test_promtool) {
     char *t, path[] = "/tmp/vtev-metrics-XXXXXX", cmd[256];
@@ -531,5 +625,6 @@ int main(void) {
     ADD(producers_aggregate);
     ADD(producer_failed);
     ADD(consumer_outcomes);
+    ADD(registry_cache);
     return vtev_test_run(s);
 }
