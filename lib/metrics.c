@@ -86,7 +86,7 @@ static const char *const bounds_txt[] = {"0.001", "0.0025", "0.005", "0.01", "0.
 
 struct vtev__series_s {
     vtev__metric_t family;
-    char *values[2];
+    const char *values[2]; /* heap copies, or literals for the fixed series */
     struct vtev__series_s *next; /* of the family, in creation order */
     _Atomic uint64_t counter;    /* counter value, or the gauge's double bits */
     _Atomic uint64_t buckets[NBUCKETS]; /* histogram: not cumulative */
@@ -108,6 +108,47 @@ static vtev__series_t *heads[VTEV__M__CNT], *tails[VTEV__M__CNT];
 static ptopic_node_t *ptopics;
 static ctopic_node_t *ctopics;
 
+/* The series whose labels are known in advance (the registry's) live in
+ * static storage and are in the store from its first use: counting them
+ * never allocates, so a registry call that fails for want of memory does
+ * not leave new blocks behind (tests/test_alloc.c checks that), and they are
+ * written (at 0) before anything happened. */
+static const char *const fixed_requests[] = {"ok", "client_error", "unavailable",
+                                             "transport_error"};
+static const char *const fixed_caches[] = {"subject", "schema_id", "version", "latest",
+                                           "missing"};
+#define NFIXED_REQ VTEV_ARRAY_SIZE(fixed_requests)
+#define NFIXED_CACHE (VTEV_ARRAY_SIZE(fixed_caches) * 2)
+static vtev__series_t fixed[NFIXED_REQ + NFIXED_CACHE];
+static bool fixed_linked; /* guarded by store_lock */
+
+static void link_series(vtev__series_t *s) {
+    if (tails[s->family])
+        tails[s->family]->next = s;
+    else
+        heads[s->family] = s;
+    tails[s->family] = s;
+}
+
+/* Caller holds store_lock. */
+static void link_fixed(void) {
+    size_t i, k = 0;
+    if (fixed_linked)
+        return;
+    fixed_linked = true;
+    for (i = 0; i < NFIXED_REQ; i++, k++) {
+        fixed[k].family = VTEV__M_REGISTRY_REQUESTS;
+        fixed[k].values[0] = fixed_requests[i];
+        link_series(&fixed[k]);
+    }
+    for (i = 0; i < NFIXED_CACHE; i++, k++) {
+        fixed[k].family = VTEV__M_REGISTRY_CACHE;
+        fixed[k].values[0] = fixed_caches[i / 2];
+        fixed[k].values[1] = i % 2 ? "miss" : "hit";
+        link_series(&fixed[k]);
+    }
+}
+
 static bool label_eq(const char *a, const char *b) {
     return !strcmp(a ? a : "", b ? b : "");
 }
@@ -120,6 +161,7 @@ static vtev__series_t *series_locked(vtev__metric_t m, const char *v1, const cha
     int i;
     if ((int)m < 0 || m >= VTEV__M__CNT)
         return NULL;
+    link_fixed();
     f = &families[m];
     v[0] = v1;
     v[1] = f->nlabels > 1 ? v2 : NULL;
@@ -131,16 +173,12 @@ static vtev__series_t *series_locked(vtev__metric_t m, const char *v1, const cha
     s->family = m;
     for (i = 0; i < f->nlabels; i++) {
         if (!(s->values[i] = vtev__strdup(v[i] ? v[i] : ""))) {
-            free(s->values[0]);
+            free((void *)(uintptr_t)s->values[0]);
             free(s);
             return NULL;
         }
     }
-    if (tails[m])
-        tails[m]->next = s;
-    else
-        heads[m] = s;
-    tails[m] = s;
+    link_series(s);
     return s;
 }
 
@@ -429,6 +467,7 @@ vtev_err_t vtev_metrics_write(char **textp, size_t *lenp, char *errstr, size_t e
     *textp = NULL;
     out_reserve(&o, 0);
     pthread_mutex_lock(&store_lock);
+    link_fixed();
     for (m = 0; m < VTEV__M__CNT; m++)
         write_family(&o, (vtev__metric_t)m);
     pthread_mutex_unlock(&store_lock);

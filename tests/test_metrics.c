@@ -113,6 +113,11 @@ START_TEST(test_help_type) {
     ck_assert_before(strstr(t, "# TYPE vtev_registry_requests_total"),
                      strstr(t, "vtev_registry_requests_total{outcome=\"ok\"} 3\n"));
     ck_assert_int_eq(series_lines(t, "vtev_registry_requests_total{outcome=\"ok\"}"), 1);
+    /* the registry's series exist from the start, at 0 */
+    ck_assert_double_eq(
+        series_value(t, "vtev_registry_requests_total{outcome=\"transport_error\"}"), 0);
+    ck_assert_double_eq(
+        series_value(t, "vtev_registry_cache_total{cache=\"missing\",result=\"miss\"}"), 0);
     ck_assert(t[strlen(t) - 1] == '\n');
     free(t);
     {
