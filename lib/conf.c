@@ -106,6 +106,10 @@ static const prop_t props[] = {
      "sets librdkafka knobs together (doc/producer.md; explicit `kafka.*` keys win)"},
     {"producer.queue.block.ms", T_INT, "1000", 0, 3600000, NULL, false, S_PRODUCER,
      "how long a publish waits for room in a full local queue before `VTEV_ERR_QUEUE_FULL`"},
+    {"trace.propagation", T_BOOL, "true", 0, 0, NULL, false, S_PRODUCER,
+     "set a W3C `traceparent` header (and `tracestate`) on every message: the caller's, a "
+     "child of the thread's current context (inside a handler: the handled message's), or a "
+     "new trace. See include/vtevents/trace.h"},
     {"producer.close.timeout.ms", T_INT, "10000", 0, 3600000, NULL, false, S_PRODUCER,
      "how long destroy flushes before giving up"},
     {"group.id", T_STR, NULL, 0, 0, NULL, false, S_CONSUMER,

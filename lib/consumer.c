@@ -26,6 +26,7 @@
 #include "producer_int.h"
 #include "rdkafka_int.h"
 #include "serde_int.h"
+#include "trace_int.h"
 
 #define TYPE_IDX(t) (((int)(t) >= 1 && (int)(t) <= 3) ? (int)(t) : 0)
 
@@ -770,6 +771,7 @@ static void mark_done(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_messag
 
 static void msg_info_init(vtev_msg_info_t *info, const char *topic, const rd_kafka_message_t *m,
                           int32_t schema_id, int attempt);
+static void trace_begin(vtev__trace_scope_t *s, vtev_msg_info_t *info);
 
 /* The headers of m in order: in hstack when they fit (hn entries), else in
  * an array the caller frees (*hvp != hstack).  false when out of memory. */
@@ -802,6 +804,7 @@ static vtev_err_t unhandled(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_
     if (c->unhandled_cb) {
         vtev_msg_info_t info;
         vtev_header_t hstack[16], *hv;
+        vtev__trace_scope_t tscope;
         size_t hn;
         int32_t schema_id = -1;
         if (!msg_headers(m, hstack, VTEV_ARRAY_SIZE(hstack), &hv, &hn)) {
@@ -813,7 +816,9 @@ static vtev_err_t unhandled(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_
         msg_info_init(&info, p->topic, m, schema_id, attempts);
         info.headers = hn ? hv : NULL;
         info.header_cnt = hn;
+        trace_begin(&tscope, &info);
         v = c->unhandled_cb(c, why, why_msg, m->payload, m->len, &info, c->unhandled_opaque);
+        vtev__trace_incoming_end(&tscope, (int)v);
         if (hv != hstack)
             free(hv);
     } else {
@@ -994,6 +999,23 @@ static void observe_age(vtev_cpart_t *p, const rd_kafka_message_t *m, const vtev
         vtev__hist_observe_us(p->met->age, vtev__now_wall_us() - ts_us);
 }
 
+/* The message's trace context becomes the thread's current one for the
+ * handler (trace.h); info gets its traceparent and tracestate. */
+static void trace_begin(vtev__trace_scope_t *s, vtev_msg_info_t *info) {
+    const vtev_header_t *tp = NULL, *ts = NULL;
+    size_t i;
+    for (i = 0; i < info->header_cnt; i++) {
+        if (!strcmp(info->headers[i].name, "traceparent"))
+            tp = &info->headers[i];
+        else if (!strcmp(info->headers[i].name, "tracestate"))
+            ts = &info->headers[i];
+    }
+    vtev__trace_incoming_begin(s, info->topic, tp ? tp->value : NULL, tp ? tp->value_len : 0,
+                               ts ? ts->value : NULL, ts ? ts->value_len : 0);
+    info->traceparent = s->has_ctx ? s->traceparent : NULL;
+    info->tracestate = s->has_ctx && s->ctx.tracestate[0] ? s->ctx.tracestate : NULL;
+}
+
 static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m,
                                  char *errstr, size_t errstr_size) {
     const char *topic = rd_kafka_topic_name(m->rkt);
@@ -1007,6 +1029,7 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
     vtev_chandler_t *h = NULL;
     vtev_msg_info_t info;
     vtev_header_t hstack[16], *hv = hstack;
+    vtev__trace_scope_t tscope;
     vtev_verdict_t verdict;
     int64_t t0, dt;
     bool deferred;
@@ -1174,6 +1197,7 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
     }
     if (info.header_cnt)
         info.headers = hv;
+    trace_begin(&tscope, &info);
 
     c->cur_topic = topic;
     c->cur_partition = m->partition;
@@ -1185,6 +1209,7 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
     else
         verdict = h->fn(c, &ev, &info, h->opaque);
     dt = vtev__now_mono_us() - t0;
+    vtev__trace_incoming_end(&tscope, (int)verdict);
     c->cur_topic = NULL;
     if (p->met)
         vtev__hist_observe_us(p->met->handler, dt);

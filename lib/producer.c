@@ -30,6 +30,7 @@
 #include "producer_int.h"
 #include "rdkafka_int.h"
 #include "serde_int.h"
+#include "trace_int.h"
 
 enum { ST_PUBLISHED, ST_DELIVERED, ST_FAILED, ST_BYTES, ST__CNT };
 #define NTYPES 4 /* NONE (generic), POSITION, REQUEST, RESULT */
@@ -54,6 +55,7 @@ struct vtev_producer_s {
     char *topics[NTYPES];
     rd_kafka_topic_t *rkt[NTYPES]; /* held so their metadata is fetched at creation */
     int64_t queue_block_ms;
+    bool trace; /* trace.propagation */
     int64_t close_timeout_ms;
     bool transactional;
 
@@ -383,6 +385,7 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
 
     p->conf = conf; /* borrowed until success (for logging), owned after */
     p->queue_block_ms = vtev__conf_int(conf, "producer.queue.block.ms");
+    p->trace = vtev__conf_bool(conf, "trace.propagation");
     p->close_timeout_ms = vtev__conf_int(conf, "producer.close.timeout.ms");
     p->topics[VTEV_EVENT_POSITION] = vtev__strdup(vtev__conf_str(conf, "topic.position"));
     p->topics[VTEV_EVENT_REQUEST] = vtev__strdup(vtev__conf_str(conf, "topic.request"));
@@ -545,6 +548,42 @@ vtev_err_t vtev_producer_stats(vtev_producer_t *p, vtev_event_type_t type,
 
 /* ---- enqueue ---- */
 
+/* The trace context of a message (trace.h): a traceparent the caller put
+ * in *hdrsp is checked and kept; else one is added (headers created when
+ * *hdrsp is NULL: *ownp tells the caller to destroy them if the message is
+ * not enqueued). */
+static vtev_err_t trace_headers(const char *topic, rd_kafka_headers_t **hdrsp, bool *ownp,
+                                char *errstr, size_t errstr_size) {
+    const void *v;
+    size_t vs;
+    char tp[VTEV_TRACEPARENT_LEN + 1], e[256];
+    const char *ts;
+    vtev_trace_ctx_t given;
+    *ownp = false;
+    if (!*hdrsp) {
+        if (!(*hdrsp = rd_kafka_headers_new(2)))
+            return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        *ownp = true;
+    } else if (rd_kafka_header_get_last(*hdrsp, "traceparent", &v, &vs) ==
+               RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (!v || vtev_trace_parse(v, vs, NULL, 0, &given, e, sizeof(e)) != VTEV_ERR_OK)
+            return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size, "headers: %s",
+                              v ? e : "traceparent: null value");
+        return VTEV_ERR_OK; /* the caller's */
+    }
+    vtev__trace_outgoing(topic, tp, &ts);
+    if (rd_kafka_header_add(*hdrsp, "traceparent", 11, tp, VTEV_TRACEPARENT_LEN) ||
+        (ts && rd_kafka_header_add(*hdrsp, "tracestate", 10, ts, -1))) {
+        if (*ownp) {
+            rd_kafka_headers_destroy(*hdrsp);
+            *hdrsp = NULL;
+            *ownp = false;
+        }
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
+    return VTEV_ERR_OK;
+}
+
 /* Enqueues value (taking it on success when `take`, else copied). headers is
  * taken on success. */
 static vtev_err_t enqueue(vtev_producer_t *p, const char *topic, vtev_event_type_t type,
@@ -555,9 +594,16 @@ static vtev_err_t enqueue(vtev_producer_t *p, const char *topic, vtev_event_type
     int64_t now = vtev__now_mono_us(), end = now + p->queue_block_ms * 1000;
     rd_kafka_resp_err_t kerr;
     vtev__ptopic_met_t *met;
+    bool own_hdrs = false;
+    vtev_err_t terr;
 
-    if (!(pm = calloc(1, sizeof(*pm))))
+    if (p->trace && (terr = trace_headers(topic, &hdrs, &own_hdrs, errstr, errstr_size)))
+        return terr;
+    if (!(pm = calloc(1, sizeof(*pm)))) {
+        if (own_hdrs)
+            rd_kafka_headers_destroy(hdrs);
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
     pm->type = type;
     pm->opaque = msg_opaque;
     pm->met = met = topic_met(p, topic); /* pm is the report's once enqueued */
@@ -600,6 +646,8 @@ static vtev_err_t enqueue(vtev_producer_t *p, const char *topic, vtev_event_type
         }
     }
     free(pm);
+    if (own_hdrs)
+        rd_kafka_headers_destroy(hdrs); /* not the caller's to destroy */
     if (kerr == RD_KAFKA_RESP_ERR__FATAL || atomic_load(&p->fatal)) {
         check_fatal(p);
         return fatal_fail(p, errstr, errstr_size);

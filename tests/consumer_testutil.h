@@ -48,6 +48,27 @@ static inline vtev_conf_t *ctu_conf(const char *bootstrap, const char *registry,
     return conf;
 }
 
+/* ------------------------------------------------------------ environment */
+
+/* One test's own embedded cluster and registry, "mock://PREFIX-NAME-PID",
+ * and a group "g-NAME".  Needs mock_cluster.h (lib/). */
+typedef struct ctu_env_s {
+    char mock[128]; /* "mock://..." */
+    const char *bootstraps;
+    char group[64];
+} ctu_env_t;
+
+#define CTU_ENV_INIT(env, prefix, name)                                                       \
+    do {                                                                                      \
+        char ctu_e_[512];                                                                     \
+        snprintf((env)->mock, sizeof((env)->mock), "mock://%s-%s-%d", (prefix), (name),      \
+                 (int)getpid());                                                              \
+        (env)->bootstraps =                                                                   \
+            vtev__mock_cluster_bootstraps((env)->mock + 7, ctu_e_, sizeof(ctu_e_));           \
+        ck_assert_msg((env)->bootstraps != NULL, "%s", ctu_e_);                               \
+        snprintf((env)->group, sizeof((env)->group), "g-%s", (name));                         \
+    } while (0)
+
 /* ------------------------------------------------------------ publishing */
 
 typedef struct ctu_pub_s {

@@ -11,18 +11,10 @@
 #include "registry_int.h"
 #include "testutil.h"
 
-typedef struct env_s {
-    char mock[128];     /* "mock://NAME" */
-    const char *bootstraps;
-    char group[64];
-} env_t;
+typedef ctu_env_t env_t;
 
 static void env_init(env_t *env, const char *name) {
-    char e[512];
-    snprintf(env->mock, sizeof(env->mock), "mock://cons-%s-%d", name, (int)getpid());
-    env->bootstraps = vtev__mock_cluster_bootstraps(env->mock + 7, e, sizeof(e));
-    ck_assert_msg(env->bootstraps != NULL, "%s", e);
-    snprintf(env->group, sizeof(env->group), "g-%s", name);
+    CTU_ENV_INIT(env, "cons", name);
 }
 
 static vtev_conf_t *env_conf(env_t *env) {
@@ -1292,15 +1284,7 @@ START_TEST(test_cooperative_rebalance) {
 }
 END_TEST
 
-/* One case per test so that meson can run them in parallel
- * (CK_RUN_CASE=<name>; tests/meson.build lists the names). */
-#define ADD(name)                                  \
-    do {                                           \
-        TCase *tc = tcase_create(#name);           \
-        tcase_set_timeout(tc, 120);                \
-        tcase_add_test(tc, test_##name);           \
-        suite_add_tcase(s, tc);                    \
-    } while (0)
+#define ADD(name) VTEV_TEST_CASE(s, name, 120)
 
 static Suite *consumer_suite(void) {
     Suite *s = suite_create("consumer");

@@ -15,18 +15,10 @@
 
 #define TOPIC "vessel-position-updates"
 
-typedef struct env_s {
-    char mock[128];
-    const char *bootstraps;
-    char group[64];
-} env_t;
+typedef ctu_env_t env_t;
 
 static void env_init(env_t *env, const char *name) {
-    char e[512];
-    snprintf(env->mock, sizeof(env->mock), "mock://defer-%s-%d", name, (int)getpid());
-    env->bootstraps = vtev__mock_cluster_bootstraps(env->mock + 7, e, sizeof(e));
-    ck_assert_msg(env->bootstraps != NULL, "%s", e);
-    snprintf(env->group, sizeof(env->group), "g-%s", name);
+    CTU_ENV_INIT(env, "defer", name);
 }
 
 static vtev_consumer_t *env_consumer(env_t *env, vtev_conf_t *conf) {
@@ -344,13 +336,7 @@ START_TEST(test_retry_env) {
 }
 END_TEST
 
-#define ADD(name)                                  \
-    do {                                           \
-        TCase *tc = tcase_create(#name);           \
-        tcase_set_timeout(tc, 150);                \
-        tcase_add_test(tc, test_##name);           \
-        suite_add_tcase(s, tc);                    \
-    } while (0)
+#define ADD(name) VTEV_TEST_CASE(s, name, 150)
 
 static Suite *defer_suite(void) {
     Suite *s = suite_create("consumer_defer");

@@ -13,16 +13,10 @@
 
 #define ARRAY_N(a) (sizeof(a) / sizeof((a)[0]))
 
-typedef struct env_s {
-    char mock[128]; /* "mock://NAME" */
-    const char *bootstraps;
-} env_t;
+typedef ctu_env_t env_t;
 
 static void env_init(env_t *env, const char *name) {
-    char e[512];
-    snprintf(env->mock, sizeof(env->mock), "mock://rdr-%s-%d", name, (int)getpid());
-    env->bootstraps = vtev__mock_cluster_bootstraps(env->mock + 7, e, sizeof(e));
-    ck_assert_msg(env->bootstraps != NULL, "%s", e);
+    CTU_ENV_INIT(env, "rdr", name);
 }
 
 static ctu_pub_t *env_pub(env_t *env) {
@@ -153,6 +147,15 @@ static void reader_callbacks(vtev_consumer_t *c, rctx_t *x) {
     vtev_consumer_set_eof_cb(c, eof_cb, x);
 }
 
+/* The callbacks, and the positions' topic subscribed with handler(). */
+static void reader_positions(vtev_consumer_t *c, rctx_t *x) {
+    char e[512];
+    reader_callbacks(c, x);
+    ck_assert_msg(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, handler, x, e,
+                                          sizeof(e)) == VTEV_ERR_OK,
+                  "subscribe: %s", e);
+}
+
 /* Publishes n positions of vessel "v0" (one partition); their ids out. */
 static void publish_positions(ctu_pub_t *p, int n, char ids[][VTEV_UUID_LEN + 1]) {
     int i;
@@ -253,10 +256,7 @@ START_TEST(test_poison_to_caller) {
     publish_positions(pub, 2, ids + 2);
 
     c = reader_new(reader_conf(&env, NULL, NULL)); /* consumer.offset.reset earliest */
-    reader_callbacks(c, x);
-    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, handler, x, e,
-                                             sizeof(e)),
-                     VTEV_ERR_OK);
+    reader_positions(c, x);
     read_to_end(c, x);
     ck_assert_uint_eq(x->handled_cnt, 4);
     for (i = 0; i < 4; i++) {
@@ -312,7 +312,6 @@ START_TEST(test_start_offsets) {
     env_t env;
     ctu_pub_t *pub;
     char ids[5][VTEV_UUID_LEN + 1];
-    char e[512];
     size_t i;
 
     env_init(&env, "start");
@@ -321,10 +320,7 @@ START_TEST(test_start_offsets) {
     for (i = 0; i < ARRAY_N(cases); i++) {
         rctx_t *x = rctx_new();
         vtev_consumer_t *c = reader_new(reader_conf(&env, NULL, cases[i].start));
-        reader_callbacks(c, x);
-        ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, handler, x, e,
-                                                 sizeof(e)),
-                         VTEV_ERR_OK);
+        reader_positions(c, x);
         read_to_end(c, x);
         ck_assert_msg(x->handled_cnt == cases[i].want, "start %s: %zu events, want %zu",
                       cases[i].start, x->handled_cnt, cases[i].want);
@@ -359,10 +355,7 @@ START_TEST(test_hold_and_verdicts) {
     publish_positions(pub, 1, ids);
     x->hold = 2;
     c = reader_new(reader_conf(&env, NULL, "beginning"));
-    reader_callbacks(c, x);
-    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, handler, x, e,
-                                             sizeof(e)),
-                     VTEV_ERR_OK);
+    reader_positions(c, x);
     read_to_end(c, x);
     ck_assert_uint_eq(x->unhandled_cnt, 3); /* held twice, then taken */
     ck_assert_int_eq(x->unhandled[0].offset, x->unhandled[2].offset);
@@ -376,10 +369,7 @@ START_TEST(test_hold_and_verdicts) {
     x = rctx_new();
     x->verdict = VTEV_VERDICT_REJECT;
     c = reader_new(reader_conf(&env, NULL, "beginning"));
-    reader_callbacks(c, x);
-    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, handler, x, e,
-                                             sizeof(e)),
-                     VTEV_ERR_OK);
+    reader_positions(c, x);
     read_to_end(c, x);
     ck_assert_uint_eq(x->handled_cnt, 1);
     ck_assert_uint_eq(x->unhandled_cnt, 2);
@@ -394,10 +384,7 @@ START_TEST(test_hold_and_verdicts) {
     conf = reader_conf(&env, NULL, "1");
     ctu_set(conf, "consumer.retry.max.attempts", "2");
     c = reader_new(conf);
-    reader_callbacks(c, x);
-    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, handler, x, e,
-                                             sizeof(e)),
-                     VTEV_ERR_OK);
+    reader_positions(c, x);
     read_to_end(c, x);
     ck_assert_uint_eq(x->handled_cnt, 2); /* attempts 1 and 2 */
     ck_assert_uint_eq(x->unhandled_cnt, 1);
@@ -445,10 +432,7 @@ START_TEST(test_two_topics) {
     ctu_publish(pub, "prediction-requests", &req);
     vtev_event_clear(&req);
     c = reader_new(reader_conf(&env, NULL, "beginning"));
-    reader_callbacks(c, x);
-    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, handler, x, e,
-                                             sizeof(e)),
-                     VTEV_ERR_OK);
+    reader_positions(c, x);
     ctu_poll_for(c, 1000); /* positions are read before the second topic comes */
     ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_REQUEST, NULL, handler, x, e,
                                              sizeof(e)),
@@ -484,10 +468,7 @@ START_TEST(test_group_commits) {
     publish_positions(pub, 2, ids);
     ctu_publish_raw(pub, "vessel-position-updates", "v0", "junk", 4);
     c = reader_new(reader_conf(&env, "g-rdr", NULL));
-    reader_callbacks(c, x);
-    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, handler, x, e,
-                                             sizeof(e)),
-                     VTEV_ERR_OK);
+    reader_positions(c, x);
     read_to_end(c, x);
     ck_assert_uint_eq(x->handled_cnt, 2);
     ck_assert_uint_eq(x->unhandled_cnt, 1);
@@ -498,10 +479,7 @@ START_TEST(test_group_commits) {
     publish_positions(pub, 1, ids + 2);
     x = rctx_new();
     c = reader_new(reader_conf(&env, "g-rdr", NULL));
-    reader_callbacks(c, x);
-    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, handler, x, e,
-                                             sizeof(e)),
-                     VTEV_ERR_OK);
+    reader_positions(c, x);
     read_to_end(c, x);
     ck_assert_uint_eq(x->handled_cnt, 1);
     ck_assert_str_eq(x->handled[0].event_id, ids[2]);
@@ -512,15 +490,7 @@ START_TEST(test_group_commits) {
 }
 END_TEST
 
-/* One case per test so that meson can run them in parallel
- * (CK_RUN_CASE=<name>; tests/meson.build lists the names). */
-#define ADD(name)                                  \
-    do {                                           \
-        TCase *tc = tcase_create(#name);           \
-        tcase_set_timeout(tc, 120);                \
-        tcase_add_test(tc, test_##name);           \
-        suite_add_tcase(s, tc);                    \
-    } while (0)
+#define ADD(name) VTEV_TEST_CASE(s, name, 120)
 
 static Suite *reader_suite(void) {
     Suite *s = suite_create("consumer_reader");

@@ -17,6 +17,17 @@
     ck_assert_msg(strstr((haystack), (needle)) != NULL, "\"%s\" does not contain \"%s\"", \
                   (haystack), (needle))
 
+/* Adds test_NAME to suite s as a case of its own, named NAME, so that meson
+ * can run each case as one test (CK_RUN_CASE=NAME; tests/meson.build lists
+ * the names). */
+#define VTEV_TEST_CASE(s, name, timeout_s)          \
+    do {                                            \
+        TCase *vtev_tc_ = tcase_create(#name);      \
+        tcase_set_timeout(vtev_tc_, (timeout_s));   \
+        tcase_add_test(vtev_tc_, test_##name);      \
+        suite_add_tcase((s), vtev_tc_);             \
+    } while (0)
+
 /* Runs one suite, returns the process exit status (0 when nothing failed). */
 static inline int vtev_test_run(Suite *s) {
     SRunner *sr = srunner_create(s);

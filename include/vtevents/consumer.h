@@ -107,6 +107,11 @@ typedef struct vtev_msg_info_s {
     size_t header_cnt;             /**< Number of headers. */
     int32_t schema_id;             /**< Registry id of the writer schema. */
     int attempt;                   /**< 1 on first delivery, 2 on the first retry, ... */
+    /** The message's W3C `traceparent` (normalised, NUL-terminated), or NULL
+     *  when it carries none that parses (see <vtevents/trace.h>).  @since 0.2.0 */
+    const char *traceparent;
+    /** Its `tracestate`, or NULL when none.  @since 0.2.0 */
+    const char *tracestate;
 } vtev_msg_info_t;
 
 /**

@@ -22,6 +22,7 @@
 #include <vtevents/producer.h>
 #include <vtevents/consumer.h>
 #include <vtevents/metrics.h>
+#include <vtevents/trace.h>
 /* the platform's event types, generated from schemas/avro by vt-codegen */
 #include <vtevents/type.h>
 #include <vtevents/vessel_position_updated.h>
