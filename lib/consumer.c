@@ -22,6 +22,7 @@
 
 #include "consumer_int.h"
 #include "internal.h"
+#include "metrics_int.h"
 #include "producer_int.h"
 #include "rdkafka_int.h"
 #include "serde_int.h"
@@ -876,6 +877,11 @@ static vtev_err_t dead_letter(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafk
                   "%s [%" PRId32 "] offset %" PRId64 " dead-lettered: %s: %s", p->topic,
                   p->partition, m->offset, vtev_err2name(why), why_msg);
         STAT_INC(c, tidx, dead_lettered);
+        if (p->met)
+            vtev__counter_add(p->met->dead_letter, 1);
+        /* rare: the (topic, reason) series is looked up in the store */
+        vtev__counter_add(vtev__metric_series(VTEV__M_DEAD_LETTERS, p->topic, vtev_err2name(why)),
+                          1);
         mark_done(c, p, m);
         return VTEV_ERR_OK;
     }
@@ -923,6 +929,8 @@ static void environment_retry(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafk
                               const char *why) {
     int failures;
     STAT_INC(c, tidx, retried);
+    if (p->met)
+        vtev__counter_add(p->met->retry, 1);
     failures = vtev__consumer_retry_env(c, p, m->offset, attempt - 1);
     vtev__log(c->conf, 4, "CONSUMER",
               "%s [%" PRId32 "] offset %" PRId64 ": %s: %s (not the message's fault: paused, "
@@ -970,6 +978,47 @@ static bool retried_offset_gone(vtev_consumer_t *c, const vtev_cpart_t *p) {
     if (rd_kafka_query_watermark_offsets(c->rk, p->topic, p->partition, &lo, &hi, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
         return false;
     return lo > p->retry_offset;
+}
+
+/* vtev_consumer_lag_messages{topic,partition}: the high watermark that
+ * librdkafka last learnt (cached, no request) minus the offset after m.
+ * The partition's series are looked up at its first message (m NULL: only
+ * that). */
+static void update_metrics_lag(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_message_t *m) {
+    int64_t lo = -1, hi = -1;
+    if (!p->met) {
+        char part[16];
+        snprintf(part, sizeof(part), "%" PRId32, p->partition);
+        p->met = vtev__ctopic_met(p->topic);
+        p->lag = vtev__metric_series(VTEV__M_CONSUMER_LAG, p->topic, part);
+    }
+    if (!m)
+        return; /* only the lookup */
+    if (p->lag &&
+        rd_kafka_get_watermark_offsets(c->rk, p->topic, p->partition, &lo, &hi) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR &&
+        hi >= 0)
+        vtev__gauge_set(p->lag, hi > m->offset + 1 ? (double)(hi - (m->offset + 1)) : 0.0);
+}
+
+/* vtev_event_age_seconds: now minus the event's time, the envelope's
+ * timestamp for the three platform events (ev), else the Kafka message's
+ * timestamp (generated types: the producer's CreateTime, or the broker's
+ * LogAppendTime). */
+static void observe_age(vtev_cpart_t *p, const rd_kafka_message_t *m, const vtev_event_t *ev) {
+    int64_t ts_us = -1;
+    if (!p->met || !p->met->age)
+        return;
+    if (ev)
+        ts_us = ev->u.env.timestamp_us;
+    else {
+        rd_kafka_timestamp_type_t tt;
+        int64_t ms = rd_kafka_message_timestamp(m, &tt);
+        if (ms >= 0 && tt != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE)
+            ts_us = ms * 1000;
+    }
+    if (ts_us > 0)
+        vtev__hist_observe_us(p->met->age, vtev__now_wall_us() - ts_us);
 }
 
 /* The message's trace context becomes the thread's current one for the
@@ -1050,6 +1099,7 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
     if (!(p = vtev__consumer_part(c, topic, m->partition, true)))
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
     p->eof = false;
+    update_metrics_lag(c, p, NULL);
     if (p->retry_active) {
         /* prefetched copies of later messages, or the retried one too early */
         if (p->paused)
@@ -1106,6 +1156,7 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
         }
     }
 
+    update_metrics_lag(c, p, m); /* the message is handled now */
     expected = expected_type(c, topic);
     memset(&ev, 0, sizeof(ev));
     emsg[0] = '\0';
@@ -1205,6 +1256,7 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
     c->cur_topic = topic;
     c->cur_partition = m->partition;
     c->cur_offset = m->offset;
+    observe_age(p, m, gtype ? NULL : &ev);
     t0 = vtev__now_mono_us();
     if (gtype)
         verdict = c->typed[ti].fn(c, gtype, tev, &info, c->typed[ti].opaque);
@@ -1213,6 +1265,8 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
     dt = vtev__now_mono_us() - t0;
     trace_end(&tscope, verdict);
     c->cur_topic = NULL;
+    if (p->met)
+        vtev__hist_observe_us(p->met->handler, dt);
     deferred = vtev__consumer_defer_finish(c, p, verdict == VTEV_VERDICT_OK);
     if (hv != hstack)
         free(hv);
@@ -1235,6 +1289,8 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
     switch (verdict) {
     case VTEV_VERDICT_OK:
         STAT_INC(c, tidx, ok);
+        if (p->met)
+            vtev__counter_add(p->met->ok, 1);
         if (deferred)
             finish_msg(c, p); /* its offset waits for vtev_pending_done() */
         else
@@ -1243,6 +1299,8 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
     case VTEV_VERDICT_RETRY_ENV:
         /* the environment failed, not the message: no attempt is used up */
         STAT_INC(c, tidx, retried);
+        if (p->met)
+            vtev__counter_add(p->met->retry, 1);
         vtev__consumer_retry_env(c, p, m->offset, attempt - 1);
         return VTEV_ERR_OK;
     case VTEV_VERDICT_RETRY:
@@ -1254,11 +1312,15 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
                                errstr_size);
         }
         STAT_INC(c, tidx, retried);
+        if (p->met)
+            vtev__counter_add(p->met->retry, 1);
         vtev__consumer_schedule_retry(c, p, m, attempt);
         return VTEV_ERR_OK;
     case VTEV_VERDICT_REJECT:
     default:
         STAT_INC(c, tidx, rejected);
+        if (p->met)
+            vtev__counter_add(p->met->reject, 1);
         snprintf(emsg, sizeof(emsg), "rejected by the handler of %s on attempt %d",
                  tname ? tname : "?", attempt);
         return dead_letter(c, p, m, VTEV_ERR_REJECTED, emsg, attempt, tidx, errstr, errstr_size);

@@ -55,6 +55,10 @@ typedef struct vtev_cpart_s {
     bool eof;             /* at the partition's end (enable.partition.eof) */
     /* messages handled but not yet stored, oldest first (consumer_defer.c) */
     vtev_pending_t *pend_head, *pend_tail;
+    /* the topic's and the partition's metric series (metrics.c: process-wide,
+     * never freed), looked up at the partition's first message */
+    struct vtev__ctopic_met_s *met;
+    struct vtev__series_s *lag;
 } vtev_cpart_t;
 
 /* A subscribed topic and the type its messages must have (NONE: any). */

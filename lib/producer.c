@@ -6,8 +6,11 @@
  * per producer.  In event mode rd_kafka_flush() (ours, and the one inside
  * rd_kafka_commit_transaction()) only waits: no other thread ever runs a
  * delivery report.  Every accepted message carries a small heap record (event type,
- * event_id, caller's opaque) freed in its delivery report, so the caller's
- * strings may be freed as soon as publish returns.
+ * event_id, caller's opaque, its topic's metric series and publish time)
+ * freed in its delivery report, so the caller's strings may be freed as soon
+ * as publish returns.  Metrics (metrics.c) cost a publish a few strcmp()s in
+ * the producer's topic cache and an atomic add; the report thread reads the
+ * clock once per batch.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,6 +26,7 @@
 
 #include "conf_int.h"
 #include "internal.h"
+#include "metrics_int.h"
 #include "producer_int.h"
 #include "rdkafka_int.h"
 #include "serde_int.h"
@@ -36,7 +40,14 @@ typedef struct pmsg_s {
     vtev_event_type_t type;
     char event_id[VTEV_UUID_LEN + 1];
     void *opaque;
+    vtev__ptopic_met_t *met; /* the topic's series (metrics.c), NULL when out of memory */
+    int64_t t0_us;           /* publish time (monotonic), for vtev_producer_delivery_seconds */
 } pmsg_t;
+
+/* Topics whose series a producer keeps at hand: a publish finds its topic's
+ * series with at most this many strcmp()s and no lock; a producer that
+ * publishes to more topics looks the others up in the store (a mutex). */
+#define MET_CACHE 8
 
 struct vtev_producer_s {
     vtev_conf_t *conf;
@@ -76,7 +87,34 @@ struct vtev_producer_s {
     pthread_mutex_t hlock;                /* dr_fail */
     char dr_fail[256];
     char name[64];                        /* "producer CLIENT.ID" */
+
+    /* metrics: filled in order, never changed once set (a slot is claimed by CAS) */
+    _Atomic(vtev__ptopic_met_t *) met_cache[MET_CACHE];
 };
+
+/* The process-wide series of topic, through the producer's cache. */
+static vtev__ptopic_met_t *topic_met(vtev_producer_t *p, const char *topic) {
+    vtev__ptopic_met_t *m;
+    int i;
+    for (i = 0; i < MET_CACHE; i++) {
+        m = atomic_load_explicit(&p->met_cache[i], memory_order_acquire);
+        if (!m)
+            break;
+        if (!strcmp(m->topic, topic))
+            return m;
+    }
+    if (!(m = vtev__ptopic_met(topic)))
+        return NULL;
+    for (; i < MET_CACHE; i++) {
+        vtev__ptopic_met_t *expected = NULL;
+        if (atomic_compare_exchange_strong_explicit(&p->met_cache[i], &expected, m,
+                                                    memory_order_release, memory_order_acquire))
+            break;
+        if (expected == m)
+            break; /* another thread cached it */
+    }
+    return m;
+}
 
 rd_kafka_t *vtev__producer_rk(vtev_producer_t *p) {
     return p ? p->rk : NULL;
@@ -199,7 +237,7 @@ static uint64_t delivered_total(vtev_producer_t *p) {
 }
 
 static int on_delivery(vtev_producer_t *p, const dr_item_t *it, vtev_producer_dr_cb_t *cb,
-                       void *op) {
+                       void *op, int64_t now_us) {
     pmsg_t *pm = it->pm;
     vtev_delivery_report_t dr;
     int t;
@@ -217,6 +255,10 @@ static int on_delivery(vtev_producer_t *p, const dr_item_t *it, vtev_producer_dr
     dr.offset = it->err ? -1 : it->offset;
     dr.value_len = it->len;
     dr.msg_opaque = pm->opaque;
+    if (pm->met) {
+        vtev__counter_add(it->err ? pm->met->failed : pm->met->delivered, 1);
+        vtev__hist_observe_us(pm->met->delivery, now_us - pm->t0_us);
+    }
     if (it->err) {
         atomic_fetch_add(&p->stats[t][ST_FAILED], 1);
         if (it->err == RD_KAFKA_RESP_ERR__FATAL)
@@ -259,6 +301,7 @@ static void serve_dr(vtev_producer_t *p, rd_kafka_event_t *ev) {
     const rd_kafka_message_t *m;
     vtev_producer_dr_cb_t *cb;
     void *op;
+    int64_t now_us = vtev__now_mono_us(); /* one clock read per batch */
     pthread_mutex_lock(&p->lock);
     cb = p->dr_cb;
     op = p->dr_opaque;
@@ -268,7 +311,7 @@ static void serve_dr(vtev_producer_t *p, rd_kafka_event_t *ev) {
         dr_item_t one;
         while ((m = rd_kafka_event_message_next(ev))) {
             dr_item_fill(&one, m);
-            reports_done(p, (size_t)on_delivery(p, &one, cb, op));
+            reports_done(p, (size_t)on_delivery(p, &one, cb, op, now_us));
         }
         rd_kafka_event_destroy(ev);
         return;
@@ -277,7 +320,7 @@ static void serve_dr(vtev_producer_t *p, rd_kafka_event_t *ev) {
         dr_item_fill(&items[n++], m);
     rd_kafka_event_destroy(ev); /* frees the queue slots */
     for (i = 0; i < n; i++)
-        ours += (size_t)on_delivery(p, &items[i], cb, op);
+        ours += (size_t)on_delivery(p, &items[i], cb, op, now_us);
     free(items);
     reports_done(p, ours);
 }
@@ -367,6 +410,11 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
     atomic_init(&p->fatal_reported, false);
     atomic_init(&p->closing, false);
     atomic_init(&p->outstanding, 0);
+    {
+        int i;
+        for (i = 0; i < MET_CACHE; i++)
+            atomic_init(&p->met_cache[i], NULL);
+    }
 
     p->conf = conf; /* borrowed until success (for logging), owned after */
     p->queue_block_ms = vtev__conf_int(conf, "producer.queue.block.ms");
@@ -582,8 +630,9 @@ static vtev_err_t enqueue(vtev_producer_t *p, const char *topic, vtev_event_type
                           const void *key, size_t key_len, rd_kafka_headers_t *hdrs,
                           void *msg_opaque, char *errstr, size_t errstr_size) {
     pmsg_t *pm;
-    int64_t end = vtev__now_mono_us() + p->queue_block_ms * 1000;
+    int64_t now = vtev__now_mono_us(), end = now + p->queue_block_ms * 1000;
     rd_kafka_resp_err_t kerr;
+    vtev__ptopic_met_t *met;
     bool own_hdrs = false;
     vtev_err_t terr;
 
@@ -596,6 +645,8 @@ static vtev_err_t enqueue(vtev_producer_t *p, const char *topic, vtev_event_type
     }
     pm->type = type;
     pm->opaque = msg_opaque;
+    pm->met = met = topic_met(p, topic); /* pm is the report's once enqueued */
+    pm->t0_us = now;
     if (event_id)
         snprintf(pm->event_id, sizeof(pm->event_id), "%s", event_id);
 
@@ -608,6 +659,8 @@ static vtev_err_t enqueue(vtev_producer_t *p, const char *topic, vtev_event_type
             RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(pm), RD_KAFKA_V_END);
         if (!kerr) {
             atomic_fetch_add(&p->stats[type][ST_PUBLISHED], 1);
+            if (met)
+                vtev__counter_add(met->queued, 1);
             return VTEV_ERR_OK;
         }
         /* not enqueued: no report will come */

@@ -7,6 +7,7 @@
  * shared, so the unit tests on mock:// exercise the same paths as a real
  * registry.
  */
+#include "metrics_int.h"
 #include "registry_int.h"
 
 #include <curl/curl.h>
@@ -14,8 +15,25 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
+
+/* vtev_registry_cache_total{cache,result}: the series of each cache, looked
+ * up once per process (a race looks up twice and stores the same pointer). */
+enum { MC_SUBJECT, MC_SCHEMA_ID, MC_VERSION, MC_LATEST, MC_MISSING, MC__CNT };
+static const char *const mc_names[MC__CNT] = {"subject", "schema_id", "version", "latest",
+                                              "missing"};
+static _Atomic(vtev__series_t *) mc_series[MC__CNT][2];
+
+static void cache_metric(int cache, bool hit) {
+    vtev__series_t *s = atomic_load_explicit(&mc_series[cache][hit], memory_order_acquire);
+    if (!s) {
+        s = vtev__metric_series(VTEV__M_REGISTRY_CACHE, mc_names[cache], hit ? "hit" : "miss");
+        atomic_store_explicit(&mc_series[cache][hit], s, memory_order_release);
+    }
+    vtev__counter_add(s, 1);
+}
 
 #define CT_STRATEGY_TOPIC 0
 #define CT_STRATEGY_RECORD 1
@@ -384,9 +402,11 @@ static int subj_cache_lookup(vtev_registry_t *reg, const char *subject, const ch
         vtev__cache_put(reg->subj, *rawkeyp, id, version, NULL);
         goto hit;
     }
+    cache_metric(MC_SUBJECT, false);
     return 0;
 hit:
     atomic_fetch_add(&reg->hits, 1);
+    cache_metric(MC_SUBJECT, true);
     if (idp)
         *idp = id;
     if (versionp)
@@ -518,8 +538,11 @@ vtev_err_t vtev_registry_lookup(vtev_registry_t *reg, const char *subject,
         /* a recent "not registered": answered again without a request */
         int32_t code;
         char *msg = NULL;
-        if (vtev__cache_get(reg->missing, rawkey, &code, NULL, &msg) == 1) {
+        if (vtev__cache_get(reg->missing, rawkey, &code, NULL, &msg) != 1) {
+            cache_metric(MC_MISSING, false);
+        } else {
             atomic_fetch_add(&reg->hits, 1);
+            cache_metric(MC_MISSING, true);
             vtev__seterr(errstr, errstr_size,
                          "%s (cached for schema.registry.missing.schema.cache.ttl.sec)",
                          msg ? msg : "not registered");
@@ -587,10 +610,12 @@ vtev_err_t vtev_registry_get_schema(vtev_registry_t *reg, int32_t id, char **sch
     snprintf(key, sizeof(key), "%ld", (long)id);
     if ((hit = vtev__cache_get(reg->ids, key, NULL, NULL, schema_jsonp)) == 1) {
         atomic_fetch_add(&reg->hits, 1);
+        cache_metric(MC_SCHEMA_ID, true);
         return VTEV_ERR_OK;
     }
     if (hit < 0)
         return NOMEM("get_schema");
+    cache_metric(MC_SCHEMA_ID, false);
     snprintf(path, sizeof(path), "/schemas/ids/%ld", (long)id);
     err = rest_call(reg, "GET", path, NULL, &resp, NULL, errstr, errstr_size);
     if (err == VTEV_ERR_OK) {
@@ -634,6 +659,7 @@ vtev_err_t vtev_registry_get_version(vtev_registry_t *reg, const char *subject, 
         return NOMEM("get_version");
     if ((hit = vtev__cache_get(cache, key, &id, &ver, &schema)) == 1) {
         atomic_fetch_add(&reg->hits, 1);
+        cache_metric(version == -1 ? MC_LATEST : MC_VERSION, true);
         if (idp)
             *idp = id;
         if (versionp)
@@ -649,6 +675,7 @@ vtev_err_t vtev_registry_get_version(vtev_registry_t *reg, const char *subject, 
         free(key);
         return NOMEM("get_version");
     }
+    cache_metric(version == -1 ? MC_LATEST : MC_VERSION, false);
     snprintf(suffix, sizeof(suffix), "/versions/%s", vbuf);
     if (!(path = subject_path("/subjects/", subject, suffix))) {
         free(key);

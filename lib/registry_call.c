@@ -10,12 +10,28 @@
  * exchange gets at most the time that is left, and the loop gives up when
  * none is left. That bounds how long a consumer's poll thread can be held.
  */
+#include "metrics_int.h"
 #include "registry_int.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+/* vtev_registry_requests_total{outcome}: each exchange with an endpoint. */
+enum { RQ_OK, RQ_CLIENT_ERROR, RQ_UNAVAILABLE, RQ_TRANSPORT_ERROR, RQ__CNT };
+static const char *const rq_names[RQ__CNT] = {"ok", "client_error", "unavailable",
+                                              "transport_error"};
+static _Atomic(vtev__series_t *) rq_series[RQ__CNT];
+
+static void request_metric(int outcome) {
+    vtev__series_t *s = atomic_load_explicit(&rq_series[outcome], memory_order_acquire);
+    if (!s) { /* once per process (a race looks up twice, stores the same) */
+        s = vtev__metric_series(VTEV__M_REGISTRY_REQUESTS, rq_names[outcome], NULL);
+        atomic_store_explicit(&rq_series[outcome], s, memory_order_release);
+    }
+    vtev__counter_add(s, 1);
+}
 
 static void sleep_ms(int64_t ms) {
     struct timespec ts;
@@ -65,6 +81,12 @@ static vtev_err_t reg_call(vtev_registry_t *reg, const char *method, const char 
                                   sizeof(why));
             if (conns)
                 atomic_fetch_add(&reg->connects, (uint_fast64_t)conns);
+            if (rc != VTEV__TX_OK)
+                request_metric(RQ_TRANSPORT_ERROR);
+            else if (resp->status == 429 || resp->status >= 500)
+                request_metric(RQ_UNAVAILABLE);
+            else
+                request_metric(resp->status >= 400 ? RQ_CLIENT_ERROR : RQ_OK);
             switch (rc) {
             case VTEV__TX_OK:
                 if (resp->status == 429 || resp->status >= 500) {
