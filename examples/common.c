@@ -3,6 +3,7 @@
  * configuration and small helpers shared by the example services.
  */
 #include "common.h"
+#include "http.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -347,6 +348,16 @@ int ex_cli_opt(ex_cli_t *cli, int opt, const char *arg, const char *prog, const 
         }
         cli->x[cli->x_cnt++] = arg;
         return 1;
+    case EX_OPT_HTTP: {
+        char host[256], e[256];
+        int port;
+        if (ex_http_parse(arg, host, sizeof(host), &port, e, sizeof(e))) {
+            fprintf(stderr, "%s: %s\n", prog, e);
+            return -1;
+        }
+        cli->http = arg;
+        return 1;
+    }
     case 'q':
         cli->verbosity--;
         return 1;

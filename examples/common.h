@@ -82,11 +82,15 @@ double ex_percentile(double *v, size_t n, double p);
 
 /* Common flags of the example programs (kcat style). */
 #define EX_COMMON_SHORTOPTS "b:r:X:F:qvVh"
+/* The long option --http HOST:PORT, in each service's option table. */
+#define EX_OPT_HTTP 1097
+#define EX_HTTP_LONGOPT {"http", required_argument, NULL, EX_OPT_HTTP}
 #define EX_COMMON_USAGE \
     "  -b BROKERS        bootstrap.servers (default: $KAFKA_BOOTSTRAP_SERVERS or mock://default)\n" \
     "  -r URL            schema.registry.url (default: $SCHEMA_REGISTRY_URL or mock://default)\n" \
     "  -X KEY=VALUE      any configuration key (doc/CONFIGURATION.md); repeatable\n" \
     "  -F FILE           properties file (else $VTEV_CONFIG)\n" \
+    "  --http HOST:PORT  serve /metrics, /healthz and /readyz (PORT alone: 127.0.0.1)\n" \
     "  -q / -v           quieter / more verbose\n" \
     "  -V                versions\n" \
     "  -h, --help        this text\n"
@@ -98,6 +102,7 @@ typedef struct ex_cli_s {
     const char *x[64];
     size_t x_cnt;
     int verbosity; /* 0 normal, <0 quiet, >0 verbose */
+    const char *http; /* --http HOST:PORT, NULL: no HTTP endpoints */
     /* The program itself chooses mock:// after ex_cli_conf() (vt-demo without
      * --real): no warning about the embedded default. */
     bool embedded_by_choice;

@@ -11,6 +11,7 @@
  * next terminal.
  */
 #include "common.h"
+#include "http.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -387,12 +388,14 @@ static const char usage[] =
 
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
+        EX_HTTP_LONGOPT,
         {"seed", required_argument, NULL, 1000},   {"vessels", required_argument, NULL, 1001},
         {"rate", required_argument, NULL, 1002},   {"count", required_argument, NULL, 1003},
         {"duration", required_argument, NULL, 1004}, {"step", required_argument, NULL, 1005},
         {"print", no_argument, NULL, 1006},        {"stats-file", required_argument, NULL, 1007},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     ex_cli_t cli = {0};
+    ex_http_t *http = NULL;
     ex_sim_opts_t o;
     ex_stats_t st = {0};
     const char *stats_file = NULL;
@@ -433,7 +436,12 @@ int main(int argc, char **argv) {
         return 2;
     }
     ex_stop_on_signals();
+    if (ex_http_begin(cli.http, "position-simulator", &st, &http) != 0) {
+        vtev_conf_destroy(conf);
+        return 1;
+    }
     st.rc = ex_sim_run(conf, &o, &st, &ex_interrupted);
+    ex_http_stop(http);
     if (cli.verbosity >= 0)
         fprintf(stderr, "position-simulator: %" PRIu64 " positions published, %" PRIu64
                         " delivered\n",

@@ -15,6 +15,7 @@
  * The store and its database back ends are store.c, db_sqlite.c and db_pg.c.
  */
 #include "common.h"
+#include "http.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -144,12 +145,14 @@ static const char usage[] =
 
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
+        EX_HTTP_LONGOPT,
         {"db", required_argument, NULL, 1000},    {"table", required_argument, NULL, 1001},
         {"print", no_argument, NULL, 1002},       {"stats-file", required_argument, NULL, 1003},
         {"ready-file", required_argument, NULL, 1099},
         {"consumer-X", required_argument, NULL, 1098},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     ex_cli_t cli = {0};
+    ex_http_t *http = NULL;
     ex_persister_opts_t o = {0};
     ex_stats_t st = {0};
     const char *stats_file = NULL;
@@ -190,7 +193,12 @@ int main(int argc, char **argv) {
         return 2;
     }
     ex_stop_on_signals();
+    if (ex_http_begin(cli.http, "prediction-persister", &st, &http) != 0) {
+        vtev_conf_destroy(conf);
+        return 1;
+    }
     st.rc = ex_persister_run(conf, &o, &st, &ex_interrupted);
+    ex_http_stop(http);
     if (cli.verbosity >= 0)
         fprintf(stderr, "prediction-persister: %" PRIu64 " results, %" PRIu64 " upserts, %" PRIu64
                         " dead letters\n",

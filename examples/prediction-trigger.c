@@ -13,6 +13,7 @@
  * its request again, whatever its vessel's state is by then.
  */
 #include "common.h"
+#include "http.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -293,6 +294,7 @@ static const char usage[] =
 
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
+        EX_HTTP_LONGOPT,
         {"min-distance", required_argument, NULL, 1000},
         {"min-heading", required_argument, NULL, 1001},
         {"min-speed", required_argument, NULL, 1002},
@@ -303,6 +305,7 @@ int main(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     ex_cli_t cli = {0};
+    ex_http_t *http = NULL;
     ex_trigger_opts_t o;
     ex_stats_t st = {0};
     const char *stats_file = NULL;
@@ -344,7 +347,12 @@ int main(int argc, char **argv) {
         return 2;
     }
     ex_stop_on_signals();
+    if (ex_http_begin(cli.http, "prediction-trigger", &st, &http) != 0) {
+        vtev_conf_destroy(conf);
+        return 1;
+    }
     st.rc = ex_trigger_run(conf, &o, &st, &ex_interrupted);
+    ex_http_stop(http);
     if (cli.verbosity >= 0)
         fprintf(stderr, "prediction-trigger: %" PRIu64 " positions, %" PRIu64
                         " requests delivered, %" PRIu64 " dead letters\n",

@@ -20,6 +20,7 @@
  * one row per result.
  */
 #include "common.h"
+#include "http.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -295,6 +296,7 @@ static const char usage[] =
 
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
+        EX_HTTP_LONGOPT,
         {"exactly-once", no_argument, NULL, 1000},
         {"transactional-id", required_argument, NULL, 1001},
         {"terminals", required_argument, NULL, 1002},
@@ -304,6 +306,7 @@ int main(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     ex_cli_t cli = {0};
+    ex_http_t *http = NULL;
     ex_worker_opts_t o = {0};
     ex_stats_t st = {0};
     const char *stats_file = NULL, *txn_id = NULL;
@@ -347,7 +350,12 @@ int main(int argc, char **argv) {
         return 2;
     }
     ex_stop_on_signals();
+    if (ex_http_begin(cli.http, "prediction-worker", &st, &http) != 0) {
+        vtev_conf_destroy(conf);
+        return 1;
+    }
     st.rc = ex_worker_run(conf, &o, &st, &ex_interrupted);
+    ex_http_stop(http);
     if (cli.verbosity >= 0)
         fprintf(stderr, "prediction-worker: %" PRIu64 " requests, %" PRIu64
                         " results delivered, %" PRIu64 " aborted transactions, %" PRIu64

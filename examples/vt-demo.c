@@ -15,6 +15,7 @@
  * results, every result was persisted once and nothing was dead-lettered.
  */
 #include "common.h"
+#include "http.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -617,7 +618,9 @@ int main(int argc, char **argv) {
         {"kill-trigger-after", required_argument, NULL, 1010},
         {"slow-delivery", required_argument, NULL, 1011},
         {"every-position", no_argument, NULL, 1012},
+        EX_HTTP_LONGOPT,
         {NULL, 0, NULL, 0}};
+    ex_http_t *http = NULL;
     demo_t d;
     ex_stats_t st[NSVC];
     vtev_conf_t *base;
@@ -754,6 +757,12 @@ int main(int argc, char **argv) {
      * broker answers as soon as data arrives) */
     if (!d.real)
         ex_consumer_fetch_wait_ms = "10";
+    /* one endpoint for the pipeline: on the embedded cluster the services
+     * are threads of this process; with --real only the demo's own handles */
+    if (ex_http_begin(d.cli.http, "vt-demo", NULL, &http) != 0) {
+        vtev_conf_destroy(base);
+        return 1;
+    }
     if (d.real)
         rc = run_processes(&d, base, st, &dlq_msgs);
     else
@@ -839,5 +848,6 @@ int main(int argc, char **argv) {
         snprintf(p, sizeof(p), "%s-shm", d.db_tmp);
         unlink(p);
     }
+    ex_http_stop(http);
     return rc ? 1 : 0;
 }

@@ -27,10 +27,11 @@ cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o "$root/consumer" "$src/tests/in
 # The example services build out of tree with pkg-config alone; only the
 # prediction store (the persister, and vt-demo, which runs it) needs sqlite3
 # and libpq.
-if [ -f "$src/examples/common.c" ] && PKG_CONFIG_SYSROOT_DIR= pkg-config --exists sqlite3 libpq; then
+if [ -f "$src/examples/common.c" ] && PKG_CONFIG_SYSROOT_DIR= pkg-config --exists sqlite3 libpq libmicrohttpd; then
   ex=$src/examples
   store=("$ex/store.c" "$ex/db_sqlite.c" "$ex/db_pg.c")
-  for p in position-simulator prediction-trigger prediction-worker prediction-persister vt-demo; do
+  for p in position-simulator prediction-trigger prediction-worker prediction-persister vt-demo \
+           lag-exporter; do
     more=() db=()
     case $p in
       prediction-persister) more=("${store[@]}") db=(sqlite3 libpq) ;;
@@ -38,16 +39,16 @@ if [ -f "$src/examples/common.c" ] && PKG_CONFIG_SYSROOT_DIR= pkg-config --exist
     esac
     # shellcheck disable=SC2046
     check cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "${san[@]}" -o "$root/$p" \
-      "${more[@]}" "$ex/$p.c" "$ex/common.c" $(pkg-config --cflags --libs vtevents) \
-      $([ "${#db[@]}" = 0 ] || PKG_CONFIG_SYSROOT_DIR= pkg-config --cflags --libs "${db[@]}") -lm -pthread
+      "${more[@]}" "$ex/$p.c" "$ex/common.c" "$ex/http.c" $(pkg-config --cflags --libs vtevents) \
+      $(PKG_CONFIG_SYSROOT_DIR= pkg-config --cflags --libs libmicrohttpd "${db[@]}") -lm -pthread
   done
   # without PostgreSQL (examples/README.md): no db_pg.c, no libpq; such a
   # --db is refused as a usage error
   # shellcheck disable=SC2046
   check cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "${san[@]}" -DEX_HAVE_POSTGRES=0 \
-    -o "$root/persister-sqlite" "$ex/prediction-persister.c" "$ex/common.c" "$ex/store.c" \
-    "$ex/db_sqlite.c" $(pkg-config --cflags --libs vtevents) \
-    $(PKG_CONFIG_SYSROOT_DIR= pkg-config --cflags --libs sqlite3) -lm
+    -o "$root/persister-sqlite" "$ex/prediction-persister.c" "$ex/common.c" "$ex/http.c" \
+    "$ex/store.c" "$ex/db_sqlite.c" $(pkg-config --cflags --libs vtevents) \
+    $(PKG_CONFIG_SYSROOT_DIR= pkg-config --cflags --libs sqlite3 libmicrohttpd) -lm
   rc=0
   err=$(LD_LIBRARY_PATH=$libdir "$root/persister-sqlite" -q -b mock://i -r mock://i \
         --db postgresql://127.0.0.1:1/x 2>&1) || rc=$?

@@ -1,0 +1,49 @@
+/*
+ * http.h - the example services' HTTP endpoints (--http HOST:PORT):
+ * GET /metrics (Prometheus text 0.0.4: the library's metrics and the
+ * service's own), /healthz (liveness) and /readyz (readiness: 200 or 503,
+ * the reasons as JSON).  libmicrohttpd serves them on its own thread.
+ */
+#ifndef EXAMPLES_HTTP_H
+#define EXAMPLES_HTTP_H
+
+#include <stddef.h>
+
+typedef struct ex_http_s ex_http_t;
+
+/* Appends the service's own metrics (Prometheus text, complete lines) to
+ * *buf (realloc'd; *len bytes used, *cap allocated). 0, or -1 when out of
+ * memory. Called on the HTTP thread. */
+typedef int (ex_http_metrics_fn)(char **buf, size_t *len, size_t *cap, void *opaque);
+
+/* Parses "HOST:PORT", "PORT" (127.0.0.1) or "[V6]:PORT". 0, or -1 with errstr
+ * naming the value. */
+int ex_http_parse(const char *arg, char *host, size_t host_size, int *port, char *errstr,
+                  size_t errstr_size);
+
+/* Starts serving on arg (see ex_http_parse). NULL with errstr on failure
+ * (the address in use, a bad value). */
+ex_http_t *ex_http_start(const char *arg, const char *service, ex_http_metrics_fn *extra,
+                         void *opaque, char *errstr, size_t errstr_size);
+
+/* The port it listens on (useful with port 0). */
+int ex_http_port(const ex_http_t *h);
+
+/* Stops serving and frees h (NULL is ignored). */
+void ex_http_stop(ex_http_t *h);
+
+struct ex_stats_s;
+/* For a service's main: with arg NULL nothing is started (*hp = NULL, 0);
+ * else serves on arg with the service's counters (st) as its own metrics.
+ * 0, or -1 after printing why on stderr. */
+int ex_http_begin(const char *arg, const char *service, const struct ex_stats_s *st,
+                  ex_http_t **hp);
+
+/* Appends printf-formatted text to a buffer as ex_http_metrics_fn does. */
+int ex_http_appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+#endif
