@@ -384,7 +384,9 @@ static const char usage[] =
     "  --duration S      stop after S seconds (default: no limit)\n"
     "  --step S          simulated seconds between two fixes of a vessel (default 120)\n"
     "  --print           also print each position as JSON on stdout\n"
-    "  --stats-file F    write the counters to F at exit\n" EX_COMMON_USAGE;
+    "  --stats-file F    write the counters to F at exit\n"
+    "  --linger          with --http: after the last position, keep serving /metrics\n"
+    "                    until SIGINT or SIGTERM (so that a scraper reads the totals)\n" EX_COMMON_USAGE;
 
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
@@ -393,7 +395,9 @@ int main(int argc, char **argv) {
         {"rate", required_argument, NULL, 1002},   {"count", required_argument, NULL, 1003},
         {"duration", required_argument, NULL, 1004}, {"step", required_argument, NULL, 1005},
         {"print", no_argument, NULL, 1006},        {"stats-file", required_argument, NULL, 1007},
+        {"linger", no_argument, NULL, 1008},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    bool linger = false;
     ex_cli_t cli = {0};
     ex_http_t *http = NULL;
     ex_sim_opts_t o;
@@ -418,6 +422,7 @@ int main(int argc, char **argv) {
         case 1005: o.sim_step_s = strtod(optarg, &end); break;
         case 1006: o.print = true; continue;
         case 1007: stats_file = optarg; continue;
+        case 1008: linger = true; continue;
         default: fputs(usage, stderr); return 2;
         }
         if (*end || end == optarg) {
@@ -441,6 +446,9 @@ int main(int argc, char **argv) {
         return 1;
     }
     st.rc = ex_sim_run(conf, &o, &st, &ex_interrupted);
+    /* --linger: the counters stay served (and scraped) until a signal */
+    while (linger && http && !atomic_load(&ex_interrupted))
+        ex_sleep_ms(100);
     ex_http_stop(http);
     if (cli.verbosity >= 0)
         fprintf(stderr, "position-simulator: %" PRIu64 " positions published, %" PRIu64
