@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # scripts/stack.sh - a real local Apache Kafka (KRaft) and Apicurio Registry.
 #
-#   scripts/stack.sh up [--nodes 1|3] [--quiet]   download (first time), start, wait, write env
+#   scripts/stack.sh up [--nodes 1|3] [--monitoring] [--quiet]
+#                                                 download (first time), start, wait, write env;
+#                                                 --monitoring: also Prometheus (Debian's), scraping
+#                                                 the example services' --http ports
 #   scripts/stack.sh down [--quiet]               stop exactly what `up` started, remove the data
 #   scripts/stack.sh status [--quiet]             what runs where; exit 0 only when all runs
 #   scripts/stack.sh env                          print the env file
@@ -32,6 +35,7 @@ case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 
 KAFKA_PORT=${VTEV_STACK_KAFKA_PORT:-39092}
 REGISTRY_PORT=${VTEV_STACK_REGISTRY_PORT:-38081}
+PROMETHEUS_PORT=${VTEV_STACK_PROMETHEUS_PORT:-39090}
 KAFKA_HEAP=${VTEV_STACK_KAFKA_HEAP:-512m}
 REGISTRY_HEAP=${VTEV_STACK_REGISTRY_HEAP:-384m}
 START_TIMEOUT=${VTEV_STACK_TIMEOUT:-120}
@@ -55,7 +59,7 @@ die() {
   if [ "$UP_FRESH" = 1 ]; then
     UP_FRESH=0
     show_failure
-    stop_pids TERM "$STATE/registry/registry.pid" "$STATE"/kafka-*/kafka.pid
+    stop_pids TERM "$STATE/prometheus/prometheus.pid" "$STATE/registry/registry.pid" "$STATE"/kafka-*/kafka.pid
     remove_state
   fi
   exit 1
@@ -320,6 +324,48 @@ start_registry() {
 
 registry_answers() { curl -fsS --max-time 3 "$(registry_url)/subjects" 2>/dev/null; }
 
+# -------------------------------------------------------- prometheus --
+# The example services' --http ports (doc/monitoring.md): vt-demo 9100,
+# position-simulator 9101, prediction-trigger 9102, prediction-worker 9103,
+# prediction-persister 9104, lag-exporter 9105.
+MONITORED=(vt-demo:9100 position-simulator:9101 prediction-trigger:9102 prediction-worker:9103
+           prediction-persister:9104 lag-exporter:9105)
+prometheus_url() { echo "http://127.0.0.1:$PROMETHEUS_PORT"; }
+
+start_prometheus() {
+  local dir=$STATE/prometheus prom j
+  pid_alive "$dir/prometheus.pid" >/dev/null && return 0
+  prom=$(command -v prometheus) || die "prometheus not found (./run deps installs Debian's prometheus)"
+  wait_ports_free "$PROMETHEUS_PORT"
+  mkdir -p "$dir/data"
+  {
+    echo "# written by scripts/stack.sh up --monitoring"
+    echo "global: {scrape_interval: 5s, evaluation_interval: 5s}"
+    echo "rule_files: ['$ROOT/doc/monitoring/alerts.yml']"
+    echo "scrape_configs:"
+    for j in "${MONITORED[@]}"; do
+      echo "  - job_name: ${j%%:*}"
+      echo "    static_configs: [{targets: ['127.0.0.1:${j##*:}']}]"
+    done
+  } >"$dir/prometheus.yml"
+  (
+    cd "$dir"
+    exec setsid "$prom" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+      --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" </dev/null >"$dir/prometheus.log" 2>&1
+  ) &
+  echo $! >"$dir/prometheus.pid"
+  echo "$PROMETHEUS_PORT" >"$dir/port"
+}
+
+wait_prometheus() { # deadline-seconds
+  while [ "$SECONDS" -lt "$1" ]; do
+    curl -fsS --max-time 2 "$(prometheus_url)/-/ready" >/dev/null 2>&1 && return 0
+    pid_alive "$STATE/prometheus/prometheus.pid" >/dev/null || return 1
+    sleep 0.5
+  done
+  return 1
+}
+
 # --------------------------------------------------------------- wait --
 wait_kafka() { # nodes deadline-seconds; fails early when a node's JVM exits
   local n=$1 i
@@ -358,14 +404,18 @@ KAFKA_BOOTSTRAP_SERVERS=$(bootstrap_of "$n")
 SCHEMA_REGISTRY_URL=$(registry_url)
 VTEV_STACK_NODES=$n
 EOF
+  if [ -f "$STATE/prometheus/port" ]; then
+    echo "PROMETHEUS_URL=$(prometheus_url)" >>"$STATE/env.tmp"
+  fi
   mv "$STATE/env.tmp" "$STATE/env"
 }
 
 # ---------------------------------------------------------- commands --
 cmd_up() {
-  local n= t0 running i deadline cid java_major
+  local n= t0 running i deadline cid java_major monitoring=0
   while [ $# -gt 0 ]; do
     case "$1" in
+      --monitoring) monitoring=1; shift ;;
       --nodes) n=${2:-}; shift 2 || die "--nodes needs a value" ;;
       --nodes=*) n=${1#--nodes=}; shift ;;
       -q|--quiet) QUIET=1; shift ;;
@@ -422,9 +472,14 @@ cmd_up() {
     die "Kafka did not come up (a metadata request listing $n broker(s), waited at most ${START_TIMEOUT}s)"
   wait_registry "$deadline" ||
     die "Apicurio Registry did not answer $(registry_url)/subjects within ${START_TIMEOUT}s"
+  if [ "$monitoring" = 1 ]; then
+    start_prometheus
+    wait_prometheus "$deadline" ||
+      die "Prometheus did not answer $(prometheus_url)/-/ready (log: $STATE/prometheus/prometheus.log)"
+  fi
   write_env "$n"
   UP_FRESH=0
-  log "up in $(elapsed "$t0")s: $n Kafka node(s), Apicurio Registry; env in $STATE/env"
+  log "up in $(elapsed "$t0")s: $n Kafka node(s), Apicurio Registry$([ "$monitoring" = 1 ] && echo ", Prometheus $(prometheus_url)"); env in $STATE/env"
   [ "$QUIET" = 1 ] || cat "$STATE/env"
 }
 
@@ -442,7 +497,7 @@ wait_all_or_die() {
 
 any_alive() {
   local f
-  for f in "$STATE"/kafka-*/kafka.pid "$STATE/registry/registry.pid"; do
+  for f in "$STATE"/kafka-*/kafka.pid "$STATE/registry/registry.pid" "$STATE/prometheus/prometheus.pid"; do
     pid_alive "$f" >/dev/null && return 0
   done
   return 1
@@ -464,7 +519,7 @@ cmd_down() {
   if [ ! -d "$STATE" ]; then log "not running (no $STATE)"; return 0; fi
   local t0
   t0=$(now)
-  stop_pids TERM "$STATE/registry/registry.pid" "$STATE"/kafka-*/kafka.pid
+  stop_pids TERM "$STATE/prometheus/prometheus.pid" "$STATE/registry/registry.pid" "$STATE"/kafka-*/kafka.pid
   remove_state
   log "down in $(elapsed "$t0")s; removed $STATE"
 }
@@ -504,6 +559,13 @@ cmd_status() {
       "$PROBE" -q -b "$(bootstrap_of "$n")" || up=0
     else
       "$PROBE" -b "$(bootstrap_of "$n")" | sed 's/^/  /' || up=0
+    fi
+  fi
+  if [ -f "$STATE/prometheus/port" ]; then
+    if pid=$(pid_alive "$STATE/prometheus/prometheus.pid"); then
+      say "  prometheus: running, pid $pid, $(prometheus_url), config $STATE/prometheus/prometheus.yml"
+    else
+      say "  prometheus: stopped (port $PROMETHEUS_PORT)"
     fi
   fi
   [ -f "$STATE/env" ] && say "  env: $STATE/env"

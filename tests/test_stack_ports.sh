@@ -37,11 +37,28 @@ pgrep -f "$VTEV_STACK_DIR/" >/dev/null && fail "something was started: $(pgrep -
 echo "ok: a held port is named ($out)"
 kill "$holder"; wait "$holder" 2>/dev/null || true; holder=
 
-# 2. released while up waits
+# 2. released while up waits; with --monitoring, Prometheus too
+export VTEV_STACK_PROMETHEUS_PORT=$((VTEV_STACK_KAFKA_PORT - 12))
 hold "$CTRL" 4
 t0=$SECONDS
-VTEV_STACK_PORT_WAIT=60 "$SRC/scripts/stack.sh" up --quiet || fail "up did not wait for port $CTRL"
+VTEV_STACK_PORT_WAIT=60 "$SRC/scripts/stack.sh" up --monitoring --quiet || fail "up did not wait for port $CTRL"
 echo "ok: up waited for port $CTRL and came up in $((SECONDS - t0)) s"
+grep -q "^PROMETHEUS_URL=http://127.0.0.1:$VTEV_STACK_PROMETHEUS_PORT$" "$VTEV_STACK_DIR/env" ||
+  fail "env has no PROMETHEUS_URL: $(cat "$VTEV_STACK_DIR/env")"
+curl -fsS "http://127.0.0.1:$VTEV_STACK_PROMETHEUS_PORT/-/ready" >/dev/null || fail "Prometheus is not ready"
+for _ in $(seq 40); do # target discovery runs after the ready answer
+  targets=$(curl -fsS "http://127.0.0.1:$VTEV_STACK_PROMETHEUS_PORT/api/v1/targets" |
+    python3 -c 'import json,sys; print(" ".join(sorted(t["labels"]["job"] for t in json.load(sys.stdin)["data"]["activeTargets"])))')
+  [ -n "$targets" ] && break
+  sleep 0.5
+done
+[ "$targets" = "lag-exporter position-simulator prediction-persister prediction-trigger prediction-worker vt-demo" ] ||
+  fail "Prometheus scrapes: '$targets'"
+rules=$(curl -fsS "http://127.0.0.1:$VTEV_STACK_PROMETHEUS_PORT/api/v1/rules" |
+  python3 -c 'import json,sys; print(sum(len(g["rules"]) for g in json.load(sys.stdin)["data"]["groups"]))')
+[ "$rules" = 6 ] || fail "Prometheus has $rules alert rules, want the 6 of doc/monitoring/alerts.yml"
+"$SRC/scripts/stack.sh" status | grep -q "prometheus: running" || fail "status does not show Prometheus"
+echo "ok: --monitoring: Prometheus scrapes the services' ports with the alert rules"
 "$SRC/scripts/stack.sh" down >/dev/null || fail "down failed"
 pgrep -f "$VTEV_STACK_DIR/" >/dev/null && fail "down left processes"
 echo "ok: down"
