@@ -10,11 +10,15 @@
 #     coming (lag-exporter reads the group's lag from the brokers), and
 #     resolves once a restarted persister has caught up.
 #
-# usage: test_prometheus.sh SIMULATOR TRIGGER WORKER PERSISTER LAG_EXPORTER VT_TOPICS ALERTS_YML
+#   - and the trace context: every request carries the trace id of the
+#     position that triggered it, every result the trace id of its request
+#     (each hop a new span).
+#
+# usage: test_prometheus.sh SIMULATOR TRIGGER WORKER PERSISTER LAG_EXPORTER VT_TOPICS ALERTS_YML VT_TAIL
 set -u
 abs() { readlink -f "$1"; }
 SIM=$(abs "$1") TRIG=$(abs "$2") WORK=$(abs "$3") PERS=$(abs "$4") LAGX=$(abs "$5")
-TOPICS=$(abs "$6") ALERTS=$(abs "$7")
+TOPICS=$(abs "$6") ALERTS=$(abs "$7") TAIL=$(abs "$8")
 : "${KAFKA_BOOTSTRAP_SERVERS:?start the stack with ./run stack up}"
 : "${SCHEMA_REGISTRY_URL:?start the stack with ./run stack up}"
 PROM=$(command -v prometheus) || { echo "FAIL: prometheus not found (Debian package prometheus; ./run deps installs it)"; exit 1; }
@@ -166,6 +170,39 @@ for i in $(seq 60); do
   sleep 0.5
 done
 if [ -n "$resolved" ]; then ok; else bad "the lag alert did not resolve"; fi
+
+# ---- the trace context through the pipeline ----------------------------------
+for t in pos req res; do
+  "$TAIL" "${X[@]}" -t "$P.$t" -o beginning -e >"$TMP/$t.jsonl" 2>"$TMP/tail-$t.err" || bad "vt-tail $P.$t"
+done
+if python3 - "$TMP" $((N + M)) <<'PY' 2>"$TMP/trace.err"; then ok; else bad "trace context: $(cat "$TMP/trace.err")"; fi
+import json, sys
+d, want = sys.argv[1], int(sys.argv[2])
+def load(t):
+    return [json.loads(l) for l in open(f"{d}/{t}.jsonl") if l.strip()]
+def tp(m):
+    v = m["headers"].get("traceparent")
+    assert isinstance(v, str) and len(v) == 55, m["headers"]
+    return v.split("-")[1], v.split("-")[2]
+pos = {m["event"]["event_id"]: tp(m) for m in load("pos")}
+reqs = {}
+for m in load("req"):
+    pid = m["event"]["metadata"]["position_event_id"]
+    t, s = tp(m)
+    assert pid in pos, pid
+    assert t == pos[pid][0], f"request {m['event']['event_id']}: trace {t}, its position's {pos[pid][0]}"
+    assert s != pos[pid][1], "the request has its position's span id"
+    reqs[m["event"]["request_id"]] = (t, s)
+res = load("res")
+for m in res:
+    rid = m["event"]["request_id"]
+    t, s = tp(m)
+    assert rid in reqs, rid
+    assert t == reqs[rid][0], f"result of {rid}: trace {t}, its request's {reqs[rid][0]}"
+    assert s != reqs[rid][1], "the result has its request's span id"
+assert len(pos) == want and len(reqs) == want and len(res) == 3 * want, (len(pos), len(reqs), len(res))
+assert len({v[0] for v in pos.values()}) == want, "positions share trace ids"
+PY
 
 for s in "${!PID[@]}"; do
   if ! kill -0 "${PID[$s]}" 2>/dev/null; then
