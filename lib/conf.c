@@ -112,6 +112,10 @@ static const prop_t props[] = {
      "sets librdkafka knobs together (doc/producer.md; explicit `kafka.*` keys win)"},
     {"producer.queue.block.ms", T_INT, "1000", 0, 3600000, NULL, false, S_PRODUCER,
      "how long a publish waits for room in a full local queue before `VTEV_ERR_QUEUE_FULL`"},
+    {"metrics.enable", T_BOOL, "true", 0, 0, NULL, false, S_GENERAL,
+     "count the handle's messages into the process's metrics (`vtev_metrics_write()`, "
+     "doc/monitoring.md); `false`: the handle counts nothing there (its own counters, "
+     "`vtev_*_stats()`, stay)"},
     {"health.stats.interval.ms", T_INT, "3000", 100, 86400000, NULL, false, S_GENERAL,
      "how often each handle asks librdkafka for statistics (broker connections for "
      "`vtev_*_health()`); `kafka.statistics.interval.ms` wins when set"},

@@ -303,6 +303,7 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
     atomic_init(&c->stop, 0);
     c->conf = conf; /* borrowed until success */
     c->read_only = read_only;
+    c->metrics = vtev__conf_bool(conf, "metrics.enable");
     c->has_group = group != NULL;
     c->start_offset = start_offset;
     vtev__brokers_init(&c->brokers);
@@ -880,8 +881,9 @@ static vtev_err_t dead_letter(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafk
         if (p->met)
             vtev__counter_add(p->met->dead_letter, 1);
         /* rare: the (topic, reason) series is looked up in the store */
-        vtev__counter_add(vtev__metric_series(VTEV__M_DEAD_LETTERS, p->topic, vtev_err2name(why)),
-                          1);
+        if (c->metrics)
+            vtev__counter_add(
+                vtev__metric_series(VTEV__M_DEAD_LETTERS, p->topic, vtev_err2name(why)), 1);
         mark_done(c, p, m);
         return VTEV_ERR_OK;
     }
@@ -986,6 +988,8 @@ static bool retried_offset_gone(vtev_consumer_t *c, const vtev_cpart_t *p) {
  * that). */
 static void update_metrics_lag(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_message_t *m) {
     int64_t lo = -1, hi = -1;
+    if (!c->metrics)
+        return; /* metrics.enable=false: p->met stays NULL, nothing is counted */
     if (!p->met) {
         char part[16];
         snprintf(part, sizeof(part), "%" PRId32, p->partition);

@@ -107,6 +107,7 @@ struct vtev_consumer_s {
     /* consumer.read.only: never writes to Kafka; has_group false: assigns
      * itself every partition (start_offset) and never commits */
     bool read_only;
+    bool metrics; /* metrics.enable */
     bool has_group;
     int64_t start_offset; /* librdkafka offset (RD_KAFKA_OFFSET_BEGINNING, _END, _TAIL(n), n) */
     vtev_consumer_unhandled_cb_t *unhandled_cb;

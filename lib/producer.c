@@ -57,6 +57,7 @@ struct vtev_producer_s {
     rd_kafka_topic_t *rkt[NTYPES]; /* held so their metadata is fetched at creation */
     int64_t queue_block_ms;
     bool trace; /* trace.propagation */
+    bool metrics; /* metrics.enable */
     int64_t close_timeout_ms;
     bool transactional;
 
@@ -96,6 +97,8 @@ struct vtev_producer_s {
 static vtev__ptopic_met_t *topic_met(vtev_producer_t *p, const char *topic) {
     vtev__ptopic_met_t *m;
     int i;
+    if (!p->metrics)
+        return NULL; /* metrics.enable=false: nothing is counted */
     for (i = 0; i < MET_CACHE; i++) {
         m = atomic_load_explicit(&p->met_cache[i], memory_order_acquire);
         if (!m)
@@ -419,6 +422,7 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
     p->conf = conf; /* borrowed until success (for logging), owned after */
     p->queue_block_ms = vtev__conf_int(conf, "producer.queue.block.ms");
     p->trace = vtev__conf_bool(conf, "trace.propagation");
+    p->metrics = vtev__conf_bool(conf, "metrics.enable");
     vtev__brokers_init(&p->brokers);
     atomic_init(&p->dr_fail_mark, 0);
     snprintf(p->name, sizeof(p->name), "producer %s", vtev__conf_str(conf, "client.id"));

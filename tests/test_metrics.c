@@ -267,6 +267,7 @@ END_TEST
 
 #define PTOPIC "vessel-position-updates"
 #define PQ(outcome) "vtev_producer_messages_total{topic=\"" PTOPIC "\",outcome=\"" outcome "\"}"
+#define CQ(outcome) "vtev_consumer_messages_total{topic=\"" PTOPIC "\",outcome=\"" outcome "\"}"
 
 /* conf for the mock cluster and mock registry `name` (created when new). */
 static vtev_conf_t *mock_conf(const char *name) {
@@ -320,6 +321,67 @@ START_TEST(test_producer_counts) {
         series_value(t, "vtev_producer_delivery_seconds_bucket{topic=\"" PTOPIC "\",le=\"30\"}"), 7);
     free(t);
     vtev_producer_destroy(p);
+}
+END_TEST
+
+static vtev_verdict_t ok_handler(vtev_consumer_t *c, const vtev_event_t *ev,
+                                 const vtev_msg_info_t *info, void *opaque) {
+    (void)c;
+    (void)ev;
+    (void)info;
+    ++*(int *)opaque;
+    return VTEV_VERDICT_OK;
+}
+
+static int handled3(void *arg) {
+    return *(int *)arg >= 3;
+}
+
+/* metrics.enable=false: the handles count nothing into the store (their
+ * own counters still count), beside a handle that does. */
+START_TEST(test_metrics_disabled) {
+    char name[96], e[512], url[128];
+    vtev_producer_t *off, *on;
+    vtev_conf_t *conf;
+    vtev_consumer_t *c;
+    vtev_producer_stats_t st;
+    int handled = 0;
+    char *t;
+    fx_unique(name, sizeof(name), "met-off");
+    ck_assert_ptr_nonnull(vtev__mock_cluster_bootstraps(name, e, sizeof(e)));
+    vtev_metrics_reset();
+    conf = mock_conf(name);
+    ck_assert_int_eq(vtev_conf_set(conf, "metrics.enable", "false", e, sizeof(e)), VTEV_CONF_OK);
+    off = mock_producer(conf);
+    publish_n(off, 3, 0);
+    ck_assert_int_eq(vtev_producer_flush(off, 20000), VTEV_ERR_OK);
+    ck_assert_int_eq(vtev_producer_stats(off, VTEV_EVENT_POSITION, &st), VTEV_ERR_OK);
+    ck_assert_uint_eq(st.delivered, 3);
+    on = mock_producer(mock_conf(name));
+    publish_n(on, 2, 3);
+    ck_assert_int_eq(vtev_producer_flush(on, 20000), VTEV_ERR_OK);
+    t = metrics_text();
+    ck_assert_double_eq(series_value(t, PQ("queued")), 2);
+    ck_assert_double_eq(series_value(t, PQ("delivered")), 2);
+    free(t);
+
+    snprintf(url, sizeof(url), "mock://%s", name);
+    conf = ctu_conf(url, url, "g-met-off");
+    ctu_set(conf, "metrics.enable", "false");
+    ctu_set(conf, "consumer.offset.reset", "earliest");
+    c = vtev_consumer_new(conf, e, sizeof(e));
+    ck_assert_msg(c != NULL, "%s", e);
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, NULL, ok_handler, &handled,
+                                             e, sizeof(e)),
+                     VTEV_ERR_OK);
+    ck_assert(ctu_poll_until(c, handled3, &handled, 30000));
+    t = metrics_text();
+    ck_assert_double_eq(series_value(t, CQ("ok")), -1); /* no series at all */
+    ck_assert_ptr_null(strstr(t, "vtev_consumer_handler_seconds_count{"));
+    free(t);
+    vtev_consumer_destroy(c);
+    vtev_producer_destroy(on);
+    vtev_producer_destroy(off);
 }
 END_TEST
 
@@ -392,7 +454,6 @@ END_TEST
 
 /* ------------------------------------------------------------ consumers */
 
-#define CQ(outcome) "vtev_consumer_messages_total{topic=\"" PTOPIC "\",outcome=\"" outcome "\"}"
 
 typedef struct {
     char retry_id[VTEV_UUID_LEN + 1];  /* RETRY forever: dead-lettered after the attempts */
@@ -631,5 +692,6 @@ int main(void) {
     ADD(producer_failed);
     ADD(consumer_outcomes);
     ADD(registry_cache);
+    ADD(metrics_disabled);
     return vtev_test_run(s);
 }
