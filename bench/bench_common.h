@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <vtevents/vtevents.h>
+#include <vtevents/avro_direct.h> /* vtev_rt_uuid4() */
 
 static inline double bc_now(void) {
     struct timespec ts;
@@ -96,6 +97,22 @@ static inline vtev_conf_t *bc_conf(void) {
     bc_set(c, "bootstrap.servers", bc_bootstrap());
     bc_set(c, "schema.registry.url", bc_registry());
     bc_set(c, "log.level", "3");
+    /* VTEV_BENCH_X="key=value;key=value": settings of a variant (bench.sh's
+     * observability part: metrics.enable, trace.propagation) */
+    {
+        const char *x = getenv("VTEV_BENCH_X");
+        char buf[512], *save = NULL, *kv;
+        if (x && *x) {
+            snprintf(buf, sizeof(buf), "%s", x);
+            for (kv = strtok_r(buf, ";", &save); kv; kv = strtok_r(NULL, ";", &save)) {
+                char *eq = strchr(kv, '=');
+                if (!eq)
+                    bc_die("VTEV_BENCH_X: \"%s\" is not key=value", kv);
+                *eq = '\0';
+                bc_set(c, kv, eq + 1);
+            }
+        }
+    }
     return c;
 }
 

@@ -8,6 +8,10 @@
  *
  *   bench_consume [-t position|request|result] [-p partitions] [-n events]
  *                 [-r runs] [-s typed,gen,plain] [-T topic] [--fill-only|--no-fill]
+ *                 [--fresh-ids]
+ *
+ * --fresh-ids: the fill gives every event a new event_id (UUID v4), as real
+ * events have (see bench_publish).
  *
  * The topic (default bench-consume-<type>-p<P>-<pid>) is filled once with N
  * typed events; each run then reads the N events with a fresh consumer group.
@@ -24,6 +28,7 @@ static int partitions = 1;
 static long n_events = 100000;
 static int runs = 5;
 static int do_typed = 1, do_plain = 1, do_gen = 1;
+static int fresh_ids;
 static char topic[256];
 
 static void fill(void) {
@@ -41,6 +46,8 @@ static void fill(void) {
         char vid[32];
         snprintf(vid, sizeof(vid), "lng-%03ld", i % 500);
         memcpy(ev.u.env.vessel_id, vid, strlen(vid) + 1);
+        if (fresh_ids)
+            vtev_rt_uuid4(ev.u.env.event_id);
         while ((err = vtev_producer_publish_to(p, topic, &ev, NULL, e, sizeof(e))) ==
                VTEV_ERR_QUEUE_FULL)
             ;
@@ -187,6 +194,8 @@ int main(int argc, char **argv) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--fill-only"))
             fill_only = 1;
+        else if (!strcmp(a, "--fresh-ids"))
+            fresh_ids = 1;
         else if (!strcmp(a, "--no-fill"))
             no_fill = 1;
         else if (!v)

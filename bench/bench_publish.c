@@ -8,7 +8,13 @@
  * gzip, linger.ms=5, nagle off, murmur2_random).
  *
  *   bench_publish [-t position|request|result] [-p partitions] [-n events]
- *                 [-r runs] [-s typed,gen,plain] [--json]
+ *                 [-r runs] [-s typed,gen,plain] [--fresh-ids] [--json]
+ *
+ * --fresh-ids (side gen only): every event gets a new event_id (UUID v4), in
+ * its bytes and its event_id header, as real events do; without it the same
+ * event is sent N times, which a compressed batch shrinks unrealistically
+ * well (bench.sh's observability part compares trace ids on and off with
+ * it, since a random traceparent is the only changing part otherwise).
  *
  * Runs alternate the sides (odd runs start with plain). Each run: create a
  * producer, publish one warm-up event and flush (connection, schema
@@ -23,6 +29,7 @@ static int partitions = 1;
 static long n_events = 100000;
 static int runs = 5;
 static int do_typed = 1, do_plain = 1, do_gen = 1;
+static int fresh_ids;
 static char topic[256];
 
 static void run_typed(const vtev_event_t *ev, int run, const char *kase) {
@@ -93,8 +100,13 @@ static void run_gen(const vtev_event_t *ev, const void *gev, int run, const char
         vtev_producer_flush(p, 30000))
         bc_die("warm-up publish: %s", e);
     t0 = bc_now();
+    /* every generated event struct starts with its event_id (char *) */
+    if (fresh_ids)
+        h[1].value = *(char *const *)gev;
     for (i = 0; i < n_events; i++) {
         vtev_err_t err;
+        if (fresh_ids)
+            vtev_rt_uuid4(*(char **)gev); /* 36 characters, as the one there */
         while ((err = vtev_producer_publish_type(p, gt, topic, gev, NULL, 0, h, hn, NULL, e,
                                                  sizeof(e))) == VTEV_ERR_QUEUE_FULL)
             ;
@@ -207,6 +219,8 @@ int main(int argc, char **argv) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--json"))
             json = 1;
+        else if (!strcmp(a, "--fresh-ids"))
+            fresh_ids = 1;
         else if (!v)
             bc_die("%s needs a value", a);
         else if (!strcmp(a, "-t"))

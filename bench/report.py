@@ -157,6 +157,7 @@ def table_pair(data, order, table, side_a, side_b, target, out, mb=True, label_a
 
 
 GENCODEC_HEADING = "## Generated codec vs generic avro-c (vt-codegen)"
+OBS_HEADING = "## Observability overhead: metrics and trace context on vs off"
 GENCODEC_TARGET = 3.0
 GENCODEC_SIDES = (("generated", "generated"), ("avro-c", "avro-c generic"), ("library", "library today"))
 
@@ -406,6 +407,31 @@ def main():
     cons_gen = table_pair(data, order, "consume", "gen", "plain", None, out)
     w("")
 
+    w(OBS_HEADING)
+    w("")
+    w("The generated-type publish (`vtev_producer_publish_type()`) and consume "
+      "(`vtev_consumer_subscribe_type()`, no-op handler) of position events, one "
+      "partition, as above, in three settings run side by side in rotating order: "
+      "everything on (the defaults: every message counted into the process's metrics, a "
+      "`traceparent` header set on publish and read on consume), `metrics.enable=false`, "
+      "and `trace.propagation=false` (its consumer reads a topic filled without "
+      "`traceparent` headers, with metrics on).")
+    w("")
+    w("Command: `%s`" % m.get("cmd_obs", ""))
+    w("")
+    w("Metrics on against off:")
+    w("")
+    obs_mp = table_pair(data, order, "obs_publish", "all on", "metrics off", 0.97, out, mb=False)
+    w("")
+    obs_mc = table_pair(data, order, "obs_consume", "all on", "metrics off", 0.97, out, mb=False)
+    w("")
+    w("Trace propagation on against off:")
+    w("")
+    obs_tp = table_pair(data, order, "obs_publish", "all on", "trace off", 0.95, out, mb=False)
+    w("")
+    obs_tc = table_pair(data, order, "obs_consume", "all on", "trace off", 0.95, out, mb=False)
+    w("")
+
     bc = os.path.join(rdir, "codec.txt")
     if os.path.exists(bc):
         w("## Codec alone: typed encode/decode vs hand-written avro-c")
@@ -609,6 +635,13 @@ def main():
     for ev, op, r in gen:
         w("| generated codec %s %s ≥ %gx generic avro-c | %.2fx %s |" % (
             ev, op, GENCODEC_TARGET, r, "met" if r >= GENCODEC_TARGET else "**missed**"))
+    for what, res, target in (("publish metrics on/off", obs_mp, 0.97),
+                              ("consume metrics on/off", obs_mc, 0.97),
+                              ("publish trace on/off", obs_tp, 0.95),
+                              ("consume trace on/off", obs_tc, 0.95)):
+        for case, r, _, _ in res:
+            w("| observability %s %s ≥ %gx | %.3fx %s |" % (
+                what, case, target, r, "met" if r >= target else "**missed**"))
     w("")
     if sections:
         splice(outp, out, sections)
@@ -621,7 +654,8 @@ def main():
 # --sections: the parts whose sections can be rerun on their own (no Kafka),
 # their headings, and the prefix of their rows in the Targets table.
 SPLICE = {"gencodec": (GENCODEC_HEADING, "| generated codec "),
-          "codec": ("## Codec alone:", None)}
+          "codec": ("## Codec alone:", None),
+          "obs": (OBS_HEADING, "| observability ")}
 
 
 def blocks(lines):

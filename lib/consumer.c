@@ -1028,10 +1028,10 @@ static void observe_age(vtev_cpart_t *p, const rd_kafka_message_t *m, const vtev
 /* The message's trace context becomes the thread's current one for the
  * handler (trace.h); info gets its traceparent and tracestate. */
 static void header_str(const vtev_header_t *h, char *buf, size_t size) {
-    buf[0] = '\0';
-    if (h && h->value)
-        snprintf(buf, size, "%.*s", (int)(h->value_len < size ? h->value_len : size - 1),
-                 (const char *)h->value);
+    size_t n = h && h->value ? (h->value_len < size ? h->value_len : size - 1) : 0;
+    if (n)
+        memcpy(buf, h->value, n);
+    buf[n] = '\0';
 }
 
 /* The message's trace context becomes the thread's current one for the
@@ -1057,11 +1057,11 @@ static void trace_begin(vtev__trace_scope_t *s, vtev_msg_info_t *info) {
     vtev__trace_incoming_begin(s, info->topic, tp ? tp->value : NULL, tp ? tp->value_len : 0,
                                ts ? ts->value : NULL, ts ? ts->value_len : 0);
     info->traceparent = s->has_ctx ? s->traceparent : NULL;
-    info->tracestate = s->has_ctx && s->ctx.tracestate[0] ? s->ctx.tracestate : NULL;
+    info->tracestate = s->has_ctx && s->ctx_ptr->tracestate[0] ? s->ctx_ptr->tracestate : NULL;
     header_str(eid, eid_s, sizeof(eid_s));
     header_str(cid, cid_s, sizeof(cid_s));
     if (s->has_ctx)
-        vtev_trace_id_hex(&s->ctx, tid_s);
+        vtev_trace_id_hex(s->ctx_ptr, tid_s);
     lc.topic = info->topic;
     lc.event_id = eid_s;
     lc.correlation_id = cid_s;

@@ -19,18 +19,29 @@
 static _Thread_local vtev__log_state_t lctx;
 
 void vtev__log_push(vtev__log_state_t *saved, const vtev_log_ctx_t *ctx) {
-    *saved = lctx;
+    /* usually nothing is set outside a handler: then only the flags */
+    if (lctx.set[0] || lctx.set[1] || lctx.set[2] || lctx.set[3])
+        *saved = lctx;
+    else
+        memset(saved->set, 0, sizeof(saved->set));
     vtev_log_context_set(ctx);
 }
 
 void vtev__log_pop(const vtev__log_state_t *saved) {
-    lctx = *saved;
+    if (saved->set[0] || saved->set[1] || saved->set[2] || saved->set[3])
+        lctx = *saved;
+    else
+        memset(lctx.set, 0, sizeof(lctx.set));
 }
 
 static void put(char *dst, size_t size, bool *set, const char *v) {
+    size_t n;
     *set = v && *v;
-    if (*set)
-        snprintf(dst, size, "%s", v);
+    if (!*set)
+        return;
+    n = strnlen(v, size - 1);
+    memcpy(dst, v, n);
+    dst[n] = '\0';
 }
 
 void vtev_log_context_set(const vtev_log_ctx_t *ctx) {

@@ -101,13 +101,16 @@ static char *hex(char *o, const uint8_t *p, size_t n) {
 
 vtev_err_t vtev_trace_parse(const char *tp, size_t len, const char *ts, size_t ts_len,
                             vtev_trace_ctx_t *out, char *errstr, size_t errstr_size) {
-    vtev_trace_ctx_t c;
+    /* the ids into a small local, then into out: no copy of the whole
+     * context (its tracestate buffer) per message */
+    struct {
+        uint8_t trace_id[16], span_id[8], flags;
+    } c;
     uint8_t ver;
     size_t bad = 0, i;
     if (!tp || !out)
         return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
                           "traceparent: value and output are required");
-    memset(&c, 0, sizeof(c));
     /* version "-" trace-id "-" parent-id "-" flags; a later version may
      * append "-..." fields, which are ignored */
     if (len < VTEV_TRACEPARENT_LEN)
@@ -145,16 +148,19 @@ vtev_err_t vtev_trace_parse(const char *tp, size_t len, const char *ts, size_t t
     if (all_zero(c.span_id, 8))
         return vtev__fail(VTEV_ERR_PARSE, errstr, errstr_size,
                           "traceparent: the parent id is all zeros");
+    memcpy(out->trace_id, c.trace_id, sizeof(c.trace_id));
+    memcpy(out->span_id, c.span_id, sizeof(c.span_id));
+    out->flags = c.flags;
+    out->tracestate[0] = '\0';
     if (ts && ts_len <= VTEV_TRACESTATE_MAX) {
         for (i = 0; i < ts_len; i++)
             if (ts[i] < 0x20 || ts[i] > 0x7e)
                 break;
         if (i == ts_len) {
-            memcpy(c.tracestate, ts, ts_len);
-            c.tracestate[ts_len] = '\0';
+            memcpy(out->tracestate, ts, ts_len);
+            out->tracestate[ts_len] = '\0';
         }
     }
-    *out = c;
     return VTEV_ERR_OK;
 }
 
@@ -234,24 +240,32 @@ void vtev__trace_incoming_begin(vtev__trace_scope_t *s, const char *topic, const
                                 size_t tp_len, const char *ts, size_t ts_len) {
     s->had_prev = cur_set;
     if (cur_set)
-        s->prev = cur;
-    s->has_ctx = tp && vtev_trace_parse(tp, tp_len, ts, ts_len, &s->ctx, NULL, 0) == VTEV_ERR_OK;
+        s->prev = cur; /* an application's context around polling: rare */
+    /* parsed straight into the thread's current context (a bad header
+     * leaves it as it was and is then not used) */
+    s->has_ctx = tp && vtev_trace_parse(tp, tp_len, ts, ts_len, &cur, NULL, 0) == VTEV_ERR_OK;
     s->topic = topic;
     if (s->has_ctx) {
-        vtev_trace_format(&s->ctx, s->traceparent);
-        cur = s->ctx;
+        /* a version-00 header that parsed is its normalised form */
+        if (tp[0] == '0' && tp[1] == '0') {
+            memcpy(s->traceparent, tp, VTEV_TRACEPARENT_LEN);
+            s->traceparent[VTEV_TRACEPARENT_LEN] = '\0';
+        } else {
+            vtev_trace_format(&cur, s->traceparent);
+        }
+        s->ctx_ptr = &cur;
         cur_set = true;
     } else {
         s->traceparent[0] = '\0';
         cur_set = false; /* publishes in the handler start their own trace */
     }
     if (hook_consume)
-        hook_consume(topic, s->has_ctx ? &s->ctx : NULL, true, 0, hook_opaque);
+        hook_consume(topic, s->has_ctx ? &cur : NULL, true, 0, hook_opaque);
 }
 
 void vtev__trace_incoming_end(vtev__trace_scope_t *s, int verdict) {
     if (hook_consume)
-        hook_consume(s->topic, s->has_ctx ? &s->ctx : NULL, false, verdict, hook_opaque);
+        hook_consume(s->topic, s->has_ctx ? &cur : NULL, false, verdict, hook_opaque);
     cur_set = s->had_prev;
     if (s->had_prev)
         cur = s->prev;

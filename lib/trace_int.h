@@ -20,7 +20,7 @@ bool vtev__trace_outgoing(const char *topic, char tp[VTEV_TRACEPARENT_LEN + 1],
  * current one (none when the message has no valid traceparent), the consume
  * hook is told, and _end restores what was current before. */
 typedef struct vtev__trace_scope_s {
-    vtev_trace_ctx_t ctx;
+    const vtev_trace_ctx_t *ctx_ptr; /* the message's context (the thread's current one) */
     bool has_ctx;
     char traceparent[VTEV_TRACEPARENT_LEN + 1]; /* "" when none */
     vtev_trace_ctx_t prev;

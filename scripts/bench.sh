@@ -8,12 +8,13 @@
 #               then says so through the settings table)
 #     --no-doc  keep the results in bench/results/ without rewriting the doc
 #     --only    rerun only these parts (publish, pypublish, consume, pyconsume,
-#               codec, gencodec, latency, e2e, memory, valgrind, callgrind,
+#               obs, codec, gencodec, latency, e2e, memory, valgrind, callgrind,
 #               pipeline), replacing their results in bench/results/, then
 #               rewrite the doc.  The parts that need no Kafka (codec,
 #               gencodec) run without the stack; without the results of an
-#               earlier full run they replace only their own sections of
-#               doc/PERFORMANCE.md (e.g. `scripts/bench.sh --only gencodec`).
+#               earlier full run, codec, gencodec and obs replace only their
+#               own sections of doc/PERFORMANCE.md (e.g. `scripts/bench.sh
+#               --only obs`).
 #
 # Environment: VTEV_BUILD_DIR (build), VTEV_PYTHON (.venv/bin/python),
 # VTEV_BENCH_RUNS (5), VTEV_BENCH_EVENTS (100000), VTEV_BENCH_PY_EVENTS (50000),
@@ -66,6 +67,7 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
 # Parts that need neither Kafka nor the registry nor Python.
 LOCAL_PARTS=",codec,gencodec,"
+SPLICE_PARTS=",codec,gencodec,obs," # their sections can be replaced alone
 STACK=1
 if [ -n "$ONLY" ]; then
   STACK=0
@@ -134,7 +136,12 @@ if [ -z "$ONLY" ]; then
   mkdir -p "$OUT"
   : >"$RAW"
 elif ! grep -qs '^date=' "$META"; then
-  [ "$STACK" = 0 ] || die "--only needs the results of a full run in $OUT (or only the parts ${LOCAL_PARTS//,/ })"
+  for p in ${ONLY//,/ }; do
+    case "$SPLICE_PARTS" in
+      *",$p,"*) ;;
+      *) die "--only needs the results of a full run in $OUT (or only the parts ${SPLICE_PARTS//,/ })" ;;
+    esac
+  done
   mkdir -p "$OUT"
   [ -f "$RAW" ] || : >"$RAW"
   SECTIONS=${ONLY#,}
@@ -211,6 +218,31 @@ for t in position request result; do
     c() { "$B/bench_consume" -t "$t" -n "$NPY" -T "$topic" --no-fill -r 1 -s typed,gen; }
     py() { "$PY" -W ignore bench/py/py_consume.py "$t" 1 "$topic" "$NPY" 1; }
     if ((i % 2 == 0)); then c; py; else py; c; fi | sed 's/^R\tconsume\t/R\tpyconsume\t/' >>"$RAW"
+  done
+done
+fi
+
+# ---------------------------------------------------------- observability --
+# The generated-type publish and consume with everything on (the defaults),
+# with metrics.enable=false, and with trace.propagation=false (consume: a
+# topic filled without traceparent headers), alternating the order per round.
+if want obs obs_publish obs_consume; then
+meta cmd_obs "per round, in rotating order: VTEV_BENCH_X={'',metrics.enable=false,trace.propagation=false} $B_SHOWN/bench_publish -t position -p 1 -n $N -r 1 -s gen --fresh-ids, and $B_SHOWN/bench_consume -t position -p 1 -n $N -r 1 -s gen --no-fill on a topic filled (--fresh-ids) with (or, for trace off, without) traceparent headers; $RUNS rounds"
+variants=("all on|" "metrics off|metrics.enable=false" "trace off|trace.propagation=false")
+topic_on="bench-obs-trace-on-$$" topic_off="bench-obs-trace-off-$$"
+VTEV_BENCH_X= "$B/bench_consume" -t position -p 1 -n "$N" -T "$topic_on" --fill-only --fresh-ids
+VTEV_BENCH_X=trace.propagation=false "$B/bench_consume" -t position -p 1 -n "$N" -T "$topic_off" \
+  --fill-only --fresh-ids
+for ((i = 0; i < RUNS; i++)); do
+  for ((j = 0; j < 3; j++)); do
+    v=${variants[$(((i + j) % 3))]}
+    name=${v%%|*} x=${v#*|}
+    log "observability round $((i + 1)): $name"
+    VTEV_BENCH_X=$x "$B/bench_publish" -t position -p 1 -n "$N" -r 1 -s gen --fresh-ids |
+      sed "s/^R\tpublish\t\([^\t]*\)\tgen\t/R\tobs_publish\t\1\t$name\t/" >>"$RAW"
+    if [ "$name" = "trace off" ]; then t=$topic_off xc=; else t=$topic_on xc=$x; fi
+    VTEV_BENCH_X=$xc "$B/bench_consume" -t position -p 1 -n "$N" -T "$t" --no-fill -r 1 -s gen |
+      sed "s/^R\tconsume\t\([^\t]*\)\tgen\t/R\tobs_consume\t\1\t$name\t/" >>"$RAW"
   done
 done
 fi
