@@ -306,7 +306,7 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
     c->metrics = vtev__conf_bool(conf, "metrics.enable");
     c->has_group = group != NULL;
     c->start_offset = start_offset;
-    vtev__brokers_init(&c->brokers);
+    vtev__brokers_init(&c->brokers, vtev__conf_bool(conf, "metrics.enable"));
     atomic_init(&c->last_poll_us, vtev__now_mono_us());
     if (group)
         snprintf(c->name, sizeof(c->name), "consumer %s", group);

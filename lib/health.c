@@ -17,32 +17,64 @@
 
 #include "health_int.h"
 #include "internal.h"
+#include "metrics_int.h"
 #include "registry_int.h"
 
-void vtev__brokers_init(vtev__brokers_t *b) {
+void vtev__brokers_init(vtev__brokers_t *b, bool metrics) {
     atomic_init(&b->known, -1);
     atomic_init(&b->up, 0);
+    b->metrics = metrics;
+    b->last_tx = b->last_rx = 0;
+}
+
+/* A total of the handle (monotonic in librdkafka) into a counter shared by
+ * every handle of the client id: the growth since the last statistics. */
+static void add_delta(vtev__metric_t m, const char *client, json_t *v, int64_t *last) {
+    int64_t now = json_integer_value(v);
+    if (!json_is_integer(v) || now < *last)
+        return;
+    if (now > *last)
+        vtev__counter_add(vtev__metric_series(m, client, NULL), (uint64_t)(now - *last));
+    *last = now;
 }
 
 void vtev__brokers_from_stats(vtev__brokers_t *b, const char *text, size_t len) {
     json_t *root = json_loadb(text, len, 0, NULL), *brokers, *br;
-    const char *name;
+    const char *name, *handle, *client;
     int known = 0, up = 0;
     if (!root)
         return;
+    handle = json_string_value(json_object_get(root, "name"));
+    client = json_string_value(json_object_get(root, "client_id"));
     brokers = json_object_get(root, "brokers");
     json_object_foreach(brokers, name, br) {
         const char *state = json_string_value(json_object_get(br, "state"));
-        /* bootstrap and coordinator entries have node id -1 */
-        if (json_integer_value(json_object_get(br, "nodeid")) < 0)
+        const char *source = json_string_value(json_object_get(br, "source"));
+        /* bootstrap entries have node id -1; the coordinator's is a
+         * "logical" broker (a second connection to a real one) */
+        if (json_integer_value(json_object_get(br, "nodeid")) < 0 ||
+            (source && (!strcmp(source, "logical") || !strcmp(source, "internal"))))
             continue;
         known++;
         if (state && !strcmp(state, "UP"))
             up++;
+        if (b->metrics && handle) {
+            json_t *rtt = json_object_get(json_object_get(br, "rtt"), "avg");
+            if (json_is_integer(rtt) && json_integer_value(rtt) > 0)
+                vtev__gauge_set(vtev__metric_series(VTEV__M_KAFKA_RTT, handle, name),
+                                (double)json_integer_value(rtt) / 1e6);
+        }
     }
-    (void)name;
     atomic_store(&b->up, up);
     atomic_store(&b->known, known);
+    if (b->metrics && handle && client) {
+        json_t *q = json_object_get(root, "msg_cnt");
+        add_delta(VTEV__M_KAFKA_TX_BYTES, client, json_object_get(root, "tx_bytes"), &b->last_tx);
+        add_delta(VTEV__M_KAFKA_RX_BYTES, client, json_object_get(root, "rx_bytes"), &b->last_rx);
+        if (json_is_integer(q))
+            vtev__gauge_set(vtev__metric_series(VTEV__M_KAFKA_QUEUE, handle, NULL),
+                            (double)json_integer_value(q));
+    }
     json_decref(root);
 }
 

@@ -16,14 +16,19 @@
 
 struct vtev_registry_s;
 
-/* Broker connections of one rd_kafka handle, from its statistics. */
+/* Broker connections of one rd_kafka handle, from its statistics, and what
+ * of them goes into the metrics (metrics.c: bytes, queue, round trips). */
 typedef struct vtev__brokers_s {
     atomic_int known; /* brokers with a node id in the last statistics; -1: none yet */
     atomic_int up;    /* of those, in state UP */
+    bool metrics;     /* metrics.enable */
+    int64_t last_tx, last_rx; /* the handle's totals at the last statistics */
 } vtev__brokers_t;
 
-void vtev__brokers_init(vtev__brokers_t *b);
-/* Reads a librdkafka statistics JSON document into b. */
+void vtev__brokers_init(vtev__brokers_t *b, bool metrics);
+/* Reads a librdkafka statistics JSON document into b (and, with metrics,
+ * into vtev_kafka_*: the bytes since the last one, the queue, the round
+ * trips). Called on the handle's one thread that serves its statistics. */
 void vtev__brokers_from_stats(vtev__brokers_t *b, const char *json, size_t len);
 /* Sets statistics.interval.ms to health.stats.interval.ms unless
  * kafka.statistics.interval.ms was given. */

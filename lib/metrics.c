@@ -72,6 +72,22 @@ static const family_t families[VTEV__M__CNT] = {
                                 "Lookups in the registry client's caches by cache and result "
                                 "(hit, miss).",
                                 KIND_COUNTER, 2, {"cache", "result"}},
+    [VTEV__M_KAFKA_TX_BYTES] = {"vtev_kafka_tx_bytes_total",
+                                "Bytes sent to the brokers by the library's librdkafka handles "
+                                "(their statistics), by client.id.",
+                                KIND_COUNTER, 1, {"client", NULL}},
+    [VTEV__M_KAFKA_RX_BYTES] = {"vtev_kafka_rx_bytes_total",
+                                "Bytes received from the brokers by the library's librdkafka "
+                                "handles (their statistics), by client.id.",
+                                KIND_COUNTER, 1, {"client", NULL}},
+    [VTEV__M_KAFKA_QUEUE] = {"vtev_kafka_queue_messages",
+                             "Messages in a librdkafka handle's queues (a producer's: waiting "
+                             "to be sent or acknowledged), by handle (librdkafka's name).",
+                             KIND_GAUGE, 1, {"handle", NULL}},
+    [VTEV__M_KAFKA_RTT] = {"vtev_kafka_broker_rtt_seconds",
+                           "Average round-trip time of requests to a broker over the last "
+                           "statistics interval, by handle and broker.",
+                           KIND_GAUGE, 2, {"handle", "broker"}},
 };
 
 /* Histogram bounds in microseconds, and the same as the text of `le`. */

@@ -23,6 +23,10 @@ typedef enum {
     VTEV__M_DEAD_LETTERS,       /* counter {topic, reason} */
     VTEV__M_REGISTRY_REQUESTS,  /* counter {outcome} */
     VTEV__M_REGISTRY_CACHE,     /* counter {cache, result} */
+    VTEV__M_KAFKA_TX_BYTES,     /* counter {client} (librdkafka statistics) */
+    VTEV__M_KAFKA_RX_BYTES,     /* counter {client} */
+    VTEV__M_KAFKA_QUEUE,        /* gauge {handle} */
+    VTEV__M_KAFKA_RTT,          /* gauge {handle, broker} */
     VTEV__M__CNT
 } vtev__metric_t;
 

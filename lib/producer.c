@@ -423,7 +423,7 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
     p->queue_block_ms = vtev__conf_int(conf, "producer.queue.block.ms");
     p->trace = vtev__conf_bool(conf, "trace.propagation");
     p->metrics = vtev__conf_bool(conf, "metrics.enable");
-    vtev__brokers_init(&p->brokers);
+    vtev__brokers_init(&p->brokers, vtev__conf_bool(conf, "metrics.enable"));
     atomic_init(&p->dr_fail_mark, 0);
     snprintf(p->name, sizeof(p->name), "producer %s", vtev__conf_str(conf, "client.id"));
     p->close_timeout_ms = vtev__conf_int(conf, "producer.close.timeout.ms");

@@ -15,6 +15,7 @@
 #include "testutil.h"
 
 #include <vtevents/health.h>
+#include <vtevents/metrics.h>
 
 typedef ctu_env_t env_t;
 
@@ -113,6 +114,20 @@ START_TEST(test_consumer_ready_and_brokers) {
         dump(&u.h);
     ck_assert(u.h.ready);
     ck_assert_uint_eq(u.h.reason_cnt, 0);
+    {
+        /* the same statistics feed the metrics: bytes, queue, round trips */
+        char *t = NULL, e[256], *l;
+        size_t len;
+        ck_assert_int_eq(vtev_metrics_write(&t, &len, e, sizeof(e)), VTEV_ERR_OK);
+        static const char tx[] = "\nvtev_kafka_tx_bytes_total{client=\"vtevents\"} ";
+        ck_assert_msg((l = strstr(t, tx)) && strtod(l + strlen(tx), NULL) > 0, "%s", t);
+        ck_assert_str_contains(t, "\nvtev_kafka_rx_bytes_total{client=\"vtevents\"} ");
+        ck_assert_str_contains(t, "\nvtev_kafka_queue_messages{handle=\"vtevents#consumer-");
+        ck_assert_str_contains(t, "\nvtev_kafka_broker_rtt_seconds{handle=\"vtevents#consumer-");
+        ck_assert_ptr_null(strstr(t, "broker=\"GroupCoordinator\"")); /* logical: not a broker */
+        ck_assert_str_contains(t, "# TYPE vtev_kafka_broker_rtt_seconds gauge\n");
+        vtev_free(t);
+    }
 
     for (id = 1; id <= 3; id++)
         ck_assert_int_eq(rd_kafka_mock_broker_set_down(mc, id), RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -259,8 +274,17 @@ START_TEST(test_producer_deliveries) {
     ck_assert_str_contains(r->text, "vessel-position-updates");
     for (id = 1; id <= 3; id++)
         rd_kafka_mock_broker_set_up(mc, id);
-    ck_assert_int_eq(vtev_producer_publish(p, &ev, NULL, e, sizeof(e)), VTEV_ERR_OK);
-    ck_assert_int_eq(vtev_producer_flush(p, 30000), VTEV_ERR_OK);
+    {
+        /* the producer reconnects with a backoff: publish until one is delivered */
+        vtev_producer_stats_t st;
+        int64_t end = ctu_now_ms() + 60000;
+        do {
+            ck_assert_int_eq(vtev_producer_publish(p, &ev, NULL, e, sizeof(e)), VTEV_ERR_OK);
+            ck_assert_int_eq(vtev_producer_flush(p, 30000), VTEV_ERR_OK);
+            ck_assert_int_eq(vtev_producer_stats(p, VTEV_EVENT_POSITION, &st), VTEV_ERR_OK);
+        } while (st.delivered == 0 && ctu_now_ms() < end);
+        ck_assert_uint_ge(st.delivered, 1);
+    }
     vtev_event_clear(&ev);
     ck_assert(producer_ready(p, &h, 30000));
     ck_assert_ptr_null(reason(&h, "deliveries"));
