@@ -7,9 +7,12 @@
 # other methods 405; a bad --http value is a usage error (2) naming it; a
 # port in use is a runtime failure (1); SIGTERM stops the service with 0.
 #
-# usage: test_examples_http.sh SIMULATOR TRIGGER WORKER PERSISTER
+# lag-exporter and vt-demo (the whole pipeline as threads) serve the same.
+#
+# usage: test_examples_http.sh SIMULATOR TRIGGER WORKER PERSISTER LAG_EXPORTER VT_DEMO
 set -u
 SIM=$(readlink -f "$1") TRIG=$(readlink -f "$2") WORK=$(readlink -f "$3") PERS=$(readlink -f "$4")
+LAGX=$(readlink -f "$5") DEMO=$(readlink -f "$6")
 
 unset KAFKA_BOOTSTRAP_SERVERS SCHEMA_REGISTRY_URL VTEV_CONFIG
 TMP=$(mktemp -d)
@@ -155,6 +158,44 @@ if [ "$rc" = 1 ] && grep -q "cannot listen on 127.0.0.1 port $port" "$TMP/dup.er
   bad "port in use: exit $rc: $(cat "$TMP/dup.err")"
 fi
 kill -TERM "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null
+
+# lag-exporter: the lag of a group on the platform topics of its cluster
+port=$(free_port)
+"$LAGX" -q -b mock://lx -r mock://lx -g grp-x --http "$port" >/dev/null 2>"$TMP/lx.err" &
+PIDS+=($!)
+if wait_http "http://127.0.0.1:$port/metrics"; then ok; else bad "lag-exporter does not answer"; fi
+get "lag-exporter /metrics" "http://127.0.0.1:$port/metrics" 200
+if promtool check metrics <"$TMP/body" >"$TMP/promtool" 2>&1; then ok; else
+  bad "lag-exporter: promtool check metrics: $(cat "$TMP/promtool")"
+fi
+has "lag-exporter /metrics" '^vtev_group_lag_messages\{group="grp-x",topic="vessel-position-updates",partition="0"\} 0$'
+has "lag-exporter /metrics" '^vtev_group_lag_errors_total 0$'
+kill -TERM "${PIDS[-1]}"; wait "${PIDS[-1]}"
+rc=$?
+if [ "$rc" = 0 ]; then ok; else bad "lag-exporter: exit $rc after SIGTERM"; fi
+"$LAGX" -q -b mock://lx -r mock://lx --http "$port" >/dev/null 2>"$TMP/lx.err"
+rc=$?
+if [ "$rc" = 2 ] && grep -q -- "-g GROUP" "$TMP/lx.err"; then ok; else bad "lag-exporter without -g: exit $rc"; fi
+
+# vt-demo: the pipeline's threads in one process, one endpoint
+port=$(free_port)
+"$DEMO" -q --count 400 --rate 20 --db "$TMP/demo.db" --http "$port" >"$TMP/demo.out" 2>"$TMP/demo.err" &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$port/metrics"
+for i in $(seq 100); do # until results are handled (20 s)
+  curl -s -m 2 -o "$TMP/body" "http://127.0.0.1:$port/metrics"
+  grep -Eq '^vtev_consumer_messages_total\{topic="prediction-results",outcome="ok"\} [1-9]' "$TMP/body" && break
+  sleep 0.2
+done
+get "vt-demo /metrics" "http://127.0.0.1:$port/metrics" 200
+if promtool check metrics <"$TMP/body" >"$TMP/promtool" 2>&1; then ok; else
+  bad "vt-demo: promtool check metrics: $(cat "$TMP/promtool")"
+fi
+has "vt-demo /metrics" '^vtev_consumer_messages_total\{topic="prediction-results",outcome="ok"\} [1-9][0-9]*$'
+has "vt-demo /metrics" '^vtev_producer_messages_total\{topic="vessel-position-updates",outcome="delivered"\} [1-9][0-9]*$'
+if wait_status "http://127.0.0.1:$port/readyz" 200 20; then ok; else bad "vt-demo /readyz: $(cat "$TMP/body")"; fi
+has "vt-demo /readyz" '"service": "vt-demo"'
+kill -INT "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null
 
 # Bad values: exit 2, naming --http and the value
 for v in abc 127.0.0.1:99999 :8080 "localhost:80x" ""; do
