@@ -21,6 +21,7 @@
 # then be fewer, never more), and the dead-letter topics are empty.
 # This script checks the database independently as well.
 set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mode=$1 dir=$2
 demo=$dir/vt-demo
 
@@ -105,19 +106,7 @@ start_pg() {
   # one when the server finds it taken anyway (tests run in parallel)
   local try
   for try in 1 2 3 4 5; do
-    port=${VTEV_PG_PORT:-$(python3 -c '
-import random, socket
-for _ in range(200):
-    p = random.randrange(20000, 32000)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(p)
-    break')}
+    port=${VTEV_PG_PORT:-$(python3 "$HERE/free_port.py")}
     if $pg_ctl -w -t 60 -l "$tmp/pg.log" \
       -o "-c listen_addresses=127.0.0.1 -p $port -k $tmp -c fsync=off" start >/dev/null; then
       url="postgresql://vtev@127.0.0.1:$port/postgres"

@@ -11,6 +11,7 @@
 #
 # usage: test_examples_http.sh SIMULATOR TRIGGER WORKER PERSISTER LAG_EXPORTER VT_DEMO
 set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
 SIM=$(readlink -f "$1") TRIG=$(readlink -f "$2") WORK=$(readlink -f "$3") PERS=$(readlink -f "$4")
 LAGX=$(readlink -f "$5") DEMO=$(readlink -f "$6")
 
@@ -35,23 +36,8 @@ if ! command -v promtool >/dev/null 2>&1; then
   exit 1
 fi
 
-# A port nobody listens on, below the ephemeral range (32768-60999).
-free_port() {
-  python3 - <<'PY'
-import random, socket
-for _ in range(200):
-    p = random.randint(20000, 32000)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(p)
-    break
-PY
-}
+# A free port below the ephemeral range (tests/free_port.py).
+free_port() { python3 "$HERE/free_port.py"; }
 
 # get NAME URL WANT_STATUS [METHOD]: the body in $TMP/body
 get() {

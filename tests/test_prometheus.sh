@@ -16,6 +16,7 @@
 #
 # usage: test_prometheus.sh SIMULATOR TRIGGER WORKER PERSISTER LAG_EXPORTER VT_TOPICS ALERTS_YML VT_TAIL
 set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
 abs() { readlink -f "$1"; }
 SIM=$(abs "$1") TRIG=$(abs "$2") WORK=$(abs "$3") PERS=$(abs "$4") LAGX=$(abs "$5")
 TOPICS=$(abs "$6") ALERTS=$(abs "$7") TAIL=$(abs "$8")
@@ -38,22 +39,8 @@ fails=0 checks=0
 ok() { checks=$((checks + 1)); }
 bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*" >&2; }
 
-free_port() {
-  python3 - <<'PY'
-import random, socket
-for _ in range(200):
-    p = random.randint(20000, 32000)
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    print(p)
-    break
-PY
-}
+# A free port below the ephemeral range (tests/free_port.py).
+free_port() { python3 "$HERE/free_port.py"; }
 
 P=prom-$$-$RANDOM
 X=(-X "topic.position=$P.pos" -X "topic.request=$P.req" -X "topic.result=$P.res" -q)
