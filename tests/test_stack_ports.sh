@@ -57,7 +57,9 @@ done
 rules=$(curl -fsS "http://127.0.0.1:$VTEV_STACK_PROMETHEUS_PORT/api/v1/rules" |
   python3 -c 'import json,sys; print(sum(len(g["rules"]) for g in json.load(sys.stdin)["data"]["groups"]))')
 [ "$rules" = 6 ] || fail "Prometheus has $rules alert rules, want the 6 of doc/monitoring/alerts.yml"
-"$SRC/scripts/stack.sh" status | grep -q "prometheus: running" || fail "status does not show Prometheus"
+# (the output first: grep -q would end the pipe early, and pipefail then fail it)
+st=$("$SRC/scripts/stack.sh" status 2>&1 || true)
+grep -q "prometheus: running" <<<"$st" || fail "status does not show Prometheus: $st"
 echo "ok: --monitoring: Prometheus scrapes the services' ports with the alert rules"
 "$SRC/scripts/stack.sh" down >/dev/null || fail "down failed"
 pgrep -f "$VTEV_STACK_DIR/" >/dev/null && fail "down left processes"

@@ -381,14 +381,17 @@ same_file "schema round trip" "$ARR" "$TMP/out"
 curl -sf "$REG/subjects/$P.arr-value/versions/latest" >"$TMP/subject.json" || bad "schema subject $P.arr-value not in the registry"
 run "schema tail envelope" 0 "$TAIL" -t "$P.arr" -e -o beginning
 if "$PY" -c '
-import json, sys
+import json, re, sys
 want = int(json.load(open(sys.argv[1]))["id"])
 events = [json.loads(l) for l in open(sys.argv[2])]
 got = [json.loads(l) for l in open(sys.argv[3])]
 assert len(got) == len(events), (len(got), len(events))
 for i, (o, e) in enumerate(zip(got, events)):
     assert list(o) == ["topic", "partition", "offset", "key", "timestamp", "headers", "schema_id", "event"], list(o)
-    assert o["topic"] == sys.argv[4] and o["offset"] == i and o["key"] is None and o["headers"] == {}, o
+    assert o["topic"] == sys.argv[4] and o["offset"] == i and o["key"] is None, o
+    # the only header: the trace context every publish sets (a new trace each)
+    assert list(o["headers"]) == ["traceparent"], o["headers"]
+    assert re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-01", o["headers"]["traceparent"]), o["headers"]
     assert o["schema_id"] == want, (o["schema_id"], want)
     assert o["event"] == e, (o["event"], e)
 ' "$TMP/subject.json" "$ARR" "$TMP/out" "$P.arr" 2>"$TMP/pyerr"; then ok; else bad "schema tail envelope: $(cat "$TMP/pyerr")"; fi
