@@ -41,6 +41,7 @@ START_TEST(test_parse_format) {
     };
     size_t i;
 
+    memset(&c, 0, sizeof(c)); /* every byte defined: the struct is compared whole below */
     ck_assert_int_eq(vtev_trace_parse(TP_A, strlen(TP_A), "k=v,x=y", 7, &c, e, sizeof(e)),
                      VTEV_ERR_OK);
     vtev_trace_format(&c, out);
