@@ -306,7 +306,7 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
     c->metrics = vtev__conf_bool(conf, "metrics.enable");
     c->has_group = group != NULL;
     c->start_offset = start_offset;
-    vtev__brokers_init(&c->brokers, vtev__conf_bool(conf, "metrics.enable"));
+    vtev__brokers_init(&c->brokers, c->metrics);
     atomic_init(&c->last_poll_us, vtev__now_mono_us());
     if (group)
         snprintf(c->name, sizeof(c->name), "consumer %s", group);
@@ -796,15 +796,17 @@ static void msg_info_init(vtev_msg_info_t *info, const char *topic, const rd_kaf
 static void trace_begin(vtev__trace_scope_t *s, vtev_msg_info_t *info);
 static void trace_end(vtev__trace_scope_t *s, vtev_verdict_t verdict);
 
-/* The headers of m in order: in hstack when they fit (hn entries), else in
- * an array the caller frees (*hvp != hstack).  false when out of memory. */
+/* The headers of m in order into info (headers NULL when none): in hstack
+ * when they fit (hn entries), else in an array the caller frees (*hvp !=
+ * hstack).  false when out of memory. */
 static bool msg_headers(const rd_kafka_message_t *m, vtev_header_t *hstack, size_t hn,
-                        vtev_header_t **hvp, size_t *cntp) {
+                        vtev_header_t **hvp, vtev_msg_info_t *info) {
     rd_kafka_headers_t *hdrs = NULL;
     vtev_header_t *hv = hstack;
     size_t n, i;
     *hvp = hstack;
-    *cntp = 0;
+    info->headers = NULL;
+    info->header_cnt = 0;
     if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR || !hdrs)
         return true;
     n = rd_kafka_header_cnt(hdrs);
@@ -814,7 +816,8 @@ static bool msg_headers(const rd_kafka_message_t *m, vtev_header_t *hstack, size
         if (rd_kafka_header_get_all(hdrs, i, &hv[i].name, &hv[i].value, &hv[i].value_len))
             break;
     *hvp = hv;
-    *cntp = i;
+    info->headers = i ? hv : NULL;
+    info->header_cnt = i;
     return true;
 }
 
@@ -828,17 +831,14 @@ static vtev_err_t unhandled(vtev_consumer_t *c, vtev_cpart_t *p, const rd_kafka_
         vtev_msg_info_t info;
         vtev_header_t hstack[16], *hv;
         vtev__trace_scope_t tscope;
-        size_t hn;
         int32_t schema_id = -1;
-        if (!msg_headers(m, hstack, VTEV_ARRAY_SIZE(hstack), &hv, &hn)) {
-            vtev__consumer_retry_env(c, p, m->offset, attempts - 1);
-            return VTEV_ERR_OK;
-        }
         if (vtev_frame_parse(m->payload, m->len, &schema_id, NULL, NULL, NULL, 0) != VTEV_ERR_OK)
             schema_id = -1;
         msg_info_init(&info, p->topic, m, schema_id, attempts);
-        info.headers = hn ? hv : NULL;
-        info.header_cnt = hn;
+        if (!msg_headers(m, hstack, VTEV_ARRAY_SIZE(hstack), &hv, &info)) {
+            vtev__consumer_retry_env(c, p, m->offset, attempts - 1);
+            return VTEV_ERR_OK;
+        }
         trace_begin(&tscope, &info);
         v = c->unhandled_cb(c, why, why_msg, m->payload, m->len, &info, c->unhandled_opaque);
         trace_end(&tscope, v);
@@ -1025,8 +1025,7 @@ static void observe_age(vtev_cpart_t *p, const rd_kafka_message_t *m, const vtev
         vtev__hist_observe_us(p->met->age, vtev__now_wall_us() - ts_us);
 }
 
-/* The message's trace context becomes the thread's current one for the
- * handler (trace.h); info gets its traceparent and tracestate. */
+/* A header's value as a string (truncated to size - 1), "" when absent. */
 static void header_str(const vtev_header_t *h, char *buf, size_t size) {
     size_t n = h && h->value ? (h->value_len < size ? h->value_len : size - 1) : 0;
     if (n)
@@ -1243,7 +1242,7 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
     }
 
     msg_info_init(&info, topic, m, schema_id, attempt);
-    if (!msg_headers(m, hstack, VTEV_ARRAY_SIZE(hstack), &hv, &info.header_cnt)) {
+    if (!msg_headers(m, hstack, VTEV_ARRAY_SIZE(hstack), &hv, &info)) {
         if (gtype) {
             gtype->clear(tev);
             if (tev != (void *)&tstack)
@@ -1253,8 +1252,6 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
         vtev__consumer_schedule_retry(c, p, m, attempt - 1);
         return VTEV_ERR_OK;
     }
-    if (info.header_cnt)
-        info.headers = hv;
     trace_begin(&tscope, &info);
 
     c->cur_topic = topic;

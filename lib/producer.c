@@ -228,9 +228,7 @@ static void dr_item_fill(dr_item_t *it, const rd_kafka_message_t *m) {
     }
 }
 
-/* One delivery report: counters, then the application's callback (cb, read
- * once per batch by the caller).  Returns 1 for a message of ours (counted
- * in p->outstanding; the caller subtracts a batch at once), else 0. */
+/* Messages delivered so far, every type. */
 static uint64_t delivered_total(vtev_producer_t *p) {
     uint64_t n = 0;
     int t;
@@ -238,6 +236,10 @@ static uint64_t delivered_total(vtev_producer_t *p) {
         n += atomic_load(&p->stats[t][ST_DELIVERED]);
     return n;
 }
+
+/* One delivery report: counters, then the application's callback (cb, read
+ * once per batch by the caller).  Returns 1 for a message of ours (counted
+ * in p->outstanding; the caller subtracts a batch at once), else 0. */
 
 static int on_delivery(vtev_producer_t *p, const dr_item_t *it, vtev_producer_dr_cb_t *cb,
                        void *op, int64_t now_us) {
@@ -423,7 +425,7 @@ vtev_producer_t *vtev_producer_new(vtev_conf_t *conf, char *errstr, size_t errst
     p->queue_block_ms = vtev__conf_int(conf, "producer.queue.block.ms");
     p->trace = vtev__conf_bool(conf, "trace.propagation");
     p->metrics = vtev__conf_bool(conf, "metrics.enable");
-    vtev__brokers_init(&p->brokers, vtev__conf_bool(conf, "metrics.enable"));
+    vtev__brokers_init(&p->brokers, p->metrics);
     atomic_init(&p->dr_fail_mark, 0);
     snprintf(p->name, sizeof(p->name), "producer %s", vtev__conf_str(conf, "client.id"));
     p->close_timeout_ms = vtev__conf_int(conf, "producer.close.timeout.ms");

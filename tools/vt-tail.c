@@ -276,16 +276,13 @@ nomem:
  * form, which jansson's "%.17g" would not), appended as the object's last
  * member at the position where jansson's text of the object ends: nothing in
  * the envelope's values is searched.  0 written, -1 not. */
-static int print_envelope(tail_t *t, const vtev_msg_info_t *info, int32_t schema_id,
-                          const char *ejson) {
+static int print_envelope(tail_t *t, const vtev_msg_info_t *info, const char *ejson) {
     json_t *o = envelope_json(info);
     char *env = NULL, *line = NULL;
     const char *sep = t->pretty ? ",\n  \"event\": " : ", \"event\": ";
     const char *close = t->pretty ? "\n}" : "}";
     size_t elen, n = 0, cap, i;
     int rc = -1;
-    if (o)
-        json_object_set_new(o, "schema_id", json_integer(schema_id));
     if (!o || !(env = json_dumps(o, JSON_PRESERVE_ORDER | (t->pretty ? JSON_INDENT(2) : 0))))
         goto nomem;
     elen = strlen(env);
@@ -396,11 +393,10 @@ static const sid_t *sid_get(tail_t *t, int32_t id, vtev_err_t *err, char *errstr
 }
 
 /* Prints the JSON text of an event, alone or in its envelope. */
-static int print_event(tail_t *t, const vtev_msg_info_t *info, int32_t schema_id,
-                       const char *ejson) {
+static int print_event(tail_t *t, const vtev_msg_info_t *info, const char *ejson) {
     if (t->events_only)
         return emit_line(t, ejson, strlen(ejson));
-    return print_envelope(t, info, schema_id, ejson);
+    return print_envelope(t, info, ejson);
 }
 
 /* A line was written for a message: its offset may be stored now. */
@@ -421,7 +417,7 @@ static vtev_verdict_t on_event(vtev_consumer_t *c, const vtev_event_t *ev,
     if (vtev_event_to_json(ev, t->pretty ? VTEV_JSON_PRETTY : 0, &ejson, NULL) != VTEV_ERR_OK)
         rc = print_undecodable(t, info, VTEV_ERR_NOMEM, "cannot write the event as JSON");
     else
-        rc = print_event(t, info, info->schema_id, ejson);
+        rc = print_event(t, info, ejson);
     vtev_free(ejson);
     /* not written: hold it (its offset is not stored) while the tool stops */
     return rc == 0 ? printed(t) : VTEV_VERDICT_RETRY_ENV;
@@ -460,7 +456,7 @@ static int print_generic(tail_t *t, const void *value, size_t len, const vtev_ms
                                    &ejson, NULL, errstr, sizeof(errstr));
     if (err != VTEV_ERR_OK)
         return print_undecodable(t, info, err, errstr);
-    rc = print_event(t, info, id, ejson);
+    rc = print_event(t, info, ejson); /* info->schema_id is this id */
     vtev_free(ejson);
     return rc;
 }
