@@ -214,11 +214,29 @@ typedef struct ex_persister_opts_s {
 
 /* Each takes ownership of @p conf (always), runs until *stop is set (the
  * simulator also until its count/duration), and returns 0 or 1. */
+/* live-broadcaster (live-broadcaster.c, doc/live-broadcaster.1). */
+typedef struct ex_live_opts_s {
+    const char *http;       /* HOST:PORT (port 0: any free one) */
+    const char *web_root;   /* the page's files */
+    const char *vendor_dir; /* its npm packages */
+    const char *terminals;  /* the terminals CSV, NULL: the default */
+    const char *port_file;  /* the port it listens on is written there (NULL: not) */
+    int client_queue;       /* events queued per client */
+    int stall_ms;           /* a full client accepting nothing this long is disconnected */
+    int track;              /* positions per vessel sent to a new client first */
+    int history;            /* start this many messages back per partition (0: the end) */
+    bool verbose, announce; /* log disconnects; print the map's URL */
+    atomic_int *bound_port; /* set to the port once listening (may be NULL) */
+} ex_live_opts_t;
+void ex_live_defaults(ex_live_opts_t *o);
 int ex_sim_run(vtev_conf_t *conf, const ex_sim_opts_t *o, ex_stats_t *st, atomic_int *stop);
 int ex_trigger_run(vtev_conf_t *conf, const ex_trigger_opts_t *o, ex_stats_t *st,
                    atomic_int *stop);
 int ex_worker_run(vtev_conf_t *conf, const ex_worker_opts_t *o, ex_stats_t *st,
                   atomic_int *stop);
+/* Serves until *stop is set (the calling thread runs the HTTP/WebSocket loop;
+ * the consumer polls on a thread of its own).  Takes conf. */
+int ex_live_run(vtev_conf_t *conf, const ex_live_opts_t *o, ex_stats_t *st, atomic_int *stop);
 int ex_persister_run(vtev_conf_t *conf, const ex_persister_opts_t *o, ex_stats_t *st,
                      atomic_int *stop);
 

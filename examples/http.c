@@ -138,42 +138,63 @@ static int health_gauges(char **b, size_t *len, size_t *cap) {
     return rc;
 }
 
-static enum MHD_Result serve_metrics(ex_http_t *h, struct MHD_Connection *conn) {
+static int render_metrics(ex_http_metrics_fn *extra, void *opaque, char **bodyp,
+                          size_t *lenp) {
     char *lib = NULL, *b = NULL;
     size_t lib_len = 0, len = 0, cap = 0;
     char e[256];
     if (vtev_metrics_write(&lib, &lib_len, e, sizeof(e)) != VTEV_ERR_OK)
-        return reply_error(conn, 500, "METRICS", "metrics", "the metrics could not be written");
+        return -1;
     if (ex_http_appendf(&b, &len, &cap, "%.*s", (int)lib_len, lib) ||
-        health_gauges(&b, &len, &cap) ||
-        (h->extra && h->extra(&b, &len, &cap, h->opaque))) {
+        health_gauges(&b, &len, &cap) || (extra && extra(&b, &len, &cap, opaque))) {
         vtev_free(lib);
         free(b);
-        return MHD_NO;
+        return -1;
     }
     vtev_free(lib);
-    return reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", b, len);
+    *bodyp = b;
+    *lenp = len;
+    return 0;
 }
 
-static enum MHD_Result serve_health(ex_http_t *h, struct MHD_Connection *conn, bool ready) {
+static int render_health(const char *service, bool ready, unsigned int *status, char **bodyp,
+                         size_t *lenp) {
     vtev_health_t *hr = malloc(sizeof(*hr));
     char *j = NULL, *b = NULL;
     size_t jl = 0, len = 0, cap = 0;
     bool ok;
     if (!hr || vtev_health_process(hr) != VTEV_ERR_OK || vtev_health_json(hr, &j, &jl)) {
         free(hr);
-        return MHD_NO;
+        return -1;
     }
     ok = ready ? hr->ready : hr->live;
     free(hr);
     /* the library's report plus the service's name */
     if (ex_http_appendf(&b, &len, &cap, "{\"service\": \"%s\", \"status\": \"%s\", \"health\": %s}\n",
-                        h->service, ok ? "ok" : (ready ? "not ready" : "not live"), j)) {
+                        service, ok ? "ok" : (ready ? "not ready" : "not live"), j)) {
         vtev_free(j);
-        return MHD_NO;
+        return -1;
     }
     vtev_free(j);
-    return reply(conn, ok ? 200 : 503, "application/json", b, len);
+    *status = ok ? 200 : 503;
+    *bodyp = b;
+    *lenp = len;
+    return 0;
+}
+
+int ex_http_render(const char *service, const char *path, ex_http_metrics_fn *extra,
+                   void *opaque, unsigned int *status, const char **ctype, char **bodyp,
+                   size_t *lenp) {
+    if (!strcmp(path, "/metrics")) {
+        *status = 200;
+        *ctype = "text/plain; version=0.0.4; charset=utf-8";
+        return render_metrics(extra, opaque, bodyp, lenp);
+    }
+    if (!strcmp(path, "/healthz") || !strcmp(path, "/readyz")) {
+        *ctype = "application/json";
+        return render_health(service, path[1] == 'r', status, bodyp, lenp);
+    }
+    return 1;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -194,12 +215,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (strcmp(method, "GET") && strcmp(method, "HEAD"))
         return reply_error(conn, 405, "METHOD_NOT_ALLOWED", "method",
                            "only GET and HEAD are served");
-    if (!strcmp(url, "/metrics"))
-        return serve_metrics(h, conn);
-    if (!strcmp(url, "/healthz"))
-        return serve_health(h, conn, false);
-    if (!strcmp(url, "/readyz"))
-        return serve_health(h, conn, true);
+    {
+        unsigned int status;
+        const char *ctype;
+        char *body;
+        size_t len;
+        int rc = ex_http_render(h->service, url, h->extra, h->opaque, &status, &ctype, &body,
+                                &len);
+        if (rc < 0)
+            return !strcmp(url, "/metrics")
+                       ? reply_error(conn, 500, "METRICS", "metrics",
+                                     "the metrics could not be written")
+                       : MHD_NO;
+        if (rc == 0)
+            return reply(conn, status, ctype, body, len);
+    }
     return reply_error(conn, 404, "NOT_FOUND", "path",
                        "served: /metrics, /healthz, /readyz");
 }

@@ -39,6 +39,15 @@ struct ex_stats_s;
 int ex_http_begin(const char *arg, const char *service, const struct ex_stats_s *st,
                   ex_http_t **hp);
 
+/* The reply to GET @p path (/metrics, /healthz or /readyz) as ex_http_start()
+ * serves it, for a program that serves HTTP itself (live-broadcaster):
+ * *status (200, or 503 for a failing health check), *ctype (static) and the
+ * body in *bodyp (caller frees with free()) of *lenp bytes.  0; 1 when path is
+ * none of the three; -1 when the report could not be made (out of memory). */
+int ex_http_render(const char *service, const char *path, ex_http_metrics_fn *extra,
+                   void *opaque, unsigned int *status, const char **ctype, char **bodyp,
+                   size_t *lenp);
+
 /* Appends printf-formatted text to a buffer as ex_http_metrics_fn does. */
 int ex_http_appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
 #if defined(__GNUC__)

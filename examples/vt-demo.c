@@ -49,8 +49,75 @@ typedef struct demo_s {
     const char *db;
     char db_tmp[256];
     char run_id[64];
+    const char *map;            /* --map HOST:PORT: serve the live map (NULL: not) */
+    bool live;                  /* --live: run until Ctrl-C */
     ex_cli_t cli;
 } demo_t;
+
+/* SIGHUP restarts the map's broadcaster (its pages reconnect). */
+static volatile sig_atomic_t map_restart;
+static void on_sighup(int sig) {
+    (void)sig;
+    map_restart = 1;
+}
+
+/* ------------------------------------------------------------------ the map */
+
+typedef struct map_s {
+    vtev_conf_t *base;
+    const demo_t *d;
+    ex_live_opts_t o;
+    ex_stats_t st;
+    atomic_int stop, port;
+    pthread_t th;
+    bool started;
+} map_t;
+
+static void *map_main(void *arg) {
+    map_t *m = arg;
+    vtev_conf_t *conf = vtev_conf_dup(m->base);
+    m->st.rc = conf ? ex_live_run(conf, &m->o, &m->st, &m->stop) : 1;
+    atomic_store(&m->st.done, 1);
+    return NULL;
+}
+
+static void map_stop(map_t *m) {
+    if (!m->started)
+        return;
+    atomic_store(&m->stop, 1);
+    pthread_join(m->th, NULL);
+    m->started = false;
+}
+
+/* Starts the broadcaster thread and waits until it listens; 0, or -1 (a
+ * warning: the demo runs on without its map). */
+static int map_start(map_t *m) {
+    int64_t until = ex_now_us() + 10 * 1000000LL;
+    memset(&m->st, 0, sizeof(m->st));
+    atomic_store(&m->stop, 0);
+    if (pthread_create(&m->th, NULL, map_main, m) != 0)
+        return -1;
+    m->started = true;
+    while (!atomic_load(&m->st.ready) && !atomic_load(&m->st.done) && ex_now_us() < until)
+        ex_sleep_ms(10);
+    if (!atomic_load(&m->st.ready)) {
+        map_stop(m);
+        fprintf(stderr, "vt-demo: warning: the live map is not served (--map %s)\n", m->d->map);
+        return -1;
+    }
+    return 0;
+}
+
+static void map_check_restart(map_t *m) {
+    if (!map_restart || !m->started)
+        return;
+    map_restart = 0;
+    fprintf(stderr, "vt-demo: SIGHUP: restarting the live map's broadcaster\n");
+    map_stop(m);
+    m->o.http = m->d->map; /* the same address again */
+    if (map_start(m) == 0)
+        fprintf(stderr, "vt-demo: the live map is back\n");
+}
 
 /* ------------------------------------------------------------------ threads */
 
@@ -78,7 +145,7 @@ static void *svc_main(void *arg) {
         o.seed = d->seed;
         o.vessels = d->vessels;
         o.rate = d->rate;
-        o.count = d->count;
+        o.count = d->live ? 0 : d->count; /* --live: until Ctrl-C */
         s->st.rc = ex_sim_run(s->conf, &o, &s->st, &s->stop);
         break;
     }
@@ -130,6 +197,8 @@ static bool drained(svc_t *s, bool exactly_once) {
 }
 
 static int run_threads(demo_t *d, vtev_conf_t *base, ex_stats_t *out) {
+    map_t map;
+    char map_addr[300];
     svc_t s[NSVC];
     char errstr[512];
     int i, order[NSVC] = {PERS, WORK, TRIG, SIM}, rc = 0;
@@ -146,6 +215,26 @@ static int run_threads(demo_t *d, vtev_conf_t *base, ex_stats_t *out) {
         }
     }
     (void)errstr;
+    memset(&map, 0, sizeof(map));
+    if (d->map) {
+        map.base = base;
+        map.d = d;
+        ex_live_defaults(&map.o);
+        map.o.http = d->map;
+        map.o.bound_port = &map.port;
+        map.o.announce = false;
+        if (map_start(&map) == 0) {
+            char host[256];
+            int port;
+            /* a restart binds the port it got (also with port 0) */
+            ex_http_parse(d->map, host, sizeof(host), &port, errstr, sizeof(errstr));
+            snprintf(map_addr, sizeof(map_addr), "%s:%d", host, atomic_load(&map.port));
+            d->map = map_addr;
+            printf("vt-demo: the live map is at http://%s/ (SIGHUP restarts its broadcaster)\n",
+                   map_addr);
+            fflush(stdout);
+        }
+    }
     for (i = 0; i < NSVC; i++) {
         svc_t *v = &s[order[i]];
         int64_t until = ex_now_us() + 30 * 1000000LL;
@@ -177,8 +266,23 @@ static int run_threads(demo_t *d, vtev_conf_t *base, ex_stats_t *out) {
             } while (!all && ex_now_us() < until && !atomic_load(&ex_interrupted));
         }
     }
+    if (d->live) {
+        /* until Ctrl-C; then the simulator stops and the pipeline drains */
+        printf("vt-demo: running until Ctrl-C\n");
+        fflush(stdout);
+        while (!atomic_load(&ex_interrupted) && !atomic_load(&s[SIM].st.done)) {
+            map_check_restart(&map);
+            ex_sleep_ms(50);
+        }
+        atomic_store(&s[SIM].stop, 1);
+        while (!atomic_load(&s[SIM].st.done))
+            ex_sleep_ms(10);
+        d->count = (int64_t)ld(&s[SIM].st.published);
+        atomic_store(&ex_interrupted, 0); /* a second Ctrl-C gives up draining */
+    }
     deadline = ex_now_us() + (int64_t)(d->timeout_s * 1e6);
     while (!atomic_load(&ex_interrupted)) {
+        map_check_restart(&map);
         bool failed = false;
         for (i = TRIG; i < NSVC; i++)
             if (atomic_load(&s[i].st.done))
@@ -207,6 +311,11 @@ static int run_threads(demo_t *d, vtev_conf_t *base, ex_stats_t *out) {
 out:
     for (i = 0; i < NSVC; i++)
         atomic_store(&s[i].stop, 1);
+    map_stop(&map);
+    if (map.st.rc != 0) {
+        fprintf(stderr, "vt-demo: the live map's broadcaster failed\n");
+        rc = 1;
+    }
     for (i = NSVC - 1; i >= 0; i--) {
         svc_t *v = &s[order[i]];
         if (v->started) {
@@ -605,7 +714,11 @@ static const char usage[] =
     "  --slow-delivery MS  (--real) the trigger's and the worker's producers hold each\n"
     "                    output MS ms before sending it (kafka.linger.ms): a kill then\n"
     "                    lands between publish and delivery\n"
-    "  --every-position  the trigger requests for every position (--min-distance 0)\n" EX_COMMON_USAGE;
+    "  --every-position  the trigger requests for every position (--min-distance 0)\n"
+    "  --map HOST:PORT   also serve the live map there (live-broadcaster; PORT alone:\n"
+    "                    127.0.0.1); SIGHUP restarts its broadcaster\n"
+    "  --live            run until Ctrl-C (no --count limit), then drain and summarise;\n"
+    "                    serves the map (--map, default 127.0.0.1:8090)\n" EX_COMMON_USAGE;
 
 int main(int argc, char **argv) {
     static const struct option longopts[] = {
@@ -618,6 +731,8 @@ int main(int argc, char **argv) {
         {"kill-trigger-after", required_argument, NULL, 1010},
         {"slow-delivery", required_argument, NULL, 1011},
         {"every-position", no_argument, NULL, 1012},
+        {"map", required_argument, NULL, 1013},
+        {"live", no_argument, NULL, 1014},
         EX_HTTP_LONGOPT,
         {NULL, 0, NULL, 0}};
     ex_http_t *http = NULL;
@@ -662,6 +777,8 @@ int main(int argc, char **argv) {
         case 1010: d.kill_trigger_after = strtod(optarg, &end); break;
         case 1011: d.slow_delivery_ms = (int)strtol(optarg, &end, 10); break;
         case 1012: d.every_position = true; break;
+        case 1013: d.map = optarg; break;
+        case 1014: d.live = true; break;
         default: fputs(usage, stderr); return 2;
         }
         if (end && (*end || end == optarg)) {
@@ -678,6 +795,21 @@ int main(int argc, char **argv) {
         return 2;
     }
     d.verbosity = d.cli.verbosity;
+    if (d.live && !d.map)
+        d.map = "127.0.0.1:8090";
+    if (d.map && (d.real || (env_bs && *env_bs) || d.cli.brokers)) {
+        fprintf(stderr, "vt-demo: --map and --live run on the embedded default only (without "
+                        "--real); on a broker, run live-broadcaster beside the demo\n");
+        return 2;
+    }
+    if (d.map) {
+        char host[256];
+        int port;
+        if (ex_http_parse(d.map, host, sizeof(host), &port, errstr, sizeof(errstr))) {
+            fprintf(stderr, "vt-demo: --map: %s\n", errstr);
+            return 2;
+        }
+    }
     if (!d.real && ((env_bs && *env_bs) || d.cli.brokers))
         d.real = true;
     if (d.kill_worker_after < 0 || (d.kill_worker_after > 0 && !d.real) ||
@@ -744,13 +876,20 @@ int main(int argc, char **argv) {
     }
     ex_stop_on_signals();
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, on_sighup);
 
-    printf("vt-demo: %" PRId64 " positions of %d LNG carriers at %g/s, %s, %s%s\n", d.count,
-           d.vessels, d.rate,
-           d.real ? "separate processes on the real broker"
-                  : "services as threads on the embedded mock cluster (mock://demo)",
-           d.db_tmp[0] ? "SQLite in a temporary file" : d.db,
-           d.exactly_once ? ", exactly-once worker" : "");
+    {
+        char what[64];
+        if (d.live)
+            snprintf(what, sizeof(what), "positions until Ctrl-C");
+        else
+            snprintf(what, sizeof(what), "%" PRId64 " positions", d.count);
+        printf("vt-demo: %s of %d LNG carriers at %g/s, %s, %s%s\n", what, d.vessels, d.rate,
+               d.real ? "separate processes on the real broker"
+                      : "services as threads on the embedded mock cluster (mock://demo)",
+               d.db_tmp[0] ? "SQLite in a temporary file" : d.db,
+               d.exactly_once ? ", exactly-once worker" : "");
+    }
     fflush(stdout);
 
     /* the mock cluster answers a fetch only after fetch.wait.max.ms (a real
