@@ -222,9 +222,11 @@ typedef struct ex_live_opts_s {
     const char *terminals;  /* the terminals CSV, NULL: the default */
     const char *port_file;  /* the port it listens on is written there (NULL: not) */
     int client_queue;       /* events queued per client */
+    size_t client_bytes;    /* ... and their bytes */
     int stall_ms;           /* a full client accepting nothing this long is disconnected */
     int track;              /* positions per vessel sent to a new client first */
     int history;            /* start this many messages back per partition (0: the end) */
+    int flush_ms;           /* a client's events of this long go out in one frame */
     bool verbose, announce; /* log disconnects; print the map's URL */
     atomic_int *bound_port; /* set to the port once listening (may be NULL) */
 } ex_live_opts_t;

@@ -10,7 +10,8 @@
  * libwebsockets (Debian) serves the HTTP and the WebSocket on one port and
  * runs on the calling thread; the consumer polls on a thread of its own and
  * hands each event, as its JSON form, to that loop (lws_cancel_service).
- * Each client has a bounded queue (--client-queue): when it is full the
+ * Each client has a bounded queue (--client-queue messages, --client-bytes):
+ * when it is full the
  * oldest position is dropped first, results are never dropped before
  * positions, every drop is counted and told to the page, and a client that
  * accepts nothing for --stall-ms while its queue is full (or whose queue is
@@ -53,8 +54,12 @@ typedef struct client_s {
     struct client_s *next;
     msg_t **q;
     int head, cnt;
+    size_t qbytes; /* the queued messages' bytes */
+    bool full;     /* its bound was reached since the last send */
     uint64_t dropped, dropped_told, sent;
     int64_t last_write_us;
+    unsigned char *out; /* LWS_PRE + the frame being sent: queued messages, one per line */
+    size_t out_cap;
     char vessel[VESSEL_MAX]; /* "" = all */
     bool closing;
 } client_t;
@@ -134,6 +139,7 @@ typedef struct reader_s {
     atomic_int *stop;
     pthread_t th;
     int rc;
+    bool pending; /* events in the inbox the service loop was not woken for */
 } reader_t;
 
 /* The inbox's bound: events the service loop has not fanned out yet.  Only
@@ -165,25 +171,44 @@ static vtev_verdict_t on_event(vtev_consumer_t *c, const vtev_event_t *ev,
     (void)c;
     (void)info;
     atomic_fetch_add(&r->L->st->consumed, 1);
-    if (m)
+    if (m) {
         inbox_push(r->L, m);
+        r->pending = true;
+    }
     return VTEV_VERDICT_OK;
 }
 
+/* Polls; wakes the service loop (lws_cancel_service) at most every
+ * --flush-ms while events wait, so that each client's events of that time go
+ * out in one frame (one send instead of one per event and client), and at
+ * least every 100 ms for the stall check and the stop flag. */
 static void *reader_main(void *arg) {
     reader_t *r = arg;
     char errstr[512];
-    int64_t last_check = 0;
+    int64_t last_check = 0, last_wake = 0, flush_us = (int64_t)r->L->o.flush_ms * 1000;
     while (!atomic_load(r->stop)) {
         vtev_err_t err;
+        int64_t now = ex_now_us();
+        int wait = 100;
+        if (r->pending) {
+            int64_t left = flush_us - (now - last_wake);
+            if (left <= 0) {
+                lws_cancel_service(r->L->ctx);
+                last_wake = now;
+                r->pending = false;
+            } else {
+                wait = (int)((left + 999) / 1000);
+            }
+        } else if (now - last_wake > 100000) {
+            lws_cancel_service(r->L->ctx);
+            last_wake = now;
+        }
         ex_check_assigned(r->c, r->L->st, &last_check);
-        if ((err = vtev_consumer_poll(r->c, 100, errstr, sizeof(errstr))) != VTEV_ERR_OK) {
+        if ((err = vtev_consumer_poll(r->c, wait, errstr, sizeof(errstr))) != VTEV_ERR_OK) {
             fprintf(stderr, LIVE ": poll: %s: %s\n", vtev_err2name(err), errstr);
             r->rc = 1;
             atomic_store(r->stop, 1);
         }
-        /* wakes the service loop: new events, the stall check, the stop flag */
-        lws_cancel_service(r->L->ctx);
     }
     lws_cancel_service(r->L->ctx);
     return NULL;
@@ -197,6 +222,7 @@ static void client_drop_at(live_t *L, client_t *c, int i) {
     for (k = i; k + 1 < c->cnt; k++)
         c->q[(c->head + k) % cap] = c->q[(c->head + k + 1) % cap];
     c->cnt--;
+    c->qbytes -= m->len;
     c->dropped++;
     atomic_fetch_add(&L->dropped[m->kind], 1);
     msg_unref(m);
@@ -214,18 +240,23 @@ static void client_close(live_t *L, client_t *c, bool stalled) {
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 }
 
-/* Queues m for c under the drop policy (service thread). */
+/* Queues m for c under the drop policy (service thread): while the queue
+ * is at its bound (--client-queue messages or --client-bytes), the oldest
+ * position goes; with none left, a new position is dropped, and a new
+ * result closes the client. */
 static void client_push(live_t *L, client_t *c, msg_t *m) {
     int cap = L->o.client_queue, i;
     if (c->closing || (c->vessel[0] && m->kind != K_MARK && strcmp(c->vessel, m->vessel)))
         return;
-    if (c->cnt == cap) {
+    while (c->cnt == cap || (c->cnt > 0 && c->qbytes + m->len > L->o.client_bytes)) {
+        c->full = true;
         for (i = 0; i < c->cnt; i++)
             if (c->q[(c->head + i) % cap]->kind == K_POSITION)
                 break;
         if (i < c->cnt) {
             client_drop_at(L, c, i); /* the oldest position */
         } else if (m->kind == K_POSITION) {
+            c->full = true;
             c->dropped++;
             atomic_fetch_add(&L->dropped[K_POSITION], 1);
             lws_callback_on_writable(c->wsi); /* to tell it */
@@ -238,6 +269,7 @@ static void client_push(live_t *L, client_t *c, msg_t *m) {
     m->ref++;
     c->q[(c->head + c->cnt) % cap] = m;
     c->cnt++;
+    c->qbytes += m->len;
     lws_callback_on_writable(c->wsi);
 }
 
@@ -326,8 +358,7 @@ static void fan_out(live_t *L) {
         msg_unref(m);
     }
     for (c = L->clients; c; c = c->next)
-        if (!c->closing && c->cnt == L->o.client_queue &&
-            now - c->last_write_us > (int64_t)L->o.stall_ms * 1000)
+        if (!c->closing && c->full && now - c->last_write_us > (int64_t)L->o.stall_ms * 1000)
             client_close(L, c, true);
 }
 
@@ -337,35 +368,75 @@ static int send_text(struct lws *wsi, unsigned char *p, size_t len) {
     return lws_write(wsi, p, len, LWS_WRITE_TEXT) < (int)len ? -1 : 0;
 }
 
+/* The frame limit: queued messages beyond it wait for the next writable. */
+#define FRAME_MAX (256 * 1024)
+
+/* c->out holds at least need bytes; 0 or -1 (out of memory). */
+static int out_reserve(client_t *c, size_t need) {
+    size_t nc = c->out_cap ? c->out_cap : 4096;
+    unsigned char *n;
+    if (need <= c->out_cap)
+        return 0;
+    while (nc < need)
+        nc *= 2;
+    if (!(n = realloc(c->out, nc)))
+        return -1;
+    c->out = n;
+    c->out_cap = nc;
+    return 0;
+}
+
 static int client_writable(live_t *L, client_t *c) {
-    int budget = 64;
+    size_t len = 0;
+    int taken = 0;
     if (c->closing)
         return 0;
+    /* every queued message (up to FRAME_MAX) in one frame, one per line;
+     * the drop count first when it changed */
     if (c->dropped != c->dropped_told) {
-        unsigned char b[LWS_PRE + 128];
-        int n = snprintf((char *)b + LWS_PRE, 128,
-                         "{\"type\": \"drops\", \"dropped\": %" PRIu64 ", \"queue\": %d}",
-                         c->dropped, L->o.client_queue);
-        if (send_text(c->wsi, b + LWS_PRE, (size_t)n))
+        if (out_reserve(c, LWS_PRE + 128))
             return -1;
+        len = (size_t)snprintf((char *)c->out + LWS_PRE, 128,
+                               "{\"type\": \"drops\", \"dropped\": %" PRIu64 ", \"queue\": %d}",
+                               c->dropped, L->o.client_queue);
         c->dropped_told = c->dropped;
-        c->last_write_us = ex_now_us();
     }
-    while (c->cnt > 0 && budget-- > 0 && !lws_send_pipe_choked(c->wsi)) {
+    while (taken < c->cnt) {
+        msg_t *m = c->q[(c->head + taken) % L->o.client_queue];
+        size_t need = LWS_PRE + len + 1 + m->len;
+        if (len && need - LWS_PRE > FRAME_MAX)
+            break;
+        if (out_reserve(c, need))
+            return -1;
+        if (len)
+            c->out[LWS_PRE + len++] = '\n';
+        memcpy(c->out + LWS_PRE + len, m->buf + LWS_PRE, m->len);
+        len += m->len;
+        taken++;
+    }
+    if (len) {
+        if (send_text(c->wsi, c->out + LWS_PRE, len))
+            return -1;
+        c->last_write_us = ex_now_us();
+        c->full = false;
+    }
+    while (taken-- > 0) {
         msg_t *m = c->q[c->head];
         c->head = (c->head + 1) % L->o.client_queue;
         c->cnt--;
-        if (send_text(c->wsi, m->buf + LWS_PRE, m->len)) {
-            msg_unref(m);
-            return -1;
-        }
+        c->qbytes -= m->len;
         atomic_fetch_add(&L->sent[m->kind], 1);
         c->sent++;
-        c->last_write_us = ex_now_us();
         msg_unref(m);
     }
+    /* a big frame may stay in lws's buffer: only one frame at a time */
     if (c->cnt > 0 || c->dropped != c->dropped_told)
         lws_callback_on_writable(c->wsi);
+    if (c->out_cap > 4 * FRAME_MAX) { /* after a burst: give the memory back */
+        free(c->out);
+        c->out = NULL;
+        c->out_cap = 0;
+    }
     return 0;
 }
 
@@ -535,6 +606,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         }
         free(c->q);
         c->q = NULL;
+        free(c->out);
+        c->out = NULL;
         return 0;
     }
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
@@ -580,6 +653,8 @@ void ex_live_defaults(ex_live_opts_t *o) {
     o->stall_ms = 5000;
     o->track = 20;
     o->history = 0;
+    o->flush_ms = 10;
+    o->client_bytes = 1024 * 1024;
 }
 
 int ex_live_run(vtev_conf_t *conf, const ex_live_opts_t *o, ex_stats_t *st, atomic_int *stop) {
@@ -603,8 +678,10 @@ int ex_live_run(vtev_conf_t *conf, const ex_live_opts_t *o, ex_stats_t *st, atom
     L->o = *o;
     L->st = st;
     pthread_mutex_init(&L->lock, NULL);
-    if (L->o.client_queue < 1 || L->o.stall_ms < 1 || L->o.track < 0) {
-        snprintf(errstr, sizeof(errstr), "--client-queue and --stall-ms must be positive");
+    if (L->o.client_queue < 1 || L->o.client_bytes < 1 || L->o.stall_ms < 1 || L->o.track < 0 ||
+        L->o.flush_ms < 0) {
+        snprintf(errstr, sizeof(errstr), "--client-queue, --client-bytes and --stall-ms must be positive, "
+                                         "--track and --flush-ms not negative");
         goto fail;
     }
     if (!(L->mark = malloc(sizeof(*L->mark) + LWS_PRE + 32))) {
@@ -768,10 +845,13 @@ static const char usage[] =
     "  --http HOST:PORT      where to serve (default 127.0.0.1:8090; PORT alone: 127.0.0.1);\n"
     "                        also /metrics, /healthz, /readyz\n"
     "  --client-queue N      events queued per client before positions are dropped (256)\n"
+    "  --client-bytes N      ... or bytes queued per client (1048576)\n"
     "  --stall-ms MS         disconnect a client that accepts nothing this long while its\n"
     "                        queue is full (5000)\n"
     "  --track N             positions per vessel a new page receives first (20; 0: none)\n"
     "  --history N           start N messages back in each partition (default: the end)\n"
+    "  --flush-ms MS         gather each client's events for up to MS ms into one\n"
+    "                        WebSocket message, one per line (10; 0: each at once)\n"
     "  --terminals FILE      the terminals CSV (default: the installed data)\n"
     "  --web-root DIR        the page's files (default: the source tree's examples/live)\n"
     "  --vendor-dir DIR      its npm packages (default: WEB-ROOT/node_modules)\n"
@@ -795,6 +875,8 @@ int main(int argc, char **argv) {
         {"web-root", required_argument, NULL, 1005},
         {"vendor-dir", required_argument, NULL, 1006},
         {"port-file", required_argument, NULL, 1007},
+        {"flush-ms", required_argument, NULL, 1008},
+        {"client-bytes", required_argument, NULL, 1009},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     ex_cli_t cli = {0};
@@ -820,12 +902,15 @@ int main(int argc, char **argv) {
         case 1000:
         case 1001:
         case 1002:
-        case 1003: {
+        case 1003:
+        case 1008:
+        case 1009: {
             char *end;
             long v = strtol(optarg, &end, 10);
-            if (*end || end == optarg || v < (c == 1002 || c == 1003 ? 0 : 1) || v > 10000000) {
-                fprintf(stderr, LIVE ": %s %s: expected a %s integer\n", longopts[c - 1000 + 1].name,
-                        optarg, c == 1002 || c == 1003 ? "non-negative" : "positive");
+            bool zero_ok = c == 1002 || c == 1003 || c == 1008;
+            if (*end || end == optarg || v < (zero_ok ? 0 : 1) || v > 1000000000) {
+                fprintf(stderr, LIVE ": --%s %s: expected a %s integer\n",
+                        longopts[c - 1000 + 1].name, optarg, zero_ok ? "non-negative" : "positive");
                 return 2;
             }
             if (c == 1000)
@@ -834,8 +919,12 @@ int main(int argc, char **argv) {
                 o.stall_ms = (int)v;
             else if (c == 1002)
                 o.track = (int)v;
-            else
+            else if (c == 1003)
                 o.history = (int)v;
+            else if (c == 1008)
+                o.flush_ms = (int)v;
+            else
+                o.client_bytes = (size_t)v;
             break;
         }
         case 1004:

@@ -52,9 +52,13 @@ def main():
                   "installs them)" % p)
             sys.exit(77)
     log = tempfile.NamedTemporaryFile("w+", prefix="live-demo-", suffix=".log", delete=False)
+    # the embedded default, whatever stack the suite's environment names
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("KAFKA_BOOTSTRAP_SERVERS", "SCHEMA_REGISTRY_URL") and
+           not (k.startswith("VTEV_") and k not in ("VTEV_PYTHON", "VTEV_SOURCE_ROOT"))}
     proc = subprocess.Popen([demo, "--live", "--map", "127.0.0.1:0", "--rate", "20",
                              "--vessels", "5", "--every-position", "--quiet-predictions", "-q"],
-                            stdout=log, stderr=subprocess.STDOUT, text=True)
+                            stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
     driver = None
     try:
         def url():

@@ -192,26 +192,29 @@
     setState("connecting");
     ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws${q}`, "vt-live");
     ws.onopen = () => { live.connects++; backoff = 500; setState("open"); };
-    ws.onmessage = (e) => {
-      const m = JSON.parse(e.data);
-      live.messages++;
-      if (m.type === "position") onPosition(m.event);
-      else if (m.type === "result") onResult(m.event);
-      else if (m.type === "drops") live.dropped = m.dropped;
-      else if (m.type === "hello") {
-        // a (re)connection: the snapshot that follows replaces the tracks
-        live.history = true;
-        for (const v of Object.values(live.vessels)) v.track = [];
-      } else if (m.type === "live") live.history = false;
-      counters();
-      dirty = true;
-    };
-    ws.onclose = () => {
-      setState("closed");
-      // reconnects after a broadcaster restart, backing off to 5 s
-      setTimeout(connect, backoff);
-      backoff = Math.min(backoff * 2, 5000);
-    };
+    ws.onmessage = (e) => { for (const line of e.data.split("\n")) onMessage(JSON.parse(line)); };
+    ws.onclose = onClose;
+  }
+
+  function onMessage(m) {
+    live.messages++;
+    if (m.type === "position") onPosition(m.event);
+    else if (m.type === "result") onResult(m.event);
+    else if (m.type === "drops") live.dropped = m.dropped;
+    else if (m.type === "hello") {
+      // a (re)connection: the snapshot that follows replaces the tracks
+      live.history = true;
+      for (const v of Object.values(live.vessels)) v.track = [];
+    } else if (m.type === "live") live.history = false;
+    counters();
+    dirty = true;
+  }
+
+  function onClose() {
+    setState("closed");
+    // reconnects after a broadcaster restart, backing off to 5 s
+    setTimeout(connect, backoff);
+    backoff = Math.min(backoff * 2, 5000);
   }
 
   function setState(s) {
