@@ -158,6 +158,8 @@ def table_pair(data, order, table, side_a, side_b, target, out, mb=True, label_a
 
 GENCODEC_HEADING = "## Generated codec vs generic avro-c (vt-codegen)"
 OBS_HEADING = "## Observability overhead: metrics and trace context on vs off"
+LIVE_HEADING = "## Live map: WebSocket fan-out (live-broadcaster)"
+LIVE_TARGET_MS = 50
 GENCODEC_TARGET = 3.0
 GENCODEC_SIDES = (("generated", "generated"), ("avro-c", "avro-c generic"), ("library", "library today"))
 
@@ -528,6 +530,36 @@ def main():
                                       "the example worker is not on this branch."))
     w("")
 
+    live = []
+    lk = [k for k in order if k[0] == "live"]
+    if lk:
+        w(LIVE_HEADING)
+        w("")
+        w("`live-broadcaster` on this stack with WebSocket clients that keep up "
+          "(bench/live_load.c: libwebsockets' client, one thread) while position-simulator "
+          "publishes positions; the latency is from each position's timestamp (set when it "
+          "is published) to its arrival at a client, over every position every client "
+          "received; CPU is the broadcaster's user + system time over the publishing time "
+          "(100 %% = one core), RSS its resident memory at the end of the run (and its "
+          "peak). The broker, the simulator and the clients share the same cores. "
+          "Command: `%s`." % m.get("cmd_live", ""))
+        w("")
+        w("| case | runs | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | broadcaster CPU (%) "
+          "| RSS (MB) | peak RSS (MB) | received per run |")
+        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for _, case in lk:
+            g = lambda metric: data.get(("live", case, "live", metric)) or [0]
+            w("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                case, len(g("p50_ms")), stat(g("p50_ms"), "ms"), stat(g("p99_ms"), "ms"),
+                stat(g("p999_ms"), "ms"), stat(g("max_ms"), "ms"), stat(g("cpu_pct"), "ms"),
+                stat(g("rss_mb"), "ms"), stat(g("hwm_mb"), "ms"),
+                fmt(med(g("received")), "eps")))
+            live.append((case, med(g("p99_ms"))))
+        w("")
+        w("Median (min–max) over the runs. A client that does not keep up costs at most its "
+          "queue (`--client-queue`, `--client-bytes`; the `live_slow_client` test).")
+        w("")
+
     w("## Memory")
     w("")
     w("`bench_memory`: a producer process publishing vessel.position.updated at %s events/s "
@@ -635,6 +667,9 @@ def main():
     for ev, op, r in gen:
         w("| generated codec %s %s ≥ %gx generic avro-c | %.2fx %s |" % (
             ev, op, GENCODEC_TARGET, r, "met" if r >= GENCODEC_TARGET else "**missed**"))
+    for case, p99 in live:
+        w("| live map p99 publish → client, %s, < %d ms | %.1f ms %s |" % (
+            case, LIVE_TARGET_MS, p99, "met" if p99 < LIVE_TARGET_MS else "**missed**"))
     for what, res, target in (("publish metrics on/off", obs_mp, 0.97),
                               ("consume metrics on/off", obs_mc, 0.97),
                               ("publish trace on/off", obs_tp, 0.95),
@@ -655,7 +690,8 @@ def main():
 # their headings, and the prefix of their rows in the Targets table.
 SPLICE = {"gencodec": (GENCODEC_HEADING, "| generated codec "),
           "codec": ("## Codec alone:", None),
-          "obs": (OBS_HEADING, "| observability ")}
+          "obs": (OBS_HEADING, "| observability "),
+          "live": (LIVE_HEADING, "| live map ")}
 
 
 def blocks(lines):

@@ -29,8 +29,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define LIVE "live-broadcaster"
+
+/* The page: installed beside the terminals (EX_DATA_DIR/live), else the
+ * source tree's examples/live (a build that is not installed). */
+#ifndef EX_DATA_DIR
+#define EX_DATA_DIR "."
+#endif
+#ifndef EX_SRC_LIVE_DIR
+#define EX_SRC_LIVE_DIR EX_DATA_DIR "/live"
+#endif
 #define VESSEL_MAX (VTEV_ID_MAX + 1)
 #define MAX_VESSELS 10000
 
@@ -645,10 +655,11 @@ static int load_terminals(live_t *L, char *errstr, size_t errstr_size) {
 }
 
 void ex_live_defaults(ex_live_opts_t *o) {
+    bool installed = access(EX_DATA_DIR "/live/index.html", R_OK) == 0;
     memset(o, 0, sizeof(*o));
     o->http = "127.0.0.1:8090";
-    o->web_root = EX_SRC_LIVE_DIR;
-    o->vendor_dir = EX_SRC_LIVE_DIR "/node_modules";
+    o->web_root = installed ? EX_DATA_DIR "/live" : EX_SRC_LIVE_DIR;
+    o->vendor_dir = installed ? EX_DATA_DIR "/live/node_modules" : EX_SRC_LIVE_DIR "/node_modules";
     o->client_queue = 256;
     o->stall_ms = 5000;
     o->track = 20;
@@ -853,7 +864,8 @@ static const char usage[] =
     "  --flush-ms MS         gather each client's events for up to MS ms into one\n"
     "                        WebSocket message, one per line (10; 0: each at once)\n"
     "  --terminals FILE      the terminals CSV (default: the installed data)\n"
-    "  --web-root DIR        the page's files (default: the source tree's examples/live)\n"
+    "  --web-root DIR        the page's files (default: the installed ones, else the\n"
+    "                        source tree's examples/live)\n"
     "  --vendor-dir DIR      its npm packages (default: WEB-ROOT/node_modules)\n"
     "  --port-file F         write the port it listens on to F (useful with port 0)\n"
     "  -b BROKERS        bootstrap.servers (default: $KAFKA_BOOTSTRAP_SERVERS or mock://default)\n"

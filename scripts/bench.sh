@@ -9,7 +9,7 @@
 #     --no-doc  keep the results in bench/results/ without rewriting the doc
 #     --only    rerun only these parts (publish, pypublish, consume, pyconsume,
 #               obs, codec, gencodec, latency, e2e, memory, valgrind, callgrind,
-#               pipeline), replacing their results in bench/results/, then
+#               pipeline, live), replacing their results in bench/results/, then
 #               rewrite the doc.  The parts that need no Kafka (codec,
 #               gencodec) run without the stack; without the results of an
 #               earlier full run, codec, gencodec and obs replace only their
@@ -67,7 +67,7 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
 # Parts that need neither Kafka nor the registry nor Python.
 LOCAL_PARTS=",codec,gencodec,"
-SPLICE_PARTS=",codec,gencodec,obs," # their sections can be replaced alone
+SPLICE_PARTS=",codec,gencodec,obs,live," # their sections can be replaced alone
 STACK=1
 if [ -n "$ONLY" ]; then
   STACK=0
@@ -464,6 +464,20 @@ if m:
 else
   meta pipeline_note "the example services are not built on this branch ($DEMO is missing)."
 fi
+fi
+
+# ------------------------------------------------------------------- live --
+# The live-broadcaster under load: LIVE_CLIENTS WebSocket clients
+# (bench/live_load.c) while position-simulator publishes LIVE_RATE
+# positions/s (bench/live_bench.sh: one line per run).
+if want live live; then
+  LIVE_CLIENTS=${VTEV_BENCH_LIVE_CLIENTS:-200} LIVE_RATE=${VTEV_BENCH_LIVE_RATE:-500}
+  LIVE_SECS=${VTEV_BENCH_LIVE_SECS:-20}
+  meta cmd_live "bench/live_bench.sh $BUILD_SHOWN OUT $RUNS $LIVE_CLIENTS $LIVE_RATE $LIVE_SECS ($B_SHOWN/live_load: $LIVE_CLIENTS clients; position-simulator --rate $LIVE_RATE for $LIVE_SECS s, 16 vessels; live-broadcaster --client-queue 1024, --flush-ms 10)"
+  bench/live_bench.sh "$BUILD" "$OUT/live.tsv" "$RUNS" "$LIVE_CLIENTS" "$LIVE_RATE" "$LIVE_SECS"
+  awk -F'\t' -v c="$LIVE_CLIENTS clients, $LIVE_RATE positions/s" 'BEGIN {
+      split("run clients rate received p50_ms p99_ms p999_ms max_ms cpu_pct rss_mb hwm_mb errors", k, " ") }
+    { for (i = 4; i <= 12; i++) printf "R\tlive\t%s\tlive\t%s\t%s\n", c, k[i], $i }' "$OUT/live.tsv" >>"$RAW"
 fi
 
 if [ -z "$ONLY" ]; then

@@ -1,6 +1,10 @@
 #!/bin/sh
-# Runs a test script of tests/ with the project's Python ($VTEV_PYTHON: the
-# .venv where ./run pydeps puts Selenium and websockets): vtpy.sh SCRIPT ARGS...
+# Runs a test script of tests/ with the project's Python ($VTEV_PYTHON, else
+# the source tree's .venv, where ./run pydeps puts Selenium and websockets):
+#   vtpy.sh SCRIPT ARGS...
+here=$(dirname "$0")
 script=$1
 shift
-exec "${VTEV_PYTHON:-python3}" "$(dirname "$0")/$script" "$@"
+py=${VTEV_PYTHON:-}
+[ -n "$py" ] || { [ -x "$here/../.venv/bin/python" ] && py=$here/../.venv/bin/python; } || py=python3
+exec "$py" "$here/$script" "$@"

@@ -26,16 +26,20 @@ cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o "$root/consumer" "$src/tests/in
    $(pkg-config --cflags --libs vtevents)
 # The example services build out of tree with pkg-config alone; only the
 # prediction store (the persister, and vt-demo, which runs it) needs sqlite3
-# and libpq.
-if [ -f "$src/examples/common.c" ] && PKG_CONFIG_SYSROOT_DIR= pkg-config --exists sqlite3 libpq libmicrohttpd; then
+# and libpq, and the live map (live-broadcaster, and vt-demo) libwebsockets
+# and jansson.
+if [ -f "$src/examples/common.c" ] &&
+   PKG_CONFIG_SYSROOT_DIR= pkg-config --exists sqlite3 libpq libmicrohttpd libwebsockets jansson; then
   ex=$src/examples
   store=("$ex/store.c" "$ex/db_sqlite.c" "$ex/db_pg.c")
   for p in position-simulator prediction-trigger prediction-worker prediction-persister vt-demo \
-           lag-exporter; do
+           lag-exporter live-broadcaster; do
     more=() db=()
     case $p in
       prediction-persister) more=("${store[@]}") db=(sqlite3 libpq) ;;
-      vt-demo) more=(-DEX_NO_MAIN "$ex"/p*.c "${store[@]}") db=(sqlite3 libpq) ;;
+      vt-demo) more=(-DEX_NO_MAIN "$ex"/p*.c "$ex/live-broadcaster.c" "${store[@]}")
+               db=(sqlite3 libpq libwebsockets jansson) ;;
+      live-broadcaster) db=(libwebsockets jansson) ;;
     esac
     # shellcheck disable=SC2046
     check cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror "${san[@]}" -o "$root/$p" \
