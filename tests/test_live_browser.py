@@ -5,7 +5,8 @@ default (the pipeline and the live-broadcaster as threads on the mock
 cluster).
 
 Checks: the page loads with no console error and draws the coastline;
-vessel markers appear and move; every prediction is drawn within 1 s of its
+vessel markers appear and move; choosing one vessel in the page's list
+subscribes to it alone, and "all" to all again; every prediction is drawn within 1 s of its
 result being published (the result's timestamp is set at publish; the page
 measures the time to the frame that draws it); after the broadcaster is
 restarted (SIGHUP to vt-demo) the page reconnects and continues; a
@@ -26,6 +27,8 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 
 def fail(msg):
@@ -104,6 +107,22 @@ def main():
         labels = js("Object.keys(window.vtLive.predictions).length")
         if labels < 1:
             fail("no vessel has a prediction")
+
+        # one vessel only: the page subscribes to it (the broadcaster filters)
+        one = js("Object.keys(window.vtLive.vessels)[0]")
+        Select(driver.find_element(By.ID, "vessel-filter")).select_by_value(one)
+        time.sleep(1.0)  # what was in flight before the subscription changed
+        driver.execute_script("window.vtLive.filterStats = {vessel: arguments[0], mine: 0, other: 0}", one)
+        wait_for(lambda: js("window.vtLive.filterStats.mine") >= 3, 20,
+                 "positions of the chosen vessel %s" % one)
+        st = js("window.vtLive.filterStats")
+        if st["other"]:
+            fail("subscribed to %s, the page still got %d positions of other vessels" % (one, st["other"]))
+        Select(driver.find_element(By.ID, "vessel-filter")).select_by_value("*")
+        driver.execute_script("window.vtLive.filterStats = {vessel: arguments[0], mine: 0, other: 0}", one)
+        wait_for(lambda: js("window.vtLive.filterStats.other") >= 3, 20,
+                 "positions of all vessels again")
+        print("filter: only %s while chosen, all again after" % one, flush=True)
 
         # no console error while loading and running
         errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]

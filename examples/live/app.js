@@ -24,6 +24,7 @@
     errors: [],
     history: true,        // between "hello" and "live": the broadcaster's snapshot
     lastPositionMs: 0,    // the newest position's timestamp
+    filterStats: null,    // after a vessel was chosen: {vessel, mine, other} positions received
   });
 
   const canvas = document.getElementById("map");
@@ -164,6 +165,7 @@
     v.track.push([lat, lon]);
     if (v.track.length > TRACK) v.track.shift();
     live.positions++;
+    if (live.filterStats) live.filterStats[ev.vessel_id === live.filterStats.vessel ? "mine" : "other"]++;
     live.lastPositionMs = Math.max(live.lastPositionMs, Date.parse(ev.timestamp));
     addFeed("position", `${ev.timestamp.slice(11, 19)}  ${ev.vessel_id}  ${lat.toFixed(3)}, ${lon.toFixed(3)}  ${d.speed.toFixed(1)} kn  ${d.status}`);
   }
@@ -226,6 +228,7 @@
 
   filter.addEventListener("change", () => {
     wantVessel = filter.value;
+    live.filterStats = { vessel: wantVessel, mine: 0, other: 0 };
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ vessel: wantVessel === "*" ? null : wantVessel }));
     dirty = true;
   });
