@@ -49,6 +49,21 @@ static const prop_t props[] = {
      "topic of `prediction.analysis.completed`"},
     {"dlq.suffix", T_STR, ".dlq", 0, 0, NULL, false, S_GENERAL,
      "dead-letter topic = topic + suffix"},
+    {"dlq.replay.group", T_STR, NULL, 0, 0, NULL, false, S_GENERAL,
+     "consumer group whose committed offsets on the dead-letter topic record how far a replay "
+     "(`vtev_dlq_replay_run()`, `vt-dlq replay`) has gone; unset: `vtev-dlq-replay.<dlq "
+     "topic>`. Give each selection (filter, target) its own group. See include/vtevents/dlq.h"},
+    {"dlq.replay.to", T_STR, NULL, 0, 0, NULL, false, S_GENERAL,
+     "topic a replay sends the dead letters to; unset: each one's `vtev.original.topic`"},
+    {"dlq.replay.max.count", T_INT, "3", 0, 1000000, NULL, false, S_GENERAL,
+     "loop guard: a replay refuses a dead letter whose `vtev.replay.count` is already this "
+     "high (it was replayed that often and failed again)"},
+    {"dlq.replay.rate", T_INT, "0", 0, 1000000, NULL, false, S_GENERAL,
+     "at most this many dead letters replayed per second; `0`: no limit"},
+    {"dlq.replay.batch", T_INT, "500", 1, 100000, NULL, false, S_GENERAL,
+     "a replay flushes and commits its progress after this many messages (and every 200 ms)"},
+    {"dlq.replay.dry.run", T_BOOL, "false", 0, 0, NULL, false, S_GENERAL,
+     "a replay sends nothing and commits nothing; it only reports what it would send"},
     {"schema.registry.url", T_STR, "mock://default", 0, 0, NULL, false, S_REGISTRY,
      "one URL or a comma-separated list (failover in order). `mock://NAME`: in-process "
      "registry shared by every client of that name."},
