@@ -2,12 +2,15 @@
  * test_dlq_integration.c - dead letters on the real Kafka and Schema
  * Registry of scripts/stack.sh, through vt-dlq (argv[1]) and the consumer:
  *
- * - redrive: a handler that fails for a while (its retries used up) plus a
- *   poison message; after the fix, `vt-dlq replay` gets each failed event
+ * - redrive: a handler that fails for a while plus a poison message; the
+ *   failing messages go through two retry tiers (consumer.retry.tiers) to the
+ *   dead-letter topic; after the fix, `vt-dlq replay` gets each failed event
  *   handled exactly once more, and the poison, dead-lettered again with its
  *   replay count, is refused by the loop guard on the next replay;
  * - interrupted: a replay stopped by SIGINT and by SIGTERM, run again, sends
  *   every dead letter exactly once;
+ * - topics_tiers: `vt-topics create` with consumer.retry.tiers creates the
+ *   retry topics of the topics that opt in;
  * - filters: every filter of list and replay, --dry-run publishes nothing,
  *   show decodes what decodes and gives base64 for the rest, stats --json,
  *   bad input.
@@ -28,6 +31,7 @@
 static const char *bootstraps;
 static const char *registry;
 static const char *vt_dlq;
+static const char *vt_topics;
 
 /* Runs vt-dlq with args (a shell command tail); stdout into out (NUL-
  * terminated, truncated to size), stderr into err.  Returns the exit status. */
@@ -168,6 +172,13 @@ START_TEST(test_redrive) {
     snprintf(dlq, sizeof(dlq), "%s.dlq", topic);
     snprintf(group, sizeof(group), "g-%s", topic);
     ctu_create_topic(bootstraps, topic, 3);
+    {
+        char rt[260];
+        for (i = 1; i <= 2; i++) {
+            snprintf(rt, sizeof(rt), "%s.retry.%d", topic, i);
+            ctu_create_topic(bootstraps, rt, 3);
+        }
+    }
 
     pc = vtev_conf_new();
     ctu_set(pc, "bootstrap.servers", bootstraps);
@@ -199,7 +210,9 @@ START_TEST(test_redrive) {
     ctu_rec_init(&x.rec);
     atomic_store(&x.broken, 1);
     cc = ctu_conf(bootstraps, registry, group);
-    ctu_set(cc, "consumer.retry.max.attempts", "2");
+    ctu_set(cc, "consumer.retry.tiers", "2");
+    ctu_set(cc, "consumer.retry.tier.backoff", "linear");
+    ctu_set(cc, "consumer.retry.tier.delay.ms", "200");
     c = vtev_consumer_new(cc, e, sizeof(e));
     ck_assert_msg(c != NULL, "%s", e);
     ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, topic, rhandler, &x, e,
@@ -213,6 +226,14 @@ START_TEST(test_redrive) {
         ctu_poll_for(c, 200);
     ck_assert_int_eq((int)ctu_topic_count(bootstraps, dlq, 1), nbroken + 1);
     ck_assert_uint_eq(ctu_rec_distinct(&x.rec), NEV - nbroken);
+    {
+        /* through both tiers */
+        char rt[260];
+        for (i = 1; i <= 2; i++) {
+            snprintf(rt, sizeof(rt), "%s.retry.%d", topic, i);
+            ck_assert_int_eq((int)ctu_topic_count(bootstraps, rt, 3), nbroken);
+        }
+    }
 
     rc = tool(out, sizeof(out), err, sizeof(err), "stats --json '%s'", dlq);
     ck_assert_msg(rc == 0, "stats: %d %s", rc, err);
@@ -533,15 +554,43 @@ START_TEST(test_filters) {
 }
 END_TEST
 
+START_TEST(test_topics_tiers) {
+    char p[100], cmd[2048], line[512];
+    FILE *f;
+    int lines = 0, tiers = 0, status;
+    snprintf(p, sizeof(p), "itdlq-tt-%d-%lld", (int)getpid(), (long long)time(NULL));
+    snprintf(cmd, sizeof(cmd),
+             "'%s' -b '%s' -X topic.position=%s.pos -X topic.request=%s.req -X "
+             "topic.result=%s.res -X consumer.retry.tiers=2 -X consumer.retry.tier.topics=%s.req "
+             "create -R 1",
+             vt_topics, bootstraps, p, p, p, p);
+    f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof(line), f)) {
+        char want[200];
+        lines++;
+        snprintf(want, sizeof(want), "created %s.req.retry.", p);
+        if (!strncmp(line, want, strlen(want)))
+            tiers++;
+    }
+    status = pclose(f);
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+    ck_assert_int_eq(lines, 8); /* 3 topics, 3 DLQs, 2 tiers of the requests */
+    ck_assert_int_eq(tiers, 2);
+}
+END_TEST
+
 int main(int argc, char **argv) {
     Suite *s = suite_create("dlq_integration");
-    if (argc < 2) {
-        fprintf(stderr, "usage: %s VT_DLQ\n", argv[0]);
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s VT_DLQ VT_TOPICS\n", argv[0]);
         return 2;
     }
     vt_dlq = argv[1];
+    vt_topics = argv[2];
     bootstraps = vtev_test_require_env("KAFKA_BOOTSTRAP_SERVERS");
     registry = vtev_test_require_env("SCHEMA_REGISTRY_URL");
+    VTEV_TEST_CASE(s, topics_tiers, 60);
     VTEV_TEST_CASE(s, filters, 240);
     VTEV_TEST_CASE(s, interrupted, 240);
     VTEV_TEST_CASE(s, redrive, 400);
