@@ -9,11 +9,11 @@
 #     --no-doc  keep the results in bench/results/ without rewriting the doc
 #     --only    rerun only these parts (publish, pypublish, consume, pyconsume,
 #               obs, codec, gencodec, latency, e2e, memory, valgrind, callgrind,
-#               pipeline), replacing their results in bench/results/, then
+#               pipeline, dlq), replacing their results in bench/results/, then
 #               rewrite the doc.  The parts that need no Kafka (codec,
 #               gencodec) run without the stack; without the results of an
-#               earlier full run, codec, gencodec and obs replace only their
-#               own sections of doc/PERFORMANCE.md (e.g. `scripts/bench.sh
+#               earlier full run, codec, gencodec, obs and dlq replace only
+#               their own sections of doc/PERFORMANCE.md (e.g. `scripts/bench.sh
 #               --only obs`).
 #
 # Environment: VTEV_BUILD_DIR (build), VTEV_PYTHON (.venv/bin/python),
@@ -67,7 +67,7 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
 # Parts that need neither Kafka nor the registry nor Python.
 LOCAL_PARTS=",codec,gencodec,"
-SPLICE_PARTS=",codec,gencodec,obs," # their sections can be replaced alone
+SPLICE_PARTS=",codec,gencodec,obs,dlq," # their sections can be replaced alone
 STACK=1
 if [ -n "$ONLY" ]; then
   STACK=0
@@ -464,6 +464,15 @@ if m:
 else
   meta pipeline_note "the example services are not built on this branch ($DEMO is missing)."
 fi
+fi
+
+# ------------------------------------------------------------------- dlq --
+# vt-dlq stats on 10,000 dead letters (the whole process, from outside).
+if want dlq dlq_stats; then
+DLQ_N=10000
+meta cmd_dlq "$B_SHOWN/bench_dlq -x $BUILD_SHOWN/tools/vt-dlq -n $DLQ_N -r $RUNS"
+log "vt-dlq stats on $DLQ_N dead letters"
+"$B/bench_dlq" -x "$BUILD/tools/vt-dlq" -n "$DLQ_N" -r "$RUNS" >>"$RAW"
 fi
 
 if [ -z "$ONLY" ]; then
