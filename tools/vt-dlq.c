@@ -542,6 +542,33 @@ static void on_replay(vtev_dlq_replay_t *r, const vtev_dead_letter_t *dl, vtev_d
         vtev_dlq_replay_stop(r);
 }
 
+/* ---- signals ------------------------------------------------------------ */
+
+/* The replay running now: SIGINT/SIGTERM stop it at once (an atomic flag),
+ * also while it waits for --rate or reads dead letters it does not select. */
+static vtev_dlq_replay_t *volatile running_replay;
+
+static void on_stop_signal(int sig) {
+    int saved = errno;
+    vtev_dlq_replay_t *r = running_replay;
+    (void)sig;
+    vt_stop = 1;
+    if (r)
+        vtev_dlq_replay_stop(r);
+    errno = saved;
+}
+
+static void signals_install(void) {
+    struct sigaction sa;
+    vt_signals_install(); /* SIGPIPE ignored */
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static int filter_set(dlq_t *d, const char *name, const char *value, const char *opt) {
@@ -567,11 +594,14 @@ static int do_topic(dlq_t *d, const char *topic, stats_t *st, bool named) {
             vt_err(&d->common, "%s", errstr);
             return 1;
         }
-        if (vt_stop) {
+        running_replay = r;
+        if (vt_stop) { /* a signal before running_replay was set */
+            running_replay = NULL;
             vtev_dlq_replay_destroy(r);
             return 0;
         }
         err = vtev_dlq_replay_run(r, on_replay, d, errstr, sizeof(errstr));
+        running_replay = NULL;
         if (err) {
             vt_err(&d->common, "%s", errstr);
             rc = 1;
@@ -813,7 +843,7 @@ int main(int argc, char **argv) {
             goto out;
         }
     }
-    vt_signals_install();
+    signals_install();
     if (optind < argc) {
         for (i = (size_t)optind; i < (size_t)argc && !vt_stop; i++)
             if (do_topic(&d, argv[i], &st, true))
