@@ -26,10 +26,11 @@
  *   consumer group `dlq.replay.group` on the dead-letter topic, committed
  *   only after the delivery reports of everything before them arrived: a
  *   replay that is stopped (vtev_dlq_replay_stop(), SIGINT in `vt-dlq`) and
- *   run again sends nothing twice and nothing is left out.  Only a crash
- *   of the process between the delivery reports of a batch and their commit
- *   (at most `dlq.replay.batch` messages, one commit round trip) would send
- *   that batch again.
+ *   run again sends nothing twice and nothing is left out.  A failed
+ *   delivery (see vtev_dlq_replay_run()) and a crash of the process between
+ *   the delivery reports of a batch and their commit (at most
+ *   `dlq.replay.batch` messages, one commit round trip) send again what was
+ *   delivered after the last commit.
  *
  * `vt-dlq` (doc/vt-dlq.1) is the command-line face of this API.
  *
@@ -287,8 +288,9 @@ VTEV_EXPORT vtev_dlq_replay_t *vtev_dlq_replay_new(const vtev_conf_t *conf, cons
  * when that is above 0), then after every `dlq.replay.batch` messages and
  * before returning the producer is flushed and the offsets of everything
  * read whose delivery reports arrived are committed synchronously.  When a
- * delivery fails, the offsets before it are committed, nothing after it,
- * and the call returns the error.
+ * delivery fails, the offsets before it (in its partition) are committed,
+ * nothing after it, and the call returns the error: the next run sends the
+ * failed one again, and with it those after it that were delivered.
  *
  * @param r           the replay.
  * @param cb          called for each selected dead letter (may be NULL).
