@@ -379,11 +379,69 @@ START_TEST(test_loop_guard_count) {
 }
 END_TEST
 
+/* Progress is committed only after the delivery reports: a replay whose
+ * deliveries fail commits nothing, and the next run sends everything once. */
+START_TEST(test_replay_delivery_fails) {
+    ctu_env_t env;
+    rd_kafka_mock_cluster_t *mc;
+    vtev_conf_t *sc, *conf;
+    ctu_pub_t *pub;
+    char e[512];
+    int i, counts[4] = {0};
+    vtev_dlq_replay_t *r;
+    vtev_dlq_replay_stats_t st;
+    vtev_err_t err;
+
+    CTU_ENV_INIT(&env, "dlq", "drfail");
+    mc = vtev__mock_cluster_get(env.mock + 7);
+    ck_assert_int_eq(rd_kafka_mock_topic_create(mc, DLQ, 1, 1), 0);
+    ck_assert_int_eq(rd_kafka_mock_topic_create(mc, "redrive", 1, 1), 0);
+    sc = vtev_conf_new();
+    ctu_set(sc, "schema.registry.url", env.mock);
+    pub = ctu_pub_new(env.bootstraps, sc);
+    for (i = 0; i < 3; i++)
+        ctu_publish_raw(pub, DLQ, "k", "dead", 4); /* dead letters without origin */
+    ctu_pub_destroy(pub);
+    conf = base_conf(&env);
+    ctu_set(conf, "log.level", "2");
+    ctu_set(conf, "dlq.replay.to", "redrive");
+    ctu_set(conf, "kafka.message.timeout.ms", "3000");
+    /* every produce request of the next seconds fails for good */
+    {
+        rd_kafka_resp_err_t errs[50];
+        for (i = 0; i < 50; i++)
+            errs[i] = RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+        rd_kafka_mock_push_request_errors_array(mc, 0 /* Produce */, 50, errs);
+    }
+    r = vtev_dlq_replay_new(conf, DLQ, NULL, e, sizeof(e));
+    ck_assert_msg(r != NULL, "%s", e);
+    err = vtev_dlq_replay_run(r, replay_cb, counts, e, sizeof(e));
+    ck_assert_msg(err != VTEV_ERR_OK, "the run should fail");
+    ck_assert_str_contains(e, "delivery failed");
+    ck_assert_int_eq(vtev_dlq_replay_stats(r, &st), VTEV_ERR_OK);
+    ck_assert_uint_eq(st.replayed, 0);
+    ck_assert_int_eq(counts[VTEV_DLQ_REPLAYED], 0);
+    vtev_dlq_replay_destroy(r);
+    ck_assert_int_eq((int)ctu_topic_count(env.bootstraps, "redrive", 1), 0);
+    /* the brokers accept again: the next run sends all three, once */
+    rd_kafka_mock_clear_request_errors(mc, 0);
+    st = replay(conf, NULL, counts);
+    ck_assert_uint_eq(st.read, 3);
+    ck_assert_uint_eq(st.replayed, 3);
+    ck_assert_int_eq((int)ctu_topic_count(env.bootstraps, "redrive", 1), 3);
+    st = replay(conf, NULL, counts);
+    ck_assert_uint_eq(st.read, 0);
+    ck_assert_int_eq((int)ctu_topic_count(env.bootstraps, "redrive", 1), 3);
+    vtev_conf_destroy(conf);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("dlq");
     VTEV_TEST_CASE(s, filter_each, 30);
     VTEV_TEST_CASE(s, filter_errors, 30);
     VTEV_TEST_CASE(s, read_and_replay, 150);
     VTEV_TEST_CASE(s, loop_guard_count, 150);
+    VTEV_TEST_CASE(s, replay_delivery_fails, 150);
     return vtev_test_run(s);
 }
