@@ -424,8 +424,13 @@ static void stats_add(stats_t *s, const vtev_dead_letter_t *dl) {
     bump(s->by_topic, dl->topic);
     bump(s->by_otopic, dl->original_topic);
     bump(s->by_code, dl->error_code);
-    bump(s->by_reason, dl->error_message && json_string(dl->error_message) ? dl->error_message
-                                                                           : dl->error_message ? "(not UTF-8)" : NULL);
+    {
+        /* a JSON key must be UTF-8 (the library escapes what is not; a
+         * producer of synthetic dead letters may not) */
+        json_t *utf8 = dl->error_message ? json_string(dl->error_message) : NULL;
+        bump(s->by_reason, utf8 ? dl->error_message : dl->error_message ? "(not UTF-8)" : NULL);
+        json_decref(utf8);
+    }
     if (dl->dlq_time_ms >= 0) {
         time_t t = (time_t)(dl->dlq_time_ms / 1000);
         struct tm tm;
