@@ -84,6 +84,8 @@ def fmt(v, kind):
         return "{:.1f}".format(v)
     if kind == "ns":
         return "{:,.1f}".format(v)
+    if kind == "ms3":
+        return "{:.3f}".format(v)
     return "{:g}".format(v)
 
 
@@ -160,6 +162,8 @@ GENCODEC_HEADING = "## Generated codec vs generic avro-c (vt-codegen)"
 OBS_HEADING = "## Observability overhead: metrics and trace context on vs off"
 LIVE_HEADING = "## Live map: WebSocket fan-out (live-broadcaster)"
 LIVE_TARGET_MS = 50
+DLQ_HEADING = "## vt-dlq stats on 10,000 dead letters"
+DLQ_TARGET_S = 2.0
 GENCODEC_TARGET = 3.0
 GENCODEC_SIDES = (("generated", "generated"), ("avro-c", "avro-c generic"), ("library", "library today"))
 
@@ -560,6 +564,28 @@ def main():
           "queue (`--client-queue`, `--client-bytes`; the `live_slow_client` test).")
         w("")
 
+    dlq = []
+    dlq_cases = [c for t, c in order if t == "dlq_stats"]
+    if dlq_cases:
+        w(DLQ_HEADING)
+        w("")
+        w("`bench_dlq`: a dead-letter topic (1 partition) filled with dead letters as a "
+          "consumer writes them (a 120-byte value, the vtev.* headers, five error codes, 50 "
+          "reasons, 24 hours), then the whole process `vt-dlq stats` (start, metadata, reading "
+          "to the end, counting, printing) timed from fork to exit, text and `--json` "
+          "alternating. Seconds, median (min–max) of the runs. Command: `%s`." %
+          m.get("cmd_dlq", ""))
+        w("")
+        w("| topic | text | --json |")
+        w("|---|---:|---:|")
+        for case in dlq_cases:
+            t = data.get(("dlq_stats", case, "text", "seconds"))
+            j = data.get(("dlq_stats", case, "json", "seconds"))
+            w("| %s | %s | %s |" % (case, stat(t, "ms3"), stat(j, "ms3")))
+            if t and j:
+                dlq.append((case, max(max(t), max(j))))
+        w("")
+
     w("## Memory")
     w("")
     w("`bench_memory`: a producer process publishing vessel.position.updated at %s events/s "
@@ -670,6 +696,9 @@ def main():
     for case, p99 in live:
         w("| live map p99 publish → client, %s, < %d ms | %.1f ms %s |" % (
             case, LIVE_TARGET_MS, p99, "met" if p99 < LIVE_TARGET_MS else "**missed**"))
+    for case, worst in dlq:
+        w("| vt-dlq stats on %s < %g s | slowest run %.3f s %s |" % (
+            case, DLQ_TARGET_S, worst, "met" if worst < DLQ_TARGET_S else "**missed**"))
     for what, res, target in (("publish metrics on/off", obs_mp, 0.97),
                               ("consume metrics on/off", obs_mc, 0.97),
                               ("publish trace on/off", obs_tp, 0.95),
@@ -691,7 +720,8 @@ def main():
 SPLICE = {"gencodec": (GENCODEC_HEADING, "| generated codec "),
           "codec": ("## Codec alone:", None),
           "obs": (OBS_HEADING, "| observability "),
-          "live": (LIVE_HEADING, "| live map ")}
+          "live": (LIVE_HEADING, "| live map "),
+          "dlq": (DLQ_HEADING, "| vt-dlq stats ")}
 
 
 def blocks(lines):

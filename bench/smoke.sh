@@ -65,6 +65,9 @@ printf '%s\n' "$out" | grep -q 'avro.max.values' || fail "bench_hostile: no limi
 echo "ok: bench_hostile"
 
 if [ -n "$PY" ]; then
+  # vt-dlq reaches only a real broker
+  out=$("$B/bench_dlq" -x "$B/../tools/vt-dlq" -n 50 -r 1)
+  expect "bench_dlq" dlq_stats seconds "$out"
   out=$("$PY" -W ignore "$SRC/py/py_publish.py" "$B/bench_publish" position 1 200 1)
   expect "py_publish" publish eps "$out"
   topic="bench-smoke-py-$$"

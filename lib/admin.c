@@ -54,6 +54,17 @@ size_t vtev_platform_topic_specs(const vtev_conf_t *conf, vtev_topic_spec_t *spe
                      VTEV__PLATFORM_COMPRESSION);
         }
         n++;
+        if (vtev__consumer_tiered_topic(conf, name)) {
+            int64_t t, tiers = vtev__conf_int(conf, "consumer.retry.tiers");
+            for (t = 1; t <= tiers; t++, n++)
+                if (n < max) {
+                    snprintf(specs[n].name, sizeof(specs[n].name), "%s.retry.%d", name, (int)t);
+                    specs[n].partitions = platform_topics[i].partitions;
+                    specs[n].retention_ms = platform_topics[i].retention_ms;
+                    snprintf(specs[n].compression, sizeof(specs[n].compression), "%s",
+                             VTEV__PLATFORM_COMPRESSION);
+                }
+        }
     }
     return n;
 }

@@ -49,6 +49,21 @@ static const prop_t props[] = {
      "topic of `prediction.analysis.completed`"},
     {"dlq.suffix", T_STR, ".dlq", 0, 0, NULL, false, S_GENERAL,
      "dead-letter topic = topic + suffix"},
+    {"dlq.replay.group", T_STR, NULL, 0, 0, NULL, false, S_GENERAL,
+     "consumer group whose committed offsets on the dead-letter topic record how far a replay "
+     "(`vtev_dlq_replay_run()`, `vt-dlq replay`) has gone; unset: `vtev-dlq-replay.<dlq "
+     "topic>`. Give each selection (filter, target) its own group. See include/vtevents/dlq.h"},
+    {"dlq.replay.to", T_STR, NULL, 0, 0, NULL, false, S_GENERAL,
+     "topic a replay sends the dead letters to; unset: each one's `vtev.original.topic`"},
+    {"dlq.replay.max.count", T_INT, "3", 0, 1000000, NULL, false, S_GENERAL,
+     "loop guard: a replay refuses a dead letter whose `vtev.replay.count` is already this "
+     "high (it was replayed that often and failed again)"},
+    {"dlq.replay.rate", T_INT, "0", 0, 1000000, NULL, false, S_GENERAL,
+     "at most this many dead letters replayed per second; `0`: no limit"},
+    {"dlq.replay.batch", T_INT, "500", 1, 100000, NULL, false, S_GENERAL,
+     "a replay flushes and commits its progress after this many messages (and every 200 ms)"},
+    {"dlq.replay.dry.run", T_BOOL, "false", 0, 0, NULL, false, S_GENERAL,
+     "a replay sends nothing and commits nothing; it only reports what it would send"},
     {"schema.registry.url", T_STR, "mock://default", 0, 0, NULL, false, S_REGISTRY,
      "one URL or a comma-separated list (failover in order). `mock://NAME`: in-process "
      "registry shared by every client of that name."},
@@ -134,6 +149,23 @@ static const prop_t props[] = {
      "first retry delay; doubles per attempt, with jitter"},
     {"consumer.retry.backoff.max.ms", T_INT, "10000", 0, 86400000, NULL, false, S_CONSUMER,
      "retry delay ceiling"},
+    {"consumer.retry.tiers", T_INT, "0", 0, 10, NULL, false, S_CONSUMER,
+     "non-blocking retries: a message whose handler asks for a retry is moved to "
+     "`<topic>.retry.1`, then `.retry.2`, ... up to this tier, each after its delay "
+     "(`consumer.retry.tier.*`), then dead-lettered; its partition keeps flowing meanwhile, "
+     "so per-key order is given up for retried messages. `0`: the blocking retry (the "
+     "partition waits; `consumer.retry.max.attempts`). See doc/consumer.md"},
+    {"consumer.retry.tier.topics", T_STR, NULL, 0, 0, NULL, false, S_CONSUMER,
+     "comma-separated subscribed topics that use the retry tiers (opt-in per "
+     "subscription); unset: every subscribed topic when `consumer.retry.tiers` > 0"},
+    {"consumer.retry.tier.backoff", T_ENUM, "exponential", 0, 0, "|exponential|fixed|linear|",
+     false, S_CONSUMER,
+     "delay of tier n: `exponential` delay * 2^(n-1), `fixed` delay, `linear` delay * n, "
+     "capped at `consumer.retry.tier.delay.max.ms`"},
+    {"consumer.retry.tier.delay.ms", T_INT, "1000", 0, 86400000, NULL, false, S_CONSUMER,
+     "delay of the first retry tier"},
+    {"consumer.retry.tier.delay.max.ms", T_INT, "3600000", 0, 604800000, NULL, false,
+     S_CONSUMER, "ceiling of a retry tier's delay"},
     {"consumer.commit.interval.ms", T_INT, "1000", 0, 3600000, NULL, false, S_CONSUMER,
      "how often stored offsets are committed (also synchronously on revoke and close); `0`: "
      "commit after every finished message. See doc/consumer.md"},
@@ -786,4 +818,30 @@ void vtev__log(const vtev_conf_t *conf, int level, const char *fac, const char *
         return;
     }
     vtev__log_default(conf, level, fac, msg);
+}
+
+bool vtev__consumer_tiered_topic(const vtev_conf_t *conf, const char *topic) {
+    const char *list, *p;
+    size_t tl;
+    if (!conf || !topic || vtev__conf_int(conf, "consumer.retry.tiers") <= 0)
+        return false;
+    if (!(list = vtev__conf_str(conf, "consumer.retry.tier.topics")) || !*list)
+        return true;
+    tl = strlen(topic);
+    for (p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        while (n && *p == ' ') {
+            p++;
+            n--;
+        }
+        while (n && p[n - 1] == ' ')
+            n--;
+        if (n == tl && !strncmp(p, topic, n))
+            return true;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return false;
 }

@@ -54,6 +54,11 @@ vtev_err_t vtev__conf_apply_kafka(const vtev_conf_t *conf, rd_kafka_conf_t *rk_c
  *  (NAME may be empty: "default"), else NULL. Borrowed. */
 const char *vtev__conf_mock_cluster(const vtev_conf_t *conf);
 
+/** Whether subscriptions to topic use the non-blocking retry tiers:
+ *  consumer.retry.tiers > 0 and topic is in consumer.retry.tier.topics (or
+ *  that key is unset). False for conf NULL (the defaults). */
+bool vtev__consumer_tiered_topic(const vtev_conf_t *conf, const char *topic);
+
 /** Logs through the conf's log callback (or stderr by log.level). */
 void vtev__log(const vtev_conf_t *conf, int level, const char *fac,
                const char *fmt, ...) VTEV_PRINTF(4, 5);

@@ -320,6 +320,16 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
     c->commit_interval_ms = vtev__conf_int(conf, "consumer.commit.interval.ms");
     c->dlq_enable = vtev__conf_bool(conf, "consumer.dlq.enable");
     c->schema_nf_window_ms = vtev__conf_int(conf, "consumer.schema.not.found.retry.ms");
+    /* a reader never writes to Kafka: it has no retry tiers */
+    c->tiers = read_only ? 0 : (int)vtev__conf_int(conf, "consumer.retry.tiers");
+    {
+        const char *how = vtev__conf_str(conf, "consumer.retry.tier.backoff");
+        c->tier_backoff = !strcmp(how, "fixed")    ? VTEV__TIER_FIXED
+                          : !strcmp(how, "linear") ? VTEV__TIER_LINEAR
+                                                   : VTEV__TIER_EXPONENTIAL;
+    }
+    c->tier_delay_ms = vtev__conf_int(conf, "consumer.retry.tier.delay.ms");
+    c->tier_delay_max_ms = vtev__conf_int(conf, "consumer.retry.tier.delay.max.ms");
     snprintf(c->dlq_suffix, sizeof(c->dlq_suffix), "%s", suffix);
 
     if (!(rkc = rd_kafka_conf_new()))
@@ -329,7 +339,9 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
     rd_kafka_conf_set_opaque(rkc, c);
     rd_kafka_conf_set_log_cb(rkc, log_cb);
 
-    if (c->dlq_enable && !c->read_only && vtev__dlq_new(c, rkc, errstr, errstr_size) != VTEV_ERR_OK)
+    /* the dead-letter producer also moves messages to the retry tiers */
+    if ((c->dlq_enable || c->tiers > 0) && !c->read_only &&
+        vtev__dlq_new(c, rkc, errstr, errstr_size) != VTEV_ERR_OK)
         goto fail;
 
     /* consumer properties (group.id and auto.offset.reset: rdkafka_conf.c);
@@ -549,20 +561,46 @@ out:
     return err;
 }
 
+static vtev_err_t add_sub_one(vtev_consumer_t *c, const char *topic, vtev_event_type_t expected,
+                              bool legacy, char *errstr, size_t errstr_size);
+
+/* A subscription to topic, and with retry tiers to its retry topics. */
 static vtev_err_t add_sub(vtev_consumer_t *c, const char *topic, vtev_event_type_t expected,
                           bool legacy, char *errstr, size_t errstr_size) {
-    size_t i;
-    vtev_csub_t *ns;
     vtev_err_t err;
+    int n;
     if (!topic || !*topic || strlen(topic) > 249)
         return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
                           "topic: must be 1 to 249 characters");
+    if ((err = add_sub_one(c, topic, expected, legacy, errstr, errstr_size)))
+        return err;
+    if (c->tiers > 0 && vtev__consumer_tiered_topic(c->conf, topic) &&
+        !vtev__consumer_tier_of(c, topic, NULL, 0)) {
+        if (strlen(topic) + 10 > 249)
+            return vtev__fail(VTEV_ERR_INVALID_ARG, errstr, errstr_size,
+                              "%s: too long for its retry topics (%s.retry.N)", topic, topic);
+        for (n = 1; n <= c->tiers; n++) {
+            char rt[300];
+            snprintf(rt, sizeof(rt), "%s.retry.%d", topic, n);
+            if ((err = add_sub_one(c, rt, expected, legacy, errstr, errstr_size)))
+                return err;
+            vtev__consumer_tier_warm(c, rt);
+        }
+    }
+    return c->has_group ? resubscribe(c, errstr, errstr_size) : VTEV_ERR_OK;
+}
+
+static vtev_err_t add_sub_one(vtev_consumer_t *c, const char *topic, vtev_event_type_t expected,
+                              bool legacy, char *errstr, size_t errstr_size) {
+    size_t i;
+    vtev_csub_t *ns;
+    vtev_err_t err;
     for (i = 0; i < c->sub_cnt; i++) {
         if (!strcmp(c->subs[i].topic, topic)) {
             if (c->subs[i].expected != expected)
                 c->subs[i].expected = VTEV_EVENT_NONE; /* several types: by writer schema */
             c->subs[i].legacy |= legacy;
-            return c->has_group ? resubscribe(c, errstr, errstr_size) : VTEV_ERR_OK;
+            return VTEV_ERR_OK;
         }
     }
     if (!(ns = realloc(c->subs, (c->sub_cnt + 1) * sizeof(*ns))))
@@ -577,7 +615,7 @@ static vtev_err_t add_sub(vtev_consumer_t *c, const char *topic, vtev_event_type
     ns[c->sub_cnt].expected = expected;
     ns[c->sub_cnt].legacy = legacy;
     c->sub_cnt++;
-    return c->has_group ? resubscribe(c, errstr, errstr_size) : VTEV_ERR_OK;
+    return VTEV_ERR_OK;
 }
 
 vtev_err_t vtev_consumer_set_handler(vtev_consumer_t *c, vtev_event_type_t type,
@@ -1098,6 +1136,9 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
         unsigned char b[2048];
     } tstack;
     void *tev = &tstack;
+    char base[256];
+    int tier = 0;
+    const char *dtopic = topic; /* the subscription's topic (a retry tier's base) */
 
     if (!(p = vtev__consumer_part(c, topic, m->partition, true)))
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
@@ -1159,12 +1200,22 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
         }
     }
 
+    if (c->tiers > 0 && (tier = vtev__consumer_tier_of(c, topic, base, sizeof(base))) > 0) {
+        /* a retry tier: wait (partition paused) until the message is due */
+        int64_t due = vtev__consumer_tier_due_ms(m), now = vtev__now_wall_us() / 1000;
+        dtopic = base;
+        if (due > now) {
+            vtev__consumer_schedule_delay(c, p, m->offset, 0, due - now);
+            return VTEV_ERR_OK;
+        }
+    }
+
     update_metrics_lag(c, p, m); /* the message is handled now */
-    expected = expected_type(c, topic);
+    expected = expected_type(c, dtopic);
     memset(&ev, 0, sizeof(ev));
     emsg[0] = '\0';
-    if ((err = pick_typed(c, topic, m, &ti, emsg, sizeof(emsg))) != VTEV_ERR_OK) {
-        tidx = topic_stats_idx(c, topic);
+    if ((err = pick_typed(c, dtopic, m, &ti, emsg, sizeof(emsg))) != VTEV_ERR_OK) {
+        tidx = topic_stats_idx(c, dtopic);
         vtev_frame_parse(m->payload, m->len, &schema_id, NULL, NULL, NULL, 0);
     } else if (ti >= 0) {
         /* a generated type: its struct on the stack when it fits */
@@ -1173,11 +1224,11 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
             vtev__consumer_schedule_retry(c, p, m, attempt - 1);
             return VTEV_ERR_OK;
         }
-        err = vtev_serde_deserialize_type(c->serde, topic, gtype, m->payload, m->len, tev,
+        err = vtev_serde_deserialize_type(c->serde, dtopic, gtype, m->payload, m->len, tev,
                                           &schema_id, emsg, sizeof(emsg));
         tidx = 4 + ti;
     } else {
-        err = vtev_serde_deserialize(c->serde, topic, expected, m->payload, m->len, &ev,
+        err = vtev_serde_deserialize(c->serde, dtopic, expected, m->payload, m->len, &ev,
                                      &schema_id, emsg, sizeof(emsg));
         tidx = TYPE_IDX(err == VTEV_ERR_OK ? ev.type : expected);
     }
@@ -1241,7 +1292,8 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
         }
     }
 
-    msg_info_init(&info, topic, m, schema_id, attempt);
+    /* on a retry tier n the message had n attempts before this one */
+    msg_info_init(&info, topic, m, schema_id, attempt + tier);
     if (!msg_headers(m, hstack, VTEV_ARRAY_SIZE(hstack), &hv, &info)) {
         if (gtype) {
             gtype->clear(tev);
@@ -1305,6 +1357,30 @@ static vtev_err_t handle_message(vtev_consumer_t *c, const rd_kafka_message_t *m
         vtev__consumer_retry_env(c, p, m->offset, attempt - 1);
         return VTEV_ERR_OK;
     case VTEV_VERDICT_RETRY:
+        if (tier > 0 || (c->tiers > 0 && vtev__consumer_tiered_topic(c->conf, dtopic))) {
+            /* non-blocking: on to the next tier, the partition flows on */
+            char e[512];
+            if (tier >= c->tiers) {
+                snprintf(emsg, sizeof(emsg),
+                         "handler asked to retry on retry tier %d of %d (consumer.retry.tiers)",
+                         tier, c->tiers);
+                return dead_letter(c, p, m, VTEV_ERR_RETRIES_EXHAUSTED, emsg, attempt + tier,
+                                   tidx, errstr, errstr_size);
+            }
+            STAT_INC(c, tidx, retried);
+            if (p->met)
+                vtev__counter_add(p->met->retry, 1);
+            if ((err = vtev__consumer_tier_send(c, m, dtopic, tier + 1, attempt + tier, e,
+                                                sizeof(e))) == VTEV_ERR_OK) {
+                mark_done(c, p, m);
+                return VTEV_ERR_OK;
+            }
+            /* not moved: the handler sees it again here after the backoff */
+            vtev__log(c->conf, 4, "CONSUMER", "%s [%" PRId32 "] offset %" PRId64 ": %s",
+                      topic, m->partition, m->offset, e);
+            vtev__consumer_retry_env(c, p, m->offset, attempt - 1);
+            return VTEV_ERR_OK;
+        }
         if (attempt >= c->max_attempts) {
             snprintf(emsg, sizeof(emsg),
                      "handler asked to retry on attempt %d of %d (consumer.retry.max.attempts)",

@@ -103,6 +103,10 @@ struct vtev_consumer_s {
     char dlq_suffix[64];
     int dlq_timeout_ms;
     int64_t schema_nf_window_ms; /* consumer.schema.not.found.retry.ms */
+    /* non-blocking retries (consumer_tiers.c): 0 = blocking */
+    int tiers;
+    vtev__tier_backoff_t tier_backoff;
+    int64_t tier_delay_ms, tier_delay_max_ms;
 
     /* consumer.read.only: never writes to Kafka; has_group false: assigns
      * itself every partition (start_offset) and never commits */
@@ -155,6 +159,11 @@ void vtev__consumer_schedule_retry(vtev_consumer_t *c, vtev_cpart_t *p,
 /* Resumes paused partitions whose backoff expired. */
 void vtev__consumer_resume_due(vtev_consumer_t *c);
 
+/* Pauses p and seeks it back to offset, resumed after delay_ms (a retry
+ * tier's message that is not due yet); attempts stays as given. */
+void vtev__consumer_schedule_delay(vtev_consumer_t *c, vtev_cpart_t *p, int64_t offset,
+                                   int attempts, int64_t delay_ms);
+
 /* Like vtev__consumer_schedule_retry(), by topic/partition/offset. */
 void vtev__consumer_schedule_retry_at(vtev_consumer_t *c, vtev_cpart_t *p, int64_t offset,
                                       int attempts);
@@ -181,7 +190,28 @@ void vtev__consumer_pending_drop(vtev_cpart_t *p);
 vtev_cpart_t *vtev__consumer_part(vtev_consumer_t *c, const char *topic, int32_t partition,
                                   bool create);
 
+/* consumer_tiers.c */
+/* The tier n of topic when it is "<base>.retry.<n>" of a subscribed topic
+ * that uses the tiers (base receives it), else 0. */
+int vtev__consumer_tier_of(vtev_consumer_t *c, const char *topic, char *base, size_t size);
+/* Moves m (read from base's partition, or from tier n - 1) to
+ * <base>.retry.<n> and waits for the delivery report. */
+vtev_err_t vtev__consumer_tier_send(vtev_consumer_t *c, const rd_kafka_message_t *m,
+                                    const char *base, int n, int attempts, char *errstr,
+                                    size_t errstr_size);
+/* Asks the brokers for topic's metadata on the producer of the tiers, so
+ * that the first message moved there does not wait for it (bounded, 5 s). */
+void vtev__consumer_tier_warm(vtev_consumer_t *c, const char *topic);
+/* The wall-clock time (ms) at which a message of a retry tier is due, from
+ * its vtev.retry.due header; -1 without one. */
+int64_t vtev__consumer_tier_due_ms(const rd_kafka_message_t *m);
+
 /* dlq.c */
+/* Produces m's key and value to topic with hdrs (taken over, also on
+ * failure) on the dead-letter producer and waits for the delivery report. */
+vtev_err_t vtev__dlq_produce_wait(vtev_consumer_t *c, const char *topic,
+                                  const rd_kafka_message_t *m, rd_kafka_headers_t *hdrs,
+                                  char *errstr, size_t errstr_size);
 /* Creates the dead-letter producer (idempotent, acks=all). */
 vtev_err_t vtev__dlq_new(vtev_consumer_t *c, rd_kafka_conf_t *base, char *errstr,
                          size_t errstr_size);
@@ -189,7 +219,8 @@ vtev_err_t vtev__dlq_new(vtev_consumer_t *c, rd_kafka_conf_t *base, char *errstr
  * for its delivery report. VTEV_ERR_OK once the broker stored it. */
 /* Whether an original header's name is one the dead-letter record sets
  * (vtev.error.*, vtev.original.*, vtev.dlq.*, vtev.attempts,
- * vtev.consumer.group): such headers are not copied into a dead letter. */
+ * vtev.consumer.group) or a retry tier sets (vtev.retry.*): such headers are
+ * not copied into a dead letter or a retry tier's copy. */
 bool vtev__dlq_reserved_header(const char *name);
 
 vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_err_t why,

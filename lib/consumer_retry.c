@@ -31,9 +31,8 @@ static void pause_resume(vtev_consumer_t *c, vtev_cpart_t *p, bool pause) {
 
 /* Pauses p, seeks it back to offset, and resumes it after a backoff that
  * grows with backoff_n; attempts is what the message has used so far. */
-static void schedule_at(vtev_consumer_t *c, vtev_cpart_t *p, int64_t offset, int attempts, int backoff_n) {
-    int64_t delay = vtev__backoff_ms(backoff_n, c->backoff_ms, c->backoff_max_ms,
-                                     VTEV__JITTER_EQUAL);
+static void schedule_delay(vtev_consumer_t *c, vtev_cpart_t *p, int64_t offset, int attempts,
+                           int64_t delay) {
     rd_kafka_topic_partition_list_t *l;
     rd_kafka_error_t *error = NULL;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__FAIL;
@@ -58,6 +57,18 @@ static void schedule_at(vtev_consumer_t *c, vtev_cpart_t *p, int64_t offset, int
     vtev__log(c->conf, 7, "CONSUMER",
               "%s [%" PRId32 "] offset %" PRId64 ": retry after %" PRId64 " ms (attempts so far %d)",
               p->topic, p->partition, offset, delay, attempts);
+}
+
+static void schedule_at(vtev_consumer_t *c, vtev_cpart_t *p, int64_t offset, int attempts,
+                        int backoff_n) {
+    schedule_delay(c, p, offset, attempts,
+                   vtev__backoff_ms(backoff_n, c->backoff_ms, c->backoff_max_ms,
+                                    VTEV__JITTER_EQUAL));
+}
+
+void vtev__consumer_schedule_delay(vtev_consumer_t *c, vtev_cpart_t *p, int64_t offset,
+                                   int attempts, int64_t delay_ms) {
+    schedule_delay(c, p, offset, attempts, delay_ms > 0 ? delay_ms : 0);
 }
 
 void vtev__consumer_schedule_retry_at(vtev_consumer_t *c, vtev_cpart_t *p, int64_t offset,

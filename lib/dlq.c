@@ -74,22 +74,75 @@ vtev_err_t vtev__dlq_new(vtev_consumer_t *c, rd_kafka_conf_t *base, char *errstr
 
 bool vtev__dlq_reserved_header(const char *name) {
     return !strncmp(name, "vtev.error.", 11) || !strncmp(name, "vtev.original.", 14) ||
-           !strncmp(name, "vtev.dlq.", 9) || !strcmp(name, "vtev.attempts") || !strcmp(name, "vtev.consumer.group");
+           !strncmp(name, "vtev.dlq.", 9) || !strcmp(name, "vtev.attempts") ||
+           !strcmp(name, "vtev.consumer.group") || !strncmp(name, "vtev.retry.", 11);
+}
+
+/* The last value of header name of m as a string in buf ("" when absent). */
+static const char *hdr_str(const rd_kafka_message_t *m, const char *name, char *buf, size_t size) {
+    rd_kafka_headers_t *h = NULL;
+    const void *v = NULL;
+    size_t n = 0;
+    buf[0] = '\0';
+    if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR && h &&
+        rd_kafka_header_get_last(h, name, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR && v)
+        snprintf(buf, size, "%.*s", (int)(n < size ? n : size - 1), (const char *)v);
+    return buf;
+}
+
+vtev_err_t vtev__dlq_produce_wait(vtev_consumer_t *c, const char *topic,
+                                  const rd_kafka_message_t *m, rd_kafka_headers_t *hdrs,
+                                  char *errstr, size_t errstr_size) {
+    rd_kafka_resp_err_t err;
+    dlq_wait_t w = {0, RD_KAFKA_RESP_ERR_NO_ERROR};
+    int64_t deadline;
+
+    err = rd_kafka_producev(c->dlq_rk, RD_KAFKA_V_TOPIC(topic),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                            RD_KAFKA_V_KEY(m->key, m->key_len),
+                            RD_KAFKA_V_VALUE(m->payload, m->len),
+                            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(&w), RD_KAFKA_V_END);
+    if (err) {
+        rd_kafka_headers_destroy(hdrs); /* not owned by librdkafka on failure */
+        return vtev__fail(vtev__kafka_err(err), errstr, errstr_size, "%s: produce failed: %s",
+                          topic, rd_kafka_err2str(err));
+    }
+    /* Wait for the delivery report: the message times out after
+     * message.timeout.ms at the latest, so this loop ends. */
+    deadline = vtev__now_mono_us() + ((int64_t)c->dlq_timeout_ms + 5000) * 1000;
+    while (!w.done && vtev__now_mono_us() < deadline)
+        rd_kafka_poll(c->dlq_rk, 50);
+    if (!w.done) {
+        /* Should not happen; purge so the report cannot touch &w later. */
+        rd_kafka_purge(c->dlq_rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        while (!w.done)
+            rd_kafka_poll(c->dlq_rk, 50);
+        return vtev__fail(VTEV_ERR_TIMED_OUT, errstr, errstr_size,
+                          "%s: no delivery report in time", topic);
+    }
+    if (w.err)
+        return vtev__fail(vtev__kafka_err(w.err), errstr, errstr_size, "%s: delivery failed: %s",
+                          topic, rd_kafka_err2str(w.err));
+    return VTEV_ERR_OK;
 }
 
 vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_err_t why,
                           const char *why_msg, int attempts, char *errstr,
                           size_t errstr_size) {
     const char *topic = rd_kafka_topic_name(m->rkt);
-    char dlq_topic[512];
+    char dlq_topic[512], base[256], opart[32] = "", ooff[32] = "";
     char num[32], when[40];
     rd_kafka_headers_t *hdrs = NULL, *orig = NULL;
-    rd_kafka_resp_err_t err;
-    dlq_wait_t w = {0, RD_KAFKA_RESP_ERR_NO_ERROR};
-    int64_t deadline;
 
-    if (!c->dlq_rk)
+    if (!c->dlq_rk || !c->dlq_enable)
         return vtev__fail(VTEV_ERR_STATE, errstr, errstr_size, "dead letters are disabled");
+    /* a retry tier's copy is dead-lettered as the message of its original
+     * topic: to that topic's DLQ, with its original partition and offset */
+    if (vtev__consumer_tier_of(c, topic, base, sizeof(base)) > 0) {
+        topic = base;
+        hdr_str(m, "vtev.retry.original.partition", opart, sizeof(opart));
+        hdr_str(m, "vtev.retry.original.offset", ooff, sizeof(ooff));
+    }
     snprintf(dlq_topic, sizeof(dlq_topic), "%s%s", topic, c->dlq_suffix);
 
     /* The original headers, except any that claim a name of the dead-letter
@@ -131,39 +184,13 @@ vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_
         }
     }
     snprintf(num, sizeof(num), "%" PRId32, m->partition);
-    rd_kafka_header_add(hdrs, "vtev.original.partition", -1, num, -1);
+    rd_kafka_header_add(hdrs, "vtev.original.partition", -1, opart[0] ? opart : num, -1);
     snprintf(num, sizeof(num), "%" PRId64, m->offset);
-    rd_kafka_header_add(hdrs, "vtev.original.offset", -1, num, -1);
+    rd_kafka_header_add(hdrs, "vtev.original.offset", -1, ooff[0] ? ooff : num, -1);
     snprintf(num, sizeof(num), "%d", attempts);
     rd_kafka_header_add(hdrs, "vtev.attempts", -1, num, -1);
     vtev__format_time(vtev__now_wall_us() / 1000, 1000, when, sizeof(when));
     rd_kafka_header_add(hdrs, "vtev.dlq.time", -1, when, -1);
 
-    err = rd_kafka_producev(c->dlq_rk, RD_KAFKA_V_TOPIC(dlq_topic),
-                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                            RD_KAFKA_V_KEY(m->key, m->key_len),
-                            RD_KAFKA_V_VALUE(m->payload, m->len),
-                            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(&w), RD_KAFKA_V_END);
-    if (err) {
-        rd_kafka_headers_destroy(hdrs); /* not owned by librdkafka on failure */
-        return vtev__fail(vtev__kafka_err(err), errstr, errstr_size, "%s: produce failed: %s",
-                          dlq_topic, rd_kafka_err2str(err));
-    }
-    /* Wait for the delivery report: the message times out after
-     * message.timeout.ms at the latest, so this loop ends. */
-    deadline = vtev__now_mono_us() + ((int64_t)c->dlq_timeout_ms + 5000) * 1000;
-    while (!w.done && vtev__now_mono_us() < deadline)
-        rd_kafka_poll(c->dlq_rk, 50);
-    if (!w.done) {
-        /* Should not happen; purge so the report cannot touch &w later. */
-        rd_kafka_purge(c->dlq_rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        while (!w.done)
-            rd_kafka_poll(c->dlq_rk, 50);
-        return vtev__fail(VTEV_ERR_TIMED_OUT, errstr, errstr_size,
-                          "%s: no delivery report in time", dlq_topic);
-    }
-    if (w.err)
-        return vtev__fail(vtev__kafka_err(w.err), errstr, errstr_size, "%s: delivery failed: %s",
-                          dlq_topic, rd_kafka_err2str(w.err));
-    return VTEV_ERR_OK;
+    return vtev__dlq_produce_wait(c, dlq_topic, m, hdrs, errstr, errstr_size);
 }

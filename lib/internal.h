@@ -67,6 +67,18 @@ typedef enum {
  *  jitter, is returned as it is). */
 int64_t vtev__backoff_ms(int attempt, int64_t base_ms, int64_t max_ms, vtev__jitter_t jitter);
 
+/** How the delay of a retry tier grows (consumer.retry.tier.backoff). */
+typedef enum {
+    VTEV__TIER_EXPONENTIAL, /**< base * 2^(n-1) */
+    VTEV__TIER_FIXED,       /**< base */
+    VTEV__TIER_LINEAR       /**< base * n */
+} vtev__tier_backoff_t;
+
+/** The delay of retry tier n (1-based; below 1 counts as 1) in ms
+ *  (backoff.c), capped at max_ms; no jitter (a tier's messages keep their
+ *  order). */
+int64_t vtev__tier_delay_ms(vtev__tier_backoff_t how, int n, int64_t base_ms, int64_t max_ms);
+
 /* A descriptor this library can read: every vtev_type_t layout version from
  * 1 to its own (doc/ABI.md: members are only appended). */
 #define VTEV__TYPE_ABI_OK(t) ((t)->abi_version >= 1 && (t)->abi_version <= VTEV_TYPE_ABI_VERSION)

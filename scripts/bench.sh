@@ -9,11 +9,11 @@
 #     --no-doc  keep the results in bench/results/ without rewriting the doc
 #     --only    rerun only these parts (publish, pypublish, consume, pyconsume,
 #               obs, codec, gencodec, latency, e2e, memory, valgrind, callgrind,
-#               pipeline, live), replacing their results in bench/results/, then
-#               rewrite the doc.  The parts that need no Kafka (codec,
+#               pipeline, live, dlq), replacing their results in bench/results/,
+#               then rewrite the doc.  The parts that need no Kafka (codec,
 #               gencodec) run without the stack; without the results of an
-#               earlier full run, codec, gencodec and obs replace only their
-#               own sections of doc/PERFORMANCE.md (e.g. `scripts/bench.sh
+#               earlier full run, codec, gencodec, obs, live and dlq replace only
+#               their own sections of doc/PERFORMANCE.md (e.g. `scripts/bench.sh
 #               --only obs`).
 #
 # Environment: VTEV_BUILD_DIR (build), VTEV_PYTHON (.venv/bin/python),
@@ -67,7 +67,7 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
 # Parts that need neither Kafka nor the registry nor Python.
 LOCAL_PARTS=",codec,gencodec,"
-SPLICE_PARTS=",codec,gencodec,obs,live," # their sections can be replaced alone
+SPLICE_PARTS=",codec,gencodec,obs,live,dlq," # their sections can be replaced alone
 STACK=1
 if [ -n "$ONLY" ]; then
   STACK=0
@@ -478,6 +478,15 @@ if want live live; then
   awk -F'\t' -v c="$LIVE_CLIENTS clients, $LIVE_RATE positions/s" 'BEGIN {
       split("run clients rate received p50_ms p99_ms p999_ms max_ms cpu_pct rss_mb hwm_mb errors", k, " ") }
     { for (i = 4; i <= 12; i++) printf "R\tlive\t%s\tlive\t%s\t%s\n", c, k[i], $i }' "$OUT/live.tsv" >>"$RAW"
+fi
+
+# ------------------------------------------------------------------- dlq --
+# vt-dlq stats on 10,000 dead letters (the whole process, from outside).
+if want dlq dlq_stats; then
+DLQ_N=10000
+meta cmd_dlq "$B_SHOWN/bench_dlq -x $BUILD_SHOWN/tools/vt-dlq -n $DLQ_N -r $RUNS"
+log "vt-dlq stats on $DLQ_N dead letters"
+"$B/bench_dlq" -x "$BUILD/tools/vt-dlq" -n "$DLQ_N" -r "$RUNS" >>"$RAW"
 fi
 
 if [ -z "$ONLY" ]; then

@@ -41,6 +41,31 @@ START_TEST(test_platform_specs_from_conf) {
 }
 END_TEST
 
+/* With retry tiers, the retry topics of the event topics that use them. */
+START_TEST(test_platform_specs_retry_tiers) {
+    vtev_conf_t *c = vtev_conf_new();
+    vtev_topic_spec_t specs[16];
+    ck_assert_int_eq(vtev_conf_set(c, "consumer.retry.tiers", "2", errstr, sizeof(errstr)),
+                     VTEV_CONF_OK);
+    ck_assert_uint_eq(vtev_platform_topic_specs(c, specs, 16), 12);
+    ck_assert_str_eq(specs[2].name, "vessel-position-updates.retry.1");
+    ck_assert_str_eq(specs[3].name, "vessel-position-updates.retry.2");
+    ck_assert_int_eq(specs[3].partitions, 3);
+    ck_assert_str_eq(specs[6].name, "prediction-requests.retry.1");
+    ck_assert_int_eq(specs[6].partitions, 5);
+    /* opt-in per topic */
+    ck_assert_int_eq(vtev_conf_set(c, "consumer.retry.tier.topics", "prediction-requests",
+                                   errstr, sizeof(errstr)),
+                     VTEV_CONF_OK);
+    ck_assert_uint_eq(vtev_platform_topic_specs(c, specs, 16), 8);
+    ck_assert_str_eq(specs[2].name, "prediction-requests");
+    ck_assert_str_eq(specs[4].name, "prediction-requests.retry.1");
+    ck_assert_str_eq(specs[5].name, "prediction-requests.retry.2");
+    ck_assert_str_eq(specs[6].name, "prediction-results");
+    vtev_conf_destroy(c);
+}
+END_TEST
+
 START_TEST(test_mock_list_and_missing_topic) {
     vtev_conf_t *c = vtev_conf_new();
     vtev_admin_t *a;
@@ -81,6 +106,7 @@ int main(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_platform_specs_defaults);
     tcase_add_test(tc, test_platform_specs_from_conf);
+    tcase_add_test(tc, test_platform_specs_retry_tiers);
     tcase_add_test(tc, test_mock_list_and_missing_topic);
     suite_add_tcase(s, tc);
     return vtev_test_run(s);

@@ -61,11 +61,28 @@ START_TEST(test_equal_jitter) {
 }
 END_TEST
 
+/* The delays of the non-blocking retry tiers: exact (no jitter), capped. */
+START_TEST(test_tier_delays) {
+    ck_assert_int_eq(vtev__tier_delay_ms(VTEV__TIER_EXPONENTIAL, 1, 100, 100000), 100);
+    ck_assert_int_eq(vtev__tier_delay_ms(VTEV__TIER_EXPONENTIAL, 2, 100, 100000), 200);
+    ck_assert_int_eq(vtev__tier_delay_ms(VTEV__TIER_EXPONENTIAL, 4, 100, 100000), 800);
+    ck_assert_int_eq(vtev__tier_delay_ms(VTEV__TIER_EXPONENTIAL, 10, 100, 1000), 1000);
+    ck_assert_int_eq(vtev__tier_delay_ms(VTEV__TIER_FIXED, 1, 250, 100000), 250);
+    ck_assert_int_eq(vtev__tier_delay_ms(VTEV__TIER_FIXED, 7, 250, 100000), 250);
+    ck_assert_int_eq(vtev__tier_delay_ms(VTEV__TIER_LINEAR, 1, 250, 100000), 250);
+    ck_assert_int_eq(vtev__tier_delay_ms(VTEV__TIER_LINEAR, 3, 250, 100000), 750);
+    ck_assert_int_eq(vtev__tier_delay_ms(VTEV__TIER_LINEAR, 3, 250, 600), 600);
+    ck_assert_int_eq(vtev__tier_delay_ms(VTEV__TIER_FIXED, 1, 5000, 600), 600);
+    ck_assert_int_eq(vtev__tier_delay_ms(VTEV__TIER_LINEAR, 0, 250, 100000), 250);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("backoff");
     TCase *tc = tcase_create("backoff");
     tcase_add_test(tc, test_full_jitter);
     tcase_add_test(tc, test_equal_jitter);
+    tcase_add_test(tc, test_tier_delays);
     suite_add_tcase(s, tc);
     return vtev_test_run(s);
 }

@@ -24,10 +24,13 @@ static void usage(FILE *out) {
             "  create     creates the three event topics (topic.position, topic.request,\n"
             "             topic.result: 3, 5, 3 partitions; retention 7 days, 1 day, 7 days;\n"
             "             gzip) and their dead-letter topics (<topic><dlq.suffix>: 1 partition,\n"
-            "             14 days, gzip). Idempotent: a topic that exists with the same\n"
-            "             settings is left alone (\"exists\"), one that exists with other\n"
-            "             settings is reported (\"differs\", on stdout and stderr) and NOT\n"
-            "             changed. Prints one line per topic: STATUS TOPIC [DETAIL].\n"
+            "             14 days, gzip), and with consumer.retry.tiers=N the retry\n"
+            "             topics <topic>.retry.1 ... .retry.N of the topics that use them\n"
+            "             (consumer.retry.tier.topics). Idempotent: a topic that exists\n"
+            "             with the same settings is left alone (\"exists\"), one that\n"
+            "             exists with other settings is reported (\"differs\", on stdout\n"
+            "             and stderr) and NOT changed. Prints one line per topic:\n"
+            "             STATUS TOPIC [DETAIL].\n"
             "  list       the cluster's topics (internal ones excluded), one per line\n"
             "  describe   partitions (leader, replicas, in-sync replicas) and settings\n"
             "  lag        committed offset, watermarks and lag of GROUP on every partition\n"
@@ -59,14 +62,14 @@ static const char *status_name(vtev_topic_status_t s) {
 
 static int cmd_create(vt_common_t *c, vtev_admin_t *admin, const vtev_conf_t *conf,
                       int replication, int timeout_ms) {
-    vtev_topic_spec_t specs[16];
-    vtev_topic_result_t results[16];
+    vtev_topic_spec_t specs[64]; /* 6, and at most 3 x 10 retry tiers */
+    vtev_topic_result_t results[64];
     char errstr[512] = "";
-    size_t n = vtev_platform_topic_specs(conf, specs, 16), i, j, k;
+    size_t n = vtev_platform_topic_specs(conf, specs, 64), i, j, k;
     vtev_err_t err;
     int rc = VT_EXIT_OK;
-    if (n > 16)
-        n = 16;
+    if (n > 64)
+        n = 64;
     /* Several event types may share a topic: ask for each topic once (the
      * first spec wins; the others are reported when they differ). */
     for (i = 0, k = 0; i < n; i++) {

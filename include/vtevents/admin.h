@@ -86,7 +86,12 @@ typedef struct vtev_group_lag_s {
  *              borrowed for the call.
  * @param specs receives up to @p max specs (caller-owned array).
  * @param max   size of @p specs.
- * @returns the number of platform topics (6), even when @p max is smaller.
+ * With `consumer.retry.tiers` N > 0, each event topic that uses the tiers
+ * (`consumer.retry.tier.topics`, unset: all three) is followed by its retry
+ * topics `<topic>.retry.1` ... `.retry.N` (the topic's partitions and
+ * retention).
+ * @returns the number of platform topics (6, plus the retry topics), even
+ *          when @p max is smaller.
  * @remark Thread safety: may be called from any thread; reads @p conf only
  *         (as vtev_conf_get()).
  * @since 0.1.0

@@ -15,6 +15,11 @@
  *   jittered exponential backoff (`consumer.retry.backoff.ms`, doubling up to
  *   `consumer.retry.backoff.max.ms`).  After `consumer.retry.max.attempts`
  *   attempts it is dead-lettered.
+ *   With `consumer.retry.tiers` N > 0 (opt-in per topic with
+ *   `consumer.retry.tier.topics`) the retry does not block: the message is
+ *   moved to `<topic>.retry.1` ... `.retry.N`, each after its delay
+ *   (`consumer.retry.tier.*`), then dead-lettered; per-key order is given
+ *   up for it (doc/consumer.md).
  * - ::VTEV_VERDICT_REJECT: dead-lettered at once.
  * - ::VTEV_VERDICT_RETRY_ENV: like RETRY, but without attempt limit (an
  *   environment failure such as a database outage; never dead-lettered).

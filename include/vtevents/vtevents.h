@@ -21,6 +21,7 @@
 #include <vtevents/serde.h>
 #include <vtevents/producer.h>
 #include <vtevents/consumer.h>
+#include <vtevents/dlq.h>
 #include <vtevents/metrics.h>
 #include <vtevents/trace.h>
 #include <vtevents/health.h>
