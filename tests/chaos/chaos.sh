@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# tests/chaos/chaos.sh BUILD_DIR [CASE ...] - the chaos cases on a real
+# three-node cluster (replication 3, min ISR 2) of its own: scripts/stack.sh
+# up --nodes 3 in .stack-chaos/ on ports of its own (VTEV_CHAOS_KAFKA_PORT,
+# default 39392..39394, controllers +3; registry VTEV_CHAOS_REGISTRY_PORT,
+# 38381), started and stopped here.  Each case runs a real workload and
+# writes its figures as one line of $VTEV_CHAOS_OUT (default
+# BUILD_DIR/chaos/results.tsv):
+#   case <TAB> title <TAB> events <TAB> lost <TAB> duplicated <TAB> recovery_s <TAB> verdict <TAB> detail
+# and tests/chaos/report.py turns them into doc/RELIABILITY.md (./run chaos).
+#
+# Cases (doc/RELIABILITY.md):
+#   1  a producer publishing 100,000 events while a broker is SIGKILLed and
+#      restarted: 0 lost, 0 duplicated, every report matching the topic
+#   5  the registry unreachable (SIGSTOP) for 30 s mid-stream: producers and
+#      consumers with cached schemas carry on; a consumer that needs a schema
+#      id it has not cached waits, dead-letters nothing, and handles every
+#      message once the registry is back
+# Exit 0 when every case passed.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=$(cd "${1:?usage: chaos.sh BUILD_DIR [CASE ...]}" && pwd)
+shift
+CASES=("$@")
+[ "${#CASES[@]}" -gt 0 ] || CASES=(1 5)
+PY=${VTEV_PYTHON:-$ROOT/.venv/bin/python}
+OUTF=${VTEV_CHAOS_OUT:-$BUILD/chaos/results.tsv}
+mkdir -p "$(dirname "$OUTF")"
+: >"$OUTF"
+WORK=$(mktemp -d)
+export VTEV_STACK_DIR=$ROOT/.stack-chaos
+export VTEV_STACK_KAFKA_PORT=${VTEV_CHAOS_KAFKA_PORT:-39392}
+export VTEV_STACK_REGISTRY_PORT=${VTEV_CHAOS_REGISTRY_PORT:-38381}
+export VTEV_STACK_PROMETHEUS_PORT=${VTEV_CHAOS_PROMETHEUS_PORT:-39391}
+STACK=$ROOT/scripts/stack.sh
+pids=()
+log() { printf '==> chaos: %s\n' "$*" >&2; }
+now() { date +%s.%N; }
+cleanup() {
+  local p
+  for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null || true; done
+  # a registry left stopped would not stop
+  [ -f "$VTEV_STACK_DIR/registry/registry.pid" ] && kill -CONT "$(cat "$VTEV_STACK_DIR/registry/registry.pid")" 2>/dev/null || true
+  "$STACK" down >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+t_up=$(now)
+"$STACK" up --nodes 3 --quiet
+set -a
+# shellcheck disable=SC1091
+. "$VTEV_STACK_DIR/env"
+set +a
+log "3-node stack up in $(awk -v a="$t_up" -v b="$(now)" 'BEGIN {printf "%.0f", b - a}') s"
+topics() { # RUN: creates the run's topics (replication 3, the broker's min ISR 2)
+  "$BUILD/tools/vt-topics" -q -R 3 -X "topic.position=chaos-pos-$1" -X "topic.request=chaos-req-$1" \
+    -X "topic.result=chaos-res-$1" create >/dev/null
+}
+result() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$OUTF"; }
+field() { sed -n "s/.* $1 \([0-9.]*\).*/\1/p" <<<"$2"; }
+fails=0
+
+case1() {
+  local run=c1-$$ n=100000 rate=10000 t0 out ver lost dup gap rc=0 v=pass
+  log "case 1: $n events at $rate/s; broker 2 SIGKILLed at 3 s, restarted at 8 s"
+  topics "$run"
+  VTEV_TOPIC_POSITION=chaos-pos-$run "$BUILD/tests/chaos_produce" "$n" "$rate" "$WORK/c1.tsv" \
+    2>"$WORK/c1.err" &
+  local prod=$!
+  pids+=("$prod")
+  sleep 3
+  "$STACK" node kill 2 >&2
+  sleep 5
+  t0=$(now)
+  "$STACK" node start 2 >&2
+  log "case 1: node 2 back in $(awk -v a="$t0" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}') s"
+  wait "$prod" || rc=$?
+  out=$(tail -1 "$WORK/c1.err")
+  ver=$("$PY" "$ROOT/tests/chaos/chaos_verify.py" "$WORK/c1.tsv" "chaos-pos-$run") || v=fail
+  [ "$rc" = 0 ] || v=fail
+  lost=$(field lost "$ver") dup=$(field duplicated "$ver") gap=$(field max_gap_ms "$out")
+  [ "$(field ok "$out")" = "$n" ] || v=fail
+  log "case 1: $out; $ver"
+  result 1 "producer, broker SIGKILLed and restarted" "$n" "$lost" "$dup" \
+    "$(awk -v g="$gap" 'BEGIN {printf "%.1f", g / 1000}')" "$v" "$out; $ver"
+  [ "$v" = pass ] || fails=$((fails + 1))
+}
+
+case5() {
+  local run=c5-$$ rpid rate=500 secs=50 v=pass ver out rows dl n_req=1000 t_stop t_cont
+  log "case 5: the registry unreachable (SIGSTOP) for 30 s mid-stream"
+  topics "$run"
+  local X=(-X "topic.position=chaos-pos-$run" -X "topic.request=chaos-req-$run" -X "topic.result=chaos-res-$run")
+  # requests published before the outage: their schema id is one the worker
+  # started during the outage has never seen
+  VTEV_TOPIC_REQUEST=chaos-req-$run "$BUILD/tests/chaos_produce" "$n_req" 0 "$WORK/c5-req.tsv" request \
+    2>"$WORK/c5-req.err"
+  # positions all along, and a reader of them
+  VTEV_TOPIC_POSITION=chaos-pos-$run "$BUILD/tests/chaos_produce" $((rate * secs)) "$rate" \
+    "$WORK/c5-pos.tsv" 2>"$WORK/c5-pos.err" &
+  local prod=$!
+  pids+=("$prod")
+  "$BUILD/tools/vt-tail" -q "${X[@]}" -t "chaos-pos-$run" -o beginning >"$WORK/c5-tail.jsonl" 2>"$WORK/c5-tail.err" &
+  local tail=$!
+  pids+=("$tail")
+  sleep 10
+  rpid=$(cat "$VTEV_STACK_DIR/registry/registry.pid")
+  kill -STOP "$rpid"
+  t_stop=$(date +%s%3N)
+  local lines_at_stop pos_ok_at_stop
+  lines_at_stop=$(wc -l <"$WORK/c5-tail.jsonl")
+  log "case 5: registry stopped"
+  sleep 2
+  "$BUILD/examples/prediction-worker" -q "${X[@]}" -X "group.id=chaos-worker-$run" \
+    --stats-file "$WORK/c5-worker.stats" 2>"$WORK/c5-worker.err" &
+  local worker=$!
+  pids+=("$worker")
+  sleep 28
+  local lines_at_cont
+  lines_at_cont=$(wc -l <"$WORK/c5-tail.jsonl")
+  kill -CONT "$rpid"
+  t_cont=$(date +%s%3N)
+  log "case 5: registry back after $(((t_cont - t_stop) / 1000)) s"
+  wait "$prod" || v=fail
+  # the worker handles every request once the registry answers again
+  local deadline=$((SECONDS + 90)) res=0
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    res=$(VTEV_TOPIC_RESULT=chaos-res-$run "$PY" - "chaos-res-$run" <<'PYEOF'
+import os, sys
+from confluent_kafka import Consumer, TopicPartition
+c = Consumer({"bootstrap.servers": os.environ["KAFKA_BOOTSTRAP_SERVERS"], "group.id": "x"})
+t = sys.argv[1]
+md = c.list_topics(t, timeout=10)
+print(sum(c.get_watermark_offsets(TopicPartition(t, p), timeout=10)[1] for p in md.topics[t].partitions))
+c.close()
+PYEOF
+)
+    [ "$res" -ge $((3 * n_req)) ] && break
+    sleep 2
+  done
+  sleep 2
+  kill -TERM "$worker" "$tail" 2>/dev/null || true
+  wait "$worker" || v=fail
+  wait "$tail" || true
+  pids=()
+  out=$(tail -1 "$WORK/c5-pos.err")
+  ver=$("$PY" "$ROOT/tests/chaos/chaos_verify.py" "$WORK/c5-pos.tsv" "chaos-pos-$run") || v=fail
+  # positions delivered while the registry was stopped (report times are
+  # ms since the producer's start, which was 10 s before the stop)
+  local ok_between
+  ok_between=$(awk -F'\t' '$2 == "ok" && $5 > 12000 && $5 < 38000 {n++} END {print n + 0}' "$WORK/c5-pos.tsv")
+  local tail_during=$((lines_at_cont - lines_at_stop))
+  dl=$(sed -n 's/^dead_letters=//p' "$WORK/c5-worker.stats")
+  rows=$res
+  [ "$ok_between" -gt $((rate * 20)) ] || { log "case 5: the producer stalled during the outage ($ok_between delivered)"; v=fail; }
+  [ "$tail_during" -gt $((rate * 20)) ] || { log "case 5: the reader stalled during the outage ($tail_during read)"; v=fail; }
+  [ "${dl:-x}" = 0 ] || { log "case 5: the worker dead-lettered ${dl:-?}"; v=fail; }
+  [ "$rows" = $((3 * n_req)) ] || { log "case 5: $rows results for $n_req requests"; v=fail; }
+  log "case 5: $out; $ver; published during the outage $ok_between, read $tail_during; worker: $rows results, $dl dead letters"
+  result 5 "registry unreachable for 30 s mid-stream" "$((rate * secs + n_req))" "$(field lost "$ver")" \
+    "$(field duplicated "$ver")" "$(awk -v a="$t_stop" -v b="$t_cont" 'BEGIN {printf "%.1f", (b - a) / 1000}')" "$v" \
+    "positions: $ver; delivered while it was stopped $ok_between, read $tail_during; the worker started during the outage: $rows results for $n_req requests after it, $dl dead letters"
+  [ "$v" = pass ] || fails=$((fails + 1))
+}
+
+for c in "${CASES[@]}"; do
+  case "$c" in
+    1) case1 ;;
+    5) case5 ;;
+    *) echo "chaos: no case $c" >&2; exit 2 ;;
+  esac
+done
+cat "$OUTF"
+echo "chaos: $(( ${#CASES[@]} - fails )) passed, $fails failed"
+[ "$fails" = 0 ]
