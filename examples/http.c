@@ -297,10 +297,11 @@ ex_http_t *ex_http_start_app(const char *arg, const char *service, ex_http_metri
             {MHD_OPTION_END, 0, NULL},
             {MHD_OPTION_END, 0, NULL},
         };
+        if (app) /* epoll on Linux: no FD_SETSIZE limit on the connections */
+            flags |= MHD_USE_AUTO;
         if (app && app->threads > 1) {
             opts[2].option = MHD_OPTION_THREAD_POOL_SIZE;
             opts[2].value = (intptr_t)app->threads;
-            flags |= MHD_USE_EPOLL;
         }
         h->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, h,
                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,

@@ -791,6 +791,11 @@ static void correlation(struct MHD_Connection *conn, char *buf, size_t size) {
         ex_new_correlation_id(buf, size);
 }
 
+static void row_status(int n, const char *const *c, void *opaque) {
+    if (n > 0 && c[0])
+        snprintf(opaque, VTEV_STATUS_MAX + 1, "%s", c[0]);
+}
+
 /* PUT /api/v1/vessels/{id} */
 static enum MHD_Result do_update(api_t *api, struct MHD_Connection *conn, const char *id,
                                  const req_t *rq) {
@@ -855,19 +860,17 @@ static enum MHD_Result do_update(api_t *api, struct MHD_Connection *conn, const 
         vtev_event_clear(&ev);
         return send_error(api, conn, 503, "DATABASE_UNAVAILABLE", "database", errstr);
     }
-    /* the status stays when the update has none; the event carries the stored one */
-    n = db_exec(api,
-                "UPDATE vessels SET lat = $2, lon = $3, speed = $4, heading = $5, status = "
-                "COALESCE($6, status, 'underway'), updated_at_us = $7, last_event_id = $8, "
-                "updates = updates + 1 WHERE vessel_id = $1",
-                8, vals, NULL, NULL, errstr, sizeof(errstr));
-    if (n == 1 && !has_status) {
-        vessel_t v;
-        const char *idv[1] = {pe->env.vessel_id};
-        memset(&v, 0, sizeof(v));
-        if (db_exec(api, sql_vessel_get, 1, idv, row_vessel, &v, errstr, sizeof(errstr)) == 1 &&
-            v.s.status[0])
-            snprintf(pe->data.status, sizeof(pe->data.status), "%s", v.s.status);
+    /* the status stays when the update has none; the event carries the
+     * stored one (RETURNING: SQLite 3.35, PostgreSQL) */
+    {
+        char stored[VTEV_STATUS_MAX + 1] = "";
+        n = db_exec(api,
+                    "UPDATE vessels SET lat = $2, lon = $3, speed = $4, heading = $5, status = "
+                    "COALESCE($6, status, 'underway'), updated_at_us = $7, last_event_id = $8, "
+                    "updates = updates + 1 WHERE vessel_id = $1 RETURNING status",
+                    8, vals, row_status, stored, errstr, sizeof(errstr));
+        if (n == 1 && stored[0])
+            snprintf(pe->data.status, sizeof(pe->data.status), "%s", stored);
     }
     if (n != 1) {
         db_rollback(api);
@@ -1258,7 +1261,7 @@ static const char usage[] =
     "                    a relay publishes and deletes the rows after delivery\n"
     "  --outbox-max N    503 while the outbox holds N rows or more (default 100000)\n"
     "  --max-body BYTES  larger request bodies get 413 (default 65536)\n"
-    "  --threads N       HTTP threads (default 2)\n"
+    "  --threads N       HTTP threads (default 1)\n"
     "  --retry-after S   the Retry-After of a 503, seconds (default 1)\n"
     "  (--http HOST:PORT: the API with /metrics, /healthz and /readyz; default 127.0.0.1:8080)\n"
     EX_COMMON_USAGE;
@@ -1292,7 +1295,7 @@ int main(int argc, char **argv) {
     ex_http_t *http = NULL;
     ex_http_app_t app;
     const char *db = NULL, *table = NULL;
-    long threads = 2, v;
+    long threads = 1, v;
     char errstr[512], buf[64];
     vtev_conf_t *conf;
     int c, r, rc = 0;
@@ -1350,10 +1353,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "vessel-api: %s\n", errstr);
         return 2;
     }
-    /* a request never waits for room in the producer's queue: 503 instead */
+    /* a request never waits for room in the producer's queue: 503 instead.
+     * The producer keeps the library's default profile (linger.ms=5), not
+     * the other services' low-latency one: a 202 does not wait for the
+     * delivery, and batches keep the broker's load (and so the API's own
+     * latency on a shared machine) low. */
     ex_conf_str(conf, "producer.queue.block.ms", buf, sizeof(buf));
-    if (ex_prefer_low_latency(conf, errstr, sizeof(errstr)) ||
-        (!buf[0] && ex_conf_set(conf, "producer.queue.block.ms", "0", errstr, sizeof(errstr)))) {
+    if (!buf[0] && ex_conf_set(conf, "producer.queue.block.ms", "0", errstr, sizeof(errstr))) {
         fprintf(stderr, "vessel-api: %s\n", errstr);
         vtev_conf_destroy(conf);
         return 2;
