@@ -209,7 +209,9 @@ def api_section(data, m, w):
     w("")
     w("Every 202 against the topic (read back with vt-tail once the server stopped and, "
       "in outbox mode, its outbox was empty): matched = the 202's event_id is in the topic "
-      "exactly once.")
+      "exactly once. The last column counts events whose request was still in flight when "
+      "wrk's clock stopped (at most one per connection per wrk run: the server answered "
+      "202, wrk did not read it); an event no request caused would show there too.")
     w("")
     w("| side | 202s | matched | missing | duplicates | events no 202 returned |")
     w("|---|---:|---:|---:|---:|---:|")

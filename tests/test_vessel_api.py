@@ -12,12 +12,14 @@ usage: test_vessel_api.py MODE EXAMPLES_DIR TOOLS_DIR
                 (prediction-worker and prediction-persister started after the
                 first GET); 503 with Retry-After from a full producer queue
                 (an API whose broker is away, queue of 3), nothing stored.
+  direct-pg     the same with --db postgresql://... (a server started here,
+                as test_examples.sh does): the store's PostgreSQL back end.
   outbox-kill   --outbox under load from 8 clients, SIGKILLed and restarted
                 twice: every 202's event_id is in the topic (duplicates only
                 of events published before a kill), every vessel's stored
                 last_event_id too, and the outbox is empty at the end.
-  outbox-broker --outbox with the stack's broker stopped (scripts/stack.sh
-                node stop 1) for a while under load: each answer is 202 or
+  outbox-broker --outbox with the stack's brokers stopped (scripts/stack.sh
+                node stop, every node) for a while under load: each answer is 202 or
                 503 (the outbox over --outbox-max), and after the broker is
                 back every 202's event_id is in the topic.
 
@@ -173,8 +175,47 @@ def chunked_put(port, path, size):
 POS = {"current_lat": 27.8, "current_lon": -97.1, "speed": 12.5, "heading": 270.0}
 
 
-def mode_direct(ex, tools, tmp, common, P, topics):
-    db = os.path.join(tmp, "p.db")
+def start_pg(tmp):
+    """A PostgreSQL server of its own in tmp/pg on a free port (as
+    test_examples.sh starts one): (url, stop function)."""
+    import glob
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
+    if not bins or not os.path.exists(os.path.join(bins[-1], "initdb")):
+        raise SystemExit("FAIL: PostgreSQL server binaries not found (Debian package postgresql)")
+    pgbin = bins[-1]
+    as_pg = []
+    if os.getuid() == 0:  # the server refuses to run as root
+        import pwd
+        pw = pwd.getpwnam("postgres")
+        os.chown(tmp, pw.pw_uid, pw.pw_gid)
+        os.chmod(tmp, 0o755)
+        as_pg = ["runuser", "-u", "postgres", "--"]
+    data = os.path.join(tmp, "pg")
+    subprocess.run(as_pg + [os.path.join(pgbin, "initdb"), "-D", data, "-U", "vtev", "--auth=trust",
+                            "-E", "UTF8"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ctl = as_pg + [os.path.join(pgbin, "pg_ctl"), "-D", data]
+    for _ in range(5):
+        port = free_port()
+        r = subprocess.run(ctl + ["-w", "-t", "60", "-l", os.path.join(tmp, "pg.log"), "-o",
+                                  "-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off" % (port, tmp),
+                                  "start"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if r.returncode == 0:
+            return ("postgresql://vtev@127.0.0.1:%d/postgres" % port,
+                    lambda: subprocess.run(ctl + ["stop", "-m", "fast"], stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL))
+    raise SystemExit("FAIL: PostgreSQL did not start: " + open(os.path.join(tmp, "pg.log")).read())
+
+
+def mode_direct_pg(ex, tools, tmp, common, P, topics):
+    url, stop = start_pg(tmp)
+    try:
+        mode_direct(ex, tools, tmp, common, P, topics, db=url)
+    finally:
+        stop()
+
+
+def mode_direct(ex, tools, tmp, common, P, topics, db=None):
+    db = db or os.path.join(tmp, "p.db")
     api = Api(os.path.join(ex, "vessel-api"), tmp, "api", common + ["--db", db])
     api.start()
     put_ids, req_ids = [], []
@@ -439,18 +480,22 @@ def mode_outbox_broker(ex, tools, tmp, common, P, topics):
     load.start()
     time.sleep(1.5)
     before = dict(load.statuses)
-    r = subprocess.run([stack, "node", "stop", "1"], env=env, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True)
-    check(r.returncode == 0, "stack node stop: %s" % r.stdout)
+    # every node of the stack (VTEV_STACK_NODES of .stack/env: 1 or 3)
+    nodes = [str(i) for i in range(1, int(os.environ.get("VTEV_STACK_NODES", "1")) + 1)]
+    for n in nodes:
+        r = subprocess.run([stack, "node", "stop", n], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        check(r.returncode == 0, "stack node stop %s: %s" % (n, r.stdout))
     try:
         time.sleep(8)
         during = {k: load.statuses.get(k, 0) - before.get(k, 0) for k in load.statuses}
         print("with the broker down: %s, outbox rows %s" % (during, api.metric("vt_api_outbox_rows")), flush=True)
         check(during.get(503, 0) > 0, "no 503 while the broker was down and the outbox over 300: %s" % during)
     finally:
-        r = subprocess.run([stack, "node", "start", "1"], env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True)
-        check(r.returncode == 0, "stack node start: %s" % r.stdout)
+        for n in nodes:
+            r = subprocess.run([stack, "node", "start", n], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+            check(r.returncode == 0, "stack node start %s: %s" % (n, r.stdout))
     time.sleep(2)
     load.stop()
     print("load: %s, %d connection errors" % (load.statuses, load.errors), flush=True)
@@ -478,7 +523,7 @@ def main():
         print("FAIL: vt-topics create: " + r.stdout)
         return 1
     try:
-        {"direct": mode_direct, "outbox-kill": mode_outbox_kill,
+        {"direct": mode_direct, "direct-pg": mode_direct_pg, "outbox-kill": mode_outbox_kill,
          "outbox-broker": mode_outbox_broker}[mode](ex, tools, tmp, common, P, topics)
     finally:
         if FAILS:

@@ -75,7 +75,7 @@ class Side:
     def __init__(self, name, build, py, tmp, topic):
         self.name, self.build, self.py, self.tmp, self.topic = name, build, py, tmp, topic
         self.port = free_port()
-        self.db = os.path.join(tmp, name + ".db")
+        self.db = os.path.join(tmp, topic + ".db")  # fresh each round
         self.err = open(os.path.join(tmp, name + ".err"), "w")
         if name == "python":
             cmd = [py, "-W", "ignore", os.path.join(ROOT, "bench", "py", "py_api.py"), "--port",
