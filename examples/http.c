@@ -1,6 +1,8 @@
 /*
  * http.c - /metrics, /healthz and /readyz of the example services, on
- * libmicrohttpd (its internal polling thread; no request body is read).
+ * libmicrohttpd (its internal polling thread; these read no request body).
+ * A service with an API of its own (vessel-api, ex_http_start_app()) gets
+ * every other path on the same port, bodies included.
  */
 #include "http.h"
 #include "common.h"
