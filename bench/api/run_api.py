@@ -71,6 +71,9 @@ def wrk(port, rate, secs, ids_file):
     return w
 
 
+STARTED = []  # every server process, killed at exit if still running
+
+
 class Side:
     def __init__(self, name, build, py, tmp, topic):
         self.name, self.build, self.py, self.tmp, self.topic = name, build, py, tmp, topic
@@ -97,6 +100,7 @@ class Side:
             if self.proc.poll() is not None:
                 sys.exit("%s did not start: %s" % (name, open(self.err.name).read()))
             time.sleep(0.1)
+        STARTED.append(self.proc)
         for i in range(VESSELS):
             st, body = call(self.port, "POST", "/api/v1/vessels", {"vessel_id": "V%04d" % i})
             if st != 201:
@@ -198,6 +202,10 @@ def main():
                 result("all", side, "duplicates", dups)
                 result("all", side, "extra", extra)
     finally:
+        for p in STARTED:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
