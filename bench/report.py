@@ -164,6 +164,87 @@ LIVE_HEADING = "## Live map: WebSocket fan-out (live-broadcaster)"
 LIVE_TARGET_MS = 50
 DLQ_HEADING = "## vt-dlq stats on 10,000 dead letters"
 DLQ_TARGET_S = 2.0
+API_HEADING = "## HTTP front: vessel-api vs the platform's Python service"
+API_SIDES = [("direct", "vessel-api direct"), ("outbox", "vessel-api --outbox"),
+             ("python", "Python (FastAPI + uvicorn)")]
+API_CASES = ["1,000 req/s", "5,000 req/s", "max"]
+
+
+def api_section(data, m, w):
+    """The vessel-api benchmark (bench/api/run_api.py); returns the Targets rows."""
+    g = lambda case, side, metric: data.get(("api", case, side, metric))
+    targets = []
+    w(API_HEADING)
+    w("")
+    if not g("max", "direct", "rate"):
+        w("Not measured in this run (`scripts/bench.sh --only api`).")
+        w("")
+        return targets
+    w("`PUT /api/v1/vessels/{id}` position updates (100 vessels, round robin) from wrk "
+      "(Debian's wrk 4.1, one thread, 50 connections, `bench/api/put.lua`) against "
+      "vessel-api (examples/vessel-api.c; SQLite file, one HTTP thread) in direct mode and in "
+      "outbox mode, and against the platform's original design as a Python service "
+      "(bench/py/py_api.py: FastAPI on uvicorn, one process, the same SQLite tables, then "
+      "confluent-kafka's SerializingProducer with AvroSerializer), on the same broker and "
+      "registry, in the same run, the sides in rotating order. Each side: a fresh database "
+      "and topic, a 2 s warm-up at 1,000 req/s, then %s s at each rate. "
+      "Debian's wrk has no fixed-rate mode (wrk2's `-R`); the script paces with wrk's "
+      "`delay()` hook on a per-thread schedule (one slot every 1/rate s, LuaJIT's "
+      "clock_gettime), so the offered rate does not sink as the latency grows, as a "
+      "per-connection sleep or `hey -q` (a ticker per worker: c workers each at q/s, "
+      "closed loop) would let it; wrk was chosen over hey for its C event loop, which "
+      "leaves more of the 2 cores to the servers. Latency is wrk's, from the request written to the "
+      "response read; the percentiles are of all responses, which are the 202s when the "
+      "non-202 column is 0. The machine (2 cores) also runs the broker, the registry and "
+      "wrk. Command: `%s`." % (m.get("api_secs", "?"), m.get("cmd_api", "")))
+    w("")
+    w("| case | side | rounds | achieved req/s | p50 (ms) | p99 (ms) | p99.9 (ms) | non-202 |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|")
+    for case in API_CASES:
+        for side, label in API_SIDES:
+            r = g(case, side, "rate")
+            if not r:
+                continue
+            bad = [sum(g(case, side, k) or [0]) for k in ("s503", "sother", "sockerr")]
+            w("| %s | %s | %d | %s | %s | %s | %s | %s |" % (
+                case, label, len(r), stat(r, "eps"), stat(g(case, side, "p50_ms"), "ms"),
+                stat(g(case, side, "p99_ms"), "ms"), stat(g(case, side, "p999_ms"), "ms"),
+                "{:,.0f}".format(sum(bad))))
+    w("")
+    w("Every 202 against the topic (read back with vt-tail once the server stopped and, "
+      "in outbox mode, its outbox was empty): matched = the 202's event_id is in the topic "
+      "exactly once. The last column counts events whose request was still in flight when "
+      "wrk's clock stopped (at most one per connection per wrk run: the server answered "
+      "202, wrk did not read it); an event no request caused would show there too.")
+    w("")
+    w("| side | 202s | matched | missing | duplicates | events no 202 returned |")
+    w("|---|---:|---:|---:|---:|---:|")
+    for side, label in API_SIDES:
+        acc = g("all", side, "accepted")
+        if not acc:
+            continue
+        w("| %s | %s | %s | %s | %s | %s |" % (
+            label, "{:,.0f}".format(sum(acc)), "{:,.0f}".format(sum(g("all", side, "matched"))),
+            "{:,.0f}".format(sum(g("all", side, "missing"))),
+            "{:,.0f}".format(sum(g("all", side, "duplicates"))),
+            "{:,.0f}".format(sum(g("all", side, "extra")))))
+    w("")
+    p99 = med(g("5,000 req/s", "direct", "p99_ms"))
+    if p99 is not None:
+        targets.append("| vessel-api direct p99 < 5 ms at 5,000 req/s | %.2f ms %s |" % (
+            p99, "met" if p99 < 5 else "**missed**"))
+    cell, r = ratio_cell(g("max", "direct", "rate"), g("max", "python", "rate"), 10)
+    if r is not None:
+        w("Maximum throughput, vessel-api direct / Python: %s; outbox / Python: %s." % (
+            cell, ratio_cell(g("max", "outbox", "rate"), g("max", "python", "rate"))[0]))
+        w("")
+        targets.append("| vessel-api direct max throughput ≥ 10x the Python service | %.2fx %s |" % (
+            r, "met" if r >= 10 else "**missed**"))
+    acc = sum(sum(g("all", s, "accepted") or [0]) for s, _ in API_SIDES)
+    mat = sum(sum(g("all", s, "matched") or [0]) for s, _ in API_SIDES)
+    targets.append("| vessel-api every 202 matched to exactly one event | %s of %s %s |" % (
+        "{:,.0f}".format(mat), "{:,.0f}".format(acc), "met" if mat == acc else "**missed**"))
+    return targets
 GENCODEC_TARGET = 3.0
 GENCODEC_SIDES = (("generated", "generated"), ("avro-c", "avro-c generic"), ("library", "library today"))
 
@@ -563,6 +644,7 @@ def main():
         w("Median (min–max) over the runs. A client that does not keep up costs at most its "
           "queue (`--client-queue`, `--client-bytes`; the `live_slow_client` test).")
         w("")
+    api_targets = api_section(data, m, w)
 
     dlq = []
     dlq_cases = [c for t, c in order if t == "dlq_stats"]
@@ -706,6 +788,8 @@ def main():
         for case, r, _, _ in res:
             w("| observability %s %s ≥ %gx | %.3fx %s |" % (
                 what, case, target, r, "met" if r >= target else "**missed**"))
+    for row in api_targets:
+        w(row)
     w("")
     if sections:
         splice(outp, out, sections)
@@ -721,7 +805,8 @@ SPLICE = {"gencodec": (GENCODEC_HEADING, "| generated codec "),
           "codec": ("## Codec alone:", None),
           "obs": (OBS_HEADING, "| observability "),
           "live": (LIVE_HEADING, "| live map "),
-          "dlq": (DLQ_HEADING, "| vt-dlq stats ")}
+          "dlq": (DLQ_HEADING, "| vt-dlq stats "),
+          "api": (API_HEADING, "| vessel-api ")}
 
 
 def blocks(lines):
@@ -750,7 +835,8 @@ def splice(outp, new_lines, sections):
             old[idx[0]] = sec[0]
         else:
             # a new section goes before the latency section (after the codec ones), or last
-            at = [i for i, b in enumerate(old) if i and b[0].startswith("## End-to-end latency")]
+            before = "## Memory" if part == "api" else "## End-to-end latency"
+            at = [i for i, b in enumerate(old) if i and b[0].startswith(before)]
             old.insert(at[0] if at else len(old), sec[0])
         if target_prefix:
             nt = [b for b in new[1:] if b[0] == "## Targets"]

@@ -266,5 +266,15 @@ long ex_store_latencies(ex_store_t *s, double **outp, char *errstr, size_t errst
 /* Requests that do not have exactly @p per_request rows, -1 on error. */
 int64_t ex_store_incomplete(ex_store_t *s, int per_request, char *errstr, size_t errstr_size);
 void ex_store_close(ex_store_t *s);
+/* The predictions table's name. */
+const char *ex_store_table(const ex_store_t *s);
+/* Whether the store is PostgreSQL (else SQLite): for the SQL that differs. */
+bool ex_store_is_pg(const ex_store_t *s);
+/* Any statement on the store's connection (vessel-api's tables): see
+ * ex_db_ops_t.exec in db.h.  Rows returned, rows changed, or EX_STORE_ENV /
+ * EX_STORE_BAD with errstr.  Not thread-safe: one caller at a time. */
+long ex_store_exec(ex_store_t *s, const char *sql, int nparams, const char *const *values,
+                   void (*row)(int ncols, const char *const *cols, void *opaque), void *opaque,
+                   char *errstr, size_t errstr_size);
 
 #endif

@@ -46,6 +46,15 @@ typedef struct ex_db_ops_s {
                   void *opaque, char *errstr, size_t errstr_size);
     /* Closes and frees; NULL is ignored. */
     void (*close)(ex_db_t *db);
+    /* Runs any statement with @p nparams text parameters (NULL: SQL NULL),
+     * placeholders $1.. (PostgreSQL) or ?1.. (SQLite).  A statement that
+     * returns rows calls @p row (may be NULL) with every row's columns as
+     * text (NULL: SQL NULL) and returns the number of rows; any other
+     * returns the number of rows it changed.  EX_STORE_ENV or EX_STORE_BAD
+     * (common.h) with errstr on failure. */
+    long (*exec)(ex_db_t *db, const char *sql, int nparams, const char *const *values,
+                 void (*row)(int ncols, const char *const *cols, void *opaque), void *opaque,
+                 char *errstr, size_t errstr_size);
 } ex_db_ops_t;
 
 /* The start of every back end's handle: a back end's own struct has it as

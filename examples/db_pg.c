@@ -114,4 +114,43 @@ static long pg_query(ex_db_t *h, const char *sql, void (*row)(const char *, void
     return n;
 }
 
-const ex_db_ops_t ex_db_pg = {pg_open, pg_upsert, pg_query, pg_close};
+static long pg_exec(ex_db_t *h, const char *sql, int nparams, const char *const *v,
+                    void (*row)(int, const char *const *, void *), void *opaque, char *errstr,
+                    size_t errstr_size) {
+    pg_t *p = (pg_t *)h;
+    PGresult *r;
+    ExecStatusType es;
+    long n = 0;
+    int i, j, ncols;
+    const char *cols[32];
+    if (PQstatus(p->conn) != CONNECTION_OK) {
+        PQreset(p->conn);
+        if (PQstatus(p->conn) != CONNECTION_OK || pg_prepare(p, errstr, errstr_size)) {
+            snprintf(errstr, errstr_size, "postgresql: %s", PQerrorMessage(p->conn));
+            return EX_STORE_ENV;
+        }
+    }
+    r = PQexecParams(p->conn, sql, nparams, NULL, v, NULL, NULL, 0);
+    es = PQresultStatus(r);
+    if (es == PGRES_TUPLES_OK) {
+        ncols = PQnfields(r) > 32 ? 32 : PQnfields(r);
+        for (i = 0; i < PQntuples(r); i++, n++) {
+            for (j = 0; j < ncols; j++)
+                cols[j] = PQgetisnull(r, i, j) ? NULL : PQgetvalue(r, i, j);
+            if (row)
+                row(ncols, cols, opaque);
+        }
+    } else if (es == PGRES_COMMAND_OK) {
+        n = *PQcmdTuples(r) ? strtol(PQcmdTuples(r), NULL, 10) : 0;
+    } else {
+        const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+        n = state && (!strncmp(state, "22", 2) || !strncmp(state, "23", 2)) ? EX_STORE_BAD
+                                                                          : EX_STORE_ENV;
+        snprintf(errstr, errstr_size, "postgresql: SQLSTATE %s: %s", state ? state : "none",
+                 PQerrorMessage(p->conn));
+    }
+    PQclear(r);
+    return n;
+}
+
+const ex_db_ops_t ex_db_pg = {pg_open, pg_upsert, pg_query, pg_close, pg_exec};

@@ -9,11 +9,20 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#define LITE_CACHE 32
 
 typedef struct lite_s {
     ex_db_t base; /* first: see db.h */
     sqlite3 *db;
     sqlite3_stmt *upsert;
+    /* exec()'s prepared statements, by SQL text (the callers' few fixed ones) */
+    struct {
+        char *sql;
+        sqlite3_stmt *st;
+    } cache[LITE_CACHE];
+    size_t cached;
 } lite_t;
 
 static void lite_close(ex_db_t *h) {
@@ -22,6 +31,11 @@ static void lite_close(ex_db_t *h) {
         return;
     if (l->upsert)
         sqlite3_finalize(l->upsert);
+    while (l->cached > 0) {
+        l->cached--;
+        sqlite3_finalize(l->cache[l->cached].st);
+        free(l->cache[l->cached].sql);
+    }
     if (l->db)
         sqlite3_close(l->db);
     free(l);
@@ -123,4 +137,70 @@ static long lite_query(ex_db_t *h, const char *sql, void (*row)(const char *, vo
     return n;
 }
 
-const ex_db_ops_t ex_db_sqlite = {lite_open, lite_upsert, lite_query, lite_close};
+/* The cached statement for @p sql (prepared on first use; a statement
+ * beyond the cache's size is prepared each time: *owned set). */
+static sqlite3_stmt *lite_stmt(lite_t *l, const char *sql, bool *owned, char *errstr,
+                               size_t errstr_size) {
+    sqlite3_stmt *st = NULL;
+    size_t i;
+    *owned = false;
+    for (i = 0; i < l->cached; i++)
+        if (!strcmp(l->cache[i].sql, sql))
+            return l->cache[i].st;
+    if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(errstr, errstr_size, "sqlite: %s", sqlite3_errmsg(l->db));
+        return NULL;
+    }
+    if (l->cached < LITE_CACHE && (l->cache[l->cached].sql = strdup(sql))) {
+        l->cache[l->cached++].st = st;
+        return st;
+    }
+    *owned = true;
+    return st;
+}
+
+static long lite_exec(ex_db_t *h, const char *sql, int nparams, const char *const *v,
+                      void (*row)(int, const char *const *, void *), void *opaque, char *errstr,
+                      size_t errstr_size) {
+    lite_t *l = (lite_t *)h;
+    const char *cols[32];
+    bool owned;
+    sqlite3_stmt *st = lite_stmt(l, sql, &owned, errstr, errstr_size);
+    long n = 0;
+    int i, rc, ncols;
+    if (!st)
+        return EX_STORE_ENV;
+    ncols = sqlite3_column_count(st);
+    if (ncols > 32)
+        ncols = 32;
+    for (i = 0; i < nparams; i++) {
+        rc = v[i] ? sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_TRANSIENT)
+                  : sqlite3_bind_null(st, i + 1);
+        if (rc != SQLITE_OK) {
+            snprintf(errstr, errstr_size, "sqlite: bind: %s", sqlite3_errmsg(l->db));
+            n = lite_class(rc);
+            goto out;
+        }
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (i = 0; i < ncols; i++)
+            cols[i] = (const char *)sqlite3_column_text(st, i);
+        if (row)
+            row(ncols, cols, opaque);
+        n++;
+    }
+    if (rc != SQLITE_DONE) {
+        snprintf(errstr, errstr_size, "sqlite: %s", sqlite3_errmsg(l->db));
+        n = lite_class(rc);
+    } else if (ncols == 0) {
+        n = sqlite3_changes(l->db);
+    }
+out:
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (owned)
+        sqlite3_finalize(st);
+    return n;
+}
+
+const ex_db_ops_t ex_db_sqlite = {lite_open, lite_upsert, lite_query, lite_close, lite_exec};

@@ -1,6 +1,8 @@
 /*
  * http.c - /metrics, /healthz and /readyz of the example services, on
- * libmicrohttpd (its internal polling thread; no request body is read).
+ * libmicrohttpd (its internal polling thread; these read no request body).
+ * A service with an API of its own (vessel-api, ex_http_start_app()) gets
+ * every other path on the same port, bodies included.
  */
 #include "http.h"
 #include "common.h"
@@ -22,6 +24,7 @@ struct ex_http_s {
     ex_http_metrics_fn *extra;
     void *opaque;
     int port;
+    ex_http_app_t app; /* app.handle NULL: none */
 };
 
 int ex_http_appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...) {
@@ -203,7 +206,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   void **req_cls) {
     ex_http_t *h = cls;
     (void)version;
-    (void)upload_data;
+    if (h->app.handle && *req_cls != h &&
+        (*req_cls || (strcmp(url, "/metrics") && strcmp(url, "/healthz") && strcmp(url, "/readyz"))))
+        return (enum MHD_Result)h->app.handle(h->app.app, conn, url, method, upload_data,
+                                              upload_data_size, req_cls);
     if (!*req_cls) { /* first call: headers only */
         *req_cls = h;
         return MHD_YES;
@@ -234,8 +240,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                        "served: /metrics, /healthz, /readyz");
 }
 
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe) {
+    ex_http_t *h = cls;
+    (void)conn;
+    (void)toe;
+    if (*req_cls && *req_cls != h && h->app.done)
+        h->app.done(h->app.app, *req_cls);
+    *req_cls = NULL;
+}
+
 ex_http_t *ex_http_start(const char *arg, const char *service, ex_http_metrics_fn *extra,
                          void *opaque, char *errstr, size_t errstr_size) {
+    return ex_http_start_app(arg, service, extra, opaque, NULL, errstr, errstr_size);
+}
+
+ex_http_t *ex_http_start_app(const char *arg, const char *service, ex_http_metrics_fn *extra,
+                             void *opaque, const ex_http_app_t *app, char *errstr,
+                             size_t errstr_size) {
     char host[256];
     int port;
     struct sockaddr_storage ss;
@@ -268,9 +290,25 @@ ex_http_t *ex_http_start(const char *arg, const char *service, ex_http_metrics_f
     snprintf(h->service, sizeof(h->service), "%s", service);
     h->extra = extra;
     h->opaque = opaque;
-    h->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, h,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10, MHD_OPTION_END);
+    if (app)
+        h->app = *app;
+    {
+        struct MHD_OptionItem opts[] = {
+            {MHD_OPTION_SOCK_ADDR, 0, &ss},
+            {MHD_OPTION_CONNECTION_TIMEOUT, 10, NULL},
+            {MHD_OPTION_END, 0, NULL},
+            {MHD_OPTION_END, 0, NULL},
+        };
+        if (app) /* epoll on Linux: no FD_SETSIZE limit on the connections */
+            flags |= MHD_USE_AUTO;
+        if (app && app->threads > 1) {
+            opts[2].option = MHD_OPTION_THREAD_POOL_SIZE;
+            opts[2].value = (intptr_t)app->threads;
+        }
+        h->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, h,
+                                MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                                MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    }
     if (!h->d) {
         snprintf(errstr, errstr_size, "--http %s: cannot listen on %s port %d (in use?)", arg,
                  host, port);

@@ -32,6 +32,27 @@ int ex_http_port(const ex_http_t *h);
 /* Stops serving and frees h (NULL is ignored). */
 void ex_http_stop(ex_http_t *h);
 
+/* A service of its own on the same port (vessel-api): every request whose
+ * path is not /metrics, /healthz or /readyz goes to @c handle, called with
+ * libmicrohttpd's access handler arguments (its return value is an
+ * enum MHD_Result); it must set *req_cls to its own non-NULL state on the
+ * first call, which @c done frees when the request ends (also when the
+ * client went away).  Both are called on the HTTP threads, @c threads of
+ * them (0 or 1: one). */
+struct MHD_Connection;
+typedef struct ex_http_app_s {
+    int (*handle)(void *app, struct MHD_Connection *conn, const char *url, const char *method,
+                  const char *upload_data, size_t *upload_data_size, void **req_cls);
+    void (*done)(void *app, void *req);
+    void *app;
+    unsigned int threads;
+} ex_http_app_t;
+
+/* ex_http_start() with an application (@p app copied; NULL: none). */
+ex_http_t *ex_http_start_app(const char *arg, const char *service, ex_http_metrics_fn *extra,
+                             void *opaque, const ex_http_app_t *app, char *errstr,
+                             size_t errstr_size);
+
 struct ex_stats_s;
 /* For a service's main: with arg NULL nothing is started (*hp = NULL, 0);
  * else serves on arg with the service's counters (st) as its own metrics.

@@ -153,6 +153,25 @@ void ex_store_close(ex_store_t *s) {
     free(s);
 }
 
+const char *ex_store_table(const ex_store_t *s) {
+    return s->table;
+}
+
+bool ex_store_is_pg(const ex_store_t *s) {
+#if EX_HAVE_POSTGRES
+    return s->db->ops == &ex_db_pg;
+#else
+    (void)s;
+    return false;
+#endif
+}
+
+long ex_store_exec(ex_store_t *s, const char *sql, int nparams, const char *const *values,
+                   void (*row)(int, const char *const *, void *), void *opaque, char *errstr,
+                   size_t errstr_size) {
+    return s->db->ops->exec(s->db, sql, nparams, values, row, opaque, errstr, errstr_size);
+}
+
 /* ------------------------------------------------------------------ rows */
 
 int ex_store_upsert(ex_store_t *s, const vtev_result_event_t *r, double latency_ms,

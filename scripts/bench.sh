@@ -9,15 +9,17 @@
 #     --no-doc  keep the results in bench/results/ without rewriting the doc
 #     --only    rerun only these parts (publish, pypublish, consume, pyconsume,
 #               obs, codec, gencodec, latency, e2e, memory, valgrind, callgrind,
-#               pipeline, live, dlq), replacing their results in bench/results/,
-#               then rewrite the doc.  The parts that need no Kafka (codec,
-#               gencodec) run without the stack; without the results of an
-#               earlier full run, codec, gencodec, obs, live and dlq replace only
-#               their own sections of doc/PERFORMANCE.md (e.g. `scripts/bench.sh
-#               --only obs`).
+#               pipeline, live, dlq, api), replacing their results in
+#               bench/results/, then rewrite the doc.  The parts that need no
+#               Kafka (codec, gencodec) run without the stack; without the
+#               results of an earlier full run, codec, gencodec, obs, live, dlq
+#               and api replace only their own sections of doc/PERFORMANCE.md
+#               (e.g. `scripts/bench.sh --only obs`; api is vessel-api against
+#               the Python FastAPI service under wrk, and needs wrk).
 #
 # Environment: VTEV_BUILD_DIR (build), VTEV_PYTHON (.venv/bin/python),
 # VTEV_BENCH_RUNS (5), VTEV_BENCH_EVENTS (100000), VTEV_BENCH_PY_EVENTS (50000),
+# VTEV_BENCH_API_ROUNDS (3), VTEV_BENCH_API_SECS (10 s per rate),
 # VTEV_STACK_DIR / VTEV_STACK_KAFKA_PORT / VTEV_STACK_REGISTRY_PORT (scripts/stack.sh).
 # A stack that is already running is used as it is; one this script starts is
 # stopped at the end.
@@ -46,6 +48,8 @@ LAT_SECS_100=10
 LAT_SECS_1000=3
 LAT_SECS_10000=2
 E2E_N=2000
+API_ROUNDS=${VTEV_BENCH_API_ROUNDS:-3}
+API_SECS=${VTEV_BENCH_API_SECS:-10}
 DOC=1
 ONLY=
 OUT=$ROOT/bench/results
@@ -56,7 +60,7 @@ while [ $# -gt 0 ]; do
     --only) ONLY=",${1:?--only needs a list},"; shift ;;
     --full) MEM_SECS=300 ;;
     --quick) RUNS=2; N=20000; NPY=10000; MEM_SECS=15; LAT_SECS_100=3; LAT_SECS_1000=2
-             LAT_SECS_10000=1; E2E_N=500 ;;
+             LAT_SECS_10000=1; E2E_N=500; API_ROUNDS=1; API_SECS=4 ;;
     --no-doc) DOC=0 ;;
     *) echo "usage: scripts/bench.sh [--full] [--quick] [--no-doc] [--only PART,...]" >&2; exit 2 ;;
   esac
@@ -67,7 +71,7 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 
 # Parts that need neither Kafka nor the registry nor Python.
 LOCAL_PARTS=",codec,gencodec,"
-SPLICE_PARTS=",codec,gencodec,obs,live,dlq," # their sections can be replaced alone
+SPLICE_PARTS=",codec,gencodec,obs,live,dlq,api," # their sections can be replaced alone
 STACK=1
 if [ -n "$ONLY" ]; then
   STACK=0
@@ -487,6 +491,19 @@ DLQ_N=10000
 meta cmd_dlq "$B_SHOWN/bench_dlq -x $BUILD_SHOWN/tools/vt-dlq -n $DLQ_N -r $RUNS"
 log "vt-dlq stats on $DLQ_N dead letters"
 "$B/bench_dlq" -x "$BUILD/tools/vt-dlq" -n "$DLQ_N" -r "$RUNS" >>"$RAW"
+fi
+
+# -------------------------------------------------------------------- api --
+# vessel-api (direct, outbox) against the platform's original design in
+# Python (FastAPI + uvicorn + SerializingProducer), under wrk at 1,000 and
+# 5,000 req/s and at maximum throughput; every 202 counted in the topic.
+if want api api; then
+  command -v wrk >/dev/null || die "wrk is missing (Debian package wrk; ./run deps installs it)"
+  [ -x "$BUILD/examples/vessel-api" ] || die "$BUILD/examples/vessel-api is missing: build first (./run build)"
+  meta cmd_api "$PY_SHOWN bench/api/run_api.py $BUILD_SHOWN $PY_SHOWN --rounds $API_ROUNDS --secs $API_SECS (wrk -t1 -c50 -d${API_SECS}s -s bench/api/put.lua, VT_RATE=1000, 5000, 0)"
+  meta api_secs "$API_SECS"
+  log "api: vessel-api vs the Python service, $API_ROUNDS rounds"
+  "$PY" bench/api/run_api.py "$BUILD" "$PY" --rounds "$API_ROUNDS" --secs "$API_SECS" >>"$RAW"
 fi
 
 if [ -z "$ONLY" ]; then
