@@ -1,18 +1,20 @@
 #!/usr/bin/env python3
 """Compares a chaos_produce report with what a topic holds.
 
-usage: chaos_verify.py REPORT_TSV TOPIC [--isolation read_committed]
+usage: chaos_verify.py REPORT_TSV TOPIC [--isolation read_committed] [--allow-duplicates]
 
 Reads the whole topic (confluent-kafka, a throw-away group, from the
 earliest offset, until every partition's end) and counts each event_id
 header.  Prints one line:
 
   events N delivered K failed F in_topic T lost L duplicated D unreported U
+  dup_of_delivered A dup_of_failed B
 
 lost: reported delivered but not in the topic; duplicated: in the topic
-more than once; unreported: in the topic although its report said it
-failed (the outcome a producer cannot know; allowed, and counted).
-Exit 0 when lost == 0 and duplicated == 0, else 1.
+more than once (A of them reported delivered, B reported failed);
+unreported: in the topic although its report said it failed (the outcome a
+producer cannot know; allowed, and counted).  Exit 0 when lost == 0 and
+duplicated == 0 (or --allow-duplicates), else 1.
 """
 import collections
 import os
@@ -60,10 +62,12 @@ def main():
     lost = [e for e in ok if e not in seen]
     dup = [e for e, n in seen.items() if n > 1]
     unreported = [e for e in failed if e in seen]
-    print("events %d delivered %d failed %d in_topic %d lost %d duplicated %d unreported %d" % (
-        len(ok) + len(failed), len(ok), len(failed), sum(seen.values()), len(lost), len(dup),
-        len(unreported)))
-    sys.exit(1 if lost or dup else 0)
+    print("events %d delivered %d failed %d in_topic %d lost %d duplicated %d unreported %d "
+          "dup_of_delivered %d dup_of_failed %d" % (
+              len(ok) + len(failed), len(ok), len(failed), sum(seen.values()), len(lost),
+              len(dup), len(unreported), sum(1 for e in dup if e in ok),
+              sum(1 for e in dup if e in failed)))
+    sys.exit(1 if lost or (dup and "--allow-duplicates" not in sys.argv) else 0)
 
 
 if __name__ == "__main__":
