@@ -294,3 +294,48 @@ int vt_parse_int64(const char *s, long long *out) {
     *out = v;
     return 0;
 }
+
+/* ---- bytes in JSON ---- */
+
+/* Written here rather than taken from a library: base64 is a dozen lines,
+ * and the libraries that have it (glib, OpenSSL's BIO chains) would be a
+ * dependency of every tool for them. */
+char *vt_base64(const unsigned char *p, size_t n) {
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t olen = 4 * ((n + 2) / 3), i, o = 0;
+    char *out = malloc(olen + 1);
+    if (!out)
+        return NULL;
+    for (i = 0; i + 2 < n; i += 3) {
+        unsigned v = ((unsigned)p[i] << 16) | ((unsigned)p[i + 1] << 8) | p[i + 2];
+        out[o++] = tbl[(v >> 18) & 63];
+        out[o++] = tbl[(v >> 12) & 63];
+        out[o++] = tbl[(v >> 6) & 63];
+        out[o++] = tbl[v & 63];
+    }
+    if (i < n) {
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)p[i + 1] << 8;
+        out[o++] = tbl[(v >> 18) & 63];
+        out[o++] = tbl[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+        out[o++] = '=';
+    }
+    out[o] = '\0';
+    return out;
+}
+
+json_t *vt_bytes_json(const void *p, size_t n) {
+    json_t *s;
+    char *b;
+    if (!p)
+        return json_null();
+    if ((s = json_stringn(p, n)))
+        return s;
+    if (!(b = vt_base64(p, n)))
+        return NULL;
+    s = json_pack("{s:s}", "base64", b);
+    free(b);
+    return s;
+}

@@ -14,6 +14,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <vtevents/rdkafka_ext.h>
+#include <jansson.h>
 #include <vtevents/vtevents.h>
 
 /* Exit codes, the same for every tool (their man pages in doc/ list them). */
@@ -129,6 +130,14 @@ char *vt_topic_of(const vtev_conf_t *conf, vtev_event_type_t type);
 vtev_event_type_t vt_type_from_arg(const char *arg);
 
 /* Strict number parsing: whole string, finite. 0 ok, -1 bad. */
+/* The standard base64 of n bytes (RFC 4648, padded), NUL-terminated; the
+ * caller frees it with free().  NULL when out of memory. */
+char *vt_base64(const unsigned char *p, size_t n);
+
+/* Bytes as JSON: a string when they are UTF-8, else {"base64": "..."}; null
+ * for NULL.  A new reference; NULL when out of memory. */
+json_t *vt_bytes_json(const void *p, size_t n);
+
 int vt_parse_double(const char *s, double *out);
 int vt_parse_int64(const char *s, long long *out);
 

@@ -114,47 +114,6 @@ static void usage(FILE *out) {
 
 /* ---- output ------------------------------------------------------------- */
 
-static char *base64(const unsigned char *p, size_t n) {
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t olen = 4 * ((n + 2) / 3), i, o = 0;
-    char *out = malloc(olen + 1);
-    if (!out)
-        return NULL;
-    for (i = 0; i + 2 < n; i += 3) {
-        unsigned v = ((unsigned)p[i] << 16) | ((unsigned)p[i + 1] << 8) | p[i + 2];
-        out[o++] = tbl[(v >> 18) & 63];
-        out[o++] = tbl[(v >> 12) & 63];
-        out[o++] = tbl[(v >> 6) & 63];
-        out[o++] = tbl[v & 63];
-    }
-    if (i < n) {
-        unsigned v = (unsigned)p[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)p[i + 1] << 8;
-        out[o++] = tbl[(v >> 18) & 63];
-        out[o++] = tbl[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-        out[o++] = '=';
-    }
-    out[o] = '\0';
-    return out;
-}
-
-/* Bytes as a JSON string when they are UTF-8, else {"base64": ...}; NULL -> null. */
-static json_t *bytes_json(const void *p, size_t n) {
-    json_t *s;
-    char *b;
-    if (!p)
-        return json_null();
-    if ((s = json_stringn(p, n)))
-        return s;
-    if (!(b = base64(p, n)))
-        return NULL;
-    s = json_pack("{s:s}", "base64", b);
-    free(b);
-    return s;
-}
-
 static json_t *str_or_null(const char *s) {
     json_t *j;
     if (!s)
@@ -233,10 +192,10 @@ static json_t *letter_json(const vtev_dead_letter_t *dl) {
     json_object_set_new(o, "traceparent", str_or_null(dl->traceparent));
     json_object_set_new(o, "replay_count", json_integer(dl->replay_count));
     json_object_set_new(o, "replayed_at", time_json(dl->replayed_at_ms));
-    json_object_set_new(o, "key", bytes_json(dl->key, dl->key_len));
+    json_object_set_new(o, "key", vt_bytes_json(dl->key, dl->key_len));
     for (i = 0; i < dl->header_cnt; i++) {
         const vtev_header_t *x = &dl->headers[i];
-        json_t *v = bytes_json(x->value, x->value_len), *prev = json_object_get(h, x->name);
+        json_t *v = vt_bytes_json(x->value, x->value_len), *prev = json_object_get(h, x->name);
         if (!v)
             continue;
         if (prev && json_is_array(prev))
@@ -332,7 +291,7 @@ static int print_full(dlq_t *d, const vtev_dead_letter_t *dl, bool pretty) {
         goto nomem;
     json_object_set_new(o, "schema_id", sid >= 0 ? json_integer(sid) : json_null());
     if (!ev) {
-        char *b = dl->value ? base64(dl->value, dl->value_len) : NULL;
+        char *b = dl->value ? vt_base64(dl->value, dl->value_len) : NULL;
         json_object_set_new(o, "decode_error", json_string(why[0] ? why : "does not decode"));
         json_object_set_new(o, "value_base64", b ? json_string(b) : json_null());
         free(b);
@@ -535,7 +494,7 @@ static void on_replay(vtev_dlq_replay_t *r, const vtev_dead_letter_t *dl, vtev_d
         json_object_set_new(o, "partition", json_integer(dl->partition));
         json_object_set_new(o, "offset", json_integer(dl->offset));
         json_object_set_new(o, "to", str_or_null(to));
-        json_object_set_new(o, "key", bytes_json(dl->key, dl->key_len));
+        json_object_set_new(o, "key", vt_bytes_json(dl->key, dl->key_len));
         json_object_set_new(o, "event_id", str_or_null(dl->event_id));
         json_object_set_new(o, "error_code", str_or_null(dl->error_code));
         json_object_set_new(o, "replay_count", json_integer(dl->replay_count));

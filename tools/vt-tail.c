@@ -113,49 +113,6 @@ static void usage(FILE *out) {
 
 /* ---- output -------------------------------------------------------------- */
 
-static char *base64(const unsigned char *p, size_t n) {
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t olen = 4 * ((n + 2) / 3), i, o = 0;
-    char *out = malloc(olen + 1);
-    if (!out)
-        return NULL;
-    for (i = 0; i + 2 < n; i += 3) {
-        unsigned v = ((unsigned)p[i] << 16) | ((unsigned)p[i + 1] << 8) | p[i + 2];
-        out[o++] = tbl[(v >> 18) & 63];
-        out[o++] = tbl[(v >> 12) & 63];
-        out[o++] = tbl[(v >> 6) & 63];
-        out[o++] = tbl[v & 63];
-    }
-    if (i < n) {
-        unsigned v = (unsigned)p[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)p[i + 1] << 8;
-        out[o++] = tbl[(v >> 18) & 63];
-        out[o++] = tbl[(v >> 12) & 63];
-        out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-        out[o++] = '=';
-    }
-    out[o] = '\0';
-    return out;
-}
-
-/* Bytes as a JSON string when they are UTF-8, else {"base64": ...}; NULL -> null. */
-static json_t *bytes_json(const void *p, size_t n) {
-    json_t *s;
-    char *b;
-    if (!p)
-        return json_null();
-    s = json_stringn(p, n);
-    if (s)
-        return s;
-    b = base64(p, n);
-    if (!b)
-        return NULL;
-    s = json_pack("{s:s}", "base64", b);
-    free(b);
-    return s;
-}
-
 /* Writes @p len bytes of @p s and a newline to stdout and flushes: the line
  * is out of the process when this returns 0, and only then may its offset be
  * stored.  A write error (EPIPE once the reader has gone, ENOSPC, ...) is
@@ -237,12 +194,12 @@ static json_t *envelope_json(const vtev_msg_info_t *info) {
     json_object_set_new(o, "topic", json_string(info->topic));
     json_object_set_new(o, "partition", json_integer(info->partition));
     json_object_set_new(o, "offset", json_integer(info->offset));
-    json_object_set_new(o, "key", bytes_json(info->key, info->key_len));
+    json_object_set_new(o, "key", vt_bytes_json(info->key, info->key_len));
     json_object_set_new(o, "timestamp",
                         info->timestamp_ms >= 0 ? json_integer(info->timestamp_ms) : json_null());
     for (idx = 0; idx < info->header_cnt; idx++) {
         const vtev_header_t *h = &info->headers[idx];
-        json_t *v = bytes_json(h->value, h->value_len), *prev = json_object_get(hdrs, h->name);
+        json_t *v = vt_bytes_json(h->value, h->value_len), *prev = json_object_get(hdrs, h->name);
         if (!v)
             goto nomem;
         if (prev && json_is_array(prev)) {
