@@ -207,6 +207,10 @@ void vtev__consumer_tier_warm(vtev_consumer_t *c, const char *topic);
 int64_t vtev__consumer_tier_due_ms(const rd_kafka_message_t *m);
 
 /* dlq.c */
+/* The last value of header name of m as a string in buf ("" when absent,
+ * truncated to size - 1 bytes); returns buf. */
+const char *vtev__msg_header_str(const rd_kafka_message_t *m, const char *name, char *buf,
+                                 size_t size);
 /* Produces m's key and value to topic with hdrs (taken over, also on
  * failure) on the dead-letter producer and waits for the delivery report. */
 vtev_err_t vtev__dlq_produce_wait(vtev_consumer_t *c, const char *topic,

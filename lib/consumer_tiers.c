@@ -49,17 +49,6 @@ int vtev__consumer_tier_of(vtev_consumer_t *c, const char *topic, char *base, si
     return (int)n;
 }
 
-static const char *hdr(const rd_kafka_message_t *m, const char *name, char *buf, size_t size) {
-    rd_kafka_headers_t *h = NULL;
-    const void *v = NULL;
-    size_t n = 0;
-    buf[0] = '\0';
-    if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR && h &&
-        rd_kafka_header_get_last(h, name, &v, &n) == RD_KAFKA_RESP_ERR_NO_ERROR && v)
-        snprintf(buf, size, "%.*s", (int)(n < size ? n : size - 1), (const char *)v);
-    return buf;
-}
-
 void vtev__consumer_tier_warm(vtev_consumer_t *c, const char *topic) {
     rd_kafka_topic_t *rkt;
     const struct rd_kafka_metadata *md = NULL;
@@ -73,7 +62,8 @@ void vtev__consumer_tier_warm(vtev_consumer_t *c, const char *topic) {
 int64_t vtev__consumer_tier_due_ms(const rd_kafka_message_t *m) {
     char buf[64];
     int64_t us;
-    if (!*hdr(m, "vtev.retry.due", buf, sizeof(buf)) || vtev__parse_timestamp(buf, &us) != 0)
+    if (!*vtev__msg_header_str(m, "vtev.retry.due", buf, sizeof(buf)) ||
+        vtev__parse_timestamp(buf, &us) != 0)
         return -1;
     return us / 1000;
 }
@@ -93,8 +83,8 @@ vtev_err_t vtev__consumer_tier_send(vtev_consumer_t *c, const rd_kafka_message_t
     if (!(hdrs = rd_kafka_headers_new(16)))
         return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "%s: out of memory", to);
     if (from_tier) {
-        hdr(m, "vtev.retry.original.partition", opart, sizeof(opart));
-        hdr(m, "vtev.retry.original.offset", ooff, sizeof(ooff));
+        vtev__msg_header_str(m, "vtev.retry.original.partition", opart, sizeof(opart));
+        vtev__msg_header_str(m, "vtev.retry.original.offset", ooff, sizeof(ooff));
     } else {
         snprintf(opart, sizeof(opart), "%" PRId32, m->partition);
         snprintf(ooff, sizeof(ooff), "%" PRId64, m->offset);

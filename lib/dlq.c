@@ -78,8 +78,8 @@ bool vtev__dlq_reserved_header(const char *name) {
            !strcmp(name, "vtev.consumer.group") || !strncmp(name, "vtev.retry.", 11);
 }
 
-/* The last value of header name of m as a string in buf ("" when absent). */
-static const char *hdr_str(const rd_kafka_message_t *m, const char *name, char *buf, size_t size) {
+const char *vtev__msg_header_str(const rd_kafka_message_t *m, const char *name, char *buf,
+                                 size_t size) {
     rd_kafka_headers_t *h = NULL;
     const void *v = NULL;
     size_t n = 0;
@@ -140,8 +140,8 @@ vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_
      * topic: to that topic's DLQ, with its original partition and offset */
     if (vtev__consumer_tier_of(c, topic, base, sizeof(base)) > 0) {
         topic = base;
-        hdr_str(m, "vtev.retry.original.partition", opart, sizeof(opart));
-        hdr_str(m, "vtev.retry.original.offset", ooff, sizeof(ooff));
+        vtev__msg_header_str(m, "vtev.retry.original.partition", opart, sizeof(opart));
+        vtev__msg_header_str(m, "vtev.retry.original.offset", ooff, sizeof(ooff));
     }
     snprintf(dlq_topic, sizeof(dlq_topic), "%s%s", topic, c->dlq_suffix);
 
