@@ -5,10 +5,12 @@
 # and SCHEMA_REGISTRY_URL from .stack/env): CLIENTS WebSocket clients
 # (bench/live_load.c, default 200) while position-simulator publishes RATE
 # positions/s (500) for SECONDS (20).  Per run, one line in OUT_TSV:
-#   run clients rate received p50_ms p99_ms p999_ms max_ms cpu_pct rss_mb hwm_mb errors
-# where latency is publish (the event's timestamp) -> client receive, and
+#   run clients rate received p50_ms p99_ms p999_ms max_ms cpu_pct rss_mb
+#   hwm_mb errors load_cpu_pct dropped
+# where latency is publish (the event's timestamp) -> client receive;
 # cpu/rss are the broadcaster's (utime+stime over the publishing time; VmRSS
-# at the end, VmHWM).  The topics are new for each run and the broadcaster
+# at the end, VmHWM), load_cpu_pct the clients' process's CPU, and dropped
+# the positions the broadcaster dropped from full client queues.  The topics are new for each run and the broadcaster
 # reads them from their start (--history), so no position published before
 # its reader found the partitions' end is missed.  scripts/bench.sh runs it
 # (part `live`).
@@ -53,21 +55,25 @@ for ((run = 1; run <= RUNS; run++)); do
   pids+=("$load")
   for _ in $(seq 300); do grep -q '^connected' "$TMP/load.out" && break; sleep 0.1; done
   grep -q '^connected' "$TMP/load.out" || { echo "live bench: the clients did not connect" >&2; exit 1; }
-  c0=$(cpu_ticks "$live"); t0=$(date +%s.%N)
+  c0=$(cpu_ticks "$live"); l0=$(cpu_ticks "$load"); t0=$(date +%s.%N)
   "$EX/position-simulator" -q "${X[@]}" --rate "$RATE" --count $((RATE * SECS)) --vessels 16 \
     >/dev/null
   sleep 3 # the last frames reach the clients
-  c1=$(cpu_ticks "$live"); t1=$(date +%s.%N)
+  c1=$(cpu_ticks "$live"); l1=$(cpu_ticks "$load"); t1=$(date +%s.%N)
   rss=$(kb "$live" VmRSS); hwm=$(kb "$live" VmHWM)
+  dropped=$(curl -fsS "http://127.0.0.1:$port/metrics" |
+    awk '$1 == "vt_live_messages_total{kind=\"position\",outcome=\"dropped\"}" {print $2}')
   kill -TERM "$load"; wait "$load" || true
   kill -TERM "$live"; wait "$live" || true
   pids=()
   line=$(grep '^R live' "$TMP/load.out")
   # R live clients N received M p50_ms X p99_ms Y p999_ms Z max_ms W errors E ...
   read -r _ _ _ n _ recv _ p50 _ p99 _ p999 _ pmax _ errs _ <<<"$line"
-  cpu=$(awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" -v t="$tick" 'BEGIN {printf "%.1f", (b - a) / t / (e - s) * 100}')
-  printf '%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t%d\n' "$run" "$n" "$RATE" "$recv" "$p50" "$p99" \
+  pct() { awk -v a="$1" -v b="$2" -v s="$t0" -v e="$t1" -v t="$tick" 'BEGIN {printf "%.1f", (b - a) / t / (e - s) * 100}'; }
+  cpu=$(pct "$c0" "$c1")
+  lcpu=$(pct "$l0" "$l1")
+  printf '%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t%d\t%s\t%s\n' "$run" "$n" "$RATE" "$recv" "$p50" "$p99" \
     "$p999" "$pmax" "$cpu" "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" \
-    "$(awk -v k="$hwm" 'BEGIN {print k / 1024}')" "$errs" >>"$OUT"
-  log "run $run: $line; broadcaster cpu $cpu %, rss $((rss / 1024)) MB"
+    "$(awk -v k="$hwm" 'BEGIN {print k / 1024}')" "$errs" "$lcpu" "${dropped:-0}" >>"$OUT"
+  log "run $run: $line; broadcaster cpu $cpu %, rss $((rss / 1024)) MB; clients cpu $lcpu %, dropped ${dropped:-0}"
 done
