@@ -8,7 +8,8 @@
 # built with clang -fsanitize=fuzzer,address,undefined.
 #
 #   scripts/fuzz.sh build        build the targets into build-fuzz/
-#   scripts/fuzz.sh smoke        build, then run each for 15 s (./run test calls this)
+#   scripts/fuzz.sh smoke        build, then run each for $VTEV_FUZZ_SMOKE_SECS s (default
+#                                10; ./run test calls this)
 #   scripts/fuzz.sh long N       build, then run each for N executions
 #   scripts/fuzz.sh run TARGET [libFuzzer args...]
 #   scripts/fuzz.sh coverage [TARGET...]
@@ -168,9 +169,10 @@ case "$cmd" in
   build) build ;;
   smoke)
     build
+    secs=${VTEV_FUZZ_SMOKE_SECS:-10}
     for t in "${TARGETS[@]}"; do
-      log "fuzzing $t for 15 s"
-      run_logged "$t" -max_total_time=15 || exit 1
+      log "fuzzing $t for $secs s"
+      run_logged "$t" -max_total_time="$secs" || exit 1
     done ;;
   long)
     n=${1:?usage: fuzz.sh long N}
