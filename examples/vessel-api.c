@@ -1110,6 +1110,18 @@ static enum MHD_Result not_allowed(api_t *api, struct MHD_Connection *conn, cons
     return send_error(api, conn, 405, "METHOD_NOT_ALLOWED", "method", reason);
 }
 
+/* The one path segment after prefix in url ("prefix/ID" with a non-empty ID
+ * and no further '/'), or NULL. */
+static const char *url_segment(const char *url, const char *prefix) {
+    size_t n = strlen(prefix), i;
+    if (strncmp(url, prefix, n) || !url[n])
+        return NULL;
+    for (i = n; url[i]; i++)
+        if (url[i] == '/')
+            return NULL;
+    return url + n;
+}
+
 static enum MHD_Result route(api_t *api, struct MHD_Connection *conn, const char *url,
                              const char *method, const req_t *rq) {
     const char *p;
@@ -1118,23 +1130,19 @@ static enum MHD_Result route(api_t *api, struct MHD_Connection *conn, const char
             return not_allowed(api, conn, "POST");
         return do_register(api, conn, rq);
     }
-    if (!strncmp(url, API_PREFIX "/vessels/", strlen(API_PREFIX "/vessels/")) &&
-        *(p = url + strlen(API_PREFIX "/vessels/")) && !strchr(p, '/')) {
+    if ((p = url_segment(url, API_PREFIX "/vessels/"))) {
         if (!strcmp(method, "PUT"))
             return do_update(api, conn, p, rq);
         if (!strcmp(method, "GET"))
             return do_get_vessel(api, conn, p);
         return not_allowed(api, conn, "GET and PUT");
     }
-    if (!strncmp(url, API_PREFIX "/predictions/analyze/",
-                 strlen(API_PREFIX "/predictions/analyze/")) &&
-        *(p = url + strlen(API_PREFIX "/predictions/analyze/")) && !strchr(p, '/')) {
+    if ((p = url_segment(url, API_PREFIX "/predictions/analyze/"))) {
         if (strcmp(method, "POST"))
             return not_allowed(api, conn, "POST");
         return do_analyze(api, conn, p, rq);
     }
-    if (!strncmp(url, API_PREFIX "/predictions/", strlen(API_PREFIX "/predictions/")) &&
-        *(p = url + strlen(API_PREFIX "/predictions/")) && !strchr(p, '/')) {
+    if ((p = url_segment(url, API_PREFIX "/predictions/"))) {
         if (strcmp(method, "GET"))
             return not_allowed(api, conn, "GET");
         return do_get_predictions(api, conn, p);
