@@ -38,7 +38,7 @@ static void fill(void) {
     val[0] = 0; /* magic byte, then a schema id */
     for (i = 0; i < n_letters; i++) {
         rd_kafka_headers_t *h = rd_kafka_headers_new(12);
-        char key[32], num[32], reason[64], when[40], eid[40];
+        char key[32], num[32], reason[64], when[40], eid[48];
         time_t t = (time_t)(1768003200 + (i * 86400) / n_letters); /* 2026-01-10, 24 h */
         struct tm tm;
         rd_kafka_resp_err_t err;
@@ -46,7 +46,7 @@ static void fill(void) {
         snprintf(reason, sizeof(reason), "data.lat: %ld is outside [-90, 90]", 91 + i % 50);
         gmtime_r(&t, &tm);
         strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
-        snprintf(eid, sizeof(eid), "00000000-0000-4000-8000-%012ld", i);
+        snprintf(eid, sizeof(eid), "00000000-0000-4000-8000-%012ld", i % 1000000000000L); /* 12 digits */
         rd_kafka_header_add(h, "event_type", -1, "vessel.position.updated", -1);
         rd_kafka_header_add(h, "event_id", -1, eid, -1);
         rd_kafka_header_add(h, "vtev.error.code", -1, codes[i % 5], -1);
