@@ -339,3 +339,44 @@ json_t *vt_bytes_json(const void *p, size_t n) {
     free(b);
     return s;
 }
+
+char *vt_json_with_event(json_t *o, const char *event_json, bool pretty, size_t *lenp) {
+    const char *sep = pretty ? ",\n  \"event\": " : ", \"event\": ";
+    const char *close = pretty ? "\n}" : "}";
+    size_t elen, n, cap, i;
+    char *env, *line;
+    if (!(env = json_dumps(o, JSON_PRESERVE_ORDER | (pretty ? JSON_INDENT(2) : 0))))
+        return NULL;
+    elen = strlen(env);
+    /* jansson ends a non-empty object with "}" (compact) or "\n}" (indented) */
+    if (elen < strlen(close) || strcmp(env + elen - strlen(close), close) != 0) {
+        free(env);
+        return NULL;
+    }
+    elen -= strlen(close);
+    /* the pretty event is indented one level deeper: 2 more bytes per line */
+    cap = elen + strlen(sep) + strlen(close) + 1;
+    for (i = 0; event_json[i]; i++)
+        cap += event_json[i] == '\n' && pretty ? 3 : 1;
+    if (!(line = malloc(cap))) {
+        free(env);
+        return NULL;
+    }
+    memcpy(line, env, elen);
+    n = elen;
+    free(env);
+    memcpy(line + n, sep, strlen(sep));
+    n += strlen(sep);
+    for (i = 0; event_json[i]; i++) {
+        line[n++] = event_json[i];
+        if (event_json[i] == '\n' && pretty) {
+            line[n++] = ' ';
+            line[n++] = ' ';
+        }
+    }
+    memcpy(line + n, close, strlen(close));
+    n += strlen(close);
+    line[n] = '\0';
+    *lenp = n;
+    return line;
+}

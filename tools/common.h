@@ -138,6 +138,14 @@ char *vt_base64(const unsigned char *p, size_t n);
  * for NULL.  A new reference; NULL when out of memory. */
 json_t *vt_bytes_json(const void *p, size_t n);
 
+/* o serialised by jansson (compact, or indented with pretty) with
+ * "event": event_json appended as its last member, where jansson's text of
+ * the object ends (nothing in the object's values is searched); the event is
+ * the library's own JSON text, so its numbers keep the library's shortest
+ * round-trip form.  A NUL-terminated line of *lenp bytes the caller frees with
+ * free(); NULL when out of memory. */
+char *vt_json_with_event(json_t *o, const char *event_json, bool pretty, size_t *lenp);
+
 int vt_parse_double(const char *s, double *out);
 int vt_parse_int64(const char *s, long long *out);
 

@@ -281,10 +281,8 @@ static int print_full(dlq_t *d, const vtev_dead_letter_t *dl, bool pretty) {
     char why[1024] = "";
     int32_t sid;
     char *ev = decode(d, dl, pretty, &sid, why, sizeof(why));
-    char *env = NULL, *line = NULL;
-    const char *sep = pretty ? ",\n  \"event\": " : ", \"event\": ";
-    const char *close = pretty ? "\n}" : "}";
-    size_t elen, n, i, cap;
+    char *line = NULL;
+    size_t n;
     int rc = -1;
 
     if (!o)
@@ -298,30 +296,8 @@ static int print_full(dlq_t *d, const vtev_dead_letter_t *dl, bool pretty) {
         rc = emit_json(d, o, pretty ? JSON_INDENT(2) : 0);
         goto out;
     }
-    if (!(env = json_dumps(o, JSON_PRESERVE_ORDER | (pretty ? JSON_INDENT(2) : 0))))
+    if (!(line = vt_json_with_event(o, ev, pretty, &n)))
         goto nomem;
-    elen = strlen(env);
-    if (elen < strlen(close) || strcmp(env + elen - strlen(close), close))
-        goto nomem;
-    elen -= strlen(close);
-    cap = elen + strlen(sep) + strlen(close) + 1;
-    for (i = 0; ev[i]; i++)
-        cap += ev[i] == '\n' && pretty ? 3 : 1;
-    if (!(line = malloc(cap)))
-        goto nomem;
-    memcpy(line, env, elen);
-    n = elen;
-    memcpy(line + n, sep, strlen(sep));
-    n += strlen(sep);
-    for (i = 0; ev[i]; i++) {
-        line[n++] = ev[i];
-        if (ev[i] == '\n' && pretty) {
-            line[n++] = ' ';
-            line[n++] = ' ';
-        }
-    }
-    memcpy(line + n, close, strlen(close));
-    n += strlen(close);
     rc = emit(d, line, n);
     goto out;
 nomem:
@@ -330,7 +306,6 @@ nomem:
     vt_stop = 1;
 out:
     free(line);
-    free(env);
     vtev_free(ev);
     json_decref(o);
     return rc;

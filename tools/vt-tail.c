@@ -235,46 +235,17 @@ nomem:
  * the envelope's values is searched.  0 written, -1 not. */
 static int print_envelope(tail_t *t, const vtev_msg_info_t *info, const char *ejson) {
     json_t *o = envelope_json(info);
-    char *env = NULL, *line = NULL;
-    const char *sep = t->pretty ? ",\n  \"event\": " : ", \"event\": ";
-    const char *close = t->pretty ? "\n}" : "}";
-    size_t elen, n = 0, cap, i;
+    char *line = NULL;
+    size_t n = 0;
     int rc = -1;
-    if (!o || !(env = json_dumps(o, JSON_PRESERVE_ORDER | (t->pretty ? JSON_INDENT(2) : 0))))
-        goto nomem;
-    elen = strlen(env);
-    /* jansson ends a non-empty object with "}" (compact) or "\n}" (indented) */
-    if (elen < strlen(close) || strcmp(env + elen - strlen(close), close) != 0)
-        goto nomem;
-    elen -= strlen(close);
-    /* the pretty event is indented one level deeper: 2 more bytes per line */
-    cap = elen + strlen(sep) + strlen(close) + 1;
-    for (i = 0; ejson[i]; i++)
-        cap += ejson[i] == '\n' && t->pretty ? 3 : 1;
-    if (!(line = malloc(cap)))
-        goto nomem;
-    memcpy(line, env, elen);
-    n = elen;
-    memcpy(line + n, sep, strlen(sep));
-    n += strlen(sep);
-    for (i = 0; ejson[i]; i++) {
-        line[n++] = ejson[i];
-        if (ejson[i] == '\n' && t->pretty) {
-            line[n++] = ' ';
-            line[n++] = ' ';
-        }
+    if (!o || !(line = vt_json_with_event(o, ejson, t->pretty, &n))) {
+        vt_err(&t->common, "out of memory");
+        t->failed = true;
+        vt_stop = 1;
+    } else {
+        rc = emit_line(t, line, n);
     }
-    memcpy(line + n, close, strlen(close));
-    n += strlen(close);
-    rc = emit_line(t, line, n);
-    goto out;
-nomem:
-    vt_err(&t->common, "out of memory");
-    t->failed = true;
-    vt_stop = 1;
-out:
     free(line);
-    free(env);
     json_decref(o);
     return rc;
 }
