@@ -6,11 +6,13 @@
 # (bench/live_load.c, default 200) while position-simulator publishes RATE
 # positions/s (500) for SECONDS (20).  Per run, one line in OUT_TSV:
 #   run clients rate received p50_ms p99_ms p999_ms max_ms cpu_pct rss_mb
-#   hwm_mb errors load_cpu_pct dropped
+#   hwm_mb errors load_cpu_pct dropped missing
 # where latency is publish (the event's timestamp) -> client receive;
 # cpu/rss are the broadcaster's (utime+stime over the publishing time; VmRSS
 # at the end, VmHWM), load_cpu_pct the clients' process's CPU, and dropped
-# the positions the broadcaster dropped from full client queues.  The topics are new for each run and the broadcaster
+# the positions the broadcaster dropped from full client queues, missing
+# the positions published that the client with the fewest did not get
+# (published - its count; 0 when every client got every position).  The topics are new for each run and the broadcaster
 # reads them from their start (--history), so no position published before
 # its reader found the partitions' end is missed.  scripts/bench.sh runs it
 # (part `live`).
@@ -67,13 +69,15 @@ for ((run = 1; run <= RUNS; run++)); do
   kill -TERM "$live"; wait "$live" || true
   pids=()
   line=$(grep '^R live' "$TMP/load.out")
-  # R live clients N received M p50_ms X p99_ms Y p999_ms Z max_ms W errors E ...
-  read -r _ _ _ n _ recv _ p50 _ p99 _ p999 _ pmax _ errs _ <<<"$line"
+  # R live clients N received M p50_ms X p99_ms Y p999_ms Z max_ms W errors E min_per_client A ...
+  read -r _ _ _ n _ recv _ p50 _ p99 _ p999 _ pmax _ errs _ pmin _ <<<"$line"
+  missing=$((RATE * SECS - pmin))
   pct() { awk -v a="$1" -v b="$2" -v s="$t0" -v e="$t1" -v t="$tick" 'BEGIN {printf "%.1f", (b - a) / t / (e - s) * 100}'; }
   cpu=$(pct "$c0" "$c1")
   lcpu=$(pct "$l0" "$l1")
-  printf '%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t%d\t%s\t%s\n' "$run" "$n" "$RATE" "$recv" "$p50" "$p99" \
+  printf '%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t%d\t%s\t%s\t%d\n' "$run" "$n" "$RATE" "$recv" "$p50" "$p99" \
     "$p999" "$pmax" "$cpu" "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" \
-    "$(awk -v k="$hwm" 'BEGIN {print k / 1024}')" "$errs" "$lcpu" "${dropped:-0}" >>"$OUT"
-  log "run $run: $line; broadcaster cpu $cpu %, rss $((rss / 1024)) MB; clients cpu $lcpu %, dropped ${dropped:-0}"
+    "$(awk -v k="$hwm" 'BEGIN {print k / 1024}')" "$errs" "$lcpu" "${dropped:-0}" "$missing" >>"$OUT"
+  log "run $run: $line; broadcaster cpu $cpu %, rss $((rss / 1024)) MB; clients cpu $lcpu %, dropped ${dropped:-0}, missing $missing"
+  [ "$missing" -le "${dropped:-0}" ] || log "run $run: the worst client missed $missing of $((RATE * SECS)) positions, more than the $((${dropped:-0})) dropped"
 done

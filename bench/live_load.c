@@ -11,6 +11,9 @@
  *
  *   R live clients N received M p50_ms X p99_ms Y p999_ms Z max_ms W errors E min_per_client A max_per_client B
  *
+ * where received counts position messages over all clients and
+ * min/max_per_client the positions of the client that got the fewest/most.
+ *
  * Written in C rather than Python: 200 clients at 500 positions/s are
  * 100,000 messages a second, which a Python client could not read without
  * its own backlog becoming the latency it measures.
@@ -24,10 +27,10 @@
 
 typedef struct conn_s {
     struct lws *wsi;
-    long received;
+    long received;  /* position messages since every client was connected */
     int open;
-    char buf[16384];
-    size_t len;
+    char *buf;      /* the frame being reassembled from its fragments */
+    size_t len, cap;
 } conn_t;
 
 static conn_t *conns;
@@ -71,11 +74,13 @@ static double iso_ms(const char *s) {
 static void record_one(conn_t *c, const char *msg) {
     const char *t;
     double ts;
+    if (strncmp(msg, "{\"type\": \"position\"", 19))
+        return;
     c->received++;
-    if (strncmp(msg, "{\"type\": \"position\"", 19) || !(t = strstr(msg, "\"timestamp\": \"")))
+    if (!(t = strstr(msg, "\"timestamp\": \"")) || (ts = iso_ms(t + 14)) < 0) {
+        errors++; /* a position without its timestamp: a broken frame */
         return;
-    if ((ts = iso_ms(t + 14)) < 0)
-        return;
+    }
     if (nlat == caplat) {
         size_t nc = caplat ? caplat * 2 : 1 << 16;
         double *n = realloc(lat, nc * sizeof(*n));
@@ -122,10 +127,23 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             break;
         if (lws_is_first_fragment(wsi))
             c->len = 0;
-        if (c->len + len < sizeof(c->buf)) {
-            memcpy(c->buf + c->len, in, len);
-            c->len += len;
+        /* A frame holds every message queued for the client (the
+         * broadcaster's limit is 256 KiB): the buffer grows to the frame,
+         * as a fixed one would cut a big frame and lose its tail unseen. */
+        if (c->len + len + 1 > c->cap) {
+            size_t nc = c->cap ? c->cap : 16384;
+            char *nb;
+            while (nc < c->len + len + 1)
+                nc *= 2;
+            if (!(nb = realloc(c->buf, nc))) {
+                fprintf(stderr, "live_load: out of memory for a %zu-byte frame\n", nc);
+                exit(1);
+            }
+            c->buf = nb;
+            c->cap = nc;
         }
+        memcpy(c->buf + c->len, in, len);
+        c->len += len;
         if (lws_is_final_fragment(wsi)) {
             c->buf[c->len] = '\0';
             record(c, c->buf);
@@ -218,6 +236,8 @@ int main(int argc, char **argv) {
             announced = 1;
             t0 = now_ms();
             nlat = 0;
+            for (i = 0; i < nconns; i++)
+                conns[i].received = 0;
         }
         if (!announced && now_ms() - t0 > 30000) {
             fprintf(stderr, "live_load: only %d of %d clients connected\n", nopen, nconns);
@@ -237,6 +257,8 @@ int main(int argc, char **argv) {
            "errors %d min_per_client %ld max_per_client %ld\n",
            nconns, nlat, pct(50), pct(99), pct(99.9), nlat ? lat[nlat - 1] : 0.0, errors, mn, mx);
     lws_context_destroy(ctx);
+    for (i = 0; i < nconns; i++)
+        free(conns[i].buf);
     free(conns);
     free(lat);
     return 0;

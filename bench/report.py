@@ -630,18 +630,21 @@ def main():
           "Command: `%s`." % m.get("cmd_live", ""))
         w("")
         w("| case | runs | p50 (ms) | p99 (ms) | p99.9 (ms) | max (ms) | broadcaster CPU (%) "
-          "| RSS (MB) | peak RSS (MB) | clients' CPU (%) | received per run | dropped per run |")
-        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| RSS (MB) | peak RSS (MB) | clients' CPU (%) | received per run | dropped per run | missing per run |")
+        w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for _, case in lk:
             g = lambda metric: data.get(("live", case, "live", metric)) or [0]
-            w("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            w("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 case, len(g("p50_ms")), stat(g("p50_ms"), "ms"), stat(g("p99_ms"), "ms"),
                 stat(g("p999_ms"), "ms"), stat(g("max_ms"), "ms"), stat(g("cpu_pct"), "ms"),
                 stat(g("rss_mb"), "ms"), stat(g("hwm_mb"), "ms"), stat(g("load_cpu_pct"), "ms"),
-                fmt(med(g("received")), "eps"), fmt(med(g("dropped")), "eps")))
+                fmt(med(g("received")), "eps"), fmt(med(g("dropped")), "eps"),
+                fmt(max(g("missing")), "eps")))
             live.append((case, med(g("p99_ms"))))
         w("")
-        w("Median (min–max) over the runs. A client that does not keep up costs at most its "
+        w("Median (min–max) over the runs; missing is the largest, over the runs, number of "
+          "published positions the client with the fewest did not receive (0: every client "
+          "got every position). A client that does not keep up costs at most its "
           "queue (`--client-queue`, `--client-bytes`; the `live_slow_client` test).")
         w("")
     api_targets = api_section(data, m, w)

@@ -480,8 +480,8 @@ if want live live; then
   meta cmd_live "bench/live_bench.sh $BUILD_SHOWN OUT $RUNS $LIVE_CLIENTS $LIVE_RATE $LIVE_SECS ($B_SHOWN/live_load: $LIVE_CLIENTS clients; position-simulator --rate $LIVE_RATE for $LIVE_SECS s, 16 vessels; live-broadcaster --client-queue 1024, --flush-ms 10)"
   bench/live_bench.sh "$BUILD" "$OUT/live.tsv" "$RUNS" "$LIVE_CLIENTS" "$LIVE_RATE" "$LIVE_SECS"
   awk -F'\t' -v c="$LIVE_CLIENTS clients, $LIVE_RATE positions/s" 'BEGIN {
-      split("run clients rate received p50_ms p99_ms p999_ms max_ms cpu_pct rss_mb hwm_mb errors load_cpu_pct dropped", k, " ") }
-    { for (i = 4; i <= 14; i++) printf "R\tlive\t%s\tlive\t%s\t%s\n", c, k[i], $i }' "$OUT/live.tsv" >>"$RAW"
+      split("run clients rate received p50_ms p99_ms p999_ms max_ms cpu_pct rss_mb hwm_mb errors load_cpu_pct dropped missing", k, " ") }
+    { for (i = 4; i <= 15; i++) printf "R\tlive\t%s\tlive\t%s\t%s\n", c, k[i], $i }' "$OUT/live.tsv" >>"$RAW"
 fi
 
 # ------------------------------------------------------------------- dlq --
