@@ -423,6 +423,31 @@ static pid_t spawn_replay(const char *dlq, const char *group, const char *rate) 
     return pid;
 }
 
+/* Fresh topics for a replay test: dlq (1 partition) with n dead letters
+ * whose original topic is target (target_parts partitions), headers seq i
+ * and event_id NAME-i; group, the replay's group.  The buffers hold 300. */
+static void replay_setup(const char *name, int n, int target_parts, char *dlq, char *target,
+                         char *group) {
+    char topic[200], seq[16], evid[48];
+    rd_kafka_t *rk;
+    int i;
+    topic_names(topic, sizeof(topic), name);
+    snprintf(dlq, 300, "%s.dlq", topic);
+    snprintf(target, 300, "%s.target", topic);
+    snprintf(group, 300, "g-%s", topic);
+    ctu_create_topic(bootstraps, topic, 1);
+    ctu_create_topic(bootstraps, target, target_parts);
+    rk = raw_producer();
+    for (i = 0; i < n; i++) {
+        snprintf(seq, sizeof(seq), "%d", i);
+        snprintf(evid, sizeof(evid), "%s-%d", name, i);
+        put_letter(rk, dlq, i % 2 ? "v1" : "v2", "garbage", 7, target, 0, i, "DECODE",
+                   "2026-01-10T10:00:00.000Z", evid, seq);
+    }
+    ck_assert_int_eq(rd_kafka_flush(rk, 20000), 0);
+    rd_kafka_destroy(rk);
+}
+
 /* The offsets written to topic (messages of open and aborted transactions
  * and the markers too), -1 while its partitions have no leader yet.  rk
  * reads read_uncommitted: a read_committed handle is answered with the last
@@ -461,30 +486,16 @@ static void wait_sending(const char *target, int partitions, int64_t n) {
 }
 
 START_TEST(test_interrupted) {
-    char topic[200], dlq[220], target[240], group[260], seq[16];
+    char dlq[300], target[300], group[300];
     static char out[1 << 20], err[1 << 14];
     static ctu_dlq_msg_t got[NINT + 50];
     static char seen[NINT];
-    rd_kafka_t *rk;
     int i, rc, sig, status;
     int64_t before = 0, now;
     size_t n;
     const int sigs[2] = {SIGINT, SIGTERM};
 
-    topic_names(topic, sizeof(topic), "intr");
-    snprintf(dlq, sizeof(dlq), "%s.dlq", topic);
-    snprintf(target, sizeof(target), "%s.target", topic);
-    snprintf(group, sizeof(group), "g-%s", topic);
-    ctu_create_topic(bootstraps, topic, 1);
-    ctu_create_topic(bootstraps, target, 1);
-    rk = raw_producer();
-    for (i = 0; i < NINT; i++) {
-        snprintf(seq, sizeof(seq), "%d", i);
-        put_letter(rk, dlq, "v1", "garbage", 7, target, 0, i, "DECODE",
-                   "2026-01-10T10:00:00.000Z", NULL, seq);
-    }
-    ck_assert_int_eq(rd_kafka_flush(rk, 20000), 0);
-    rd_kafka_destroy(rk);
+    replay_setup("intr", NINT, 1, dlq, target, group);
 
     /* stopped twice, once by SIGINT and once by SIGTERM, in the middle */
     for (sig = 0; sig < 2; sig++) {
@@ -536,29 +547,14 @@ END_TEST
  * transaction, so a read_committed reader of the target sees every dead
  * letter exactly once. */
 START_TEST(test_killed) {
-    char topic[200], dlq[220], target[240], group[260], seq[16], evid[32];
+    char dlq[300], target[300], group[300];
     static char out[1 << 20], err[1 << 14];
     static ctu_dlq_msg_t got[NKILL + 600];
     static int seen[NKILL];
-    rd_kafka_t *rk;
     int i, k, rc, status, open_txn = 0, dups = 0;
     size_t n, committed, written;
 
-    topic_names(topic, sizeof(topic), "kill");
-    snprintf(dlq, sizeof(dlq), "%s.dlq", topic);
-    snprintf(target, sizeof(target), "%s.target", topic);
-    snprintf(group, sizeof(group), "g-%s", topic);
-    ctu_create_topic(bootstraps, topic, 1);
-    ctu_create_topic(bootstraps, target, 3);
-    rk = raw_producer();
-    for (i = 0; i < NKILL; i++) {
-        snprintf(seq, sizeof(seq), "%d", i);
-        snprintf(evid, sizeof(evid), "kill-%d", i);
-        put_letter(rk, dlq, i % 2 ? "v1" : "v2", "garbage", 7, target, 0, i, "DECODE",
-                   "2026-01-10T10:00:00.000Z", evid, seq);
-    }
-    ck_assert_int_eq(rd_kafka_flush(rk, 20000), 0);
-    rd_kafka_destroy(rk);
+    replay_setup("kill", NKILL, 3, dlq, target, group);
 
     srand((unsigned)getpid());
     for (k = 0; k < KILLS; k++) {
