@@ -274,11 +274,23 @@ static vtev_err_t txn_fail(vtev_dlq_replay_t *r, rd_kafka_error_t *te, const cha
     return err;
 }
 
-/* Serves the producer until it holds no message: no delivery report can
- * touch the slots after this. */
+/* Serves the producer until it holds no message, so that no delivery
+ * report touches the slots of a later batch (after a commit or an abort
+ * that is at once; a producer that failed for good gets 10 s, then its
+ * messages are purged). */
 static void drain(vtev_dlq_replay_t *r) {
-    while (rd_kafka_outq_len(r->prod) > 0)
+    int64_t deadline = vtev__now_mono_us() + 10000000;
+    bool purged = false;
+    while (rd_kafka_outq_len(r->prod) > 0) {
+        if (vtev__now_mono_us() >= deadline) {
+            if (purged)
+                break;
+            rd_kafka_purge(r->prod, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+            purged = true;
+            deadline = vtev__now_mono_us() + 5000000;
+        }
         rd_kafka_poll(r->prod, 50);
+    }
     rd_kafka_poll(r->prod, 0);
 }
 
@@ -363,10 +375,13 @@ static vtev_err_t finish_batch(vtev_dlq_replay_t *r, vtev__dlq_scan_t *scan,
         return VTEV_ERR_OK;
     }
     if ((err = txn_commit(r, scan, errstr, errstr_size))) {
+        if (!r->fatal && r->in_txn)
+            txn_abort(r); /* the delivery reports have all come after it */
         /* a failed delivery is the reason to give, not the abort it causes */
         for (i = 0; i < r->slot_cnt; i++) {
             const slot_t *s = &r->slots[i];
-            if (s->produced && s->dr && s->err) {
+            if (s->produced && s->dr && s->err && s->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
+                s->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
                 err = vtev__fail(vtev__kafka_err(s->err), errstr, errstr_size,
                                  "%s [%" PRId32 "] offset %" PRId64
                                  " -> %s: delivery failed: %s (the batch's transaction is "
@@ -376,8 +391,6 @@ static vtev_err_t finish_batch(vtev_dlq_replay_t *r, vtev__dlq_scan_t *scan,
                 break;
             }
         }
-        if (!r->fatal && r->in_txn)
-            txn_abort(r);
         clear_slots(r);
         return err;
     }
