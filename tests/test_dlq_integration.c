@@ -145,6 +145,7 @@ static void topic_names(char *topic, size_t size, const char *name) {
 
 /* ---- redrive ------------------------------------------------------------ */
 
+#ifdef VTEV_TEST_PERSISTER
 typedef struct rctx_s {
     ctu_rec_t rec; /* what the broken service handled, by event_id */
 } rctx_t;
@@ -164,7 +165,6 @@ static vtev_verdict_t rhandler(vtev_consumer_t *c, const vtev_event_t *ev,
 
 #define NEV 30
 
-#ifdef VTEV_TEST_PERSISTER
 /* The persister's rows: prediction_id -> updates (-1: no row). */
 static int db_updates(sqlite3 *db, const char *prediction_id) {
     sqlite3_stmt *st;
@@ -218,10 +218,8 @@ static pid_t spawn_persister(const char *topic, const char *group, const char *d
     }
     return pid;
 }
-#endif
 
 START_TEST(test_redrive) {
-#ifdef VTEV_TEST_PERSISTER
     char topic[200], dlq[220], group[240], e[1024], db_path[300], ready[320];
     static char out[1 << 16], err[1 << 14];
     static rctx_t x;
@@ -402,9 +400,9 @@ START_TEST(test_redrive) {
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "persister: status %d", status);
     unlink(db_path);
     unlink(ready);
-#endif
 }
 END_TEST
+#endif
 
 /* ---- interrupted -------------------------------------------------------- */
 
