@@ -52,7 +52,9 @@ static const prop_t props[] = {
     {"dlq.replay.group", T_STR, NULL, 0, 0, NULL, false, S_GENERAL,
      "consumer group whose committed offsets on the dead-letter topic record how far a replay "
      "(`vtev_dlq_replay_run()`, `vt-dlq replay`) has gone; unset: `vtev-dlq-replay.<dlq "
-     "topic>`. Give each selection (filter, target) its own group. See include/vtevents/dlq.h"},
+     "topic>`. The replay's producer has the `transactional.id` `<group>.txn`: its messages and "
+     "these offsets commit in one transaction, and a run fences an earlier one of the group. "
+     "Give each selection (filter, target) its own group. See include/vtevents/dlq.h"},
     {"dlq.replay.to", T_STR, NULL, 0, 0, NULL, false, S_GENERAL,
      "topic a replay sends the dead letters to; unset: each one's `vtev.original.topic`"},
     {"dlq.replay.max.count", T_INT, "3", 0, 1000000, NULL, false, S_GENERAL,
@@ -61,7 +63,9 @@ static const prop_t props[] = {
     {"dlq.replay.rate", T_INT, "0", 0, 1000000, NULL, false, S_GENERAL,
      "at most this many dead letters replayed per second; `0`: no limit"},
     {"dlq.replay.batch", T_INT, "500", 1, 100000, NULL, false, S_GENERAL,
-     "a replay flushes and commits its progress after this many messages (and every 200 ms)"},
+     "a replay commits its transaction (the messages sent and its progress) after this many "
+     "messages (and every 200 ms); at most this many are sent again after a failed delivery "
+     "or a crash, and only `read_uncommitted` readers see them twice"},
     {"dlq.replay.dry.run", T_BOOL, "false", 0, 0, NULL, false, S_GENERAL,
      "a replay sends nothing and commits nothing; it only reports what it would send"},
     {"schema.registry.url", T_STR, "mock://default", 0, 0, NULL, false, S_REGISTRY,

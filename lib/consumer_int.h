@@ -211,6 +211,11 @@ int64_t vtev__consumer_tier_due_ms(const rd_kafka_message_t *m);
  * truncated to size - 1 bytes); returns buf. */
 const char *vtev__msg_header_str(const rd_kafka_message_t *m, const char *name, char *buf,
                                  size_t size);
+/* m's Kafka timestamp as the headers write it: ISO-8601 UTC with
+ * milliseconds in ts, "CreateTime" or "LogAppendTime" in type; both ""
+ * when m has none. */
+void vtev__msg_timestamp_str(const rd_kafka_message_t *m, char *ts, size_t ts_size, char *type,
+                             size_t type_size);
 /* Produces m's key and value to topic with hdrs (taken over, also on
  * failure) on the dead-letter producer and waits for the delivery report. */
 vtev_err_t vtev__dlq_produce_wait(vtev_consumer_t *c, const char *topic,

@@ -5,7 +5,8 @@
  * A message of a topic T that uses the tiers, whose handler asks for a
  * retry, is copied to T.retry.1 (same key, value and headers, plus
  * vtev.retry.tier, vtev.retry.due, vtev.retry.attempts and where it came
- * from, vtev.retry.original.*) and its offset moves on once the copy is
+ * from, vtev.retry.original.*: topic, partition, offset, and the original
+ * message's timestamp, which the copies do not keep) and its offset moves on once the copy is
  * acknowledged: T's partition keeps flowing.  The consumer reads the retry
  * topics too; a copy that is not due yet pauses its retry partition until
  * it is (every copy of a tier has the same delay, so the partition's head is
@@ -71,7 +72,7 @@ int64_t vtev__consumer_tier_due_ms(const rd_kafka_message_t *m) {
 vtev_err_t vtev__consumer_tier_send(vtev_consumer_t *c, const rd_kafka_message_t *m,
                                     const char *base, int n, int attempts, char *errstr,
                                     size_t errstr_size) {
-    char to[300], num[32], when[40], opart[32], ooff[32];
+    char to[300], num[32], when[40], opart[32], ooff[32], ots[40], otst[32];
     rd_kafka_headers_t *hdrs, *orig = NULL;
     int64_t delay = vtev__tier_delay_ms(c->tier_backoff, n, c->tier_delay_ms,
                                         c->tier_delay_max_ms);
@@ -85,9 +86,12 @@ vtev_err_t vtev__consumer_tier_send(vtev_consumer_t *c, const rd_kafka_message_t
     if (from_tier) {
         vtev__msg_header_str(m, "vtev.retry.original.partition", opart, sizeof(opart));
         vtev__msg_header_str(m, "vtev.retry.original.offset", ooff, sizeof(ooff));
+        vtev__msg_header_str(m, "vtev.retry.original.timestamp", ots, sizeof(ots));
+        vtev__msg_header_str(m, "vtev.retry.original.timestamp.type", otst, sizeof(otst));
     } else {
         snprintf(opart, sizeof(opart), "%" PRId32, m->partition);
         snprintf(ooff, sizeof(ooff), "%" PRId64, m->offset);
+        vtev__msg_timestamp_str(m, ots, sizeof(ots), otst, sizeof(otst));
     }
     /* the original headers, without the ones a tier or a dead letter sets */
     if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig) {
@@ -112,6 +116,11 @@ vtev_err_t vtev__consumer_tier_send(vtev_consumer_t *c, const rd_kafka_message_t
         rd_kafka_header_add(hdrs, "vtev.retry.original.partition", -1, opart, -1);
     if (*ooff)
         rd_kafka_header_add(hdrs, "vtev.retry.original.offset", -1, ooff, -1);
+    if (*ots) {
+        rd_kafka_header_add(hdrs, "vtev.retry.original.timestamp", -1, ots, -1);
+        if (*otst)
+            rd_kafka_header_add(hdrs, "vtev.retry.original.timestamp.type", -1, otst, -1);
+    }
     vtev__log(c->conf, 7, "CONSUMER", "%s [%" PRId32 "] offset %" PRId64 ": to %s, due in %" PRId64 " ms",
               rd_kafka_topic_name(m->rkt), m->partition, m->offset, to, delay);
     return vtev__dlq_produce_wait(c, to, m, hdrs, errstr, errstr_size);

@@ -78,6 +78,18 @@ bool vtev__dlq_reserved_header(const char *name) {
            !strcmp(name, "vtev.consumer.group") || !strncmp(name, "vtev.retry.", 11);
 }
 
+void vtev__msg_timestamp_str(const rd_kafka_message_t *m, char *ts, size_t ts_size, char *type,
+                             size_t type_size) {
+    rd_kafka_timestamp_type_t tst;
+    int64_t v = rd_kafka_message_timestamp(m, &tst);
+    ts[0] = type[0] = '\0';
+    if (v < 0 || tst == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE)
+        return;
+    vtev__format_time(v, 1000, ts, ts_size); /* milliseconds */
+    snprintf(type, type_size, "%s",
+             tst == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? "LogAppendTime" : "CreateTime");
+}
+
 const char *vtev__msg_header_str(const rd_kafka_message_t *m, const char *name, char *buf,
                                  size_t size) {
     rd_kafka_headers_t *h = NULL;
@@ -131,7 +143,7 @@ vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_
                           size_t errstr_size) {
     const char *topic = rd_kafka_topic_name(m->rkt);
     char dlq_topic[512], base[256], opart[32] = "", ooff[32] = "";
-    char num[32], when[40];
+    char num[32], when[40], ots[40] = "", otst[32] = "";
     rd_kafka_headers_t *hdrs = NULL, *orig = NULL;
 
     if (!c->dlq_rk || !c->dlq_enable)
@@ -142,7 +154,11 @@ vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_
         topic = base;
         vtev__msg_header_str(m, "vtev.retry.original.partition", opart, sizeof(opart));
         vtev__msg_header_str(m, "vtev.retry.original.offset", ooff, sizeof(ooff));
-    }
+        /* the original message's time, not the tier copy's */
+        vtev__msg_header_str(m, "vtev.retry.original.timestamp", ots, sizeof(ots));
+        vtev__msg_header_str(m, "vtev.retry.original.timestamp.type", otst, sizeof(otst));
+    } else
+        vtev__msg_timestamp_str(m, ots, sizeof(ots), otst, sizeof(otst));
     snprintf(dlq_topic, sizeof(dlq_topic), "%s%s", topic, c->dlq_suffix);
 
     /* The original headers, except any that claim a name of the dead-letter
@@ -172,16 +188,10 @@ vtev_err_t vtev__dlq_send(vtev_consumer_t *c, const rd_kafka_message_t *m, vtev_
         if (gid && *gid)
             rd_kafka_header_add(hdrs, "vtev.consumer.group", -1, gid, -1);
     }
-    {
-        rd_kafka_timestamp_type_t tst;
-        int64_t ts = rd_kafka_message_timestamp(m, &tst);
-        if (ts >= 0 && tst != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE) {
-            char tsbuf[40];
-            vtev__format_time(ts, 1000, tsbuf, sizeof(tsbuf)); /* milliseconds */
-            rd_kafka_header_add(hdrs, "vtev.original.timestamp", -1, tsbuf, -1);
-            rd_kafka_header_add(hdrs, "vtev.original.timestamp.type", -1,
-                                tst == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? "LogAppendTime" : "CreateTime", -1);
-        }
+    if (*ots) {
+        rd_kafka_header_add(hdrs, "vtev.original.timestamp", -1, ots, -1);
+        if (*otst)
+            rd_kafka_header_add(hdrs, "vtev.original.timestamp.type", -1, otst, -1);
     }
     snprintf(num, sizeof(num), "%" PRId32, m->partition);
     rd_kafka_header_add(hdrs, "vtev.original.partition", -1, opart[0] ? opart : num, -1);

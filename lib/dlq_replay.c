@@ -6,11 +6,14 @@
  * Every message read becomes a slot of the current batch, in order: one
  * that is not selected or is refused is done at once; a selected one is
  * produced (key, value bytes, its original headers without the dead-letter
- * ones, plus vtev.replay.count and vtev.replayed.at) and done when its
- * delivery report arrives.  At the end of a batch the producer is flushed
- * and, per partition, the offset after the last slot before the first
- * failed delivery is committed synchronously: progress never runs ahead of
- * what the brokers acknowledged.
+ * ones, plus vtev.replay.count and vtev.replayed.at).  A batch is one Kafka
+ * transaction of a producer whose transactional.id is derived from the
+ * group: the messages it sent and the group's offsets after its last slot
+ * (send_offsets_to_transaction) commit together, or neither does.  A run
+ * that dies with a transaction open (SIGKILL) leaves it to the next one,
+ * whose init_transactions() with the same transactional.id aborts it before
+ * the committed offsets are read: read_committed readers of the target see
+ * each replayed dead letter once.
  */
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -29,10 +32,12 @@
 #include "timestamp.h"
 
 #define BATCH_MS 200
+#define TXN_INIT_MS 30000 /* init_transactions: also waits for a zombie's abort */
+#define TXN_TRIES 5       /* calls of a transactional step that failed retriably */
 
 typedef struct slot_s {
     rd_kafka_message_t *m; /* the dead letter (owned) */
-    bool produced;         /* waiting for / got a delivery report */
+    bool produced;         /* sent in the open transaction */
     bool dr;               /* the report arrived */
     rd_kafka_resp_err_t err;
     const char *to;        /* borrowed: r->to or the message's original topic copy */
@@ -41,18 +46,20 @@ typedef struct slot_s {
 
 struct vtev_dlq_replay_s {
     vtev_conf_t *conf;
-    char *topic, *group, *to;
+    char *topic, *group, *to, *txn_id;
     int64_t max_count, rate, batch;
     bool dry;
     vtev_dlq_filter_t *filter;
-    rd_kafka_t *prod;
-    int64_t timeout_ms; /* of a delivery */
+    rd_kafka_t *prod;   /* transactional (transactional.id txn_id); NULL in a dry run */
+    bool in_txn;        /* a transaction is open */
+    bool fatal;         /* the producer is unusable (fenced by another run, ...) */
     atomic_int stop;
     bool running;
     vtev_dlq_replay_stats_t st;
     slot_t *slots;
     size_t slot_cnt;
-    vtev__dlq_parsed_t parsed;
+    vtev__dlq_parsed_t parsed;   /* the dead letter in hand */
+    vtev__dlq_parsed_t cbparsed; /* the ones reported when their batch commits */
 };
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
@@ -77,8 +84,7 @@ vtev_dlq_replay_t *vtev_dlq_replay_new(const vtev_conf_t *conf, const char *topi
                                        size_t errstr_size) {
     vtev_dlq_replay_t *r;
     const char *g, *to;
-    char gbuf[300], rkerr[512], tmo[32];
-    size_t tmo_size = sizeof(tmo);
+    char gbuf[300], rkerr[512];
     bool ok;
     rd_kafka_conf_t *pc = NULL;
 
@@ -112,28 +118,47 @@ vtev_dlq_replay_t *vtev_dlq_replay_new(const vtev_conf_t *conf, const char *topi
         vtev__seterr(errstr, errstr_size, "dlq.replay.to: must be 1 to 249 characters");
         goto fail;
     }
+    {
+        /* the topic must exist: check it now, not at the first run */
+        vtev__dlq_scan_t sc;
+        if (vtev__dlq_scan_open(&sc, conf, topic, NULL, errstr, errstr_size) != VTEV_ERR_OK)
+            goto fail;
+        vtev__dlq_scan_close(&sc);
+    }
     if (!r->dry) {
+        rd_kafka_error_t *te;
+        /* one transactional.id per group: a run fences (and aborts the open
+         * transaction of) any earlier run of the same group */
+        size_t tlen = strlen(r->group) + sizeof(".txn");
+        if (!(r->txn_id = malloc(tlen)) ||
+            snprintf(r->txn_id, tlen, "%s.txn", r->group) != (int)tlen - 1) {
+            vtev__seterr(errstr, errstr_size, "out of memory");
+            goto fail;
+        }
         if (!(pc = vtev_conf_to_rdkafka(conf, RD_KAFKA_PRODUCER, errstr, errstr_size)))
             goto fail;
+        if (rd_kafka_conf_set(pc, "transactional.id", r->txn_id, rkerr, sizeof(rkerr)) !=
+            RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(pc);
+            vtev__seterr(errstr, errstr_size, "replay producer: transactional.id %s: %s",
+                         r->txn_id, rkerr);
+            goto fail;
+        }
         rd_kafka_conf_set_dr_msg_cb(pc, dr_cb);
         rd_kafka_conf_set_opaque(pc, r);
         rd_kafka_conf_set_log_cb(pc, log_cb);
-        if (rd_kafka_conf_get(pc, "message.timeout.ms", tmo, &tmo_size) == RD_KAFKA_CONF_OK)
-            r->timeout_ms = atoll(tmo);
-        if (r->timeout_ms <= 0)
-            r->timeout_ms = 300000;
         if (!(r->prod = rd_kafka_new(RD_KAFKA_PRODUCER, pc, rkerr, sizeof(rkerr)))) {
             rd_kafka_conf_destroy(pc);
             vtev__seterr(errstr, errstr_size, "replay producer: %s", rkerr);
             goto fail;
         }
-    }
-    {
-        /* the topic must exist: check it now, not at the first run */
-        vtev__dlq_scan_t s;
-        if (vtev__dlq_scan_open(&s, conf, topic, NULL, errstr, errstr_size) != VTEV_ERR_OK)
+        if ((te = rd_kafka_init_transactions(r->prod, TXN_INIT_MS))) {
+            vtev__seterr(errstr, errstr_size,
+                         "replay producer: init_transactions (transactional.id %s): %s (%s)",
+                         r->txn_id, rd_kafka_error_string(te), rd_kafka_error_name(te));
+            rd_kafka_error_destroy(te);
             goto fail;
-        vtev__dlq_scan_close(&s);
+        }
     }
     return r;
 fail:
@@ -158,6 +183,7 @@ void vtev_dlq_replay_destroy(vtev_dlq_replay_t *r) {
     if (!r)
         return;
     if (r->prod) {
+        /* vtev_dlq_replay_run() leaves no transaction open; nothing to flush */
         rd_kafka_flush(r->prod, 10000);
         rd_kafka_destroy(r->prod);
     }
@@ -167,11 +193,13 @@ void vtev_dlq_replay_destroy(vtev_dlq_replay_t *r) {
     }
     free(r->slots);
     vtev__dlq_parsed_clear(&r->parsed);
+    vtev__dlq_parsed_clear(&r->cbparsed);
     vtev_dlq_filter_destroy(r->filter);
     vtev_conf_destroy(r->conf);
     free(r->topic);
     free(r->group);
     free(r->to);
+    free(r->txn_id);
     free(r);
 }
 
@@ -215,107 +243,175 @@ static vtev_err_t produce(vtev_dlq_replay_t *r, slot_t *s, const vtev_dead_lette
     return VTEV_ERR_OK;
 }
 
-/* Waits for every report of the batch, reports the delivered ones to the
- * callback, commits what is safe to commit, empties the batch. */
-static vtev_err_t finish_batch(vtev_dlq_replay_t *r, vtev__dlq_scan_t *scan,
-                               vtev_dlq_replay_cb_t *cb, void *opaque, char *errstr,
-                               size_t errstr_size) {
-    rd_kafka_topic_partition_list_t *l = NULL;
-    vtev_err_t err = VTEV_ERR_OK;
+/* Empties the batch. */
+static void clear_slots(vtev_dlq_replay_t *r) {
     size_t i;
-    int pi;
-    int64_t *next = NULL;
-    bool *blocked = NULL;
-
-    if (r->slot_cnt == 0)
-        return VTEV_ERR_OK;
-    if (r->prod) {
-        int64_t deadline = vtev__now_mono_us() + (r->timeout_ms + 5000) * 1000;
-        while (rd_kafka_outq_len(r->prod) > 0 && vtev__now_mono_us() < deadline)
-            rd_kafka_flush(r->prod, 100);
-        for (i = 0; i < r->slot_cnt; i++)
-            if (r->slots[i].produced && !r->slots[i].dr) {
-                /* cannot happen after message.timeout.ms; purge so no report
-                 * touches the slots later */
-                rd_kafka_purge(r->prod, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-                while (rd_kafka_outq_len(r->prod) > 0)
-                    rd_kafka_poll(r->prod, 50);
-                break;
-            }
-    }
-    next = calloc((size_t)scan->part_cnt, sizeof(*next));
-    blocked = calloc((size_t)scan->part_cnt, sizeof(*blocked));
-    if (!next || !blocked) {
-        err = vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
-        goto out;
-    }
-    for (pi = 0; pi < scan->part_cnt; pi++)
-        next[pi] = -1;
-    for (i = 0; i < r->slot_cnt; i++) {
-        slot_t *s = &r->slots[i];
-        int idx = (int)(vtev__dlq_scan_part(scan, s->m->partition) - scan->parts);
-        if (blocked[idx])
-            continue;
-        if (s->produced && (!s->dr || s->err)) {
-            blocked[idx] = true;
-            if (!err)
-                err = vtev__fail(s->dr ? vtev__kafka_err(s->err) : VTEV_ERR_TIMED_OUT, errstr,
-                                 errstr_size,
-                                 "%s [%" PRId32 "] offset %" PRId64 " -> %s: delivery failed: %s",
-                                 r->topic, s->m->partition, s->m->offset, s->to,
-                                 s->dr ? rd_kafka_err2str(s->err) : "no delivery report");
-            continue;
-        }
-        if (s->produced) {
-            r->st.replayed++;
-            if (cb && vtev__dlq_parse(&r->parsed, s->m) == VTEV_ERR_OK)
-                cb(r, &r->parsed.dl, VTEV_DLQ_REPLAYED, s->to, opaque);
-        }
-        next[idx] = s->m->offset + 1;
-    }
-    if (!r->dry) {
-        if (!(l = rd_kafka_topic_partition_list_new(scan->part_cnt))) {
-            err = vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
-            goto out;
-        }
-        for (pi = 0; pi < scan->part_cnt; pi++)
-            if (next[pi] >= 0)
-                rd_kafka_topic_partition_list_add(l, r->topic, scan->parts[pi].id)->offset =
-                    next[pi];
-        if (l->cnt) {
-            rd_kafka_resp_err_t ce = rd_kafka_commit(scan->rk, l, 0);
-            for (pi = 0; !ce && pi < l->cnt; pi++)
-                ce = l->elems[pi].err;
-            if (ce && !err)
-                err = vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size,
-                                 "%s: commit of group %s failed: %s (what was sent since the "
-                                 "last commit is sent again by the next run)",
-                                 r->topic, r->group, rd_kafka_err2str(ce));
-        }
-    }
-out:
     for (i = 0; i < r->slot_cnt; i++) {
         rd_kafka_message_destroy(r->slots[i].m);
         free(r->slots[i].to_own);
     }
     memset(r->slots, 0, r->slot_cnt * sizeof(*r->slots));
     r->slot_cnt = 0;
-    if (l)
-        rd_kafka_topic_partition_list_destroy(l);
-    free(next);
-    free(blocked);
+}
+
+/* The reason of a failed transactional step, with what it means for the
+ * batch; marks the replay fatal when the producer is unusable. */
+static vtev_err_t txn_fail(vtev_dlq_replay_t *r, rd_kafka_error_t *te, const char *what,
+                           char *errstr, size_t errstr_size) {
+    vtev_err_t err = vtev__kafka_error(te);
+    if (err == VTEV_ERR_FATAL) {
+        r->fatal = true;
+        vtev__seterr(errstr, errstr_size,
+                     "%s: %s of transactional.id %s: %s (%s)%s", r->topic, what, r->txn_id,
+                     rd_kafka_error_string(te), rd_kafka_error_name(te),
+                     rd_kafka_error_code(te) == RD_KAFKA_RESP_ERR__FENCED
+                         ? "; another replay of the same group took over"
+                         : "");
+    } else
+        vtev__seterr(errstr, errstr_size, "%s: %s: %s (%s)", r->topic, what,
+                     rd_kafka_error_string(te), rd_kafka_error_name(te));
+    rd_kafka_error_destroy(te);
     return err;
 }
 
-/* Waits until the n-th message may go at dlq.replay.rate (serving the
- * producer meanwhile); false when stopped. */
-static bool pace(vtev_dlq_replay_t *r, int64_t t0, uint64_t n) {
-    int64_t due;
-    if (r->rate <= 0)
-        return true;
-    due = t0 + (int64_t)(n * 1000000 / (uint64_t)r->rate);
-    while (vtev__now_mono_us() < due) {
-        int64_t left = (due - vtev__now_mono_us()) / 1000;
+/* Serves the producer until it holds no message, so that no delivery
+ * report touches the slots of a later batch (after a commit or an abort
+ * that is at once; a producer that failed for good gets 10 s, then its
+ * messages are purged). */
+static void drain(vtev_dlq_replay_t *r) {
+    int64_t deadline = vtev__now_mono_us() + 10000000;
+    bool purged = false;
+    while (rd_kafka_outq_len(r->prod) > 0) {
+        if (vtev__now_mono_us() >= deadline) {
+            if (purged)
+                break;
+            rd_kafka_purge(r->prod, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+            purged = true;
+            deadline = vtev__now_mono_us() + 5000000;
+        }
+        rd_kafka_poll(r->prod, 50);
+    }
+    rd_kafka_poll(r->prod, 0);
+}
+
+/* Aborts the open transaction (its messages are never visible to
+ * read_committed readers, its offsets never committed). */
+static void txn_abort(vtev_dlq_replay_t *r) {
+    rd_kafka_error_t *te;
+    int tries = 0;
+    while ((te = rd_kafka_abort_transaction(r->prod, -1)) && !rd_kafka_error_is_fatal(te) &&
+           rd_kafka_error_is_retriable(te) && ++tries < TXN_TRIES)
+        rd_kafka_error_destroy(te);
+    if (te) {
+        vtev__log(r->conf, 3, "DLQ", "%s: abort_transaction: %s (the broker aborts it after "
+                  "transaction.timeout.ms, or the next run of group %s does)",
+                  r->topic, rd_kafka_error_string(te), r->group);
+        if (rd_kafka_error_is_fatal(te))
+            r->fatal = true;
+        rd_kafka_error_destroy(te);
+    }
+    r->in_txn = false;
+    drain(r);
+}
+
+/* Commits the batch's transaction: the messages sent and, in the same
+ * transaction, the group's offsets after the batch. */
+static vtev_err_t txn_commit(vtev_dlq_replay_t *r, vtev__dlq_scan_t *scan, char *errstr,
+                             size_t errstr_size) {
+    rd_kafka_topic_partition_list_t *l;
+    rd_kafka_consumer_group_metadata_t *cgmd;
+    rd_kafka_error_t *te;
+    size_t i;
+    int tries;
+    int64_t t = vtev__now_mono_us();
+
+    if (!(l = rd_kafka_topic_partition_list_new(scan->part_cnt)))
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    for (i = 0; i < r->slot_cnt; i++) { /* in order: the last one per partition wins */
+        rd_kafka_topic_partition_t *tp =
+            rd_kafka_topic_partition_list_find(l, r->topic, r->slots[i].m->partition);
+        if (!tp)
+            tp = rd_kafka_topic_partition_list_add(l, r->topic, r->slots[i].m->partition);
+        tp->offset = r->slots[i].m->offset + 1;
+    }
+    if (!(cgmd = rd_kafka_consumer_group_metadata(scan->rk))) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+    }
+    tries = 0;
+    while ((te = rd_kafka_send_offsets_to_transaction(r->prod, l, cgmd, -1)) &&
+           rd_kafka_error_is_retriable(te) && ++tries < TXN_TRIES)
+        rd_kafka_error_destroy(te);
+    rd_kafka_consumer_group_metadata_destroy(cgmd);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (te)
+        return txn_fail(r, te, "send_offsets_to_transaction", errstr, errstr_size);
+    /* flushes: every delivery report has come when it returns */
+    tries = 0;
+    while ((te = rd_kafka_commit_transaction(r->prod, -1)) && rd_kafka_error_is_retriable(te) &&
+           ++tries < TXN_TRIES)
+        rd_kafka_error_destroy(te);
+    if (te)
+        return txn_fail(r, te, "commit_transaction", errstr, errstr_size);
+    r->in_txn = false;
+    drain(r);
+    vtev__log(r->conf, 7, "DLQ", "%s: transaction of %zu dead letters committed in %" PRId64 " ms",
+              r->topic, r->slot_cnt, (vtev__now_mono_us() - t) / 1000);
+    return VTEV_ERR_OK;
+}
+
+/* Ends the batch: commits its transaction (or aborts it), then reports the
+ * replayed ones to the callback, empties the batch. */
+static vtev_err_t finish_batch(vtev_dlq_replay_t *r, vtev__dlq_scan_t *scan,
+                               vtev_dlq_replay_cb_t *cb, void *opaque, char *errstr,
+                               size_t errstr_size) {
+    vtev_err_t err = VTEV_ERR_OK;
+    size_t i;
+
+    if (r->slot_cnt == 0)
+        return VTEV_ERR_OK;
+    if (r->dry) { /* reported as they were read; nothing to commit */
+        clear_slots(r);
+        return VTEV_ERR_OK;
+    }
+    if ((err = txn_commit(r, scan, errstr, errstr_size))) {
+        if (!r->fatal && r->in_txn)
+            txn_abort(r); /* the delivery reports have all come after it */
+        /* a failed delivery is the reason to give, not the abort it causes */
+        for (i = 0; i < r->slot_cnt; i++) {
+            const slot_t *s = &r->slots[i];
+            if (s->produced && s->dr && s->err && s->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
+                s->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+                err = vtev__fail(vtev__kafka_err(s->err), errstr, errstr_size,
+                                 "%s [%" PRId32 "] offset %" PRId64
+                                 " -> %s: delivery failed: %s (the batch's transaction is "
+                                 "aborted: the next run sends it again)",
+                                 r->topic, s->m->partition, s->m->offset, s->to,
+                                 rd_kafka_err2str(s->err));
+                break;
+            }
+        }
+        clear_slots(r);
+        return err;
+    }
+    for (i = 0; i < r->slot_cnt; i++) {
+        const slot_t *s = &r->slots[i];
+        if (!s->produced)
+            continue;
+        r->st.replayed++;
+        if (cb && vtev__dlq_parse(&r->cbparsed, s->m) == VTEV_ERR_OK)
+            cb(r, &r->cbparsed.dl, VTEV_DLQ_REPLAYED, s->to, opaque);
+    }
+    clear_slots(r);
+    return VTEV_ERR_OK;
+}
+
+/* Waits until due (a monotonic time, us) serving the producer meanwhile;
+ * false when stopped. */
+static bool pace(vtev_dlq_replay_t *r, int64_t due) {
+    int64_t now;
+    while ((now = vtev__now_mono_us()) < due) {
+        int64_t left = (due - now) / 1000;
         if (atomic_load(&r->stop))
             return false;
         if (r->prod)
@@ -341,13 +437,23 @@ vtev_err_t vtev_dlq_replay_run(vtev_dlq_replay_t *r, vtev_dlq_replay_cb_t *cb, v
     if (r->running)
         return vtev__fail(VTEV_ERR_STATE, errstr, errstr_size,
                           "vtev_dlq_replay_run: already running");
-    /* a dry run reads from the group's position too, but never commits */
+    if (r->fatal)
+        return vtev__fail(VTEV_ERR_FATAL, errstr, errstr_size,
+                          "%s: the replay's producer (transactional.id %s) failed for good "
+                          "earlier: destroy the replay and create another",
+                          r->topic, r->txn_id);
+    /* a dry run reads from the group's position too, but never commits;
+     * the committed offsets are read after init_transactions() (in
+     * vtev_dlq_replay_new()) aborted what an earlier run left open */
     if ((err = vtev__dlq_scan_open(&scan, r->conf, r->topic, r->group, errstr, errstr_size)))
         return err;
     r->running = true;
     while (!atomic_load(&r->stop)) {
         rd_kafka_message_t *m = NULL;
         const vtev_dead_letter_t *dl;
+        const char *to = NULL;
+        vtev_dlq_action_t action = VTEV_DLQ_REPLAYED;
+        bool selected;
         slot_t *s;
         err = vtev__dlq_scan_next(&scan, &m, BATCH_MS, errstr, errstr_size);
         if (err == VTEV_ERR_TIMED_OUT) {
@@ -359,52 +465,74 @@ vtev_err_t vtev_dlq_replay_run(vtev_dlq_replay_t *r, vtev_dlq_replay_cb_t *cb, v
             goto out;
         if (!m)
             break; /* the end of the snapshot */
-        if (r->slot_cnt == 0)
-            batch_start = vtev__now_mono_us();
-        s = &r->slots[r->slot_cnt++];
-        s->m = m;
         if (vtev__dlq_parse(&r->parsed, m) != VTEV_ERR_OK) {
+            rd_kafka_message_destroy(m);
             err = vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
             goto out;
         }
         dl = &r->parsed.dl;
-        r->st.read++;
-        if (vtev_dlq_filter_match(r->filter, dl)) {
-            r->st.selected++;
-            if (r->to)
-                s->to = r->to;
-            else if (dl->original_topic && *dl->original_topic) {
-                if (!(s->to_own = vtev__strdup(dl->original_topic))) {
-                    err = vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+        if ((selected = vtev_dlq_filter_match(r->filter, dl))) {
+            to = r->to ? r->to
+                       : dl->original_topic && *dl->original_topic ? dl->original_topic : NULL;
+            action = !to                              ? VTEV_DLQ_REFUSED_NO_TOPIC
+                     : dl->replay_count >= r->max_count ? VTEV_DLQ_REFUSED_LOOP
+                     : r->dry                          ? VTEV_DLQ_WOULD_REPLAY
+                                                       : VTEV_DLQ_REPLAYED;
+        }
+        if (selected && action == VTEV_DLQ_REPLAYED && r->rate > 0) {
+            int64_t due = t0 + (int64_t)(sent * 1000000 / (uint64_t)r->rate);
+            int64_t now = vtev__now_mono_us();
+            if (due < now - (int64_t)BATCH_MS * 1000) {
+                /* behind (a slow commit): no burst above the rate to catch up */
+                t0 += now - due;
+                due = now;
+            }
+            /* no transaction stays open across a long wait: commit first */
+            if (r->slot_cnt > 0 && due > batch_start + (int64_t)BATCH_MS * 1000 &&
+                (err = finish_batch(r, &scan, cb, opaque, errstr, errstr_size))) {
+                rd_kafka_message_destroy(m);
+                goto out;
+            }
+            if (!pace(r, due)) {
+                /* stopped while waiting: this one is not sent, not committed */
+                rd_kafka_message_destroy(m);
+                break;
+            }
+        }
+        if (r->slot_cnt == 0) {
+            rd_kafka_error_t *te;
+            batch_start = vtev__now_mono_us();
+            if (r->prod && !r->in_txn) {
+                if ((te = rd_kafka_begin_transaction(r->prod))) {
+                    rd_kafka_message_destroy(m);
+                    err = txn_fail(r, te, "begin_transaction", errstr, errstr_size);
                     goto out;
                 }
-                s->to = s->to_own;
+                r->in_txn = true;
             }
-            if (!s->to) {
+        }
+        s = &r->slots[r->slot_cnt++];
+        s->m = m;
+        r->st.read++;
+        if (selected) {
+            r->st.selected++;
+            if (action == VTEV_DLQ_REFUSED_NO_TOPIC || action == VTEV_DLQ_REFUSED_LOOP) {
                 r->st.refused++;
                 if (cb)
-                    cb(r, dl, VTEV_DLQ_REFUSED_NO_TOPIC, NULL, opaque);
-            } else if (dl->replay_count >= r->max_count) {
-                r->st.refused++;
-                if (cb)
-                    cb(r, dl, VTEV_DLQ_REFUSED_LOOP, s->to, opaque);
-            } else if (r->dry) {
+                    cb(r, dl, action, to, opaque);
+            } else if (action == VTEV_DLQ_WOULD_REPLAY) {
                 r->st.dry_run++;
                 if (cb)
-                    cb(r, dl, VTEV_DLQ_WOULD_REPLAY, s->to, opaque);
+                    cb(r, dl, action, to, opaque);
             } else {
-                if (!pace(r, t0, sent)) {
-                    /* stopped while waiting: this one is not sent, not committed */
-                    rd_kafka_message_destroy(s->m);
-                    free(s->to_own);
-                    memset(s, 0, sizeof(*s));
-                    r->slot_cnt--;
-                    r->st.read--;
-                    r->st.selected--;
-                    break;
+                if (to == r->to)
+                    s->to = r->to;
+                else if (!(s->to = s->to_own = vtev__strdup(to))) {
+                    err = vtev__fail(VTEV_ERR_NOMEM, errstr, errstr_size, "out of memory");
+                    goto unread;
                 }
                 if ((err = produce(r, s, dl, errstr, errstr_size)))
-                    goto out;
+                    goto unread;
                 sent++;
             }
         }
@@ -415,13 +543,30 @@ vtev_err_t vtev_dlq_replay_run(vtev_dlq_replay_t *r, vtev_dlq_replay_cb_t *cb, v
             if ((err = finish_batch(r, &scan, cb, opaque, errstr, errstr_size)))
                 goto out;
         }
+        continue;
+    unread:
+        /* not sent: not committed either, the next run starts with it */
+        r->slot_cnt--;
+        rd_kafka_message_destroy(s->m);
+        free(s->to_own);
+        memset(s, 0, sizeof(*s));
+        r->st.read--;
+        r->st.selected--;
+        goto out;
     }
     err = VTEV_ERR_OK;
 out:
-    /* what was sent before an error is still committed when delivered */
-    ferr = finish_batch(r, &scan, cb, opaque, err ? NULL : errstr, err ? 0 : errstr_size);
+    /* what was sent before an error is still committed */
+    if (!r->fatal)
+        ferr = finish_batch(r, &scan, cb, opaque, err ? NULL : errstr, err ? 0 : errstr_size);
+    else {
+        clear_slots(r);
+        ferr = VTEV_ERR_OK;
+    }
     if (!err)
         err = ferr;
+    if (r->prod && r->in_txn && !r->fatal) /* an empty batch's transaction */
+        txn_abort(r);
     vtev__dlq_scan_close(&scan);
     r->running = false;
     return err;

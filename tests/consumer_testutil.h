@@ -227,12 +227,17 @@ typedef struct ctu_dlq_msg_s {
     char *value;
     size_t len;
     rd_kafka_headers_t *hdrs;
+    int64_t timestamp_ms; /* the message's timestamp, -1 if none */
 } ctu_dlq_msg_t;
 
 /* Reads up to max messages (all partitions) of topic from the beginning, for
- * at most timeout_ms, stopping early once max were read. Returns the count. */
-static inline size_t ctu_read_topic(const char *bootstraps, const char *topic, ctu_dlq_msg_t *out,
-                                    size_t max, int timeout_ms) {
+ * at most timeout_ms, stopping early once max were read, as a consumer of
+ * isolation.level isolation ("read_committed": what committed transactions
+ * wrote, and non-transactional messages; "read_uncommitted": every message
+ * written, aborted ones too).  out NULL: only counts.  Returns the count. */
+static inline size_t ctu_read_topic_iso(const char *bootstraps, const char *topic,
+                                        ctu_dlq_msg_t *out, size_t max, int timeout_ms,
+                                        const char *isolation) {
     rd_kafka_conf_t *rkc = rd_kafka_conf_new();
     rd_kafka_t *rk;
     const rd_kafka_metadata_t *md = NULL;
@@ -247,6 +252,8 @@ static inline size_t ctu_read_topic(const char *bootstraps, const char *topic, c
     rd_kafka_conf_set(rkc, "enable.auto.commit", "false", e, sizeof(e));
     rd_kafka_conf_set(rkc, "log_level", "3", e, sizeof(e));
     rd_kafka_conf_set(rkc, "enable.partition.eof", "true", e, sizeof(e));
+    ck_assert_int_eq(rd_kafka_conf_set(rkc, "isolation.level", isolation, e, sizeof(e)),
+                     RD_KAFKA_CONF_OK);
     rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkc, e, sizeof(e));
     ck_assert_ptr_nonnull(rk);
     rkt = rd_kafka_topic_new(rk, topic, NULL);
@@ -275,6 +282,11 @@ static inline size_t ctu_read_topic(const char *bootstraps, const char *topic, c
             rd_kafka_message_destroy(m);
             continue;
         }
+        if (!out) {
+            n++;
+            rd_kafka_message_destroy(m);
+            continue;
+        }
         out[n].key = m->key ? malloc(m->key_len + 1) : NULL;
         if (out[n].key) {
             memcpy(out[n].key, m->key, m->key_len);
@@ -288,12 +300,31 @@ static inline size_t ctu_read_topic(const char *bootstraps, const char *topic, c
         out[n].hdrs = NULL;
         if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR && h)
             out[n].hdrs = rd_kafka_headers_copy(h);
+        {
+            rd_kafka_timestamp_type_t tst;
+            out[n].timestamp_ms = rd_kafka_message_timestamp(m, &tst);
+            if (tst == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE)
+                out[n].timestamp_ms = -1;
+        }
         n++;
         rd_kafka_message_destroy(m);
     }
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
     return n;
+}
+
+/* ctu_read_topic_iso() as a read_committed consumer (librdkafka's default). */
+static inline size_t ctu_read_topic(const char *bootstraps, const char *topic, ctu_dlq_msg_t *out,
+                                    size_t max, int timeout_ms) {
+    return ctu_read_topic_iso(bootstraps, topic, out, max, timeout_ms, "read_committed");
+}
+
+/* The messages a read_committed consumer sees in topic (unlike
+ * ctu_topic_count(), transaction markers and aborted messages are not
+ * counted). */
+static inline size_t ctu_count_topic(const char *bootstraps, const char *topic, int timeout_ms) {
+    return ctu_read_topic_iso(bootstraps, topic, NULL, (size_t)-1, timeout_ms, "read_committed");
 }
 
 static inline void ctu_dlq_free(ctu_dlq_msg_t *m, size_t n) {
@@ -318,7 +349,10 @@ static inline const char *ctu_hdr(const ctu_dlq_msg_t *m, const char *name, char
     return buf;
 }
 
-/* Sum of the high watermarks of topic (messages ever written). */
+/* The offsets written to topic (all partitions, from the low watermarks),
+ * as a read_committed handle is told: up to the first open transaction of
+ * each partition, markers of transactions included (ctu_count_topic()
+ * counts messages). */
 static inline int64_t ctu_topic_count(const char *bootstraps, const char *topic, int partitions) {
     rd_kafka_conf_t *rkc = rd_kafka_conf_new();
     rd_kafka_t *rk;

@@ -5,13 +5,15 @@
  * the topic's dead-letter topic as the original topic's message, while the
  * other messages of its partition are handled at once; a message that
  * succeeds on a tier is handled once; a topic that does not opt in keeps
- * the blocking retry.
+ * the blocking retry.  The dead letter's vtev.original.timestamp is the
+ * original message's, not the last tier copy's.
  */
 #include <stdatomic.h>
 
 #include "consumer_testutil.h"
 #include "mock_cluster.h"
 #include "testutil.h"
+#include "timestamp.h"
 
 #define TOPIC "tiers-positions"
 
@@ -105,7 +107,9 @@ START_TEST(test_tiers_to_dlq) {
     char bad_id[VTEV_UUID_LEN + 1], e[512], buf[128];
     vtev_consumer_t *c;
     int64_t t0, deadline;
-    ctu_dlq_msg_t dl[2], r1[2];
+    ctu_dlq_msg_t dl[2], r1[2], orig[24], r2[2];
+    char orig_ts[40];
+    int64_t orig_ms;
     size_t n;
 
     setup(&env, "dlq", 20, bad_id);
@@ -141,7 +145,26 @@ START_TEST(test_tiers_to_dlq) {
     ck_assert_str_eq(ctu_hdr(&dl[0], "vtev.retry.tier", buf, sizeof(buf)), ""); /* not kept */
     ck_assert_str_eq(ctu_hdr(&dl[0], "test-header", buf, sizeof(buf)), "h1");
     ck_assert_str_eq(dl[0].key, "bad");
-    ctu_dlq_free(dl, n);
+    /* the original message's timestamp survives both tiers */
+    n = ctu_read_topic(env.bootstraps, TOPIC, orig, 24, 10000);
+    ck_assert_uint_eq(n, 21);
+    ck_assert_str_eq(orig[0].key, "bad");
+    ck_assert_int_gt(orig[0].timestamp_ms, 0);
+    orig_ms = orig[0].timestamp_ms;
+    vtev__format_time(orig_ms, 1000, orig_ts, sizeof(orig_ts));
+    ctu_dlq_free(orig, n);
+    ck_assert_str_eq(ctu_hdr(&dl[0], "vtev.original.timestamp", buf, sizeof(buf)), orig_ts);
+    ck_assert_str_eq(ctu_hdr(&dl[0], "vtev.original.timestamp.type", buf, sizeof(buf)),
+                     "CreateTime");
+    ck_assert_str_eq(ctu_hdr(&dl[0], "vtev.retry.original.timestamp", buf, sizeof(buf)), "");
+    n = ctu_read_topic(env.bootstraps, TOPIC ".retry.2", r2, 2, 10000);
+    ck_assert_uint_eq(n, 1);
+    /* the tier 2 copy is one tier delay (400 ms) later at least... */
+    ck_assert_int_ge(r2[0].timestamp_ms - orig_ms, 380);
+    ck_assert_str_eq(ctu_hdr(&r2[0], "vtev.retry.original.timestamp", buf, sizeof(buf)),
+                     orig_ts); /* ...and carries the original's */
+    ctu_dlq_free(r2, n);
+    ctu_dlq_free(dl, 1);
     /* the tier's copy says where it came from and when it is due */
     n = ctu_read_topic(env.bootstraps, TOPIC ".retry.1", r1, 2, 10000);
     ck_assert_uint_eq(n, 1);

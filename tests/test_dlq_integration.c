@@ -2,13 +2,19 @@
  * test_dlq_integration.c - dead letters on the real Kafka and Schema
  * Registry of scripts/stack.sh, through vt-dlq (argv[1]) and the consumer:
  *
- * - redrive: a handler that fails for a while plus a poison message; the
- *   failing messages go through two retry tiers (consumer.retry.tiers) to the
- *   dead-letter topic; after the fix, `vt-dlq replay` gets each failed event
- *   handled exactly once more, and the poison, dead-lettered again with its
- *   replay count, is refused by the loop guard on the next replay;
+ * - redrive: prediction results, a service that fails some of them for a
+ *   while and a poison message; the failing results go through two retry
+ *   tiers (consumer.retry.tiers) to the dead-letter topic; after the fix (the
+ *   real prediction-persister, argv[3], takes the service's place in its
+ *   group), `vt-dlq replay` gets each failed result stored exactly once: one
+ *   row per prediction in the persister's SQLite database, never updated;
+ *   the poison, dead-lettered again with its replay count, is refused by the
+ *   loop guard on the next replay;
  * - interrupted: a replay stopped by SIGINT and by SIGTERM, run again, sends
  *   every dead letter exactly once;
+ * - killed: a replay SIGKILLed three times mid-way (inside its transaction),
+ *   run again to the end: a read_committed reader of the target sees every
+ *   event_id exactly once (the killed runs' open transactions are aborted);
  * - topics_tiers: `vt-topics create` with consumer.retry.tiers creates the
  *   retry topics of the topics that opt in;
  * - filters: every filter of list and replay, --dry-run publishes nothing,
@@ -24,6 +30,9 @@
 #include <sys/wait.h>
 
 #include <jansson.h>
+#ifdef VTEV_TEST_PERSISTER
+#include <sqlite3.h>
+#endif
 
 #include "consumer_testutil.h"
 #include "testutil.h"
@@ -32,6 +41,7 @@ static const char *bootstraps;
 static const char *registry;
 static const char *vt_dlq;
 static const char *vt_topics;
+static const char *persister; /* examples/prediction-persister (argv[3]) */
 
 /* Runs vt-dlq with args (a shell command tail); stdout into out (NUL-
  * terminated, truncated to size), stderr into err.  Returns the exit status. */
@@ -135,42 +145,101 @@ static void topic_names(char *topic, size_t size, const char *name) {
 
 /* ---- redrive ------------------------------------------------------------ */
 
+#ifdef VTEV_TEST_PERSISTER
 typedef struct rctx_s {
-    ctu_rec_t rec; /* the idempotent persister: one row per event_id, counted */
-    atomic_int broken;
+    ctu_rec_t rec; /* what the broken service handled, by event_id */
 } rctx_t;
 
+/* The broken service: results of two vessels fail (the cause is fixed
+ * later, by putting the real persister in its place). */
 static vtev_verdict_t rhandler(vtev_consumer_t *c, const vtev_event_t *ev,
                                const vtev_msg_info_t *info, void *opaque) {
     rctx_t *x = opaque;
     const char *v = ev->u.env.vessel_id;
     (void)c;
-    (void)info;
-    if (!strcmp(v, "poison"))
-        return VTEV_VERDICT_REJECT; /* never processable */
-    if (atomic_load(&x->broken) && (!strcmp(v, "v3") || !strcmp(v, "v7")))
-        return VTEV_VERDICT_RETRY; /* the cause: fixed later */
+    if (!strcmp(v, "v3") || !strcmp(v, "v7"))
+        return VTEV_VERDICT_RETRY;
     ctu_rec_add(&x->rec, ev->u.env.event_id, info->attempt);
     return VTEV_VERDICT_OK;
 }
 
 #define NEV 30
 
+/* The persister's rows: prediction_id -> updates (-1: no row). */
+static int db_updates(sqlite3 *db, const char *prediction_id) {
+    sqlite3_stmt *st;
+    int u = -1;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT updates FROM predictions WHERE prediction_id = ?",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, prediction_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        u = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return u;
+}
+
+static int db_rows(sqlite3 *db) {
+    sqlite3_stmt *st;
+    int n = -1;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM predictions", -1, &st, NULL),
+                     SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Starts prediction-persister on topic (results) in group, into the SQLite
+ * file db; returns once it has its partitions (--ready-file). */
+static pid_t spawn_persister(const char *topic, const char *group, const char *db,
+                             const char *ready) {
+    char xt[300], xg[300];
+    pid_t pid;
+    int64_t deadline = ctu_now_ms() + 60000;
+    unlink(ready);
+    snprintf(xt, sizeof(xt), "topic.result=%s", topic);
+    snprintf(xg, sizeof(xg), "group.id=%s", group);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        execl(persister, persister, "-q", "-b", bootstraps, "-r", registry, "-X", xt, "-X", xg,
+              "--db", db, "--ready-file", ready, (char *)NULL);
+        _exit(127);
+    }
+    while (access(ready, F_OK) != 0) {
+        int status;
+        ck_assert_msg(waitpid(pid, &status, WNOHANG) == 0, "prediction-persister exited: %d",
+                      status);
+        ck_assert_msg(ctu_now_ms() < deadline, "prediction-persister not ready in 60 s");
+        usleep(50 * 1000);
+    }
+    return pid;
+}
+
 START_TEST(test_redrive) {
-    char topic[200], dlq[220], group[240], e[1024];
+    char topic[200], dlq[220], group[240], e[1024], db_path[300], ready[320];
     static char out[1 << 16], err[1 << 14];
     static rctx_t x;
-    static char ids[NEV + 1][VTEV_UUID_LEN + 1];
-    char poison_id[VTEV_UUID_LEN + 1];
+    static char ids[NEV][VTEV_UUID_LEN + 1], preds[NEV][64];
+    char poison_id[64];
     vtev_conf_t *pc, *cc;
     vtev_producer_t *p;
     vtev_consumer_t *c;
-    int i, nbroken = 0, rc;
+    rd_kafka_t *rk;
+    sqlite3 *db;
+    pid_t ps;
+    int i, nbroken = 0, rc, status;
     int64_t deadline;
 
     topic_names(topic, sizeof(topic), "redrive");
     snprintf(dlq, sizeof(dlq), "%s.dlq", topic);
     snprintf(group, sizeof(group), "g-%s", topic);
+    snprintf(db_path, sizeof(db_path), "/tmp/%s.db", topic);
+    snprintf(ready, sizeof(ready), "/tmp/%s.ready", topic);
+    unlink(db_path);
     ctu_create_topic(bootstraps, topic, 3);
     {
         char rt[260];
@@ -180,45 +249,70 @@ START_TEST(test_redrive) {
         }
     }
 
+    /* NEV prediction results, and a poison message that never decodes */
     pc = vtev_conf_new();
     ctu_set(pc, "bootstrap.servers", bootstraps);
     ctu_set(pc, "schema.registry.url", registry);
-    ctu_set(pc, "topic.position", topic);
+    ctu_set(pc, "topic.result", topic);
     ctu_set(pc, "log.level", "4");
     p = vtev_producer_new(pc, e, sizeof(e));
     ck_assert_msg(p != NULL, "%s", e);
-    for (i = 0; i <= NEV; i++) {
-        vtev_event_t ev;
-        char v[16];
-        if (i == NEV)
-            snprintf(v, sizeof(v), "poison");
-        else
-            snprintf(v, sizeof(v), "v%d", i % 10);
-        ctu_position(&ev, v);
-        snprintf(ids[i], sizeof(ids[i]), "%s", ev.u.env.event_id);
+    for (i = 0; i < NEV; i++) {
+        vtev_result_event_t ev;
+        ck_assert_int_eq(vtev_result_init(&ev), VTEV_ERR_OK);
+        snprintf(ev.env.vessel_id, sizeof(ev.env.vessel_id), "v%d", i % 10);
+        snprintf(ev.request_id, sizeof(ev.request_id), "req-%d", i);
+        snprintf(preds[i], sizeof(preds[i]), "pred-%d-%lld-%d", (int)getpid(),
+                 (long long)time(NULL), i);
+        snprintf(ev.data.prediction_id, sizeof(ev.data.prediction_id), "%.60s", preds[i]);
+        ev.data.terminal_id = 1 + i % 3;
+        snprintf(ev.data.terminal_name, sizeof(ev.data.terminal_name), "terminal %d", i % 3);
+        ev.data.confidence_score = 0.5;
+        ev.data.distance_km = 10.0;
+        ev.data.vessel_snapshot.lat = 29.7;
+        ev.data.vessel_snapshot.lon = -95.0;
+        ev.data.vessel_snapshot.speed = 12.0;
+        ev.data.vessel_snapshot.heading = 90.0;
+        snprintf(ev.data.vessel_snapshot.status, sizeof(ev.data.vessel_snapshot.status),
+                 "underway");
+        snprintf(ids[i], sizeof(ids[i]), "%s", ev.env.event_id);
         if (i % 10 == 3 || i % 10 == 7)
-            nbroken += i < NEV;
-        ck_assert_msg(vtev_producer_publish_position(p, &ev.u.position, NULL, e, sizeof(e)) ==
-                          VTEV_ERR_OK,
+            nbroken++;
+        ck_assert_msg(vtev_producer_publish_result(p, &ev, NULL, e, sizeof(e)) == VTEV_ERR_OK,
                       "%s", e);
-        vtev_event_clear(&ev);
+        vtev_result_clear(&ev);
     }
-    snprintf(poison_id, sizeof(poison_id), "%s", ids[NEV]);
     ck_assert_int_eq(vtev_producer_flush(p, 20000), VTEV_ERR_OK);
     vtev_producer_destroy(p);
+    snprintf(poison_id, sizeof(poison_id), "poison-%d-%lld", (int)getpid(),
+             (long long)time(NULL));
+    rk = raw_producer();
+    {
+        rd_kafka_headers_t *h = rd_kafka_headers_new(2);
+        rd_kafka_header_add(h, "event_id", -1, poison_id, -1);
+        ck_assert_int_eq(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                           RD_KAFKA_V_KEY("poison", 6),
+                                           RD_KAFKA_V_VALUE("not avro", 8), RD_KAFKA_V_HEADERS(h),
+                                           RD_KAFKA_V_END),
+                         0);
+        ck_assert_int_eq(rd_kafka_flush(rk, 20000), 0);
+    }
+    rd_kafka_destroy(rk);
 
+    /* the broken service: the failing ones go through both tiers to the DLQ,
+     * the poison straight there */
     ctu_rec_init(&x.rec);
-    atomic_store(&x.broken, 1);
     cc = ctu_conf(bootstraps, registry, group);
+    ctu_set(cc, "topic.result", topic);
     ctu_set(cc, "consumer.retry.tiers", "2");
     ctu_set(cc, "consumer.retry.tier.backoff", "linear");
     ctu_set(cc, "consumer.retry.tier.delay.ms", "200");
     c = vtev_consumer_new(cc, e, sizeof(e));
     ck_assert_msg(c != NULL, "%s", e);
-    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_POSITION, topic, rhandler, &x, e,
+    ck_assert_int_eq(vtev_consumer_subscribe(c, VTEV_EVENT_RESULT, NULL, rhandler, &x, e,
                                              sizeof(e)),
                      VTEV_ERR_OK);
-    /* the broken ones used up their attempts, the poison was rejected */
     deadline = ctu_now_ms() + 120000;
     while (ctu_now_ms() < deadline &&
            (ctu_topic_count(bootstraps, dlq, 1) < nbroken + 1 ||
@@ -234,43 +328,52 @@ START_TEST(test_redrive) {
             ck_assert_int_eq((int)ctu_topic_count(bootstraps, rt, 3), nbroken);
         }
     }
+    ck_assert_int_eq(vtev_consumer_close(c, e, sizeof(e)), VTEV_ERR_OK);
+    vtev_consumer_destroy(c);
 
     rc = tool(out, sizeof(out), err, sizeof(err), "stats --json '%s'", dlq);
     ck_assert_msg(rc == 0, "stats: %d %s", rc, err);
     {
-        json_t *j = json_loads(out, 0, NULL);
+        json_t *j = json_loads(out, 0, NULL), *codes;
         ck_assert_msg(j != NULL, "stats --json: %s", out);
+        codes = json_object_get(j, "by_error_code");
         ck_assert_int_eq(json_integer_value(json_object_get(j, "count")), nbroken + 1);
-        ck_assert_int_eq(json_integer_value(json_object_get(
-                             json_object_get(j, "by_error_code"), "RETRIES_EXHAUSTED")),
-                         nbroken);
-        ck_assert_int_eq(
-            json_integer_value(json_object_get(json_object_get(j, "by_error_code"), "REJECTED")),
-            1);
+        ck_assert_int_eq(json_integer_value(json_object_get(codes, "RETRIES_EXHAUSTED")), nbroken);
+        ck_assert_int_eq((int)json_object_size(codes), 2); /* and the poison's */
         ck_assert_int_eq(
             json_integer_value(json_object_get(json_object_get(j, "by_original_topic"), topic)),
             nbroken + 1);
         json_decref(j);
     }
 
-    /* the cause is fixed: replay everything once */
-    atomic_store(&x.broken, 0);
+    /* the cause is fixed: the real persister takes the broken service's
+     * place in its group, and everything is replayed once */
+    ps = spawn_persister(topic, group, db_path, ready);
     rc = tool(out, sizeof(out), err, sizeof(err), "replay --max-replays 1 '%s'", dlq);
     ck_assert_msg(rc == 0, "replay: %d %s", rc, err);
     ck_assert_int_eq(count_lines(out, "\"action\": \"replayed\""), nbroken + 1);
     ck_assert_str_contains(err, "replayed 7"); /* the summary: 6 broken + the poison */
+    ck_assert_int_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
     deadline = ctu_now_ms() + 60000;
-    while (ctu_now_ms() < deadline && (ctu_rec_distinct(&x.rec) < NEV ||
-                                       ctu_topic_count(bootstraps, dlq, 1) < nbroken + 2))
-        ctu_poll_for(c, 200);
-    ctu_poll_for(c, 2000); /* nothing more comes */
-    /* each one handled exactly once: one row per event */
-    ck_assert_uint_eq(ctu_rec_distinct(&x.rec), NEV);
-    for (i = 0; i < NEV; i++)
-        ck_assert_msg(ctu_rec_count(&x.rec, ids[i]) == 1, "event %d handled %d times", i,
-                      ctu_rec_count(&x.rec, ids[i]));
-    ck_assert_int_eq(ctu_rec_count(&x.rec, poison_id), 0);
-    /* the poison came back, with its replay count */
+    while (ctu_now_ms() < deadline &&
+           (db_rows(db) < nbroken || ctu_topic_count(bootstraps, dlq, 1) < nbroken + 2))
+        usleep(100 * 1000);
+    usleep(1500 * 1000); /* nothing more comes */
+    /* each replayed prediction stored exactly once: one row, never updated;
+     * the others were handled once by the broken service, and not again */
+    ck_assert_int_eq(db_rows(db), nbroken);
+    for (i = 0; i < NEV; i++) {
+        if (i % 10 == 3 || i % 10 == 7) {
+            ck_assert_msg(db_updates(db, preds[i]) == 0, "%s: updates %d", preds[i],
+                          db_updates(db, preds[i]));
+            ck_assert_int_eq(ctu_rec_count(&x.rec, ids[i]), 0);
+        } else {
+            ck_assert_int_eq(db_updates(db, preds[i]), -1);
+            ck_assert_int_eq(ctu_rec_count(&x.rec, ids[i]), 1);
+        }
+    }
+    /* the poison came back, dead-lettered by the persister with its replay count */
     ck_assert_int_eq((int)ctu_topic_count(bootstraps, dlq, 1), nbroken + 2);
     rc = tool(out, sizeof(out), err, sizeof(err), "list --json --event-id '%s' '%s'", poison_id,
               dlq);
@@ -284,15 +387,22 @@ START_TEST(test_redrive) {
     ck_assert_int_eq(count_lines(out, NULL), 1);
     ck_assert_int_eq(count_lines(out, "\"action\": \"refused_loop\""), 1);
     ck_assert_str_contains(out, poison_id);
-    ctu_poll_for(c, 2000);
+    usleep(1500 * 1000);
     ck_assert_int_eq((int)ctu_topic_count(bootstraps, dlq, 1), nbroken + 2);
+    ck_assert_int_eq(db_rows(db), nbroken);
     for (i = 0; i < NEV; i++)
-        ck_assert_int_eq(ctu_rec_count(&x.rec, ids[i]), 1);
+        if (i % 10 == 3 || i % 10 == 7)
+            ck_assert_int_eq(db_updates(db, preds[i]), 0);
+    sqlite3_close(db);
 
-    ck_assert_int_eq(vtev_consumer_close(c, e, sizeof(e)), VTEV_ERR_OK);
-    vtev_consumer_destroy(c);
+    ck_assert_int_eq(kill(ps, SIGTERM), 0);
+    ck_assert_int_eq(waitpid(ps, &status, 0), ps);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "persister: status %d", status);
+    unlink(db_path);
+    unlink(ready);
 }
 END_TEST
+#endif
 
 /* ---- interrupted -------------------------------------------------------- */
 
@@ -311,41 +421,90 @@ static pid_t spawn_replay(const char *dlq, const char *group, const char *rate) 
     return pid;
 }
 
+/* Fresh topics for a replay test: dlq (1 partition) with n dead letters
+ * whose original topic is target (target_parts partitions), headers seq i
+ * and event_id NAME-i; group, the replay's group.  The buffers hold 300. */
+static void replay_setup(const char *name, int n, int target_parts, char *dlq, char *target,
+                         char *group) {
+    char topic[200], seq[16], evid[48];
+    rd_kafka_t *rk;
+    int i;
+    topic_names(topic, sizeof(topic), name);
+    snprintf(dlq, 300, "%s.dlq", topic);
+    snprintf(target, 300, "%s.target", topic);
+    snprintf(group, 300, "g-%s", topic);
+    ctu_create_topic(bootstraps, topic, 1);
+    ctu_create_topic(bootstraps, target, target_parts);
+    rk = raw_producer();
+    for (i = 0; i < n; i++) {
+        snprintf(seq, sizeof(seq), "%d", i);
+        snprintf(evid, sizeof(evid), "%s-%d", name, i);
+        put_letter(rk, dlq, i % 2 ? "v1" : "v2", "garbage", 7, target, 0, i, "DECODE",
+                   "2026-01-10T10:00:00.000Z", evid, seq);
+    }
+    ck_assert_int_eq(rd_kafka_flush(rk, 20000), 0);
+    rd_kafka_destroy(rk);
+}
+
+/* The offsets written to topic (messages of open and aborted transactions
+ * and the markers too), -1 while its partitions have no leader yet.  rk
+ * reads read_uncommitted: a read_committed handle is answered with the last
+ * stable offsets, which stay before an open transaction. */
+static int64_t offsets_written(rd_kafka_t *rk, const char *topic, int partitions) {
+    int64_t sum = 0;
+    int i;
+    for (i = 0; i < partitions; i++) {
+        int64_t lo = 0, hi = 0;
+        if (rd_kafka_query_watermark_offsets(rk, topic, i, &lo, &hi, 5000))
+            return -1;
+        sum += hi - lo;
+    }
+    return sum;
+}
+
+/* Waits until the offsets of target (partitions) grew by more than n: a
+ * replay is sending. */
+static void wait_sending(const char *target, int partitions, int64_t n) {
+    rd_kafka_conf_t *rkc = rd_kafka_conf_new();
+    rd_kafka_t *rk;
+    char e[512];
+    int64_t from, now, deadline = ctu_now_ms() + 30000;
+    rd_kafka_conf_set(rkc, "bootstrap.servers", bootstraps, e, sizeof(e));
+    rd_kafka_conf_set(rkc, "isolation.level", "read_uncommitted", e, sizeof(e));
+    rd_kafka_conf_set(rkc, "log_level", "3", e, sizeof(e));
+    rk = rd_kafka_new(RD_KAFKA_CONSUMER, rkc, e, sizeof(e));
+    ck_assert_msg(rk != NULL, "%s", e);
+    while ((from = offsets_written(rk, target, partitions)) < 0 && ctu_now_ms() < deadline)
+        usleep(100 * 1000);
+    while ((now = offsets_written(rk, target, partitions)) <= from + n) {
+        ck_assert_msg(ctu_now_ms() < deadline, "%s: the replay sent nothing in 30 s", target);
+        usleep(20 * 1000);
+    }
+    rd_kafka_destroy(rk);
+}
+
 START_TEST(test_interrupted) {
-    char topic[200], dlq[220], target[240], group[260], seq[16];
+    char dlq[300], target[300], group[300];
     static char out[1 << 20], err[1 << 14];
     static ctu_dlq_msg_t got[NINT + 50];
     static char seen[NINT];
-    rd_kafka_t *rk;
     int i, rc, sig, status;
     int64_t before = 0, now;
     size_t n;
     const int sigs[2] = {SIGINT, SIGTERM};
 
-    topic_names(topic, sizeof(topic), "intr");
-    snprintf(dlq, sizeof(dlq), "%s.dlq", topic);
-    snprintf(target, sizeof(target), "%s.target", topic);
-    snprintf(group, sizeof(group), "g-%s", topic);
-    ctu_create_topic(bootstraps, topic, 1);
-    ctu_create_topic(bootstraps, target, 1);
-    rk = raw_producer();
-    for (i = 0; i < NINT; i++) {
-        snprintf(seq, sizeof(seq), "%d", i);
-        put_letter(rk, dlq, "v1", "garbage", 7, target, 0, i, "DECODE",
-                   "2026-01-10T10:00:00.000Z", NULL, seq);
-    }
-    ck_assert_int_eq(rd_kafka_flush(rk, 20000), 0);
-    rd_kafka_destroy(rk);
+    replay_setup("intr", NINT, 1, dlq, target, group);
 
     /* stopped twice, once by SIGINT and once by SIGTERM, in the middle */
     for (sig = 0; sig < 2; sig++) {
         pid_t pid = spawn_replay(dlq, group, "100/s");
-        usleep(1200 * 1000);
+        wait_sending(target, 1, 10);
+        usleep(300 * 1000);
         kill(pid, sigs[sig]);
         ck_assert_int_eq(waitpid(pid, &status, 0), pid);
         ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "stopped replay: status %d",
                       status);
-        now = ctu_topic_count(bootstraps, target, 1);
+        now = (int64_t)ctu_count_topic(bootstraps, target, 30000);
         ck_assert_msg(now > before && now < NINT, "after stop %d: %lld sent", sig, (long long)now);
         before = now;
     }
@@ -353,7 +512,7 @@ START_TEST(test_interrupted) {
     rc = tool(out, sizeof(out), err, sizeof(err), "replay --group '%s' '%s'", group, dlq);
     ck_assert_msg(rc == 0, "replay: %d %s", rc, err);
     ck_assert_int_eq(count_lines(out, "\"replayed\""), NINT - (int)before);
-    ck_assert_int_eq((int)ctu_topic_count(bootstraps, target, 1), NINT);
+    ck_assert_int_eq((int)ctu_count_topic(bootstraps, target, 30000), NINT);
     n = ctu_read_topic(bootstraps, target, got, NINT + 50, 30000);
     ck_assert_uint_eq(n, NINT);
     memset(seen, 0, sizeof(seen));
@@ -371,7 +530,73 @@ START_TEST(test_interrupted) {
     rc = tool(out, sizeof(out), err, sizeof(err), "replay --group '%s' '%s'", group, dlq);
     ck_assert_int_eq(rc, 0);
     ck_assert_int_eq(count_lines(out, NULL), 0);
-    ck_assert_int_eq((int)ctu_topic_count(bootstraps, target, 1), NINT);
+    ck_assert_int_eq((int)ctu_count_topic(bootstraps, target, 30000), NINT);
+}
+END_TEST
+
+/* ---- killed -------------------------------------------------------------- */
+
+#define NKILL 2000
+#define KILLS 3
+
+/* SIGKILL, several times, in the middle of a replay: the run after each one
+ * aborts the transaction the killed one left open (same transactional.id)
+ * and resumes from the offsets committed with the last committed
+ * transaction, so a read_committed reader of the target sees every dead
+ * letter exactly once. */
+START_TEST(test_killed) {
+    char dlq[300], target[300], group[300];
+    static char out[1 << 20], err[1 << 14];
+    static ctu_dlq_msg_t got[NKILL + 600];
+    static int seen[NKILL];
+    int i, k, rc, status, open_txn = 0, dups = 0;
+    size_t n, committed, written;
+
+    replay_setup("kill", NKILL, 3, dlq, target, group);
+
+    srand((unsigned)getpid());
+    for (k = 0; k < KILLS; k++) {
+        pid_t pid = spawn_replay(dlq, group, "500/s");
+        wait_sending(target, 3, 50);
+        usleep((useconds_t)(50 + rand() % 200) * 1000);
+        ck_assert_int_eq(kill(pid, SIGKILL), 0);
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "status %d", status);
+        committed = ctu_count_topic(bootstraps, target, 30000);
+        written = ctu_read_topic_iso(bootstraps, target, NULL, (size_t)-1, 30000,
+                                     "read_uncommitted");
+        ck_assert_msg(committed < NKILL, "kill %d: the replay had finished", k);
+        /* what the killed run sent in its open transaction */
+        if (written > committed)
+            open_txn++;
+        fprintf(stderr, "kill %d: %zu committed, %zu written\n", k, committed, written);
+    }
+    /* run again to the end */
+    rc = tool(out, sizeof(out), err, sizeof(err), "replay --group '%s' '%s'", group, dlq);
+    ck_assert_msg(rc == 0, "replay: %d %s", rc, err);
+    n = ctu_read_topic(bootstraps, target, got, sizeof(got) / sizeof(got[0]), 30000);
+    memset(seen, 0, sizeof(seen));
+    for (i = 0; i < (int)n; i++) {
+        char buf[40];
+        int s = -1;
+        if (sscanf(ctu_hdr(&got[i], "event_id", buf, sizeof(buf)), "kill-%d", &s) != 1 || s < 0 ||
+            s >= NKILL)
+            ck_abort_msg("message %d: event_id %s", i, buf);
+        if (seen[s]++)
+            dups++;
+    }
+    ctu_dlq_free(got, n);
+    for (i = 0; i < NKILL; i++)
+        ck_assert_msg(seen[i] == 1, "event_id kill-%d seen %d times by a read_committed reader "
+                      "(%d duplicates in %zu messages)", i, seen[i], dups, n);
+    ck_assert_uint_eq(n, NKILL);
+    /* the kills did land inside transactions: their messages are in the log,
+     * aborted, and only a read_uncommitted reader sees them */
+    ck_assert_msg(open_txn > 0, "no kill left a transaction open");
+    written = ctu_read_topic_iso(bootstraps, target, NULL, (size_t)-1, 30000, "read_uncommitted");
+    ck_assert_uint_gt(written, NKILL);
+    fprintf(stderr, "killed %d times (%d inside a transaction): %d read_committed, %zu written\n",
+            KILLS, open_txn, NKILL, written);
 }
 END_TEST
 
@@ -514,7 +739,7 @@ START_TEST(test_filters) {
               "replay --to '%s' --error-code REJECTED --group '%s' '%s'", target, group, dlq);
     ck_assert_msg(rc == 0, "replay: %d %s", rc, err);
     ck_assert_int_eq(count_lines(out, "\"replayed\""), 1);
-    ck_assert_int_eq((int)ctu_topic_count(bootstraps, target, 1), 1);
+    ck_assert_int_eq((int)ctu_count_topic(bootstraps, target, 30000), 1);
     ck_assert_int_eq((int)ctu_topic_count(bootstraps, topic, 3), 0);
     {
         ctu_dlq_msg_t m[2];
@@ -583,16 +808,26 @@ END_TEST
 int main(int argc, char **argv) {
     Suite *s = suite_create("dlq_integration");
     if (argc < 3) {
-        fprintf(stderr, "usage: %s VT_DLQ VT_TOPICS\n", argv[0]);
+        fprintf(stderr, "usage: %s VT_DLQ VT_TOPICS [PREDICTION_PERSISTER]\n", argv[0]);
         return 2;
     }
     vt_dlq = argv[1];
     vt_topics = argv[2];
+    persister = argc > 3 ? argv[3] : NULL;
     bootstraps = vtev_test_require_env("KAFKA_BOOTSTRAP_SERVERS");
     registry = vtev_test_require_env("SCHEMA_REGISTRY_URL");
     VTEV_TEST_CASE(s, topics_tiers, 60);
     VTEV_TEST_CASE(s, filters, 240);
     VTEV_TEST_CASE(s, interrupted, 240);
+    VTEV_TEST_CASE(s, killed, 240);
+#ifdef VTEV_TEST_PERSISTER
+    if (!persister) {
+        fprintf(stderr, "usage: %s VT_DLQ VT_TOPICS PREDICTION_PERSISTER\n", argv[0]);
+        return 2;
+    }
     VTEV_TEST_CASE(s, redrive, 400);
+#else
+    fprintf(stderr, "redrive: left out (this build has no examples with SQLite)\n");
+#endif
     return vtev_test_run(s);
 }

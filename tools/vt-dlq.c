@@ -11,7 +11,8 @@
  * where the value decodes (a platform event through the serde, any other
  * schema of the registry in its JSON form) and the value in base64 where it
  * does not.  replay is the library's replay: progress is the committed
- * offsets of a consumer group, committed only after the delivery reports.
+ * offsets of a consumer group, committed in one transaction with what each
+ * batch sent (exactly once for read_committed readers).
  */
 #include "common.h"
 
@@ -106,10 +107,14 @@ static void usage(FILE *out) {
             "                            vtev-dlq-replay.TOPIC; one per selection)\n"
             "\n" VT_COMMON_HELP
             "\n"
-            "Exit status: 0 done (also after SIGINT or SIGTERM: a replay commits what was\n"
-            "delivered; refused dead letters are reported, not errors); 1 runtime failure\n"
-            "(broker, unknown topic, a delivery that failed, stdout cannot be written);\n"
-            "2 usage or invalid input. See vt-dlq(1).\n");
+            "A replay sends exactly once for read_committed readers: each batch and the\n"
+            "group's progress commit in one transaction (transactional.id GROUP.txn); a run\n"
+            "after SIGKILL aborts what the killed one left open and continues.\n"
+            "\n"
+            "Exit status: 0 done (also after SIGINT or SIGTERM: a replay commits its open\n"
+            "transaction; refused dead letters are reported, not errors); 1 runtime failure\n"
+            "(broker, unknown topic, a delivery or transaction that failed, stdout cannot be\n"
+            "written); 2 usage or invalid input. See vt-dlq(1).\n");
 }
 
 /* ---- output ------------------------------------------------------------- */

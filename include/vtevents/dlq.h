@@ -22,15 +22,30 @@
  *   `vtev.replayed.at` (ISO-8601 UTC).  A dead letter that was already
  *   replayed `dlq.replay.max.count` times is refused (the loop guard: a
  *   message that fails again is dead-lettered again with its
- *   `vtev.replay.count`).  Progress is kept as the committed offsets of the
- *   consumer group `dlq.replay.group` on the dead-letter topic, committed
- *   only after the delivery reports of everything before them arrived: a
- *   replay that is stopped (vtev_dlq_replay_stop(), SIGINT in `vt-dlq`) and
- *   run again sends nothing twice and nothing is left out.  A failed
- *   delivery (see vtev_dlq_replay_run()) and a crash of the process between
- *   the delivery reports of a batch and their commit (at most
- *   `dlq.replay.batch` messages, one commit round trip) send again what was
- *   delivered after the last commit.
+ *   `vtev.replay.count`).
+ *
+ * Exactly once: a replay sends in Kafka transactions, one per batch
+ * (`dlq.replay.batch` messages or 200 ms).  The messages of a batch and the
+ * offsets of the consumer group `dlq.replay.group` on the dead-letter topic
+ * after it commit together (send_offsets_to_transaction), or neither does.
+ * The producer's `transactional.id` is the group followed by `.txn` (a
+ * `kafka.transactional.id` does not apply to the replay): a replay of the
+ * same group, run again after a stop (vtev_dlq_replay_stop(), SIGINT in
+ * `vt-dlq`), a failed delivery or a crash of the process (SIGKILL), first
+ * aborts what the earlier run left open, then resumes from the committed
+ * offsets.  A reader of the target with `isolation.level=read_committed`
+ * (librdkafka's default, so the library's consumer's unless
+ * `kafka.isolation.level` says otherwise) sees each replayed dead letter
+ * once, and nothing is left out.  A `read_uncommitted` reader also sees the
+ * messages of aborted transactions: after a failed delivery or a crash, the
+ * last batch (at most `dlq.replay.batch` messages) twice.  A transaction
+ * that a crashed run left open holds back read_committed readers of the
+ * partitions it wrote to until the replay runs again or the broker aborts
+ * it (`transaction.timeout.ms`, 60 s unless `kafka.transaction.timeout.ms`
+ * is set).  The brokers must allow transactions (a `transactional.id`,
+ * `transaction.state.log.*` that the cluster can satisfy, and with ACLs
+ * WRITE on the TransactionalId `<group>.txn`).  Two replays of one group at
+ * once fence each other: the older one fails with ::VTEV_ERR_FATAL.
  *
  * `vt-dlq` (doc/vt-dlq.1) is the command-line face of this API.
  *
@@ -223,7 +238,7 @@ VTEV_EXPORT void vtev_dlq_reader_destroy(vtev_dlq_reader_t *r);
  */
 /** @brief What a replay did with one selected dead letter. */
 typedef enum vtev_dlq_action_e {
-    VTEV_DLQ_REPLAYED = 0,      /**< Sent, and its delivery report arrived. */
+    VTEV_DLQ_REPLAYED = 0,      /**< Sent, in a transaction that committed. */
     VTEV_DLQ_WOULD_REPLAY = 1,  /**< `dlq.replay.dry.run`: would have been sent. */
     VTEV_DLQ_REFUSED_LOOP = 2,  /**< Already replayed `dlq.replay.max.count` times. */
     VTEV_DLQ_REFUSED_NO_TOPIC = 3 /**< No `vtev.original.topic` and no `dlq.replay.to`. */
@@ -233,7 +248,7 @@ typedef enum vtev_dlq_action_e {
 typedef struct vtev_dlq_replay_stats_s {
     uint64_t read;     /**< Dead letters read. */
     uint64_t selected; /**< Of those, selected by the filter. */
-    uint64_t replayed; /**< Sent and acknowledged by the brokers. */
+    uint64_t replayed; /**< Sent in a transaction that committed. */
     uint64_t dry_run;  /**< Would have been sent (dry run). */
     uint64_t refused;  /**< Refused (loop guard, or no topic to send to). */
 } vtev_dlq_replay_stats_t;
@@ -247,8 +262,8 @@ typedef struct vtev_dlq_replay_stats_s {
  *               ::VTEV_DLQ_REFUSED_NO_TOPIC.  Valid only during the call.
  * @param opaque the pointer given to vtev_dlq_replay_run().
  * @remark Called on the thread of vtev_dlq_replay_run(); for
- *         ::VTEV_DLQ_REPLAYED after the delivery report and before the
- *         commit.  It may call vtev_dlq_replay_stop() and
+ *         ::VTEV_DLQ_REPLAYED once the transaction that sent it committed
+ *         (the others as they are read).  It may call vtev_dlq_replay_stop() and
  *         vtev_dlq_replay_stats(), not vtev_dlq_replay_run() or _destroy().
  */
 typedef void (vtev_dlq_replay_cb_t)(vtev_dlq_replay_t *r, const vtev_dead_letter_t *dl,
@@ -261,8 +276,11 @@ typedef void (vtev_dlq_replay_cb_t)(vtev_dlq_replay_t *r, const vtev_dead_letter
  * Reads `bootstrap.servers`, the `kafka.*` keys and `dlq.replay.group`
  * (default `vtev-dlq-replay.<topic>`: one selection per group, give each
  * selection its own), `dlq.replay.to`, `dlq.replay.max.count`,
- * `dlq.replay.rate`, `dlq.replay.batch` and `dlq.replay.dry.run`.  A dry
- * run creates no producer and commits nothing.
+ * `dlq.replay.rate`, `dlq.replay.batch` and `dlq.replay.dry.run`.  Unless
+ * it is a dry run, it creates the transactional producer and registers its
+ * `transactional.id` (init_transactions, up to 30 s), which aborts the
+ * transaction an earlier run of the group left open.  A dry run creates no
+ * producer and commits nothing.
  *
  * @param conf        configuration (borrowed for the call).
  * @param topic       the dead-letter topic (copied).
@@ -271,8 +289,8 @@ typedef void (vtev_dlq_replay_cb_t)(vtev_dlq_replay_t *r, const vtev_dead_letter
  * @param errstr_size size of @p errstr.
  * @returns the replay (destroy it with vtev_dlq_replay_destroy()), or NULL:
  *          a bad key, a topic that does not exist, brokers that do not
- *          answer.
- * @remark Thread-safe; blocks for the metadata queries.
+ *          answer or refuse the transactional id.
+ * @remark Thread-safe; blocks for the metadata queries and init_transactions.
  * @since 0.2.0
  */
 VTEV_EXPORT vtev_dlq_replay_t *vtev_dlq_replay_new(const vtev_conf_t *conf, const char *topic,
@@ -285,12 +303,14 @@ VTEV_EXPORT vtev_dlq_replay_t *vtev_dlq_replay_new(const vtev_conf_t *conf, cons
  *        call started, or until vtev_dlq_replay_stop().
  *
  * Each selected dead letter is sent (at most `dlq.replay.rate` per second
- * when that is above 0), then after every `dlq.replay.batch` messages and
- * before returning the producer is flushed and the offsets of everything
- * read whose delivery reports arrived are committed synchronously.  When a
- * delivery fails, the offsets before it (in its partition) are committed,
- * nothing after it, and the call returns the error: the next run sends the
- * failed one again, and with it those after it that were delivered.
+ * when that is above 0) in the batch's transaction; after every
+ * `dlq.replay.batch` messages, every 200 ms, before a wait for the rate
+ * that would keep a transaction open longer, and before returning, the
+ * offsets of everything the batch read are added to the transaction and it
+ * is committed (which waits for every delivery report).  When a delivery
+ * fails, the batch's transaction is aborted and the call returns the error:
+ * nothing of that batch was sent for read_committed readers, nothing of it
+ * committed, and the next run sends it again.
  *
  * @param r           the replay.
  * @param cb          called for each selected dead letter (may be NULL).
@@ -300,7 +320,11 @@ VTEV_EXPORT vtev_dlq_replay_t *vtev_dlq_replay_new(const vtev_conf_t *conf, cons
  * @returns ::VTEV_ERR_OK (done, or stopped), ::VTEV_ERR_KAFKA,
  *          ::VTEV_ERR_TIMED_OUT (a delivery or commit did not complete),
  *          ::VTEV_ERR_MSG_TOO_LARGE or another delivery error,
- *          ::VTEV_ERR_NOMEM, ::VTEV_ERR_STATE (called from its callback).
+ *          ::VTEV_ERR_TXN_ABORTABLE (the transaction was aborted),
+ *          ::VTEV_ERR_FATAL (the producer is unusable, e.g. fenced by
+ *          another replay of the same group: destroy the replay; later runs
+ *          return it at once), ::VTEV_ERR_NOMEM, ::VTEV_ERR_STATE (called
+ *          from its callback).
  * @remark One thread at a time; the callback runs on it.  It may be called
  *         again after it returned: it continues from the committed position
  *         (after vtev_dlq_replay_stop(), every later run returns at once).
@@ -311,7 +335,7 @@ VTEV_EXPORT vtev_err_t vtev_dlq_replay_run(vtev_dlq_replay_t *r, vtev_dlq_replay
 
 /**
  * @brief Asks vtev_dlq_replay_run() to return after the message in hand:
- *        it flushes, commits what was delivered and returns ::VTEV_ERR_OK.
+ *        it commits the open transaction and returns ::VTEV_ERR_OK.
  * @param r the replay, or NULL (ignored).
  * @remark Async-signal-safe and thread-safe (sets an atomic flag).
  * @since 0.2.0
@@ -331,7 +355,8 @@ VTEV_EXPORT vtev_err_t vtev_dlq_replay_stats(const vtev_dlq_replay_t *r,
                                              vtev_dlq_replay_stats_t *out);
 
 /**
- * @brief Destroys a replay (its producer is flushed first, up to 10 s).
+ * @brief Destroys a replay and its producer (vtev_dlq_replay_run() left no
+ *        transaction open).
  * @param r the replay, or NULL (ignored).
  * @remark Any thread, but not while vtev_dlq_replay_run() runs.
  * @since 0.2.0
