@@ -61,6 +61,41 @@ static void on_dr(vtev_producer_t *p, const vtev_delivery_report_t *dr, void *op
             (double)(now - t0_us) / 1000.0, (long)((intptr_t)dr->msg_opaque - 1));
 }
 
+/* Event number @p i of @p type ("position", "request", "result"). */
+static vtev_err_t fill(const char *type, long i, vtev_event_t *ev) {
+    vtev_vessel_state_t *v;
+    vtev_err_t err;
+    memset(ev, 0, sizeof(*ev));
+    if (!strcmp(type, "request")) {
+        ev->type = VTEV_EVENT_REQUEST;
+        err = vtev_request_init(&ev->u.request);
+        snprintf(ev->u.request.request_id, sizeof(ev->u.request.request_id), "req-chaos-%ld", i);
+        v = &ev->u.request.data.vessel_snapshot;
+    } else if (!strcmp(type, "result")) {
+        vtev_result_data_t *d = &ev->u.result.data;
+        ev->type = VTEV_EVENT_RESULT;
+        err = vtev_result_init(&ev->u.result);
+        snprintf(ev->u.result.request_id, sizeof(ev->u.result.request_id), "req-chaos-%ld", i);
+        snprintf(d->prediction_id, sizeof(d->prediction_id), "pred-chaos-%ld", i);
+        d->terminal_id = 1 + i % 5;
+        snprintf(d->terminal_name, sizeof(d->terminal_name), "terminal %ld", 1 + i % 5);
+        d->confidence_score = 0.5;
+        d->distance_km = 10.0;
+        v = &d->vessel_snapshot;
+    } else {
+        ev->type = VTEV_EVENT_POSITION;
+        err = vtev_position_init(&ev->u.position);
+        v = &ev->u.position.data;
+    }
+    snprintf(ev->u.env.vessel_id, sizeof(ev->u.env.vessel_id), "IMO%07ld", 9000000 + i % 50);
+    v->lat = ev->type == VTEV_EVENT_POSITION ? 28.5 + (double)(i % 100) / 100.0 : 28.5;
+    v->lon = -94.0;
+    v->speed = 12.0;
+    v->heading = 10.0;
+    snprintf(v->status, sizeof(v->status), "underway");
+    return err;
+}
+
 int main(int argc, char **argv) {
     char errstr[512];
     vtev_conf_t *conf;
@@ -102,73 +137,25 @@ int main(int argc, char **argv) {
     vtev_producer_set_dr_cb(p, on_dr, NULL);
     t0_us = now_us();
     for (i = 0; i < n; i++) {
+        vtev_event_t ev;
         vtev_err_t err;
         if (rate > 0) {
             int64_t due = t0_us + (int64_t)((double)i * 1e6 / rate), w = due - now_us();
             if (w > 0)
                 usleep((useconds_t)w);
         }
-        void *num = (void *)(intptr_t)(i + 1);
-        if (!strcmp(type, "request")) {
-            vtev_request_event_t ev;
-            vtev_request_init(&ev);
-            snprintf(ev.env.vessel_id, sizeof(ev.env.vessel_id), "IMO%07ld", 9000000 + i % 50);
-            snprintf(ev.request_id, sizeof(ev.request_id), "req-chaos-%ld", i);
-            ev.data.vessel_snapshot.lat = 28.5;
-            ev.data.vessel_snapshot.lon = -94.0;
-            ev.data.vessel_snapshot.speed = 12.0;
-            ev.data.vessel_snapshot.heading = 10.0;
-            snprintf(ev.data.vessel_snapshot.status, sizeof(ev.data.vessel_snapshot.status),
-                     "underway");
-            while ((err = vtev_producer_publish_request(p, &ev, num, errstr, sizeof(errstr))) &&
-                   vtev_err_is_retriable(err)) {
-                refused++;
-                vtev_producer_flush(p, 100);
-            }
-            vtev_request_clear(&ev);
-        } else if (!strcmp(type, "result")) {
-            vtev_result_event_t ev;
-            if (vtev_result_init(&ev) != VTEV_ERR_OK) {
-                fprintf(stderr, "chaos_produce: out of memory\n");
-                rc = 1;
-                break;
-            }
-            snprintf(ev.env.vessel_id, sizeof(ev.env.vessel_id), "IMO%07ld", 9000000 + i % 50);
-            snprintf(ev.request_id, sizeof(ev.request_id), "req-chaos-%ld", i);
-            snprintf(ev.data.prediction_id, sizeof(ev.data.prediction_id), "pred-chaos-%ld", i);
-            ev.data.terminal_id = 1 + i % 5;
-            snprintf(ev.data.terminal_name, sizeof(ev.data.terminal_name), "terminal %ld",
-                     1 + i % 5);
-            ev.data.confidence_score = 0.5;
-            ev.data.distance_km = 10.0;
-            ev.data.vessel_snapshot.lat = 28.5;
-            ev.data.vessel_snapshot.lon = -94.0;
-            ev.data.vessel_snapshot.speed = 12.0;
-            ev.data.vessel_snapshot.heading = 10.0;
-            snprintf(ev.data.vessel_snapshot.status, sizeof(ev.data.vessel_snapshot.status),
-                     "underway");
-            while ((err = vtev_producer_publish_result(p, &ev, num, errstr, sizeof(errstr))) &&
-                   vtev_err_is_retriable(err)) {
-                refused++;
-                vtev_producer_flush(p, 100);
-            }
-            vtev_result_clear(&ev);
-        } else {
-            vtev_position_event_t ev;
-            vtev_position_init(&ev);
-            snprintf(ev.env.vessel_id, sizeof(ev.env.vessel_id), "IMO%07ld", 9000000 + i % 50);
-            ev.data.lat = 28.5 + (double)(i % 100) / 100.0;
-            ev.data.lon = -94.0;
-            ev.data.speed = 12.0;
-            ev.data.heading = 10.0;
-            snprintf(ev.data.status, sizeof(ev.data.status), "underway");
-            while ((err = vtev_producer_publish_position(p, &ev, num, errstr, sizeof(errstr))) &&
-                   vtev_err_is_retriable(err)) {
-                refused++;
-                vtev_producer_flush(p, 100);
-            }
-            vtev_position_clear(&ev);
+        if ((err = fill(type, i, &ev)) != VTEV_ERR_OK) {
+            fprintf(stderr, "chaos_produce: event %ld: %s\n", i, vtev_err2str(err));
+            rc = 1;
+            break;
         }
+        while ((err = vtev_producer_publish(p, &ev, (void *)(intptr_t)(i + 1), errstr,
+                                            sizeof(errstr))) &&
+               vtev_err_is_retriable(err)) {
+            refused++;
+            vtev_producer_flush(p, 100);
+        }
+        vtev_event_clear(&ev);
         if (err != VTEV_ERR_OK) {
             fprintf(stderr, "chaos_produce: event %ld: %s: %s\n", i, vtev_err2name(err), errstr);
             rc = 1;
