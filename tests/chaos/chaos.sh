@@ -119,12 +119,23 @@ group_lag() {
   "$BUILD/tools/vt-topics" -q lag -g "$1" "$2" 2>/dev/null | sed -n 's/^total lag //p' | grep . || echo -1
 }
 now_us() { date +%s%6N; }
+# KIND KEY SECS: SIGKILLs the broker coordinating KIND (group or
+# transaction) KEY and starts it again SECS s after the cluster saw it go;
+# sets coord (its node id) and t_kill (µs)
+kill_coordinator() {
+  coord=$("$PY" "$ROOT/tests/chaos/coordinator.py" "$1" "$2") || return 1
+  log "the $1 coordinator of $2 is node $coord"
+  t_kill=$(now_us)
+  "$STACK" node kill "$coord" >&2
+  sleep "$3"
+  "$STACK" node start "$coord" >&2
+}
 
 case2() {
-  local run=c2-$$ n=10000 rate=250 v=pass m pers=() out ver dl=0 lag t_mk t_bk t_bs coord \
+  local run=c2-$$ n=10000 rate=250 v=pass m pers=() out ver dl=0 lag t_mk coord=? t_kill= \
     t_lag0 t_pe deadline rows_n ok_n
   local group=chaos-persist-$run db=$WORK/c2.db
-  log "case 2: $n results at $rate/s to a group of three persisters; member 2 SIGKILLed at 8 s, then the group's coordinator broker at 20 s, restarted at 28 s"
+  log "case 2: $n results at $rate/s to a group of three persisters; member 2 SIGKILLed at 8 s, then the broker coordinating the group at 20 s, started again 8 s after the cluster dropped it"
   topics "$run"
   local X=(-X "topic.position=chaos-pos-$run" -X "topic.request=chaos-req-$run" -X "topic.result=chaos-res-$run")
   # a member that stops heartbeating leaves the group after 10 s (librdkafka's default: 45 s)
@@ -146,13 +157,7 @@ case2() {
   t_mk=$(now_us)
   log "case 2: persister 2 SIGKILLed"
   sleep 12
-  coord=$("$PY" "$ROOT/tests/chaos/coordinator.py" group "$group") || { v=fail; coord=1; }
-  log "case 2: the group's coordinator is node $coord"
-  t_bk=$(now_us)
-  "$STACK" node kill "$coord" >&2
-  sleep 8
-  "$STACK" node start "$coord" >&2
-  t_bs=$(now_us)
+  kill_coordinator group "$group" 8 || v=fail
   wait "$prod" || v=fail
   t_pe=$(now_us)
   out=$(tail -1 "$WORK/c2.err")
@@ -173,7 +178,7 @@ case2() {
   pids=()
   for m in 1 3; do dl=$((dl + $(sed -n 's/^dead_letters=//p' "$WORK/c2-p$m.stats" || echo 1))); done
   [ "$dl" = 0 ] || { log "case 2: $dl dead letters"; v=fail; }
-  ver=$("$PY" "$ROOT/tests/chaos/chaos_outcome.py" rows "$WORK/c2.tsv" "$db" "$t_mk" "$t_bk") || v=fail
+  ver=$("$PY" "$ROOT/tests/chaos/chaos_outcome.py" rows "$WORK/c2.tsv" "$db" "$t_mk" "${t_kill:-0}") || v=fail
   [ "$ok_n" = "$n" ] || v=fail
   log "case 2: $out; $ver; lag 0 $(awk -v a="$t_pe" -v b="${t_lag0:-0}" 'BEGIN {printf "%.1f", (b - a) / 1e6}') s after the last publish"
   result 2 "three persisters: a member, then the group's coordinator SIGKILLed" "$n" \
@@ -184,9 +189,9 @@ case2() {
 }
 
 case3() {
-  local run=c3-$$ n=320 rate=8 v=pass out ver coord t_k t_s deadline lag aborts stats
+  local run=c3-$$ n=320 rate=8 v=pass out ver coord=? t_kill deadline lag aborts
   local group=chaos-eos-$run txn=chaos-worker-$run
-  log "case 3: $n requests at $rate/s to the exactly-once worker; the broker coordinating its transactions SIGKILLed at 12 s, restarted at 22 s"
+  log "case 3: $n requests at $rate/s to the exactly-once worker; the broker coordinating its transactions SIGKILLed at 12 s, started again 10 s after the cluster dropped it"
   topics "$run"
   local X=(-X "topic.position=chaos-pos-$run" -X "topic.request=chaos-req-$run" -X "topic.result=chaos-res-$run")
   "$BUILD/examples/prediction-worker" -q --exactly-once --transactional-id "$txn" "${X[@]}" \
@@ -200,13 +205,7 @@ case3() {
   local prod=$!
   pids+=("$prod")
   sleep 12
-  coord=$("$PY" "$ROOT/tests/chaos/coordinator.py" transaction "$txn") || { v=fail; coord=1; }
-  log "case 3: the transaction coordinator of $txn is node $coord"
-  t_k=$(now_us)
-  "$STACK" node kill "$coord" >&2
-  sleep 10
-  "$STACK" node start "$coord" >&2
-  t_s=$(now_us)
+  kill_coordinator transaction "$txn" 10 || v=fail
   wait "$prod" || v=fail
   out=$(tail -1 "$WORK/c3.err")
   # every request's offset committed by a transaction

@@ -12,14 +12,19 @@ against the report of the chaos_produce run of results (result i has
 prediction_id pred-chaos-i).  Prints one line:
 
   events N delivered K rows R lost L unknown U duplicated D redeliveries E
-  dup_before_member_kill A dup_member_window B dup_broker_window C
-  wait_p50_ms P wait_member_s M wait_broker_s W
+  dup_before_member_kill A dup_before_broker_kill B dup_after_broker_kill C
+  dup_lead_max_s G dup_after_max_s H wait_p50_ms P wait_member_s M wait_broker_s W
 
 lost: delivered but without a row; unknown: a row for no event of the run;
 duplicated: events handled more than once (updates > 0, recognised by
-their event_id and prediction_id), E handlings in all; A, B, C: when those
-duplicates were first persisted (before the member was killed, between that
-and the broker kill, after the broker kill).  wait: how long an event
+their event_id and prediction_id), E repeated handlings in all; A, B, C:
+when those duplicates were first persisted (before the member was killed,
+between that and the broker kill, after the broker kill); G: the longest
+time between the first handling of a duplicate of A or B and the kill that
+followed it (at-least-once repeats what was handled but not yet committed
+when a member or the coordinator died: up to a commit interval), H: the
+longest time after the broker kill at which a duplicate of C was first
+handled.  wait: how long an event
 waited between its publish (its timestamp) and its row; M and W are the
 longest wait of an event published in the 20 s after each kill (the time
 the group took to hand the event to a live member: the rebalance, the
@@ -75,14 +80,17 @@ def rows(rep, db, t_member, t_broker):
         w = [v[2] - v[1] for v in got.values() if t0 <= v[1] < t0 + 20e6]
         return max(w) / 1e6 if w else 0.0
 
+    first = [v[2] for v in dup.values()]
+    before_m = [t_member - a for a in first if a < t_member]
+    before_b = [t_broker - a for a in first if t_member <= a < t_broker]
+    after_b = [a - t_broker for a in first if a >= t_broker]
     print("events %d delivered %d rows %d lost %d unknown %d duplicated %d redeliveries %d "
-          "dup_before_member_kill %d dup_member_window %d dup_broker_window %d "
+          "dup_before_member_kill %d dup_before_broker_kill %d dup_after_broker_kill %d "
+          "dup_lead_max_s %.1f dup_after_max_s %.1f "
           "wait_p50_ms %.0f wait_member_s %.1f wait_broker_s %.1f" % (
               len(rep), len(delivered), len(got), len(lost), len(unknown), len(dup),
-              sum(v[3] for v in dup.values()),
-              sum(1 for v in dup.values() if v[2] < t_member),
-              sum(1 for v in dup.values() if t_member <= v[2] < t_broker),
-              sum(1 for v in dup.values() if v[2] >= t_broker),
+              sum(v[3] for v in dup.values()), len(before_m), len(before_b), len(after_b),
+              max(before_m + before_b, default=0) / 1e6, max(after_b, default=0) / 1e6,
               statistics.median(waits) if waits else 0, longest(t_member), longest(t_broker)))
     for i in sorted(lost)[:10]:
         sys.stderr.write("chaos_outcome: lost: event %d (%s)\n" % (i, rep[i][0]))
