@@ -121,6 +121,21 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
     return 0; /* librdkafka frees json */
 }
 
+/* librdkafka's client errors (served on the thread that polls). Logged as librdkafka logs
+ * them without an error callback; an authentication failure stops the consumer: wrong
+ * credentials do not mend by retrying (vtev_consumer_poll() returns it at once). */
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    vtev_consumer_t *c = opaque;
+    (void)rk;
+    vtev__log(c->conf, 3, "RDKAFKA-ERROR", "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err),
+              reason);
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION && !c->stopped_err) {
+        snprintf(c->stopped_msg, sizeof(c->stopped_msg), "%s: %s",
+                 vtev__rdkafka_auth_hint(c->conf), reason);
+        c->stopped_err = VTEV_ERR_FATAL;
+    }
+}
+
 static void commit_sync(vtev_consumer_t *c, const char *why) {
     rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, 0);
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
@@ -390,6 +405,7 @@ vtev_consumer_t *vtev_consumer_new(vtev_conf_t *conf, char *errstr, size_t errst
     }
     rd_kafka_conf_set_rebalance_cb(rkc, rebalance_cb);
     rd_kafka_conf_set_stats_cb(rkc, stats_cb);
+    rd_kafka_conf_set_error_cb(rkc, error_cb);
     if (vtev__health_stats_interval(conf, rkc, errstr, errstr_size))
         goto fail;
     {
@@ -500,6 +516,34 @@ static vtev_err_t resubscribe(vtev_consumer_t *c, char *errstr, size_t errstr_si
     return VTEV_ERR_OK;
 }
 
+/* The metadata of rkt, asked for up to 10 s in 500 ms attempts. While nothing is assigned
+ * yet, polling the consumer queue returns no message of a partition, only serves errors: an
+ * authentication failure (error_cb()) ends the wait at once (returned, with errstr naming
+ * the settings) instead of after the 10 s. */
+static rd_kafka_resp_err_t reader_metadata(vtev_consumer_t *c, rd_kafka_topic_t *rkt,
+                                           const struct rd_kafka_metadata **mdp, char *errstr,
+                                           size_t errstr_size) {
+    rd_kafka_resp_err_t rerr = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    int attempt;
+    for (attempt = 0; attempt < 20; attempt++) {
+        rd_kafka_message_t *m;
+        if ((rerr = rd_kafka_metadata(c->rk, 0, rkt, mdp, 500)) == RD_KAFKA_RESP_ERR_NO_ERROR)
+            return rerr;
+        if (c->part_cnt > 0)
+            continue;
+        while ((m = rd_kafka_consumer_poll(c->rk, 0))) { /* serves error_cb() */
+            if (m->err)
+                vtev__log(c->conf, 4, "CONSUMER", "%s", rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+        }
+        if (c->stopped_err == VTEV_ERR_FATAL) {
+            vtev__seterr(errstr, errstr_size, "%s", c->stopped_msg);
+            return RD_KAFKA_RESP_ERR__AUTHENTICATION;
+        }
+    }
+    return rerr;
+}
+
 /* A reader's new topic: it must exist; without a group every partition of
  * it is assigned at consumer.start.offset (the partitions already assigned
  * keep their positions). */
@@ -516,8 +560,10 @@ static vtev_err_t reader_topic(vtev_consumer_t *c, const char *topic, char *errs
     if (!(rkt = rd_kafka_topic_new(c->rk, topic, NULL)))
         return vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size, "topic %s: %s", topic,
                           rd_kafka_err2str(rd_kafka_last_error()));
-    rerr = rd_kafka_metadata(c->rk, 0, rkt, &md, 10000);
+    rerr = reader_metadata(c, rkt, &md, errstr, errstr_size);
     rd_kafka_topic_destroy(rkt);
+    if (rerr == RD_KAFKA_RESP_ERR__AUTHENTICATION)
+        return VTEV_ERR_FATAL; /* errstr says which settings */
     if (rerr)
         return vtev__fail(VTEV_ERR_KAFKA, errstr, errstr_size,
                           "topic %s: cannot read its metadata: %s", topic, rd_kafka_err2str(rerr));
@@ -1440,6 +1486,14 @@ static vtev_err_t consumer_error(vtev_consumer_t *c, const rd_kafka_message_t *m
                 m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ||
                 (c->read_only && (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
                                   m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
+    if (!c->has_group && m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED) {
+        /* a reader's private group.id (librdkafka wants one for assign()): under ACLs its
+         * coordinator lookup is refused, which costs nothing, since it never joins a group
+         * nor commits */
+        vtev__log(c->conf, 7, "CONSUMER", "reader: %s (its group is never used)",
+                  rd_kafka_message_errstr(m));
+        return VTEV_ERR_OK;
+    }
     if (!stop) {
         vtev__log(c->conf, 4, "CONSUMER", "%s%s%s", topic ? topic : "", topic ? ": " : "",
                   rd_kafka_message_errstr(m));
@@ -1486,6 +1540,8 @@ vtev_err_t vtev_consumer_poll(vtev_consumer_t *c, int timeout_ms, char *errstr,
         }
     }
     m = rd_kafka_consumer_poll(c->rk, timeout_ms);
+    if (!m && c->stopped_err) /* error_cb() */
+        return vtev__fail(c->stopped_err, errstr, errstr_size, "%s", c->stopped_msg);
     if (!m)
         return VTEV_ERR_OK;
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {

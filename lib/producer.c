@@ -179,6 +179,16 @@ static void on_error(vtev_producer_t *p, rd_kafka_resp_err_t err, bool fatal,
         check_fatal(p);
         return;
     }
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+        /* Wrong credentials do not mend by retrying: librdkafka would retry every message
+         * until message.timeout.ms. The producer fails at once instead: fatal, and what is
+         * queued is purged (each report carries this reason). */
+        char full[768];
+        snprintf(full, sizeof(full), "%s: %s", vtev__rdkafka_auth_hint(p->conf), reason);
+        set_fatal(p, full);
+        rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        return;
+    }
     vtev__log(p->conf, 4, "PRODUCER", "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err),
               reason);
     pthread_mutex_lock(&p->lock);
@@ -256,6 +266,12 @@ static int on_delivery(vtev_producer_t *p, const dr_item_t *it, vtev_producer_dr
     dr.kafka_err = (int)it->err;
     dr.err = vtev__kafka_err(it->err);
     dr.errstr = it->err ? rd_kafka_err2str(it->err) : "";
+    if ((it->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+         it->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) &&
+        atomic_load(&p->fatal)) {
+        dr.err = VTEV_ERR_FATAL; /* purged because of the fatal error: say which */
+        dr.errstr = p->fatal_reason;
+    }
     dr.partition = it->partition >= 0 ? it->partition : -1;
     dr.offset = it->err ? -1 : it->offset;
     dr.value_len = it->len;

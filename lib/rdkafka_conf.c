@@ -82,6 +82,15 @@ vtev_err_t vtev__rdkafka_producer_defaults(const vtev_conf_t *conf, rd_kafka_con
                      "producer.profile=default", errstr, errstr_size);
 }
 
+const char *vtev__rdkafka_auth_hint(const vtev_conf_t *conf) {
+    const char *proto = vtev__conf_str(conf, "kafka.security.protocol");
+    if (proto && (!strncmp(proto, "SASL", 4) || !strncmp(proto, "sasl", 4)))
+        return "authentication failed: check kafka.sasl.username and kafka.sasl.password "
+               "(and kafka.sasl.mechanisms)";
+    return "authentication failed: check kafka.security.protocol and the client certificate "
+           "(kafka.ssl.certificate.location, kafka.ssl.key.location)";
+}
+
 vtev_err_t vtev__rdkafka_consumer_props(const vtev_conf_t *conf, rd_kafka_conf_t *rc,
                                         char *errstr, size_t errstr_size) {
     const char *group = vtev__conf_str(conf, "group.id");

@@ -44,6 +44,11 @@ vtev_err_t vtev__rdkafka_safe_producer(rd_kafka_conf_t *rc, const char *what, ch
 vtev_err_t vtev__rdkafka_producer_defaults(const vtev_conf_t *conf, rd_kafka_conf_t *rc,
                                            char *errstr, size_t errstr_size);
 
+/* The settings to check after librdkafka reported RD_KAFKA_RESP_ERR__AUTHENTICATION: for a
+ * SASL security.protocol the user name and password, else the client certificate (doc/security.md).
+ * A static string. */
+const char *vtev__rdkafka_auth_hint(const vtev_conf_t *conf);
+
 /** The consumer's mapping of library keys: group.id (when set) and
  *  auto.offset.reset from consumer.offset.reset unless kafka.auto.offset.reset
  *  was set. Applied after vtev__conf_apply_kafka() (the library's group.id
