@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # scripts/stack.sh - a real local Apache Kafka (KRaft) and Apicurio Registry.
 #
-#   scripts/stack.sh up [--nodes 1|3] [--monitoring] [--quiet]
+#   scripts/stack.sh up [--nodes 1|3] [--secure] [--monitoring] [--quiet]
 #                                                 download (first time), start, wait, write env;
 #                                                 --monitoring: also Prometheus (Debian's), scraping
-#                                                 the example services' --http ports
+#                                                 the example services' --http ports; --secure: one
+#                                                 node with SASL_SSL, mTLS and ACLs only
+#                                                 (scripts/stack/secure.sh, doc/security.md)
 #   scripts/stack.sh down [--quiet]               stop exactly what `up` started, remove the data
 #   scripts/stack.sh status [--quiet]             what runs where; exit 0 only when all runs
 #   scripts/stack.sh env                          print the env file
@@ -42,6 +44,8 @@ START_TIMEOUT=${VTEV_STACK_TIMEOUT:-120}
 STOP_TIMEOUT=${VTEV_STACK_STOP_TIMEOUT:-20}
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
 MARKER=.vtev-stack
+# shellcheck source=stack/secure.sh
+. "$HERE/secure.sh"
 CONTROLLER_BASE=
 # A running stack remembers its ports: status/node/down/up use them, whatever
 # the environment of the later call says.
@@ -236,11 +240,7 @@ write_kafka_config() { # id nodes
 process.roles=broker,controller
 node.id=$id
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://127.0.0.1:$(broker_port "$id"),CONTROLLER://127.0.0.1:$(controller_port "$id" "$n")
-advertised.listeners=PLAINTEXT://127.0.0.1:$(broker_port "$id")
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+$(if stack_secure; then secure_kafka_listeners "$(controller_port "$id" "$n")"; else plain_listeners "$id" "$n"; fi)
 log.dirs=$dir/data
 num.partitions=1
 auto.create.topics.enable=true
@@ -262,6 +262,16 @@ log.segment.bytes=67108864
 EOF
 }
 
+plain_listeners() { # id nodes
+  cat <<EOF
+listeners=PLAINTEXT://127.0.0.1:$(broker_port "$1"),CONTROLLER://127.0.0.1:$(controller_port "$1" "$2")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(broker_port "$1")
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+EOF
+}
+
 kafka_java() { # main-class args... (foreground, short-lived tools)
   "$JAVA" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -Djava.awt.headless=true -Dlog4j2.configurationFile="$HERE/log4j2.properties" \
@@ -269,10 +279,11 @@ kafka_java() { # main-class args... (foreground, short-lived tools)
 }
 
 format_node() { # id cluster-id
-  local dir
+  local dir scram=()
   dir=$(node_dir "$1")
+  if stack_secure; then mapfile -t scram < <(secure_scram_args); fi
   kafka_java -Dkafka.logs.dir="$dir/logs" kafka.tools.StorageTool format --ignore-formatted \
-    -t "$2" -c "$dir/server.properties" >"$dir/logs/format.log" 2>&1 ||
+    -t "$2" -c "$dir/server.properties" "${scram[@]+"${scram[@]}"}" >"$dir/logs/format.log" 2>&1 ||
     { cat "$dir/logs/format.log" >&2; die "formatting node $1 failed"; }
 }
 
@@ -281,7 +292,8 @@ start_node() { # id
   dir=$(node_dir "$id")
   pid_alive "$dir/kafka.pid" >/dev/null && return 0
   port=$(broker_port "$id")
-  wait_ports_free "$port" "$(controller_port "$id" "$(cat "$STATE/nodes" 2>/dev/null || echo 1)")"
+  wait_ports_free "$port" "$(controller_port "$id" "$(cat "$STATE/nodes" 2>/dev/null || echo 1)")" \
+    $(stack_secure && mtls_port)
   (
     cd "$dir"
     exec setsid "$JAVA" -Xms64m "-Xmx$KAFKA_HEAP" -XX:+UseSerialGC -XX:MaxMetaspaceSize=256m \
@@ -367,11 +379,17 @@ wait_prometheus() { # deadline-seconds
 }
 
 # --------------------------------------------------------------- wait --
+# The probe's connection: the brokers, or on the secure stack User:admin's SASL_SSL properties.
+probe_conn() { # nodes
+  if stack_secure; then echo "-F"; secure_admin_conf; else echo "-b"; bootstrap_of "$1"; fi
+}
+
 wait_kafka() { # nodes deadline-seconds; fails early when a node's JVM exits
-  local n=$1 i
+  local n=$1 i conn
   find_probe
+  mapfile -t conn < <(probe_conn "$n")
   while :; do
-    "$PROBE" -q -b "$(bootstrap_of "$n")" -n "$n" -w 2 && return 0
+    "$PROBE" -q "${conn[@]}" -n "$n" -w 2 && return 0
     for ((i = 1; i <= n; i++)); do
       pid_alive "$(node_dir "$i")/kafka.pid" >/dev/null || { log "Kafka node $i exited"; return 1; }
     done
@@ -399,11 +417,18 @@ show_failure() {
 
 write_env() {
   local n=$1
-  cat >"$STATE/env.tmp" <<EOF
+  if stack_secure; then
+    # no KAFKA_BOOTSTRAP_SERVERS: it would override the brokers of a properties file (-F)
+    printf 'SCHEMA_REGISTRY_URL=%s\nVTEV_STACK_NODES=%s\nVTEV_STACK_SECURE=1\n' \
+      "$(registry_url)" "$n" >"$STATE/env.tmp"
+    secure_write_env "$STATE/env.tmp"
+  else
+    cat >"$STATE/env.tmp" <<EOF
 KAFKA_BOOTSTRAP_SERVERS=$(bootstrap_of "$n")
 SCHEMA_REGISTRY_URL=$(registry_url)
 VTEV_STACK_NODES=$n
 EOF
+  fi
   if [ -f "$STATE/prometheus/port" ]; then
     echo "PROMETHEUS_URL=$(prometheus_url)" >>"$STATE/env.tmp"
   fi
@@ -412,10 +437,11 @@ EOF
 
 # ---------------------------------------------------------- commands --
 cmd_up() {
-  local n= t0 running i deadline cid java_major monitoring=0
+  local n= t0 running i deadline cid java_major monitoring=0 secure=0
   while [ $# -gt 0 ]; do
     case "$1" in
       --monitoring) monitoring=1; shift ;;
+      --secure) secure=1; shift ;;
       --nodes) n=${2:-}; shift 2 || die "--nodes needs a value" ;;
       --nodes=*) n=${1#--nodes=}; shift ;;
       -q|--quiet) QUIET=1; shift ;;
@@ -427,6 +453,7 @@ cmd_up() {
     [ "$n" != 0 ] || n=1
   fi
   case "$n" in 1|3) ;; *) die "--nodes must be 1 or 3 (got $n)" ;; esac
+  [ "$secure" = 1 ] && [ "$n" != 1 ] && die "--secure runs one node (got --nodes $n)"
   t0=$(now)
   command -v "$JAVA" >/dev/null || die "java not found (./run deps installs default-jre-headless)"
   java_major=$("$JAVA" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
@@ -436,6 +463,9 @@ cmd_up() {
   if [ "$running" != 0 ]; then
     if any_alive; then
       [ "$running" = "$n" ] || die "the stack already runs with $running node(s) in $STATE; run \`down\` first"
+      if [ "$secure" = 1 ] && ! stack_secure; then
+        die "the stack in $STATE runs without --secure; run \`down\` first"
+      fi
     else
       log "removing stale state in $STATE (nothing of it runs)"
       remove_state
@@ -449,7 +479,7 @@ cmd_up() {
   find_probe
 
   if [ "$running" = 0 ]; then
-    ports_free "$n"
+    ports_free "$n" "$secure"
     UP_FRESH=1
     mkdir -p "$STATE"
     touch "$STATE/$MARKER"
@@ -458,6 +488,11 @@ cmd_up() {
       "$KAFKA_PORT" "$(controller_base "$n")" "$REGISTRY_PORT" >"$STATE/ports"
     cid=$(new_cluster_id)
     echo "$cid" >"$STATE/cluster-id"
+    if [ "$secure" = 1 ]; then
+      touch "$STATE/secure-mode"
+      secure_make_certs
+      secure_write_clients
+    fi
     for ((i = 1; i <= n; i++)); do write_kafka_config "$i" "$n"; done
     for ((i = 1; i <= n; i++)); do (UP_FRESH=0; format_node "$i" "$cid") & done
     wait_all_or_die "formatting"
@@ -472,6 +507,7 @@ cmd_up() {
     die "Kafka did not come up (a metadata request listing $n broker(s), waited at most ${START_TIMEOUT}s)"
   wait_registry "$deadline" ||
     die "Apicurio Registry did not answer $(registry_url)/subjects within ${START_TIMEOUT}s"
+  if stack_secure && [ "$UP_FRESH" = 1 ]; then secure_provision; fi
   if [ "$monitoring" = 1 ]; then
     start_prometheus
     wait_prometheus "$deadline" ||
@@ -479,13 +515,14 @@ cmd_up() {
   fi
   write_env "$n"
   UP_FRESH=0
-  log "up in $(elapsed "$t0")s: $n Kafka node(s), Apicurio Registry$([ "$monitoring" = 1 ] && echo ", Prometheus $(prometheus_url)"); env in $STATE/env"
+  log "up in $(elapsed "$t0")s: $n Kafka node(s)$(stack_secure && echo " (secure: SASL_SSL 127.0.0.1:$KAFKA_PORT, mTLS 127.0.0.1:$(mtls_port), ACLs)"), Apicurio Registry$([ "$monitoring" = 1 ] && echo ", Prometheus $(prometheus_url)"); env in $STATE/env"
   [ "$QUIET" = 1 ] || cat "$STATE/env"
 }
 
 ports_free() { # every port a fresh stack of n nodes needs is free (waiting a while), or die before starting anything
   local n=$1 i ports=()
   for ((i = 1; i <= n; i++)); do ports+=("$(broker_port "$i")" "$(controller_port "$i" "$n")"); done
+  [ "${2:-0}" = 1 ] && ports+=("$(mtls_port)")
   wait_ports_free "${ports[@]}" "$REGISTRY_PORT"
 }
 
@@ -555,10 +592,12 @@ cmd_status() {
   fi
   if [ "$up" -gt 1 ] || { [ "$up" = 1 ] && [ "$total" -gt 1 ]; }; then
     find_probe
+    local conn
+    mapfile -t conn < <(probe_conn "$n")
     if [ "$QUIET" = 1 ]; then
-      "$PROBE" -q -b "$(bootstrap_of "$n")" || up=0
+      "$PROBE" -q "${conn[@]}" || up=0
     else
-      "$PROBE" -b "$(bootstrap_of "$n")" | sed 's/^/  /' || up=0
+      "$PROBE" "${conn[@]}" | sed 's/^/  /' || up=0
     fi
   fi
   if [ -f "$STATE/prometheus/port" ]; then
@@ -606,7 +645,9 @@ cmd_node() {
       fetch_kafka
       start_node "$id"
       find_probe
-      if ! "$PROBE" -q -b "127.0.0.1:$(broker_port "$id")" -i "$id" -w "$START_TIMEOUT"; then
+      local conn
+      mapfile -t conn < <(probe_conn "$n")
+      if ! "$PROBE" -q "${conn[@]}" -b "127.0.0.1:$(broker_port "$id")" -i "$id" -w "$START_TIMEOUT"; then
         show_failure
         die "node $id did not answer within ${START_TIMEOUT}s"
       fi
@@ -624,6 +665,9 @@ usage() {
 usage: scripts/stack.sh COMMAND [ARGS]
   up [--nodes 1|3] [--quiet]   fetch (first time), start Kafka $KAFKA_VERSION (KRaft) and Apicurio
                                Registry $APICURIO_VERSION on 127.0.0.1, wait, write \$VTEV_STACK_DIR/env
+  up --secure                  one node with SASL_SSL (SCRAM-SHA-512) and mTLS listeners only, ACLs
+                               per example service, client properties in \$VTEV_STACK_DIR/secure/
+                               (doc/security.md)
   down [--quiet]               stop what up started (TERM, then KILL after ${STOP_TIMEOUT}s), remove the data
   status [--quiet]             what runs where; exit 0 all running, 1 not running, 3 partly running
   env                          print the env file
