@@ -412,6 +412,8 @@ show_failure() {
     [ -s "$f" ] || continue
     printf -- '--- last lines of %s\n' "$f" >&2
     tail -n 15 "$f" >&2
+    # the cause of a failed start is often far above the shutdown's last lines
+    grep -m 3 -E 'Address already in use|BindException|FATAL|Exiting Kafka' "$f" >&2 || true
   done
 }
 
@@ -490,8 +492,11 @@ cmd_up() {
     echo "$cid" >"$STATE/cluster-id"
     if [ "$secure" = 1 ]; then
       touch "$STATE/secure-mode"
+      local tc
+      tc=$(now)
       secure_make_certs
       secure_write_clients
+      log "secure: CA, broker and $(secure_principals | wc -l) client certificates in $(elapsed "$tc")s"
     fi
     for ((i = 1; i <= n; i++)); do write_kafka_config "$i" "$n"; done
     for ((i = 1; i <= n; i++)); do (UP_FRESH=0; format_node "$i" "$cid") & done
@@ -507,7 +512,12 @@ cmd_up() {
     die "Kafka did not come up (a metadata request listing $n broker(s), waited at most ${START_TIMEOUT}s)"
   wait_registry "$deadline" ||
     die "Apicurio Registry did not answer $(registry_url)/subjects within ${START_TIMEOUT}s"
-  if stack_secure && [ "$UP_FRESH" = 1 ]; then secure_provision; fi
+  if stack_secure && [ "$UP_FRESH" = 1 ]; then
+    local tp
+    tp=$(now)
+    secure_provision
+    log "secure: ACLs and platform topics in $(elapsed "$tp")s"
+  fi
   if [ "$monitoring" = 1 ]; then
     start_prometheus
     wait_prometheus "$deadline" ||

@@ -337,7 +337,11 @@ VTEV_EXPORT vtev_err_t vtev_consumer_close(vtev_consumer_t *c, char *errstr,
  * @param errstr      receives the reason on failure.
  * @param errstr_size size of @p errstr.
  * @returns ::VTEV_ERR_OK, ::VTEV_ERR_INVALID_ARG, ::VTEV_ERR_NOMEM or
- *          ::VTEV_ERR_KAFKA (subscribe refused).
+ *          ::VTEV_ERR_KAFKA (subscribe refused); for a reader
+ *          (`consumer.read.only`), which reads the topic's metadata here,
+ *          also ::VTEV_ERR_NOT_FOUND (no such topic) and ::VTEV_ERR_FATAL
+ *          (the brokers refused the credentials: the message names the
+ *          settings to check).
  * @remark From the thread that drives the consumer (before polling, or
  *         between polls), not concurrently with poll or run.
  * @since 0.1.0
@@ -480,7 +484,9 @@ VTEV_EXPORT void vtev_consumer_set_eof_cb(vtev_consumer_t *c, vtev_consumer_eof_
  * @param errstr_size size of @p errstr.
  * @returns ::VTEV_ERR_OK (also when nothing arrived), ::VTEV_ERR_STATE
  *          (closed, or stopped on an earlier error), ::VTEV_ERR_FATAL
- *          (librdkafka fatal error), or the dead-letter error when
+ *          (librdkafka fatal error, or the brokers refused the credentials:
+ *          the message names the settings to check, doc/security.md; the
+ *          consumer stops), or the dead-letter error when
  *          `consumer.dlq.enable=false` and a message had to be dead-lettered
  *          (the consumer then stops; its offset is not stored), or
  *          ::VTEV_ERR_KAFKA when the brokers refused access to a topic or the

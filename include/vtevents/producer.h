@@ -48,7 +48,9 @@ typedef struct vtev_delivery_report_s {
                                  (message.timeout.ms), ::VTEV_ERR_PURGED (close timeout,
                                  aborted transaction), ::VTEV_ERR_MSG_TOO_LARGE,
                                  ::VTEV_ERR_FATAL or ::VTEV_ERR_KAFKA otherwise. */
-    const char *errstr;     /**< "" on success, else librdkafka's text; valid during the callback. */
+    const char *errstr;     /**< "" on success, else librdkafka's text (for a message purged
+                                 after a fatal error: that error's text); valid during the
+                                 callback. */
     int kafka_err;          /**< librdkafka's rd_kafka_resp_err_t value (0 on success). */
     size_t value_len;       /**< Size of the framed value in bytes. */
     void *msg_opaque;       /**< The per-message opaque given to the publish call. */
@@ -76,7 +78,11 @@ typedef void (vtev_producer_dr_cb_t)(vtev_producer_t *producer,
  * @param err      ::VTEV_ERR_FATAL for a fatal error (reported once; the
  *                 producer must then be destroyed), else ::VTEV_ERR_KAFKA for
  *                 an informational error librdkafka recovers from (e.g. all
- *                 brokers down).
+ *                 brokers down).  A failed authentication (a wrong
+ *                 `kafka.sasl.password`, doc/security.md) is fatal: the
+ *                 reason names the settings to check, and the queued
+ *                 messages are purged at once, each report with
+ *                 ::VTEV_ERR_FATAL and that reason.
  * @param reason   the text, valid only during the call.
  * @param opaque   the opaque given to vtev_producer_set_error_cb().
  * @remark Called from the producer's background poll thread, with the same

@@ -202,6 +202,19 @@ nsecrets=$(wc -l <"$secrets")
 rm -f "$secrets"
 step "secrets: $nsecrets secret lines, ${#files[@]} captured outputs ($(cat "${files[@]}" | wc -l) lines): $([ -z "$hits" ] && echo none in them || echo FOUND)"
 
+# the ACL table of doc/security.md is the one the stack creates
+acl_rows() { awk '!/^[[:space:]]*#/ && NF == 5 { print $1, $2, $4, $5 }' scripts/stack/secure-acls.txt; }
+doc_rows() {
+  awk -F'|' '/^\| principal \| resource \| name \| operations \|/ { t = 1; next }
+    t && /^\|---/ { next }
+    t && /^\|/ { for (i = 2; i <= 5; i++) gsub(/^ +| +$/, "", $i); print $2, $3, $4, $5; next }
+    t { exit }' doc/security.md | sed 's/ *$//'
+}
+if [ "$(acl_rows)" != "$(doc_rows)" ]; then
+  fail "doc/security.md's ACL table differs from scripts/stack/secure-acls.txt: $(diff <(acl_rows) <(doc_rows) | head -5)"
+fi
+step "doc/security.md's ACL table: $(doc_rows | wc -l) rows, as scripts/stack/secure-acls.txt"
+
 if [ "$FAILS" != 0 ]; then
   echo "secure: $FAILS check(s) failed; outputs in $OUT" >&2
   exit 1
