@@ -152,7 +152,7 @@ count_positions() {
 before=$(count_positions)
 t=$(now)
 # shellcheck disable=SC2086
-run badpw-publish "$TOOLS/vt-publish" -F "$BAD" $POS
+run badpw-publish "$TOOLS/vt-publish" -F "$BAD" -X kafka.message.timeout.ms=15000 $POS
 took=$(secs "$t")
 [ "$RC" = 1 ] || fail "vt-publish with a wrong password: exit $RC, expected 1"
 grep -q "kafka.sasl.password" "$OUT/badpw-publish.err" ||
