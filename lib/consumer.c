@@ -516,22 +516,32 @@ static vtev_err_t resubscribe(vtev_consumer_t *c, char *errstr, size_t errstr_si
     return VTEV_ERR_OK;
 }
 
-/* The metadata of rkt, asked for up to 10 s in 500 ms attempts. While nothing is assigned
- * yet, polling the consumer queue returns no message of a partition, only serves errors: an
- * authentication failure (error_cb()) ends the wait at once (returned, with errstr naming
- * the settings) instead of after the 10 s. */
+/* The metadata of rkt, asked for during up to 10 s in attempts of at most 500 ms. While
+ * nothing is assigned yet, polling the consumer queue returns no message of a partition, it
+ * only serves errors: an authentication failure (error_cb()) ends the wait at once (returned,
+ * with errstr naming the settings) instead of after the 10 s. */
 static rd_kafka_resp_err_t reader_metadata(vtev_consumer_t *c, rd_kafka_topic_t *rkt,
                                            const struct rd_kafka_metadata **mdp, char *errstr,
                                            size_t errstr_size) {
-    rd_kafka_resp_err_t rerr = RD_KAFKA_RESP_ERR__TIMED_OUT;
-    int attempt;
-    for (attempt = 0; attempt < 20; attempt++) {
+    static const struct timespec pause = {0, 100 * 1000 * 1000};
+    int64_t end = vtev__now_mono_us() + 10000 * 1000;
+    rd_kafka_resp_err_t rerr;
+    for (;;) {
+        int64_t t0 = vtev__now_mono_us(), left_ms = (end - t0) / 1000;
         rd_kafka_message_t *m;
-        if ((rerr = rd_kafka_metadata(c->rk, 0, rkt, mdp, 500)) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        bool quick;
+        rerr = rd_kafka_metadata(c->rk, 0, rkt, mdp, left_ms < 500 ? (int)left_ms + 1 : 500);
+        if (rerr == RD_KAFKA_RESP_ERR_NO_ERROR)
             return rerr;
-        if (c->part_cnt > 0)
+        if (vtev__now_mono_us() >= end)
+            return rerr;
+        quick = vtev__now_mono_us() - t0 < 100 * 1000; /* failed at once: no busy loop */
+        if (c->part_cnt > 0) {
+            if (quick)
+                nanosleep(&pause, NULL);
             continue;
-        while ((m = rd_kafka_consumer_poll(c->rk, 0))) { /* serves error_cb() */
+        }
+        while ((m = rd_kafka_consumer_poll(c->rk, quick ? 100 : 0))) { /* serves error_cb() */
             if (m->err)
                 vtev__log(c->conf, 4, "CONSUMER", "%s", rd_kafka_message_errstr(m));
             rd_kafka_message_destroy(m);
@@ -541,7 +551,6 @@ static rd_kafka_resp_err_t reader_metadata(vtev_consumer_t *c, rd_kafka_topic_t 
             return RD_KAFKA_RESP_ERR__AUTHENTICATION;
         }
     }
-    return rerr;
 }
 
 /* A reader's new topic: it must exist; without a group every partition of
