@@ -22,7 +22,7 @@ cp -r "$src/include" "$src/lib" "$src/schemas" "$src/meson.build" "$src/meson_op
 cp "$src/scripts/embed_schemas.py" "$tmp/pristine/scripts/"
 cp "$src/tools/vt-codegen.c" "$tmp/pristine/tools/"
 cp -r "$tmp/pristine" "$tmp/src"
-if ! meson setup "$tmp/build" "$tmp/src" -Dbuildtype=debugoptimized -Dtests=false \
+if ! meson setup "$tmp/build" "$tmp/src" -Dbuildtype=debug -Dtests=false \
      -Dtools=false -Dexamples=false -Ddocs=false >"$tmp/setup.log" 2>&1; then
   cat "$tmp/setup.log"; echo "FAIL: meson setup of the copy"; exit 1
 fi
