@@ -9,7 +9,7 @@
 set -euo pipefail
 SRC=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 export VTEV_STACK_DIR=$(mktemp -d /tmp/vtev-stack-ports-XXXXXX)
-export VTEV_STACK_KAFKA_PORT=${VTEV_TEST_PORT_BASE:-29092} VTEV_STACK_REGISTRY_PORT=$((${VTEV_TEST_PORT_BASE:-29092} - 11))
+export VTEV_STACK_KAFKA_PORT=${VTEV_TEST_PORT_BASE:-27092} VTEV_STACK_REGISTRY_PORT=$((${VTEV_TEST_PORT_BASE:-27092} - 11))
 CTRL=$((VTEV_STACK_KAFKA_PORT + 1))
 export VTEV_STACK_CONTROLLER_PORT=$CTRL # not the one of a stack this runs beside
 holder=

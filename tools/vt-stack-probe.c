@@ -7,7 +7,7 @@
  * libvtevents), so the stack script can compile it on its own when no build
  * directory exists. Not installed.
  *
- *   vt-stack-probe -b 127.0.0.1:39092 [-w SECONDS] [-n BROKERS] [-i ID] [-x ID] [-q]
+ *   vt-stack-probe -b 127.0.0.1:29092 [-w SECONDS] [-n BROKERS] [-i ID] [-x ID] [-q]
  *                  [-X KEY=VALUE] [-F FILE] [--create-acls FILE]
  *
  * -X and -F configure the connection (security.protocol, sasl.*, ssl.*) for

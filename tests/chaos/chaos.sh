@@ -2,8 +2,8 @@
 # tests/chaos/chaos.sh BUILD_DIR [CASE ...] - the chaos cases on a real
 # three-node cluster (replication 3, min ISR 2) of its own: scripts/stack.sh
 # up --nodes 3 in .stack-chaos/ on ports of its own (VTEV_CHAOS_KAFKA_PORT,
-# default 39392..39394, controllers +3; registry VTEV_CHAOS_REGISTRY_PORT,
-# 38381), started and stopped here.  Each case runs a real workload and
+# default 29392..29394, controllers +3; registry VTEV_CHAOS_REGISTRY_PORT,
+# 28381), started and stopped here.  Each case runs a real workload and
 # writes its figures as one line of $VTEV_CHAOS_OUT (default
 # BUILD_DIR/chaos/results.tsv):
 #   case <TAB> title <TAB> events <TAB> lost <TAB> duplicated <TAB> recovery_s <TAB> verdict <TAB> detail
@@ -43,9 +43,9 @@ mkdir -p "$(dirname "$OUTF")"
 : >"$OUTF"
 WORK=$(mktemp -d)
 export VTEV_STACK_DIR=$ROOT/.stack-chaos
-export VTEV_STACK_KAFKA_PORT=${VTEV_CHAOS_KAFKA_PORT:-39392}
-export VTEV_STACK_REGISTRY_PORT=${VTEV_CHAOS_REGISTRY_PORT:-38381}
-export VTEV_STACK_PROMETHEUS_PORT=${VTEV_CHAOS_PROMETHEUS_PORT:-39391}
+export VTEV_STACK_KAFKA_PORT=${VTEV_CHAOS_KAFKA_PORT:-29392}
+export VTEV_STACK_REGISTRY_PORT=${VTEV_CHAOS_REGISTRY_PORT:-28381}
+export VTEV_STACK_PROMETHEUS_PORT=${VTEV_CHAOS_PROMETHEUS_PORT:-29391}
 STACK=$ROOT/scripts/stack.sh
 pids=()
 log() { printf '==> chaos %s: %s\n' "$(date +%T)" "$*" >&2; }

@@ -13,7 +13,7 @@
 #   6. no password and no private-key line in any output captured above (also with -v and
 #      librdkafka's debug log).
 # One single-node secure stack of its own (.stack-secure-test/, ports
-# VTEV_SECURE_TEST_KAFKA_PORT 39596..39598, VTEV_SECURE_TEST_REGISTRY_PORT 38596), started
+# VTEV_SECURE_TEST_KAFKA_PORT 29596..29598, VTEV_SECURE_TEST_REGISTRY_PORT 28596), started
 # and stopped here.
 set -euo pipefail
 
@@ -21,9 +21,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=$(cd "${1:?usage: secure.sh BUILD_DIR}" && pwd)
 cd "$ROOT"
 export VTEV_STACK_DIR=$ROOT/.stack-secure-test
-export VTEV_STACK_KAFKA_PORT=${VTEV_SECURE_TEST_KAFKA_PORT:-39596}
-export VTEV_STACK_REGISTRY_PORT=${VTEV_SECURE_TEST_REGISTRY_PORT:-38596}
-export VTEV_STACK_PROMETHEUS_PORT=${VTEV_SECURE_TEST_PROMETHEUS_PORT:-39599}
+export VTEV_STACK_KAFKA_PORT=${VTEV_SECURE_TEST_KAFKA_PORT:-29596}
+export VTEV_STACK_REGISTRY_PORT=${VTEV_SECURE_TEST_REGISTRY_PORT:-28596}
+export VTEV_STACK_PROMETHEUS_PORT=${VTEV_SECURE_TEST_PROMETHEUS_PORT:-29599}
 export VTEV_BUILD_DIR=$BUILD
 # the plain stack's environment (./run test) must not override the files' brokers
 unset KAFKA_BOOTSTRAP_SERVERS VTEV_CONFIG
