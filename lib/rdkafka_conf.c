@@ -7,6 +7,7 @@
 #include <vtevents/rdkafka_ext.h>
 
 #include <string.h>
+#include <strings.h>
 
 #include "conf_int.h"
 #include "rdkafka_int.h"
@@ -84,9 +85,21 @@ vtev_err_t vtev__rdkafka_producer_defaults(const vtev_conf_t *conf, rd_kafka_con
 
 const char *vtev__rdkafka_auth_hint(const vtev_conf_t *conf) {
     const char *proto = vtev__conf_str(conf, "kafka.security.protocol");
-    if (proto && (!strncmp(proto, "SASL", 4) || !strncmp(proto, "sasl", 4)))
+    const char *mech = vtev__conf_str(conf, "kafka.sasl.mechanisms");
+    if (proto && (!strncmp(proto, "SASL", 4) || !strncmp(proto, "sasl", 4))) {
+        /* librdkafka before 2.6.1 repeats the client nonce in SCRAM's final
+         * message, which Kafka refuses since 3.8.1/3.9 (CVE-2024-56128): the
+         * right password fails too, so the hint must not only blame it. The
+         * version is the one loaded at run time, not the one built against. */
+        if (mech && !strncasecmp(mech, "SCRAM", 5) && rd_kafka_version() < 0x020601ff)
+            return "authentication failed: check kafka.sasl.username and kafka.sasl.password; "
+                   "also, this librdkafka (before 2.6.1) cannot log in with SCRAM to Kafka "
+                   "3.8.1 or newer whatever the password (its SCRAM nonce bug): use "
+                   "kafka.sasl.mechanisms=PLAIN over SASL_SSL, or librdkafka 2.6.1+ "
+                   "(doc/security.md)";
         return "authentication failed: check kafka.sasl.username and kafka.sasl.password "
                "(and kafka.sasl.mechanisms)";
+    }
     return "authentication failed: check kafka.security.protocol and the client certificate "
            "(kafka.ssl.certificate.location, kafka.ssl.key.location)";
 }

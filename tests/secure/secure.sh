@@ -142,6 +142,21 @@ PY
 else
   step "SCRAM-SHA-512 check skipped: VTEV_PYTHON (the .venv's python) is not set"
 fi
+# ... and with the library's own librdkafka: before 2.6.1 the right password fails too (its
+# SCRAM nonce bug), and the error must say so rather than only blame the password
+rdk=$("$TOOLS/vt-publish" --version | awk '$1 == "librdkafka" { print $2 }')
+t=$(now)
+# shellcheck disable=SC2086
+run scram-c "$TOOLS/vt-publish" -F "$(conf POSITION_SIMULATOR SCRAM)" -X kafka.message.timeout.ms=15000 $POS
+took=$(secs "$t")
+if printf '%s\n2.6.1\n' "$rdk" | sort -V -C; then # older than 2.6.1
+  [ "$RC" = 1 ] && grep -q "SCRAM nonce bug" "$OUT/scram-c.err" && fast "$took" ||
+    fail "vt-publish over SCRAM with librdkafka $rdk: exit $RC after ${took}s, and the error does not name the nonce bug: $(cat "$OUT/scram-c.err")"
+  step "SCRAM-SHA-512 with librdkafka $rdk (vt-publish): exit 1 in ${took}s naming its nonce bug"
+else
+  [ "$RC" = 0 ] || fail "vt-publish over SCRAM with librdkafka $rdk: exit $RC: $(cat "$OUT/scram-c.err")"
+  step "SCRAM-SHA-512 with librdkafka $rdk (vt-publish): published"
+fi
 
 # ---- 4. a wrong password
 BAD=$OUT/bad-password.properties
