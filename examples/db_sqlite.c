@@ -173,8 +173,10 @@ static long lite_exec(ex_db_t *h, const char *sql, int nparams, const char *cons
     ncols = sqlite3_column_count(st);
     if (ncols > 32)
         ncols = 32;
+    /* SQLITE_STATIC: the values outlive the statement's run, and the
+     * bindings are cleared below (no copy, no allocation per value) */
     for (i = 0; i < nparams; i++) {
-        rc = v[i] ? sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_TRANSIENT)
+        rc = v[i] ? sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_STATIC)
                   : sqlite3_bind_null(st, i + 1);
         if (rc != SQLITE_OK) {
             snprintf(errstr, errstr_size, "sqlite: bind: %s", sqlite3_errmsg(l->db));
