@@ -399,6 +399,14 @@ static long db_exec(api_t *api, const char *sql, int n, const char *const *v,
                          errstr, errstr_size);
 }
 
+/* db_exec() with typed parameters, for a statement that returns no rows. */
+static long db_exec_typed(api_t *api, const char *sql, int n, const ex_param_t *p, char *errstr,
+                          size_t errstr_size) {
+    char buf[1024];
+    return ex_store_exec_typed(api->store, sql_for(api, sql, buf, sizeof(buf)), n, p, NULL, NULL,
+                               errstr, errstr_size);
+}
+
 static int db_begin(api_t *api, char *errstr, size_t errstr_size) {
     return db_exec(api, "BEGIN", 0, NULL, NULL, NULL, errstr, errstr_size) < 0 ? -1 : 0;
 }
@@ -971,7 +979,7 @@ static void row_status(int n, const char *const *c, void *opaque) {
 
 typedef struct put_s {
     vtev_event_t *ev;
-    const char *const *vals;
+    const ex_param_t *params; /* the UPDATE's */
 } put_t;
 
 /* PUT's change (apply_fn): the state, then the event carrying the stored
@@ -982,14 +990,15 @@ static unsigned int put_apply(api_t *api, void *arg, bad_t *b) {
     put_t *a = arg;
     vtev_position_event_t *pe = &a->ev->u.position;
     char errstr[512], stored[VTEV_STATUS_MAX + 1] = "";
-    long n = db_exec(api,
-                     "UPDATE vessels SET lat = $2, lon = $3, speed = $4, heading = $5, status = "
-                     "COALESCE($6, status, 'underway'), updated_at_us = $7, last_event_id = $8, "
-                     "updates = updates + 1 WHERE vessel_id = $1",
-                     8, a->vals, NULL, NULL, errstr, sizeof(errstr));
-    if (n == 1 && !a->vals[5])
-        n = db_exec(api, "SELECT status FROM vessels WHERE vessel_id = $1", 1, a->vals,
-                    row_status, stored, errstr, sizeof(errstr));
+    const char *id[1] = {a->params[0].text};
+    long n = db_exec_typed(api,
+                           "UPDATE vessels SET lat = $2, lon = $3, speed = $4, heading = $5, "
+                           "status = COALESCE($6, status, 'underway'), updated_at_us = $7, "
+                           "last_event_id = $8, updates = updates + 1 WHERE vessel_id = $1",
+                           8, a->params, errstr, sizeof(errstr));
+    if (n == 1 && a->params[5].type == EX_P_NULL)
+        n = db_exec(api, "SELECT status FROM vessels WHERE vessel_id = $1", 1, id, row_status,
+                    stored, errstr, sizeof(errstr));
     if (n == 0) {
         bad_set(b, 404, "NOT_FOUND", "vessel_id", "no such vessel");
         return 404;
@@ -1013,8 +1022,7 @@ static enum MHD_Result do_update(api_t *api, struct MHD_Connection *conn, const 
     vtev_vessel_state_t s;
     vtev_metadata_t *md;
     bool has_status = false;
-    char errstr[512], corr[160], num[4][32], ts[32];
-    const char *vals[8];
+    char errstr[512], corr[160];
 
     memset(&s, 0, sizeof(s));
     if (!j)
@@ -1045,22 +1053,17 @@ static enum MHD_Result do_update(api_t *api, struct MHD_Connection *conn, const 
         bad_from_lib(&b, errstr);
         return send_bad(api, conn, &b);
     }
-    snprintf(num[0], 32, "%.17g", s.lat);
-    snprintf(num[1], 32, "%.17g", s.lon);
-    snprintf(num[2], 32, "%.17g", s.speed);
-    snprintf(num[3], 32, "%.17g", s.heading);
-    snprintf(ts, sizeof(ts), "%" PRId64, pe->env.timestamp_us);
-    vals[0] = pe->env.vessel_id;
-    vals[1] = num[0];
-    vals[2] = num[1];
-    vals[3] = num[2];
-    vals[4] = num[3];
-    vals[5] = has_status ? s.status : NULL;
-    vals[6] = ts;
-    vals[7] = pe->env.event_id;
-
     {
-        put_t a = {&ev, vals};
+        const ex_param_t params[8] = {
+            {EX_P_TEXT, pe->env.vessel_id, 0, 0},
+            {EX_P_REAL, NULL, s.lat, 0},
+            {EX_P_REAL, NULL, s.lon, 0},
+            {EX_P_REAL, NULL, s.speed, 0},
+            {EX_P_REAL, NULL, s.heading, 0},
+            {has_status ? EX_P_TEXT : EX_P_NULL, has_status ? s.status : NULL, 0, 0},
+            {EX_P_INT, NULL, 0, pe->env.timestamp_us},
+            {EX_P_TEXT, pe->env.event_id, 0, 0}};
+        put_t a = {&ev, params};
         char reply[128];
         enum MHD_Result rc;
         snprintf(reply, sizeof(reply), "{\"status\":\"accepted\",\"event_id\":\"%s\"}\n",
