@@ -14,6 +14,8 @@ server is stopped, which flushes its producer, and the topic is read back
 with vt-tail: each 202's event_id must be in it exactly once, and the topic
 must hold nothing else.  Prints R lines for bench/report.py (table api).
 Needs: wrk (Debian package), KAFKA_BOOTSTRAP_SERVERS, SCHEMA_REGISTRY_URL.
+The servers listen on free ports of 20000-32000 (tests/free_port.py), or on
+VTEV_BENCH_API_PORT, +1 and +2 (direct, outbox, python) when that is set.
 """
 import collections
 import http.client
@@ -29,6 +31,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LUA = os.path.join(ROOT, "bench", "api", "put.lua")
 VESSELS = 100
+SIDES = ["direct", "outbox", "python"]
 
 
 def free_port():
@@ -77,7 +80,8 @@ STARTED = []  # every server process, killed at exit if still running
 class Side:
     def __init__(self, name, build, py, tmp, topic):
         self.name, self.build, self.py, self.tmp, self.topic = name, build, py, tmp, topic
-        self.port = free_port()
+        base = os.environ.get("VTEV_BENCH_API_PORT")
+        self.port = int(base) + SIDES.index(name) if base else free_port()
         self.db = os.path.join(tmp, topic + ".db")  # fresh each round
         self.err = open(os.path.join(tmp, name + ".err"), "w")
         if name == "python":
@@ -158,7 +162,7 @@ def main():
     build, py = args
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (Debian package wrk; ./run deps installs it)")
-    sides = ["direct", "outbox", "python"]
+    sides = SIDES
     tmp = tempfile.mkdtemp(prefix="vtev-bench-api-")
     try:
         for rnd in range(rounds):
