@@ -12,7 +12,10 @@ connections) for S seconds at 1,000 req/s, at 5,000 req/s, and as fast as it
 goes (PUT /api/v1/vessels/{id}).  Then (outbox: once the outbox is empty) the
 server is stopped, which flushes its producer, and the topic is read back
 with vt-tail: each 202's event_id must be in it exactly once, and the topic
-must hold nothing else.  Prints R lines for bench/report.py (table api).
+must hold nothing else.  Also per rate: the server process's CPU time per
+request (/proc/PID/stat, all its threads) and the machine's 1-minute load
+average as wrk started (the machine may be shared).  Prints R lines for
+bench/report.py (table api).
 Needs: wrk (Debian package), KAFKA_BOOTSTRAP_SERVERS, SCHEMA_REGISTRY_URL.
 The servers listen on free ports of 20000-32000 (tests/free_port.py), or on
 VTEV_BENCH_API_PORT, +1 and +2 (direct, outbox, python) when that is set.
@@ -56,6 +59,18 @@ def result(case, side, metric, value):
 
 def log(msg):
     print("==> bench api: " + msg, file=sys.stderr, flush=True)
+
+
+def cpu_secs(pid):
+    """User + system CPU seconds of process @p pid (all threads) so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load1():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
 
 
 def wrk(port, rate, secs, ids_file):
@@ -181,8 +196,13 @@ def main():
                 for case, rate in CASES:
                     log("round %d: %s %s" % (rnd + 1, side, case))
                     f = os.path.join(tmp, "%s.%d.ids" % (side, rate))
+                    load, c0 = load1(), cpu_secs(s.proc.pid)
                     w = wrk(s.port, rate, secs, f)
+                    cpu = cpu_secs(s.proc.pid) - c0
                     ids_files.append(f)
+                    if w.get("requests"):
+                        result(case, side, "cpu_us", cpu / w["requests"] * 1e6)
+                    result(case, side, "load1", load)
                     for k in ("rate", "p50_ms", "p99_ms", "p999_ms", "max_ms", "s202", "s503",
                               "sother", "sockerr"):
                         result(case, side, k, w.get(k, 0))
