@@ -182,7 +182,8 @@ def api_section(data, m, w):
         return targets
     w("`PUT /api/v1/vessels/{id}` position updates (100 vessels, round robin) from wrk "
       "(Debian's wrk 4.1, one thread, 50 connections, `bench/api/put.lua`) against "
-      "vessel-api (examples/vessel-api.c; SQLite file, one HTTP thread) in direct mode and in "
+      "vessel-api (examples/vessel-api.c; SQLite file, one HTTP thread, one transaction per "
+      "round of its event loop) in direct mode and in "
       "outbox mode, and against the platform's original design as a Python service "
       "(bench/py/py_api.py: FastAPI on uvicorn, one process, the same SQLite tables, then "
       "confluent-kafka's SerializingProducer with AvroSerializer), on the same broker and "
@@ -196,20 +197,25 @@ def api_section(data, m, w):
       "leaves more of the 2 cores to the servers. Latency is wrk's, from the request written to the "
       "response read; the percentiles are of all responses, which are the 202s when the "
       "non-202 column is 0. The machine (2 cores) also runs the broker, the registry and "
-      "wrk. Command: `%s`." % (m.get("api_secs", "?"), m.get("cmd_api", "")))
+      "wrk, and may be shared with other work: the last columns are the server process's "
+      "CPU time per request (all its threads: HTTP, producer, SQLite) and the 1-minute load "
+      "average as each run started (2 would be the two cores busy). Command: `%s`." % (
+          m.get("api_secs", "?"), m.get("cmd_api", "")))
     w("")
-    w("| case | side | rounds | achieved req/s | p50 (ms) | p99 (ms) | p99.9 (ms) | non-202 |")
-    w("|---|---|---:|---:|---:|---:|---:|---:|")
+    w("| case | side | rounds | achieved req/s | p50 (ms) | p99 (ms) | p99.9 (ms) | non-202 | "
+      "server CPU (µs/req) | load average |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for case in API_CASES:
         for side, label in API_SIDES:
             r = g(case, side, "rate")
             if not r:
                 continue
             bad = [sum(g(case, side, k) or [0]) for k in ("s503", "sother", "sockerr")]
-            w("| %s | %s | %d | %s | %s | %s | %s | %s |" % (
+            w("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |" % (
                 case, label, len(r), stat(r, "eps"), stat(g(case, side, "p50_ms"), "ms"),
                 stat(g(case, side, "p99_ms"), "ms"), stat(g(case, side, "p999_ms"), "ms"),
-                "{:,.0f}".format(sum(bad))))
+                "{:,.0f}".format(sum(bad)), stat(g(case, side, "cpu_us"), "mb"),
+                stat(g(case, side, "load1"), "mb")))
     w("")
     w("Every 202 against the topic (read back with vt-tail once the server stopped and, "
       "in outbox mode, its outbox was empty): matched = the 202's event_id is in the topic "

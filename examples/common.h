@@ -276,5 +276,18 @@ bool ex_store_is_pg(const ex_store_t *s);
 long ex_store_exec(ex_store_t *s, const char *sql, int nparams, const char *const *values,
                    void (*row)(int ncols, const char *const *cols, void *opaque), void *opaque,
                    char *errstr, size_t errstr_size);
+/* A parameter of ex_store_exec_typed(). */
+typedef enum ex_param_type_e { EX_P_NULL, EX_P_TEXT, EX_P_REAL, EX_P_INT } ex_param_type_t;
+typedef struct ex_param_s {
+    ex_param_type_t type;
+    const char *text; /* EX_P_TEXT (borrowed for the call) */
+    double real;      /* EX_P_REAL */
+    int64_t i;        /* EX_P_INT */
+} ex_param_t;
+/* ex_store_exec() with typed parameters: SQLite binds them as they are (no
+ * number printed and parsed again); PostgreSQL gets them as text (%.17g). */
+long ex_store_exec_typed(ex_store_t *s, const char *sql, int nparams, const ex_param_t *params,
+                         void (*row)(int ncols, const char *const *cols, void *opaque),
+                         void *opaque, char *errstr, size_t errstr_size);
 
 #endif

@@ -55,6 +55,11 @@ typedef struct ex_db_ops_s {
     long (*exec)(ex_db_t *db, const char *sql, int nparams, const char *const *values,
                  void (*row)(int ncols, const char *const *cols, void *opaque), void *opaque,
                  char *errstr, size_t errstr_size);
+    /* exec() with typed parameters (common.h: ex_param_t); NULL when the
+     * back end takes text only (store.c then prints them). */
+    long (*exec_typed)(ex_db_t *db, const char *sql, int nparams, const ex_param_t *params,
+                       void (*row)(int ncols, const char *const *cols, void *opaque),
+                       void *opaque, char *errstr, size_t errstr_size);
 } ex_db_ops_t;
 
 /* The start of every back end's handle: a back end's own struct has it as

@@ -153,4 +153,4 @@ static long pg_exec(ex_db_t *h, const char *sql, int nparams, const char *const 
     return n;
 }
 
-const ex_db_ops_t ex_db_pg = {pg_open, pg_upsert, pg_query, pg_close, pg_exec};
+const ex_db_ops_t ex_db_pg = {pg_open, pg_upsert, pg_query, pg_close, pg_exec, NULL};

@@ -159,10 +159,10 @@ static sqlite3_stmt *lite_stmt(lite_t *l, const char *sql, bool *owned, char *er
     return st;
 }
 
-static long lite_exec(ex_db_t *h, const char *sql, int nparams, const char *const *v,
-                      void (*row)(int, const char *const *, void *), void *opaque, char *errstr,
-                      size_t errstr_size) {
-    lite_t *l = (lite_t *)h;
+/* exec() and exec_typed(): the parameters as text (@p v) or typed (@p p). */
+static long lite_run(lite_t *l, const char *sql, int nparams, const char *const *v,
+                     const ex_param_t *p, void (*row)(int, const char *const *, void *),
+                     void *opaque, char *errstr, size_t errstr_size) {
     const char *cols[32];
     bool owned;
     sqlite3_stmt *st = lite_stmt(l, sql, &owned, errstr, errstr_size);
@@ -173,9 +173,17 @@ static long lite_exec(ex_db_t *h, const char *sql, int nparams, const char *cons
     ncols = sqlite3_column_count(st);
     if (ncols > 32)
         ncols = 32;
+    /* SQLITE_STATIC: the values outlive the statement's run, and the
+     * bindings are cleared below (no copy, no allocation per value) */
     for (i = 0; i < nparams; i++) {
-        rc = v[i] ? sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_TRANSIENT)
-                  : sqlite3_bind_null(st, i + 1);
+        if (p)
+            rc = p[i].type == EX_P_TEXT ? sqlite3_bind_text(st, i + 1, p[i].text, -1, SQLITE_STATIC)
+                 : p[i].type == EX_P_REAL ? sqlite3_bind_double(st, i + 1, p[i].real)
+                 : p[i].type == EX_P_INT  ? sqlite3_bind_int64(st, i + 1, p[i].i)
+                                          : sqlite3_bind_null(st, i + 1);
+        else
+            rc = v[i] ? sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_STATIC)
+                      : sqlite3_bind_null(st, i + 1);
         if (rc != SQLITE_OK) {
             snprintf(errstr, errstr_size, "sqlite: bind: %s", sqlite3_errmsg(l->db));
             n = lite_class(rc);
@@ -203,4 +211,17 @@ out:
     return n;
 }
 
-const ex_db_ops_t ex_db_sqlite = {lite_open, lite_upsert, lite_query, lite_close, lite_exec};
+static long lite_exec(ex_db_t *h, const char *sql, int nparams, const char *const *v,
+                      void (*row)(int, const char *const *, void *), void *opaque, char *errstr,
+                      size_t errstr_size) {
+    return lite_run((lite_t *)h, sql, nparams, v, NULL, row, opaque, errstr, errstr_size);
+}
+
+static long lite_exec_typed(ex_db_t *h, const char *sql, int nparams, const ex_param_t *p,
+                            void (*row)(int, const char *const *, void *), void *opaque,
+                            char *errstr, size_t errstr_size) {
+    return lite_run((lite_t *)h, sql, nparams, NULL, p, row, opaque, errstr, errstr_size);
+}
+
+const ex_db_ops_t ex_db_sqlite = {lite_open,  lite_upsert, lite_query,
+                                  lite_close, lite_exec,   lite_exec_typed};

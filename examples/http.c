@@ -2,14 +2,17 @@
  * http.c - /metrics, /healthz and /readyz of the example services, on
  * libmicrohttpd (its internal polling thread; these read no request body).
  * A service with an API of its own (vessel-api, ex_http_start_app()) gets
- * every other path on the same port, bodies included.
+ * every other path on the same port, bodies included; with a round_end
+ * hook (http.h) its event loop runs on a thread of this file's instead.
  */
 #include "http.h"
 #include "common.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,10 @@ struct ex_http_s {
     void *opaque;
     int port;
     ex_http_app_t app; /* app.handle NULL: none */
+    /* app.round_end: the event loop runs on this thread of ours */
+    pthread_t loop;
+    bool loop_started;
+    atomic_int stop;
 };
 
 int ex_http_appendf(char **buf, size_t *len, size_t *cap, const char *fmt, ...) {
@@ -250,6 +257,25 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     *req_cls = NULL;
 }
 
+/* The event loop of an application with a round_end hook: each round
+ * (MHD_run_wait: the sockets that are ready, every request that can go on)
+ * is followed by the hook.  At the stop, a few rounds more without waiting
+ * send the answers the last hooks finished. */
+static void *loop_main(void *arg) {
+    ex_http_t *h = arg;
+    int i;
+    while (!atomic_load(&h->stop)) {
+        if (MHD_run_wait(h->d, 100) != MHD_YES)
+            ex_sleep_ms(10); /* logged by libmicrohttpd (MHD_USE_ERROR_LOG) */
+        h->app.round_end(h->app.app);
+    }
+    for (i = 0; i < 4; i++) {
+        MHD_run_wait(h->d, 0);
+        h->app.round_end(h->app.app);
+    }
+    return NULL;
+}
+
 ex_http_t *ex_http_start(const char *arg, const char *service, ex_http_metrics_fn *extra,
                          void *opaque, char *errstr, size_t errstr_size) {
     return ex_http_start_app(arg, service, extra, opaque, NULL, errstr, errstr_size);
@@ -265,6 +291,7 @@ ex_http_t *ex_http_start_app(const char *arg, const char *service, ex_http_metri
     ex_http_t *h;
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     const union MHD_DaemonInfo *di;
+    bool own_loop = app && app->handle && app->round_end && app->threads <= 1;
 
     if (ex_http_parse(arg, host, sizeof(host), &port, errstr, errstr_size))
         return NULL;
@@ -296,14 +323,21 @@ ex_http_t *ex_http_start_app(const char *arg, const char *service, ex_http_metri
         struct MHD_OptionItem opts[] = {
             {MHD_OPTION_SOCK_ADDR, 0, &ss},
             {MHD_OPTION_CONNECTION_TIMEOUT, 10, NULL},
+            /* libmicrohttpd zeroes a connection's whole memory pool (32 KiB
+             * by default) for every request; 8 KiB (nginx's default for a
+             * request line and headers) holds any request an API expects:
+             * bodies are handed over in pieces */
+            {app ? MHD_OPTION_CONNECTION_MEMORY_LIMIT : MHD_OPTION_END, 8 * 1024, NULL},
             {MHD_OPTION_END, 0, NULL},
             {MHD_OPTION_END, 0, NULL},
         };
-        if (app) /* epoll on Linux: no FD_SETSIZE limit on the connections */
+        if (own_loop) /* epoll, driven by loop_main() */
+            flags = (flags & ~(unsigned int)MHD_USE_INTERNAL_POLLING_THREAD) | MHD_USE_EPOLL;
+        else if (app) /* epoll on Linux: no FD_SETSIZE limit on the connections */
             flags |= MHD_USE_AUTO;
         if (app && app->threads > 1) {
-            opts[2].option = MHD_OPTION_THREAD_POOL_SIZE;
-            opts[2].value = (intptr_t)app->threads;
+            opts[3].option = MHD_OPTION_THREAD_POOL_SIZE;
+            opts[3].value = (intptr_t)app->threads;
         }
         h->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, h,
                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
@@ -317,6 +351,15 @@ ex_http_t *ex_http_start_app(const char *arg, const char *service, ex_http_metri
     }
     di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
     h->port = di ? (int)di->port : port;
+    if (own_loop) {
+        if (pthread_create(&h->loop, NULL, loop_main, h)) {
+            snprintf(errstr, errstr_size, "--http %s: cannot start the HTTP thread", arg);
+            MHD_stop_daemon(h->d);
+            free(h);
+            return NULL;
+        }
+        h->loop_started = true;
+    }
     return h;
 }
 
@@ -327,6 +370,10 @@ int ex_http_port(const ex_http_t *h) {
 void ex_http_stop(ex_http_t *h) {
     if (!h)
         return;
+    if (h->loop_started) {
+        atomic_store(&h->stop, 1);
+        pthread_join(h->loop, NULL);
+    }
     MHD_stop_daemon(h->d);
     free(h);
 }

@@ -46,6 +46,14 @@ typedef struct ex_http_app_s {
     void (*done)(void *app, void *req);
     void *app;
     unsigned int threads;
+    /* When set (and @c threads is 0 or 1): one HTTP thread of ex_http's own
+     * runs libmicrohttpd's event loop (MHD_run_wait) and calls @c round_end
+     * after every round of it, on that thread.  A request whose handler
+     * queued no response on its final call is called again in the next
+     * round (libmicrohttpd's documented behaviour), so an application can
+     * gather the work of one round (vessel-api: one database transaction)
+     * and answer each request after @c round_end has finished it. */
+    void (*round_end)(void *app);
 } ex_http_app_t;
 
 /* ex_http_start() with an application (@p app copied; NULL: none). */

@@ -172,6 +172,29 @@ long ex_store_exec(ex_store_t *s, const char *sql, int nparams, const char *cons
     return s->db->ops->exec(s->db, sql, nparams, values, row, opaque, errstr, errstr_size);
 }
 
+long ex_store_exec_typed(ex_store_t *s, const char *sql, int nparams, const ex_param_t *params,
+                         void (*row)(int, const char *const *, void *), void *opaque,
+                         char *errstr, size_t errstr_size) {
+    char num[16][32];
+    const char *v[16];
+    int i;
+    if (s->db->ops->exec_typed)
+        return s->db->ops->exec_typed(s->db, sql, nparams, params, row, opaque, errstr,
+                                      errstr_size);
+    if (nparams > 16) {
+        snprintf(errstr, errstr_size, "more than 16 parameters");
+        return EX_STORE_BAD;
+    }
+    for (i = 0; i < nparams; i++) {
+        v[i] = params[i].type == EX_P_TEXT ? params[i].text : params[i].type == EX_P_NULL ? NULL : num[i];
+        if (params[i].type == EX_P_REAL)
+            snprintf(num[i], sizeof(num[i]), "%.17g", params[i].real);
+        else if (params[i].type == EX_P_INT)
+            snprintf(num[i], sizeof(num[i]), "%" PRId64, params[i].i);
+    }
+    return s->db->ops->exec(s->db, sql, nparams, v, row, opaque, errstr, errstr_size);
+}
+
 /* ------------------------------------------------------------------ rows */
 
 int ex_store_upsert(ex_store_t *s, const vtev_result_event_t *r, double latency_ms,

@@ -73,37 +73,66 @@ typedef struct api_s {
     atomic_int rescan; /* a delivery failed: publish again from the oldest row */
     /* SQL text (table names fixed but the predictions table's) */
     char sql_pred[512];
+    /* The round (see "rounds" below): with one HTTP thread (batch), the
+     * changes of every request of one round of the event loop go into one
+     * transaction, committed by round_end(); each request is answered
+     * after that.  round_open and round[] belong to whoever holds mu. */
+    bool batch;
+    bool round_open;
+    struct req_s **round;
+    size_t round_n, round_cap;
+    atomic_int stopping; /* write requests get 503 from now on */
 } api_t;
+
+/* Where a request is: being handled; its change is in the round's open
+ * transaction (answered after round_end); its answer is ready in reply. */
+enum { REQ_HANDLING, REQ_IN_ROUND, REQ_READY };
 
 typedef struct req_s {
     char *body;
     size_t len, cap;
     bool too_large;
+    int phase;
+    bool orphan;         /* the connection ended while REQ_IN_ROUND: round_end frees it */
+    unsigned int status; /* REQ_READY: the answer */
+    char *reply;         /* its body (malloc'd) */
+    size_t reply_len;
 } req_t;
 
 /* ------------------------------------------------------------------ replies */
 
-static enum MHD_Result send_json(api_t *api, struct MHD_Connection *conn, unsigned int status,
-                                 json_t *obj, const char *location) {
+/* @p obj (its reference taken) as compact JSON text with a newline at the
+ * end, as curl users expect: malloc'd, *len bytes; NULL when out of memory. */
+static char *json_text(json_t *obj, size_t *len) {
     char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) : NULL;
-    size_t len;
-    struct MHD_Response *r;
-    enum MHD_Result rc;
+    char *t2;
     json_decref(obj);
     if (!text)
-        return MHD_NO;
-    len = strlen(text);
-    /* a newline at the end, as curl users expect */
-    {
-        char *t2 = realloc(text, len + 2);
-        if (!t2) {
-            free(text);
-            return MHD_NO;
-        }
-        text = t2;
-        text[len++] = '\n';
-        text[len] = '\0';
+        return NULL;
+    *len = strlen(text);
+    if (!(t2 = realloc(text, *len + 2))) {
+        free(text);
+        return NULL;
     }
+    t2[(*len)++] = '\n';
+    t2[*len] = '\0';
+    return t2;
+}
+
+/* {"error": CODE, "field": PATH, "reason": TEXT} (CONVENTIONS rule 20) as json_text(). */
+static char *error_text(const char *code, const char *field, const char *reason, size_t *len) {
+    return json_text(json_pack("{s:s, s:s, s:s}", "error", code, "field", field ? field : "",
+                               "reason", reason ? reason : ""),
+                     len);
+}
+
+/* Queues @p text (malloc'd, taken) of @p len bytes as the JSON answer. */
+static enum MHD_Result send_text(api_t *api, struct MHD_Connection *conn, unsigned int status,
+                                 char *text, size_t len, const char *location) {
+    struct MHD_Response *r;
+    enum MHD_Result rc;
+    if (!text)
+        return MHD_NO;
     if (!(r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE))) {
         free(text);
         return MHD_NO;
@@ -125,12 +154,18 @@ static enum MHD_Result send_json(api_t *api, struct MHD_Connection *conn, unsign
     return rc;
 }
 
-/* {"error": CODE, "field": PATH, "reason": TEXT} (CONVENTIONS rule 20). */
+static enum MHD_Result send_json(api_t *api, struct MHD_Connection *conn, unsigned int status,
+                                 json_t *obj, const char *location) {
+    size_t len = 0;
+    char *text = json_text(obj, &len);
+    return send_text(api, conn, status, text, len, location);
+}
+
 static enum MHD_Result send_error(api_t *api, struct MHD_Connection *conn, unsigned int status,
                                   const char *code, const char *field, const char *reason) {
-    json_t *o = json_pack("{s:s, s:s, s:s}", "error", code, "field", field ? field : "",
-                          "reason", reason ? reason : "");
-    return send_json(api, conn, status, o, NULL);
+    size_t len = 0;
+    char *text = error_text(code, field, reason, &len);
+    return send_text(api, conn, status, text, len, NULL);
 }
 
 /* ------------------------------------------------------------------ input */
@@ -362,6 +397,14 @@ static long db_exec(api_t *api, const char *sql, int n, const char *const *v,
     char buf[1024];
     return ex_store_exec(api->store, sql_for(api, sql, buf, sizeof(buf)), n, v, row, opaque,
                          errstr, errstr_size);
+}
+
+/* db_exec() with typed parameters, for a statement that returns no rows. */
+static long db_exec_typed(api_t *api, const char *sql, int n, const ex_param_t *p, char *errstr,
+                          size_t errstr_size) {
+    char buf[1024];
+    return ex_store_exec_typed(api->store, sql_for(api, sql, buf, sizeof(buf)), n, p, NULL, NULL,
+                               errstr, errstr_size);
 }
 
 static int db_begin(api_t *api, char *errstr, size_t errstr_size) {
@@ -647,6 +690,141 @@ static void relay_wake(api_t *api) {
     pthread_mutex_unlock(&api->rmu);
 }
 
+/* ------------------------------------------------------------------ rounds */
+
+/* A write request (PUT of a position, POST of an analysis request) runs its
+ * statements and its emit() inside a SAVEPOINT of the round's transaction:
+ * a refusal (404, 422, 503) rolls back only its own change and is answered
+ * at once.  An accepted one waits in the round for the COMMIT, and is
+ * answered 202 after it (or 503 when the COMMIT failed): with one HTTP
+ * thread (api->batch) the commit is round_end(), after each round of the
+ * event loop (http.h), so one transaction carries the requests of all the
+ * connections that were ready at once; with --threads N each request is a
+ * round of its own.  A 202 therefore still means what it meant with a
+ * transaction per request (examples/README.md, "What a 202 promises"). */
+
+/* Joins the open round, or opens one (mu locked, BEGIN).  0, or -1 with
+ * errstr (mu not held). */
+static int round_begin(api_t *api, char *errstr, size_t errstr_size) {
+    if (api->batch && api->round_open)
+        return 0; /* batch: only the HTTP thread opens rounds, and holds mu */
+    pthread_mutex_lock(&api->mu);
+    if (db_begin(api, errstr, errstr_size)) {
+        pthread_mutex_unlock(&api->mu);
+        return -1;
+    }
+    api->round_open = true;
+    return 0;
+}
+
+/* Room in the round for one more request: 0, or -1 (out of memory). */
+static int round_reserve(api_t *api) {
+    if (api->round_n == api->round_cap) {
+        size_t cap = api->round_cap ? api->round_cap * 2 : 64;
+        req_t **nr = realloc(api->round, cap * sizeof(*nr));
+        if (!nr)
+            return -1;
+        api->round = nr;
+        api->round_cap = cap;
+    }
+    return 0;
+}
+
+/* Commits the open round (none open: nothing) and makes every request of it
+ * ready to answer: its 202, or a 503 when the COMMIT failed.  Then mu is
+ * released.  The http.h round_end hook in batch mode. */
+static void round_end(void *opaque) {
+    api_t *api = opaque;
+    char errstr[512];
+    size_t i, n;
+    bool ok;
+    if (!api->round_open)
+        return;
+    ok = db_commit(api, errstr, sizeof(errstr)) == 0;
+    if (!ok)
+        db_rollback(api);
+    n = api->round_n;
+    if (ok && api->outbox)
+        atomic_fetch_add(&api->outbox_rows, (long)n);
+    for (i = 0; i < n; i++) {
+        req_t *rq = api->round[i];
+        if (rq->orphan) { /* nobody to answer */
+            free(rq->reply);
+            free(rq->body);
+            free(rq);
+            continue;
+        }
+        if (!ok) {
+            /* direct mode: the event was enqueued (see the top of the file) */
+            free(rq->reply);
+            rq->status = 503;
+            rq->reply = error_text("DATABASE_UNAVAILABLE", "database", errstr, &rq->reply_len);
+        }
+        rq->phase = REQ_READY;
+    }
+    api->round_n = 0;
+    api->round_open = false;
+    pthread_mutex_unlock(&api->mu);
+    if (ok && api->outbox && n)
+        relay_wake(api);
+}
+
+/* Before a request that reads or writes outside the rounds (GETs, vessel
+ * registration): the open round committed, so that it reads only committed
+ * state. */
+static void round_flush(api_t *api) {
+    if (api->batch)
+        round_end(api);
+}
+
+/* One write request's statements and emit(), in a SAVEPOINT of the round:
+ * @p apply returns 0 (its change kept; *reply is its 202 body) or the
+ * status to refuse with (*b set; its change rolled back). */
+typedef unsigned int (*apply_fn)(api_t *api, void *arg, bad_t *b);
+
+static enum MHD_Result run_in_round(api_t *api, struct MHD_Connection *conn, req_t *rq,
+                                    apply_fn apply, void *arg, const char *reply) {
+    char errstr[512];
+    unsigned int status;
+    bad_t b = {0};
+    if (atomic_load(&api->stopping))
+        return send_error(api, conn, 503, "UNAVAILABLE", "service", "the service is stopping");
+    if (round_begin(api, errstr, sizeof(errstr)))
+        return send_error(api, conn, 503, "DATABASE_UNAVAILABLE", "database", errstr);
+    if (round_reserve(api) ||
+        db_exec(api, "SAVEPOINT req", 0, NULL, NULL, NULL, errstr, sizeof(errstr)) < 0) {
+        if (!api->batch)
+            round_end(api);
+        return send_error(api, conn, 503, "DATABASE_UNAVAILABLE", "database", errstr);
+    }
+    status = apply(api, arg, &b);
+    if (status == 0 && !(rq->reply = strdup(reply))) {
+        bad_set(&b, 500, "INTERNAL", "reply", "out of memory");
+        status = 500;
+    }
+    if (status) {
+        db_exec(api, "ROLLBACK TO req", 0, NULL, NULL, NULL, errstr, sizeof(errstr));
+        db_exec(api, "RELEASE req", 0, NULL, NULL, NULL, errstr, sizeof(errstr));
+        if (!api->batch)
+            round_end(api); /* nothing of this request in it */
+        return send_bad(api, conn, &b);
+    }
+    db_exec(api, "RELEASE req", 0, NULL, NULL, NULL, errstr, sizeof(errstr));
+    rq->reply_len = strlen(rq->reply);
+    rq->status = 202;
+    rq->phase = REQ_IN_ROUND;
+    api->round[api->round_n++] = rq;
+    if (api->batch)
+        return MHD_YES; /* answered in the next round, after round_end() */
+    round_end(api);
+    rq->phase = REQ_HANDLING;
+    {
+        char *t = rq->reply;
+        rq->reply = NULL;
+        return send_text(api, conn, rq->status, t, rq->reply_len, NULL);
+    }
+}
+
 /* ------------------------------------------------------------------ endpoints */
 
 static json_t *vessel_json(const vessel_t *v) {
@@ -749,6 +927,7 @@ static enum MHD_Result do_register(api_t *api, struct MHD_Connection *conn, cons
     vals[5] = v.has_pos ? num[3] : NULL;
     vals[6] = has_status ? v.s.status : NULL;
     vals[7] = now;
+    round_flush(api);
     pthread_mutex_lock(&api->mu);
     n = db_exec(api,
                 "INSERT INTO vessels (vessel_id, name, lat, lon, speed, heading, status, "
@@ -773,6 +952,7 @@ static enum MHD_Result do_get_vessel(api_t *api, struct MHD_Connection *conn, co
     const char *vals[1] = {id};
     long n;
     memset(&v, 0, sizeof(v));
+    round_flush(api);
     pthread_mutex_lock(&api->mu);
     n = db_exec(api, sql_vessel_get, 1, vals, row_vessel, &v, errstr, sizeof(errstr));
     pthread_mutex_unlock(&api->mu);
@@ -797,9 +977,44 @@ static void row_status(int n, const char *const *c, void *opaque) {
         snprintf(opaque, VTEV_STATUS_MAX + 1, "%s", c[0]);
 }
 
+typedef struct put_s {
+    vtev_event_t *ev;
+    const ex_param_t *params; /* the UPDATE's */
+} put_t;
+
+/* PUT's change (apply_fn): the state, then the event carrying the stored
+ * status (the status stays when the update has none; read back then, in
+ * the same transaction: cheaper than RETURNING, which SQLite runs through
+ * a temporary table). */
+static unsigned int put_apply(api_t *api, void *arg, bad_t *b) {
+    put_t *a = arg;
+    vtev_position_event_t *pe = &a->ev->u.position;
+    char errstr[512], stored[VTEV_STATUS_MAX + 1] = "";
+    const char *id[1] = {a->params[0].text};
+    long n = db_exec_typed(api,
+                           "UPDATE vessels SET lat = $2, lon = $3, speed = $4, heading = $5, "
+                           "status = COALESCE($6, status, 'underway'), updated_at_us = $7, "
+                           "last_event_id = $8, updates = updates + 1 WHERE vessel_id = $1",
+                           8, a->params, errstr, sizeof(errstr));
+    if (n == 1 && a->params[5].type == EX_P_NULL)
+        n = db_exec(api, "SELECT status FROM vessels WHERE vessel_id = $1", 1, id, row_status,
+                    stored, errstr, sizeof(errstr));
+    if (n == 0) {
+        bad_set(b, 404, "NOT_FOUND", "vessel_id", "no such vessel");
+        return 404;
+    }
+    if (n != 1) {
+        bad_set(b, 503, "DATABASE_UNAVAILABLE", "database", "%s", errstr);
+        return 503;
+    }
+    if (stored[0])
+        snprintf(pe->data.status, sizeof(pe->data.status), "%s", stored);
+    return emit(api, a->ev, b);
+}
+
 /* PUT /api/v1/vessels/{id} */
 static enum MHD_Result do_update(api_t *api, struct MHD_Connection *conn, const char *id,
-                                 const req_t *rq) {
+                                 req_t *rq) {
     bad_t b = {0};
     json_t *j = parse_body(conn, rq, false, &b);
     vtev_event_t ev;
@@ -807,10 +1022,7 @@ static enum MHD_Result do_update(api_t *api, struct MHD_Connection *conn, const 
     vtev_vessel_state_t s;
     vtev_metadata_t *md;
     bool has_status = false;
-    char errstr[512], corr[160], num[4][32], ts[32];
-    const char *vals[8];
-    unsigned int status;
-    long n;
+    char errstr[512], corr[160];
 
     memset(&s, 0, sizeof(s));
     if (!j)
@@ -841,84 +1053,91 @@ static enum MHD_Result do_update(api_t *api, struct MHD_Connection *conn, const 
         bad_from_lib(&b, errstr);
         return send_bad(api, conn, &b);
     }
-    snprintf(num[0], 32, "%.17g", s.lat);
-    snprintf(num[1], 32, "%.17g", s.lon);
-    snprintf(num[2], 32, "%.17g", s.speed);
-    snprintf(num[3], 32, "%.17g", s.heading);
-    snprintf(ts, sizeof(ts), "%" PRId64, pe->env.timestamp_us);
-    vals[0] = pe->env.vessel_id;
-    vals[1] = num[0];
-    vals[2] = num[1];
-    vals[3] = num[2];
-    vals[4] = num[3];
-    vals[5] = has_status ? s.status : NULL;
-    vals[6] = ts;
-    vals[7] = pe->env.event_id;
+    {
+        const ex_param_t params[8] = {
+            {EX_P_TEXT, pe->env.vessel_id, 0, 0},
+            {EX_P_REAL, NULL, s.lat, 0},
+            {EX_P_REAL, NULL, s.lon, 0},
+            {EX_P_REAL, NULL, s.speed, 0},
+            {EX_P_REAL, NULL, s.heading, 0},
+            {has_status ? EX_P_TEXT : EX_P_NULL, has_status ? s.status : NULL, 0, 0},
+            {EX_P_INT, NULL, 0, pe->env.timestamp_us},
+            {EX_P_TEXT, pe->env.event_id, 0, 0}};
+        put_t a = {&ev, params};
+        char reply[128];
+        enum MHD_Result rc;
+        snprintf(reply, sizeof(reply), "{\"status\":\"accepted\",\"event_id\":\"%s\"}\n",
+                 pe->env.event_id);
+        rc = run_in_round(api, conn, rq, put_apply, &a, reply);
+        vtev_event_clear(&ev);
+        return rc;
+    }
+}
 
-    pthread_mutex_lock(&api->mu);
-    if (db_begin(api, errstr, sizeof(errstr))) {
-        pthread_mutex_unlock(&api->mu);
-        vtev_event_clear(&ev);
-        return send_error(api, conn, 503, "DATABASE_UNAVAILABLE", "database", errstr);
+/* POST analyze's change (apply_fn): the stored snapshot into the request
+ * event, the request row, the event. */
+static unsigned int analyze_apply(api_t *api, void *arg, bad_t *b) {
+    vtev_event_t *ev = arg;
+    vtev_request_event_t *re = &ev->u.request;
+    vtev_metadata_t *md = vtev_envelope_metadata(&re->env);
+    vessel_t v;
+    char errstr[512], tf[32], ts[32];
+    const char *vals[6];
+    long n;
+    memset(&v, 0, sizeof(v));
+    vals[0] = re->env.vessel_id;
+    n = db_exec(api, sql_vessel_get, 1, vals, row_vessel, &v, errstr, sizeof(errstr));
+    if (n < 0) {
+        bad_set(b, 503, "DATABASE_UNAVAILABLE", "database", "%s", errstr);
+        return 503;
     }
-    /* the status stays when the update has none; the event carries the
-     * stored one (RETURNING: SQLite 3.35, PostgreSQL) */
-    {
-        char stored[VTEV_STATUS_MAX + 1] = "";
-        n = db_exec(api,
-                    "UPDATE vessels SET lat = $2, lon = $3, speed = $4, heading = $5, status = "
-                    "COALESCE($6, status, 'underway'), updated_at_us = $7, last_event_id = $8, "
-                    "updates = updates + 1 WHERE vessel_id = $1 RETURNING status",
-                    8, vals, row_status, stored, errstr, sizeof(errstr));
-        if (n == 1 && stored[0])
-            snprintf(pe->data.status, sizeof(pe->data.status), "%s", stored);
+    if (!v.found) {
+        bad_set(b, 404, "NOT_FOUND", "vessel_id", "no such vessel");
+        return 404;
     }
+    if (!v.has_pos) {
+        bad_set(b, 409, "NO_POSITION", "vessel_id", "the vessel has no position yet (PUT one first)");
+        return 409;
+    }
+    re->data.vessel_snapshot = v.s;
+    if (!re->data.vessel_snapshot.status[0])
+        snprintf(re->data.vessel_snapshot.status, sizeof(re->data.vessel_snapshot.status),
+                 "underway");
+    if (v.last_event_id[0] && md)
+        vtev_metadata_set_string(md, "position_event_id", v.last_event_id);
+    if (vtev_request_validate(re, errstr, sizeof(errstr)) != VTEV_ERR_OK) {
+        bad_from_lib(b, errstr);
+        return 422;
+    }
+    snprintf(tf, sizeof(tf), "%" PRId64, re->data.terminal_filter);
+    snprintf(ts, sizeof(ts), "%" PRId64, re->env.timestamp_us);
+    vals[0] = re->request_id;
+    vals[1] = re->env.vessel_id;
+    vals[2] = re->env.event_id;
+    vals[3] = vtev_priority_name(re->data.priority);
+    vals[4] = re->data.has_terminal_filter ? tf : NULL;
+    vals[5] = ts;
+    n = db_exec(api,
+                "INSERT INTO prediction_requests (request_id, vessel_id, event_id, priority, "
+                "terminal_filter, requested_at_us) VALUES ($1, $2, $3, $4, $5, $6)",
+                6, vals, NULL, NULL, errstr, sizeof(errstr));
     if (n != 1) {
-        db_rollback(api);
-        pthread_mutex_unlock(&api->mu);
-        vtev_event_clear(&ev);
-        if (n == 0)
-            return send_error(api, conn, 404, "NOT_FOUND", "vessel_id", "no such vessel");
-        return send_error(api, conn, 503, "DATABASE_UNAVAILABLE", "database", errstr);
+        bad_set(b, 503, "DATABASE_UNAVAILABLE", "database", "%s", errstr);
+        return 503;
     }
-    if ((status = emit(api, &ev, &b)) != 0) {
-        db_rollback(api);
-        pthread_mutex_unlock(&api->mu);
-        vtev_event_clear(&ev);
-        return send_bad(api, conn, &b);
-    }
-    if (db_commit(api, errstr, sizeof(errstr))) {
-        db_rollback(api);
-        pthread_mutex_unlock(&api->mu);
-        vtev_event_clear(&ev);
-        /* direct mode: the event was enqueued (see the top of the file) */
-        return send_error(api, conn, 503, "DATABASE_UNAVAILABLE", "database", errstr);
-    }
-    if (api->outbox)
-        atomic_fetch_add(&api->outbox_rows, 1);
-    pthread_mutex_unlock(&api->mu);
-    if (api->outbox)
-        relay_wake(api);
-    {
-        json_t *o = json_pack("{s:s, s:s}", "status", "accepted", "event_id", pe->env.event_id);
-        vtev_event_clear(&ev);
-        return send_json(api, conn, 202, o, NULL);
-    }
+    return emit(api, ev, b);
 }
 
 /* POST /api/v1/predictions/analyze/{id} */
 static enum MHD_Result do_analyze(api_t *api, struct MHD_Connection *conn, const char *id,
-                                  const req_t *rq) {
+                                  req_t *rq) {
     static const char *const keys[] = {"priority", "terminal_filter", NULL};
     bad_t b = {0};
     json_t *j = parse_body(conn, rq, true, &b), *jv;
     vtev_event_t ev;
     vtev_request_event_t *re = &ev.u.request;
     vtev_metadata_t *md;
-    vessel_t v;
-    char errstr[512], corr[160], prio[16] = "normal", tf[32], ts[32];
-    const char *vals[6];
-    long n;
+    char corr[160], prio[16] = "normal";
 
     if (!j)
         return send_bad(api, conn, &b);
@@ -964,69 +1183,15 @@ static enum MHD_Result do_analyze(api_t *api, struct MHD_Connection *conn, const
         vtev_event_clear(&ev);
         return send_error(api, conn, 500, "INTERNAL", "metadata", "out of memory");
     }
-    memset(&v, 0, sizeof(v));
-    vals[0] = re->env.vessel_id;
-    pthread_mutex_lock(&api->mu);
-    if (db_begin(api, errstr, sizeof(errstr))) {
-        pthread_mutex_unlock(&api->mu);
-        vtev_event_clear(&ev);
-        return send_error(api, conn, 503, "DATABASE_UNAVAILABLE", "database", errstr);
-    }
-    n = db_exec(api, sql_vessel_get, 1, vals, row_vessel, &v, errstr, sizeof(errstr));
-    if (n < 0 || !v.found || !v.has_pos) {
-        db_rollback(api);
-        pthread_mutex_unlock(&api->mu);
-        vtev_event_clear(&ev);
-        if (n < 0)
-            return send_error(api, conn, 503, "DATABASE_UNAVAILABLE", "database", errstr);
-        if (!v.found)
-            return send_error(api, conn, 404, "NOT_FOUND", "vessel_id", "no such vessel");
-        return send_error(api, conn, 409, "NO_POSITION", "vessel_id",
-                          "the vessel has no position yet (PUT one first)");
-    }
-    re->data.vessel_snapshot = v.s;
-    if (!re->data.vessel_snapshot.status[0])
-        snprintf(re->data.vessel_snapshot.status, sizeof(re->data.vessel_snapshot.status),
-                 "underway");
-    if (v.last_event_id[0])
-        vtev_metadata_set_string(md, "position_event_id", v.last_event_id);
-    if (vtev_request_validate(re, errstr, sizeof(errstr)) != VTEV_ERR_OK) {
-        db_rollback(api);
-        pthread_mutex_unlock(&api->mu);
-        vtev_event_clear(&ev);
-        bad_from_lib(&b, errstr);
-        return send_bad(api, conn, &b);
-    }
-    snprintf(tf, sizeof(tf), "%" PRId64, re->data.terminal_filter);
-    snprintf(ts, sizeof(ts), "%" PRId64, re->env.timestamp_us);
-    vals[0] = re->request_id;
-    vals[1] = re->env.vessel_id;
-    vals[2] = re->env.event_id;
-    vals[3] = vtev_priority_name(re->data.priority);
-    vals[4] = re->data.has_terminal_filter ? tf : NULL;
-    vals[5] = ts;
-    n = db_exec(api,
-                "INSERT INTO prediction_requests (request_id, vessel_id, event_id, priority, "
-                "terminal_filter, requested_at_us) VALUES ($1, $2, $3, $4, $5, $6)",
-                6, vals, NULL, NULL, errstr, sizeof(errstr));
-    if (n != 1 || emit(api, &ev, &b) != 0 || db_commit(api, errstr, sizeof(errstr))) {
-        db_rollback(api);
-        pthread_mutex_unlock(&api->mu);
-        vtev_event_clear(&ev);
-        if (b.status)
-            return send_bad(api, conn, &b);
-        return send_error(api, conn, 503, "DATABASE_UNAVAILABLE", "database", errstr);
-    }
-    if (api->outbox)
-        atomic_fetch_add(&api->outbox_rows, 1);
-    pthread_mutex_unlock(&api->mu);
-    if (api->outbox)
-        relay_wake(api);
     {
-        json_t *o = json_pack("{s:s, s:s, s:s}", "status", "accepted", "request_id",
-                              re->request_id, "event_id", re->env.event_id);
+        char reply[256];
+        enum MHD_Result rc;
+        snprintf(reply, sizeof(reply),
+                 "{\"status\":\"accepted\",\"request_id\":\"%s\",\"event_id\":\"%s\"}\n",
+                 re->request_id, re->env.event_id);
+        rc = run_in_round(api, conn, rq, analyze_apply, &ev, reply);
         vtev_event_clear(&ev);
-        return send_json(api, conn, 202, o, NULL);
+        return rc;
     }
 }
 
@@ -1077,6 +1242,7 @@ static enum MHD_Result do_get_predictions(api_t *api, struct MHD_Connection *con
     memset(&p, 0, sizeof(p));
     if (!(p.arr = json_array()))
         return MHD_NO;
+    round_flush(api);
     pthread_mutex_lock(&api->mu);
     n = db_exec(api, api->sql_pred, 1, vals, row_pred, &p, errstr, sizeof(errstr));
     if (n == 0)
@@ -1123,7 +1289,7 @@ static const char *url_segment(const char *url, const char *prefix) {
 }
 
 static enum MHD_Result route(api_t *api, struct MHD_Connection *conn, const char *url,
-                             const char *method, const req_t *rq) {
+                             const char *method, req_t *rq) {
     const char *p;
     if (!strcmp(url, API_PREFIX "/vessels")) {
         if (strcmp(method, "POST"))
@@ -1158,6 +1324,14 @@ static int on_request(void *opaque, struct MHD_Connection *conn, const char *url
                       void **req_cls) {
     api_t *api = opaque;
     req_t *rq = *req_cls;
+    if (rq && rq->phase == REQ_IN_ROUND)
+        return MHD_YES; /* not committed yet: libmicrohttpd calls again */
+    if (rq && rq->phase == REQ_READY) { /* committed (or not) by round_end() */
+        char *t = rq->reply;
+        rq->reply = NULL;
+        rq->phase = REQ_HANDLING;
+        return send_text(api, conn, rq->status, t, rq->reply_len, NULL);
+    }
     if (!rq) { /* headers only */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (!(rq = calloc(1, sizeof(*rq))))
@@ -1181,7 +1355,7 @@ static int on_request(void *opaque, struct MHD_Connection *conn, const char *url
             return MHD_YES;
         }
         if (rq->len + n + 1 > rq->cap) {
-            size_t cap = rq->cap ? rq->cap : 1024;
+            size_t cap = rq->cap ? rq->cap : 512; /* a small chunk (glibc: no consolidation) */
             char *nb;
             while (cap < rq->len + n + 1)
                 cap *= 2;
@@ -1206,6 +1380,11 @@ static int on_request(void *opaque, struct MHD_Connection *conn, const char *url
 static void on_done(void *opaque, void *req) {
     req_t *rq = req;
     (void)opaque;
+    if (rq->phase == REQ_IN_ROUND) { /* the client went away: round_end() frees it */
+        rq->orphan = true;
+        return;
+    }
+    free(rq->reply);
     free(rq->body);
     free(rq);
 }
@@ -1378,6 +1557,30 @@ int main(int argc, char **argv) {
         vtev_conf_destroy(conf);
         return 2;
     }
+    /* Batches of up to 50 ms (kafka.linger.ms; the library's default
+     * profile has 5) unless another linger or profile is configured: no
+     * answer waits for a delivery, and at thousands of requests a second
+     * fewer and larger batches cost the broker and the producer's gzip far
+     * less per event (doc/PERFORMANCE.md, "HTTP front"). */
+    {
+        if (vtev_conf_is_set(conf, "kafka.linger.ms") != 1 &&
+            vtev_conf_is_set(conf, "kafka.queue.buffering.max.ms") != 1 &&
+            vtev_conf_is_set(conf, "producer.profile") != 1 &&
+            ex_conf_set(conf, "kafka.linger.ms", "50", errstr, sizeof(errstr))) {
+            fprintf(stderr, "vessel-api: %s\n", errstr);
+            vtev_conf_destroy(conf);
+            return 2;
+        }
+        /* gzip level 1 unless configured: on the API's events about 0.4x
+         * the CPU of zlib's default level 6 for about 10 % more bytes
+         * (doc/PERFORMANCE.md, "HTTP front") */
+        if (vtev_conf_is_set(conf, "kafka.compression.level") != 1 &&
+            ex_conf_set(conf, "kafka.compression.level", "1", errstr, sizeof(errstr))) {
+            fprintf(stderr, "vessel-api: %s\n", errstr);
+            vtev_conf_destroy(conf);
+            return 2;
+        }
+    }
     pthread_mutex_init(&api->mu, NULL);
     pthread_mutex_init(&api->rmu, NULL);
     pthread_cond_init(&api->wake, NULL);
@@ -1434,6 +1637,8 @@ int main(int argc, char **argv) {
     app.done = on_done;
     app.app = api;
     app.threads = (unsigned int)threads;
+    api->batch = threads == 1;
+    app.round_end = api->batch ? round_end : NULL;
     if (!(http = ex_http_start_app(cli.http, "vessel-api", api_metrics, api, &app, errstr,
                                    sizeof(errstr)))) {
         fprintf(stderr, "vessel-api: %s\n", errstr);
@@ -1446,6 +1651,7 @@ int main(int argc, char **argv) {
             ex_sleep_ms(100);
     }
     /* no more requests; then the relay; then what is still queued */
+    atomic_store(&api->stopping, 1);
     ex_http_stop(http);
     if (api->relay_started) {
         atomic_store(&api->relay_stop, 1);
@@ -1467,6 +1673,7 @@ int main(int argc, char **argv) {
                 (uint64_t)atomic_load(&st.failed), (long)atomic_load(&api->outbox_rows));
     ex_store_close(api->store);
     free(api->done);
+    free(api->round);
     free(api);
     return rc;
 }

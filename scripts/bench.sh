@@ -19,7 +19,8 @@
 #
 # Environment: VTEV_BUILD_DIR (build), VTEV_PYTHON (.venv/bin/python),
 # VTEV_BENCH_RUNS (5), VTEV_BENCH_EVENTS (100000), VTEV_BENCH_PY_EVENTS (50000),
-# VTEV_BENCH_API_ROUNDS (3), VTEV_BENCH_API_SECS (10 s per rate),
+# VTEV_BENCH_API_ROUNDS (3), VTEV_BENCH_API_SECS (10 s per rate), VTEV_BENCH_API_PORT
+# (the API servers' ports from there, else free ones),
 # VTEV_STACK_DIR / VTEV_STACK_KAFKA_PORT / VTEV_STACK_REGISTRY_PORT (scripts/stack.sh).
 # A stack that is already running is used as it is; one this script starts is
 # stopped at the end.

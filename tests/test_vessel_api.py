@@ -4,6 +4,17 @@ SCHEMA_REGISTRY_URL), on topics and a database unique to the run.
 
 usage: test_vessel_api.py MODE EXAMPLES_DIR TOOLS_DIR
 
+  unit          no broker (suite unit: the embedded mock:// cluster and
+                registry, a fresh SQLite file): the routing (404 path, 405)
+                and every validation class of PUT and POST (400 with line and
+                column, 413, 415, 422 with the field) store nothing and
+                publish nothing (the API's published counter); 201/409, 202,
+                404, a pending prediction; 8 clients at once (requests that
+                share a transaction, see "rounds" in vessel-api.c): every one
+                202 with its own event_id, every update stored and counted
+                once; the same with --threads 2 (a transaction per request)
+                and with --outbox (the outbox empties).
+
   direct        every endpoint; every bad-input class (400 with line and
                 column, 413 by Content-Length and by a chunked body, 415,
                 422 with the field and the library's reason) stores and
@@ -507,25 +518,128 @@ def mode_outbox_broker(ex, tools, tmp, common, P, topics):
     check_topic(os.path.join(tools, "vt-tail"), topics["pos"], common, load.accepted, "outbox-broker")
 
 
+def published(api):
+    """The API's count of events enqueued on its producer (/metrics)."""
+    st, text, _ = api.request("GET", "/metrics")
+    for line in text.splitlines():
+        if line.startswith('vt_service_events_total{service="vessel-api",kind="published"}'):
+            return int(float(line.rsplit(" ", 1)[1]))
+    return None
+
+
+def concurrent_puts(api, vessels, clients, each):
+    """@p clients threads at once, @p each PUTs apiece over @p vessels:
+    [(status, event_id)]."""
+    out, lock = [], threading.Lock()
+
+    def run(i):
+        c = http.client.HTTPConnection("127.0.0.1", api.port, timeout=20)
+        for k in range(each):
+            v = vessels[(i + k) % len(vessels)]
+            c.request("PUT", "/api/v1/vessels/" + v, body=json.dumps(dict(POS, heading=float(k))),
+                      headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            body = json.loads(r.read().decode())
+            with lock:
+                out.append((r.status, body.get("event_id"), v))
+        c.close()
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return out
+
+
+def mode_unit(ex, tools, tmp, common, P, topics):
+    mock = ["-b", "mock://api-unit", "-r", "mock://api-unit"]
+    for label, extra in (("one HTTP thread", []), ("--threads 2", ["--threads", "2"]),
+                         ("--outbox", ["--outbox"])):
+        db = os.path.join(tmp, "u%d.db" % len(label))
+        api = Api(os.path.join(ex, "vessel-api"), tmp, "unit", mock + ["--db", db] + extra)
+        api.start()
+        accepted = 0
+        vessels = ["U%d" % i for i in range(4)]
+        for v in vessels:
+            st, body, _ = api.request("POST", "/api/v1/vessels", {"vessel_id": v})
+            check(st == 201, "%s: register %s: %s %s" % (label, v, st, body))
+        expect_error(api.request("POST", "/api/v1/vessels", {"vessel_id": "U0"}), 409, "vessel_id",
+                     label + ": register twice")
+        st, body, _ = api.request("PUT", "/api/v1/vessels/U0", POS)
+        if check(st == 202 and len(body.get("event_id", "")) == 36, "%s: put: %s %s" % (label, st, body)):
+            accepted += 1
+            first = body["event_id"]
+        st, body, _ = api.request("POST", "/api/v1/predictions/analyze/U0")
+        if check(st == 202 and body.get("request_id", "").startswith("req-"),
+                 "%s: analyze: %s %s" % (label, st, body)):
+            accepted += 1
+            st, body, _ = api.request("GET", "/api/v1/predictions/" + body["request_id"])
+            check(st == 202 and body.get("status") == "pending", "%s: pending: %s %s" % (label, st, body))
+        # refused: nothing stored, nothing published
+        U = "/api/v1/vessels/U0"
+        st, body, _ = api.request("PUT", U, '{"current_lat": 1,\n "x": }', raw=True)
+        check(st == 400 and body.get("line") == 2 and body.get("field") == "body",
+              "%s: 400: %s %s" % (label, st, body))
+        expect_error(api.request("PUT", U, POS, ctype="text/plain"), 415, "Content-Type", label + ": 415")
+        expect_error(api.request("PUT", U, json.dumps(dict(POS, status="x" * 70000)).encode()), 413,
+                     "body", label + ": 413")
+        expect_error(api.request("PUT", U, dict(POS, current_lat=91)), 422, "current_lat",
+                     label + ": lat 91", "data.lat: 91")
+        expect_error(api.request("PUT", U, {"current_lat": 1, "current_lon": 2, "speed": 3}), 422,
+                     "heading", label + ": no heading", "required")
+        expect_error(api.request("PUT", U, dict(POS, colour="red")), 422, "colour", label + ": unknown field")
+        expect_error(api.request("PUT", "/api/v1/vessels/NOPE", POS), 404, "vessel_id", label + ": put unknown")
+        expect_error(api.request("POST", "/api/v1/predictions/analyze/U1"), 409, "vessel_id",
+                     label + ": analyze without a position")
+        expect_error(api.request("DELETE", U), 405, "method", label + ": DELETE")
+        expect_error(api.request("GET", "/api/v1/nothing"), 404, "path", label + ": unknown path")
+        st, body, _ = api.request("GET", U)
+        check(st == 200 and body.get("updates") == 1 and body.get("last_event_id") == first,
+              "%s: refused requests stored nothing: %s" % (label, body))
+        # many at once: each its own 202 and event, each update stored once
+        out = concurrent_puts(api, vessels, 8, 25)
+        ok = [e for st, e, _ in out if st == 202]
+        check(len(ok) == len(out) == 200 and len(set(ok)) == 200,
+              "%s: concurrent puts: %d of %d 202, %d distinct ids" % (label, len(ok), len(out), len(set(ok))))
+        accepted += len(ok)
+        total = 0
+        for v in vessels:
+            st, body, _ = api.request("GET", "/api/v1/vessels/" + v)
+            total += body.get("updates", 0)
+            mine = [e for st, e, w in out if w == v]
+            check(body.get("last_event_id") in mine, "%s: %s's last event %s is not one of its 202s" %
+                  (label, v, body.get("last_event_id")))
+        check(total == 201, "%s: %d updates stored, want 201" % (label, total))
+        if "--outbox" in extra:
+            check(wait_outbox_empty(api, 60), "%s: the outbox is not empty: %s" %
+                  (label, api.metric("vt_api_outbox_rows")))
+        n = published(api)
+        check(n == accepted, "%s: %s events published, want %d (one per 202)" % (label, n, accepted))
+        check(api.stop() == 0, "%s: exit status: %s" % (label, api.log()))
+
+
 def main():
     mode, ex, tools = sys.argv[1], os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
-    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or not os.environ.get("SCHEMA_REGISTRY_URL"):
-        if os.environ.get("VTEV_ALLOW_SKIP") == "1":
-            return 77
-        print("FAIL: KAFKA_BOOTSTRAP_SERVERS / SCHEMA_REGISTRY_URL are not set: ./run stack up")
-        return 1
+    common, P, topics = [], "", {}
+    if mode != "unit":  # unit: the embedded mock cluster, its default topics
+        if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or not os.environ.get("SCHEMA_REGISTRY_URL"):
+            if os.environ.get("VTEV_ALLOW_SKIP") == "1":
+                return 77
+            print("FAIL: KAFKA_BOOTSTRAP_SERVERS / SCHEMA_REGISTRY_URL are not set: ./run stack up")
+            return 1
+        P = "api-%d-%d" % (os.getpid(), int(time.time()))
+        topics = {"pos": P + ".pos", "req": P + ".req", "res": P + ".res"}
+        common = ["-X", "topic.position=" + topics["pos"], "-X", "topic.request=" + topics["req"],
+                  "-X", "topic.result=" + topics["res"]]
+        r = subprocess.run([os.path.join(tools, "vt-topics")] + common + ["-q", "create"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0:
+            print("FAIL: vt-topics create: " + r.stdout)
+            return 1
     tmp = tempfile.mkdtemp(prefix="vtev-api-")
-    P = "api-%d-%d" % (os.getpid(), int(time.time()))
-    topics = {"pos": P + ".pos", "req": P + ".req", "res": P + ".res"}
-    common = ["-X", "topic.position=" + topics["pos"], "-X", "topic.request=" + topics["req"],
-              "-X", "topic.result=" + topics["res"]]
-    r = subprocess.run([os.path.join(tools, "vt-topics")] + common + ["-q", "create"],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if r.returncode != 0:
-        print("FAIL: vt-topics create: " + r.stdout)
-        return 1
     try:
-        {"direct": mode_direct, "direct-pg": mode_direct_pg, "outbox-kill": mode_outbox_kill,
+        {"unit": mode_unit, "direct": mode_direct, "direct-pg": mode_direct_pg,
+         "outbox-kill": mode_outbox_kill,
          "outbox-broker": mode_outbox_broker}[mode](ex, tools, tmp, common, P, topics)
     finally:
         if FAILS:

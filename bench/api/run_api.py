@@ -12,8 +12,13 @@ connections) for S seconds at 1,000 req/s, at 5,000 req/s, and as fast as it
 goes (PUT /api/v1/vessels/{id}).  Then (outbox: once the outbox is empty) the
 server is stopped, which flushes its producer, and the topic is read back
 with vt-tail: each 202's event_id must be in it exactly once, and the topic
-must hold nothing else.  Prints R lines for bench/report.py (table api).
+must hold nothing else.  Also per rate: the server process's CPU time per
+request (/proc/PID/stat, all its threads) and the machine's 1-minute load
+average as wrk started (the machine may be shared).  Prints R lines for
+bench/report.py (table api).
 Needs: wrk (Debian package), KAFKA_BOOTSTRAP_SERVERS, SCHEMA_REGISTRY_URL.
+The servers listen on free ports of 20000-32000 (tests/free_port.py), or on
+VTEV_BENCH_API_PORT, +1 and +2 (direct, outbox, python) when that is set.
 """
 import collections
 import http.client
@@ -29,6 +34,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LUA = os.path.join(ROOT, "bench", "api", "put.lua")
 VESSELS = 100
+SIDES = ["direct", "outbox", "python"]
 
 
 def free_port():
@@ -55,6 +61,18 @@ def log(msg):
     print("==> bench api: " + msg, file=sys.stderr, flush=True)
 
 
+def cpu_secs(pid):
+    """User + system CPU seconds of process @p pid (all threads) so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load1():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
 def wrk(port, rate, secs, ids_file):
     env = dict(os.environ, VT_RATE=str(rate), VT_VESSELS=str(VESSELS), VT_THREADS="1",
                VT_IDS_FILE=ids_file)
@@ -77,7 +95,8 @@ STARTED = []  # every server process, killed at exit if still running
 class Side:
     def __init__(self, name, build, py, tmp, topic):
         self.name, self.build, self.py, self.tmp, self.topic = name, build, py, tmp, topic
-        self.port = free_port()
+        base = os.environ.get("VTEV_BENCH_API_PORT")
+        self.port = int(base) + SIDES.index(name) if base else free_port()
         self.db = os.path.join(tmp, topic + ".db")  # fresh each round
         self.err = open(os.path.join(tmp, name + ".err"), "w")
         if name == "python":
@@ -158,7 +177,7 @@ def main():
     build, py = args
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (Debian package wrk; ./run deps installs it)")
-    sides = ["direct", "outbox", "python"]
+    sides = SIDES
     tmp = tempfile.mkdtemp(prefix="vtev-bench-api-")
     try:
         for rnd in range(rounds):
@@ -177,8 +196,13 @@ def main():
                 for case, rate in CASES:
                     log("round %d: %s %s" % (rnd + 1, side, case))
                     f = os.path.join(tmp, "%s.%d.ids" % (side, rate))
+                    load, c0 = load1(), cpu_secs(s.proc.pid)
                     w = wrk(s.port, rate, secs, f)
+                    cpu = cpu_secs(s.proc.pid) - c0
                     ids_files.append(f)
+                    if w.get("requests"):
+                        result(case, side, "cpu_us", cpu / w["requests"] * 1e6)
+                    result(case, side, "load1", load)
                     for k in ("rate", "p50_ms", "p99_ms", "p999_ms", "max_ms", "s202", "s503",
                               "sother", "sockerr"):
                         result(case, side, k, w.get(k, 0))
