@@ -630,7 +630,10 @@ def main():
           "(bench/live_load.c: libwebsockets' client, one thread) while position-simulator "
           "publishes positions; the latency is from each position's timestamp (set when it "
           "is published) to its arrival at a client, over every position every client "
-          "received; CPU is the broadcaster's user + system time over the publishing time "
+          "received after its snapshot (each run's topics are new, and 64 warm-up positions "
+          "are published and read before the clients connect: the first positions sent to a "
+          "new topic wait for its leaders); CPU is the broadcaster's user + system time over "
+          "the publishing time "
           "(100 %% = one core), RSS its resident memory at the end of the run (and its "
           "peak). The broker, the simulator and the clients share the same cores. "
           "Command: `%s`." % m.get("cmd_live", ""))
