@@ -185,6 +185,15 @@ secure_provision() {
   find_probe
   "$PROBE" -q -F "$(secure_admin_conf)" --create-acls "$SECURE_ACLS" ||
     die "creating the ACLs of $SECURE_ACLS failed"
+  # the transactional-id lines (vt-stack-probe skips them: see secure_txn_acls.py)
+  local py=${VTEV_PYTHON:-$ROOT/.venv/bin/python}
+  if [ -x "$py" ] && "$py" -c 'import confluent_kafka' 2>/dev/null; then
+    "$py" "$HERE/secure_txn_acls.py" "$(secure_admin_conf)" "$SECURE_ACLS" ||
+      die "creating the transactional-id ACLs of $SECURE_ACLS failed"
+  else
+    log "no Python peer ($py; ./run pydeps): the transactional-id ACLs of $SECURE_ACLS are not" \
+      "created, and prediction-worker --exactly-once fails with TRANSACTIONAL_ID_AUTHORIZATION_FAILED"
+  fi
   if [ -x "$vt" ]; then
     "$vt" -q -F "$(secure_admin_conf)" create >"$STATE/secure/topics.log" 2>&1 ||
       { cat "$STATE/secure/topics.log" >&2; die "vt-topics create (as User:admin) failed"; }

@@ -3,7 +3,7 @@
 # secure stack (scripts/stack.sh up --secure, doc/security.md), configured by the generated
 # properties files only (-F), over SASL_SSL and over mTLS:
 #   1. vt-publish / vt-tail, and the library (secure_client roundtrip), in both modes;
-#   2. prediction-worker (SASL_SSL) and prediction-persister (mTLS) between a request
+#   2. prediction-worker --exactly-once (SASL_SSL) and prediction-persister (mTLS) between a request
 #      published as User:vessel-api and the results read as User:live-broadcaster;
 #   3. SCRAM-SHA-512 on the SASL_SSL listener, with the Python peer (a librdkafka >= 2.6.1);
 #   4. a wrong password: exit 1 from vt-publish and vt-tail within 5 s, an error naming
@@ -90,7 +90,8 @@ done
 
 # ---- 2. example services: worker over SASL_SSL, persister over mTLS
 EX=$BUILD/examples
-"$EX/prediction-worker" -q -F "$(conf PREDICTION_WORKER SASL)" --ready-file "$OUT/worker.ready" \
+# exactly once: its transactional-id ACL (scripts/stack/secure_txn_acls.py) is tested too
+"$EX/prediction-worker" -q -F "$(conf PREDICTION_WORKER SASL)" --exactly-once --ready-file "$OUT/worker.ready" \
   >"$OUT/worker.out" 2>"$OUT/worker.err" &
 PIDS+=($!)
 "$EX/prediction-persister" -q -F "$(conf PREDICTION_PERSISTER MTLS)" --db "$OUT/predictions.db" \
@@ -117,7 +118,7 @@ n=$(grep -c '"request_id": "req-5ec00001"' "$OUT/results.out" || true)
 for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 for p in "${PIDS[@]}"; do wait "$p" || fail "an example service exited $? after SIGTERM"; done
 PIDS=()
-step "services: request -> prediction-worker (SASL_SSL) -> prediction-persister (mTLS): $rows rows, $n results"
+step "services: request -> prediction-worker --exactly-once (SASL_SSL) -> prediction-persister (mTLS): $rows rows, $n results"
 
 # ---- 3. SCRAM-SHA-512 with a librdkafka that can (the Python peer's)
 if [ -x "${VTEV_PYTHON:-}" ]; then
