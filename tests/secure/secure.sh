@@ -150,7 +150,7 @@ t=$(now)
 # shellcheck disable=SC2086
 run scram-c "$TOOLS/vt-publish" -F "$(conf POSITION_SIMULATOR SCRAM)" -X kafka.message.timeout.ms=15000 $POS
 took=$(secs "$t")
-if printf '%s\n2.6.1\n' "$rdk" | sort -V -C; then # older than 2.6.1
+if ! printf '2.6.1\n%s\n' "$rdk" | sort -V -C; then # older than 2.6.1 (as the library checks)
   [ "$RC" = 1 ] && grep -q "SCRAM nonce bug" "$OUT/scram-c.err" && fast "$took" ||
     fail "vt-publish over SCRAM with librdkafka $rdk: exit $RC after ${took}s, and the error does not name the nonce bug: $(cat "$OUT/scram-c.err")"
   step "SCRAM-SHA-512 with librdkafka $rdk (vt-publish): exit 1 in ${took}s naming its nonce bug"
